@@ -1,0 +1,98 @@
+"""HTTP API wiring: blueprints, one error shape, a session per request, request ids.
+
+Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask (ARCHITECTURE, layout).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from alpr_guard.api import meta, reads, searches
+from alpr_guard.api.context import EXTENSION_KEY, close_session
+from alpr_guard.errors import AlprGuardError, AuditUnavailable
+from alpr_guard.runtime import Runtime
+
+log = logging.getLogger("alpr_guard.api")
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def error_body(
+    code: str, message: str, status: int, details: dict[str, object] | None = None
+) -> tuple[Response, int]:
+    error: dict[str, object] = {
+        "code": code,
+        "message": message,
+        "request_id": g.get("request_id", "-"),
+    }
+    if details:
+        error["details"] = details
+    return jsonify({"error": error}), status
+
+
+def build_app(runtime: Runtime) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = runtime
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex
+        )
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        # Method, path and status only: bodies may hold plates; paths never do.
+        log.info(
+            "%s %s %s %.1fms request_id=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - g.get("started", 0)) * 1000,
+            g.get("request_id", "-"),
+        )
+        return response
+
+    @app.errorhandler(AlprGuardError)
+    def _app_error(exc: AlprGuardError) -> tuple[Response, int]:
+        return error_body(exc.code, exc.message, exc.status, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_body(code, exc.description or exc.name or "error", exc.code or 500)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _db_error(exc: SQLAlchemyError) -> tuple[Response, int]:
+        # Every endpoint records what it does; a database that cannot take the record means
+        # the request fails closed, with the same code whichever statement hit the problem.
+        log.error("database error request_id=%s: %s", g.get("request_id"), type(exc).__name__)
+        return error_body(
+            AuditUnavailable.code,
+            "the database could not record this request; nothing was released",
+            AuditUnavailable.status,
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        # The type only: an exception's text may quote input, and input may hold a plate.
+        log.error("unhandled %s request_id=%s", type(exc).__name__, g.get("request_id"))
+        return error_body("internal_error", "internal error", 500)
+
+    app.teardown_appcontext(close_session)
+    app.register_blueprint(meta.bp)
+    app.register_blueprint(reads.bp)
+    app.register_blueprint(searches.bp)
+    return app

@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 description of every endpoint (a test fails if a route is missing here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    names = {
+        400: "Bad request",
+        401: "Missing, bad, expired or revoked token",
+        403: "Role not allowed, or a policy refusal (see error.code)",
+        404: "Not found",
+        409: "Conflict",
+        422: "Invalid input (error.details.fields) or a policy refusal",
+        503: "Fail closed: the access record could not be written (audit_unavailable)",
+    }
+    return {
+        str(c): {"description": names[c], "content": {"application/json": {"schema": ERROR}}}
+        for c in codes
+    }
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+READ_IN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["plate", "observed_at", "camera_id"],
+    "properties": {
+        "plate": {
+            "type": "string",
+            "description": "Normalised: NFKC, spaces and dashes "
+            "removed, upper case; then 1-10 letters or digits",
+        },
+        "observed_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "With a timezone; stored as UTC",
+        },
+        "camera_id": {"type": "string", "maxLength": 64},
+        "plate_state": {"type": "string", "pattern": "^[A-Za-z]{2,3}$"},
+        "latitude": {"type": "number", "minimum": -90, "maximum": 90},
+        "longitude": {"type": "number", "minimum": -180, "maximum": 180},
+        "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "0-1, or 0-100 (values above 1 are percentages)",
+        },
+        "client_read_id": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Idempotency key, unique per camera",
+        },
+        "hit": {"type": "boolean", "description": "Matched a hot list"},
+    },
+}
+
+SEARCH_IN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["plate", "from", "to", "purpose", "justification"],
+    "properties": {
+        "plate": {"type": "string"},
+        "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time", "description": "Exclusive"},
+        "purpose": {"type": "string", "description": "A purpose code from the config"},
+        "justification": {"type": "string", "maxLength": 2000},
+        "case_number": {"type": "string", "maxLength": 64},
+        "on_behalf_of": {
+            "type": "string",
+            "description": "ORI of the agency the search is run for; must pass the sharing rules",
+        },
+        "page_size": {"type": "integer", "minimum": 1},
+        "cursor": {
+            "type": "string",
+            "description": "next_cursor of the previous page; every page is a recorded search",
+        },
+    },
+}
+
+READ_OUT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "plate": {"type": "string"},
+        "plate_state": {"type": ["string", "null"]},
+        "observed_at": {"type": "string", "format": "date-time"},
+        "camera_id": {"type": "string"},
+        "latitude": {"type": ["number", "null"]},
+        "longitude": {"type": ["number", "null"]},
+        "confidence": {"type": ["number", "null"]},
+    },
+}
+
+
+def spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "alpr_guard",
+            "version": "1",
+            "description": "Encrypted ALPR storage with justified, recorded search.",
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "request_id"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "request_id": {"type": "string"},
+                                "details": {"type": "object"},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and database reachability",
+                    "security": [],
+                    "responses": {"200": {"description": "OK"}, **_errors(503)},
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1"}},
+                }
+            },
+            "/api/v1/reads": {
+                "post": {
+                    "summary": "Ingest up to max_batch plate reads (role ingest); all or nothing",
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["reads"],
+                                "properties": {"reads": {"type": "array", "items": READ_IN}},
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Stored",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "accepted": {"type": "integer"},
+                                        "duplicates": {"type": "integer"},
+                                        "ids": {"type": "array", "items": {"type": "string"}},
+                                    },
+                                }
+                            ),
+                        },
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/searches": {
+                "post": {
+                    "summary": "Justified search for one plate (roles officer, supervisor). "
+                    "Screened before any data is touched; every search is recorded.",
+                    "requestBody": {"required": True, **_json(SEARCH_IN)},
+                    "responses": {
+                        "200": {
+                            "description": "Allowed; newest first",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "search_id": {"type": "string"},
+                                        "result_count": {"type": "integer"},
+                                        "results": {"type": "array", "items": READ_OUT},
+                                        "next_cursor": {"type": ["string", "null"]},
+                                    },
+                                }
+                            ),
+                        },
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
+        },
+    }

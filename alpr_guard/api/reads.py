@@ -1,0 +1,27 @@
+"""POST /api/v1/reads: cameras and vendor software deliver plate reads (role ``ingest``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.schemas import parse_read_batch
+from alpr_guard.services.ingest import record_reads
+
+bp = Blueprint("reads", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/reads")
+@require("ingest")
+def post_reads() -> tuple[Response, int]:
+    rt = runtime()
+    reads = parse_read_batch(json_body(), rt.settings.ingest.max_batch)
+    result = record_reads(session(), rt, principal(), reads)
+    commit()
+    return jsonify(
+        {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "ids": [str(i) for i in result.ids],
+        }
+    ), 201

@@ -1,0 +1,396 @@
+"""The ``alpr-guard`` command: admins run the system from here and from config files.
+
+Every command loads the configuration first and fails closed: a bad config prints one line that
+names the file and the key, and the command exits 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from sqlalchemy.orm import Session
+
+from alpr_guard.errors import AlprGuardError, ConfigError
+from alpr_guard.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from alpr_guard.runtime import Runtime
+
+DEMO_AGENCIES = (
+    # (ori, name, kind, jurisdiction, vetted): the cases the README walk-through refuses.
+    ("CA0190100", "Demo County Sheriff's Office", "local", "CA", True),
+    ("CA0190200", "Demo City Police Department (not yet vetted)", "local", "CA", False),
+    ("CAFBISF00", "FBI San Francisco Field Office", "federal", "CA", True),
+    ("VTICE0900", "ICE Law Enforcement Support Center", "federal", "VT", True),
+    ("NV0020000", "Nevada County Sheriff (out of state)", "local", "NV", True),
+    ("CAREPO001", "Golden State Recovery LLC (repossession)", "private", "CA", True),
+)
+DEMO_ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
+
+
+class _State:
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+@contextmanager
+def _runtime_session(state: _State) -> Iterator[tuple[Runtime, Session]]:
+    from alpr_guard.db import session_scope
+    from alpr_guard.runtime import build_runtime
+
+    rt = build_runtime(state.settings)
+    try:
+        with session_scope(rt.sessions) as session:
+            yield rt, session
+    finally:
+        rt.dispose()
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config",
+    envvar="ALPR_GUARD_CONFIG",
+    default=None,
+    help="TOML config file (default: $ALPR_GUARD_CONFIG or config/alpr_guard.toml).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """alpr_guard: encrypted ALPR storage with justified, recorded access."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    ctx.obj = _State(config)
+
+
+# -- config ---------------------------------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(state: _State) -> None:
+    """Validate the config, its profile and the master key without starting anything."""
+    from alpr_guard.keystore import read_master_key
+
+    s = state.settings
+    read_master_key(s.keys.master_key_file, s.keys.master_key_env, str(s.source))
+    click.echo(
+        f"{s.source}: ok (profile {s.profile.name if s.profile else 'none'}, "
+        f"{len(s.purposes)} purposes, home state {s.jurisdiction.home_state})"
+    )
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Master key management."""
+
+
+@keys_group.command("init")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the key file exists.")
+@click.pass_obj
+def keys_init(state: _State, if_missing: bool) -> None:
+    """Write a new master key file (0600) for development. Never overwrites a key."""
+    from alpr_guard.keystore import write_master_key_file
+
+    keys = state.settings.keys
+    if keys.master_key_file is None:
+        raise ConfigError(
+            f"{state.settings.source}: keys.master_key_env is set; the master "
+            "key comes from the environment, not a file"
+        )
+    if keys.master_key_file.exists():
+        if if_missing:
+            click.echo(f"master key exists: {keys.master_key_file}")
+            return
+        raise ConfigError(
+            f"{keys.master_key_file}: already exists; refusing to overwrite a "
+            "master key (every data key is wrapped by it)"
+        )
+    write_master_key_file(keys.master_key_file)
+    keys.keystore_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    click.echo(f"wrote new master key: {keys.master_key_file} (mode 0600)")
+
+
+# -- db -------------------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database migrations (the migrations are the schema)."""
+
+
+def _sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(state: _State, revision: str) -> None:
+    from alpr_guard import schema
+
+    url = state.settings.database.url
+    _sqlite_dir(url)
+    schema.upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(state: _State, revision: str) -> None:
+    from alpr_guard import schema
+
+    schema.downgrade(state.settings.database.url, revision)
+    click.echo(f"database at {revision}")
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Users and bearer tokens."""
+
+
+@users_group.command("add")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(DEMO_ROLES))
+@click.option(
+    "--agency",
+    "agency",
+    default=None,
+    help="ORI of the user's agency (default: the operating agency).",
+)
+@click.pass_obj
+def users_add(state: _State, username: str, role: str, agency: str | None) -> None:
+    """Create a user; the new token is the last line of output (shown once)."""
+    from alpr_guard.services.principals import add_user
+
+    with _runtime_session(state) as (rt, session):
+        issued = add_user(
+            session,
+            rt,
+            username=username,
+            role=role,
+            agency_ori=agency or state.settings.instance.operating_agency,
+        )
+    expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
+    click.echo(
+        f"created {issued.username} ({issued.role}, {issued.agency_ori}); token expires {expiry}"
+    )
+    click.echo(issued.token)
+
+
+@users_group.command("token")
+@click.option("--username", required=True)
+@click.pass_obj
+def users_token(state: _State, username: str) -> None:
+    """Issue a new token for an existing user; the token is the last line of output."""
+    from alpr_guard.services.principals import issue_token
+
+    with _runtime_session(state) as (rt, session):
+        issued = issue_token(session, rt, username=username)
+    expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
+    click.echo(f"token for {issued.username} expires {expiry}")
+    click.echo(issued.token)
+
+
+@users_group.command("revoke")
+@click.option("--username", required=True)
+@click.option("--disable", is_flag=True, help="Also disable the account.")
+@click.pass_obj
+def users_revoke(state: _State, username: str, disable: bool) -> None:
+    """Revoke every live token of a user."""
+    from alpr_guard.services.principals import revoke_tokens
+
+    with _runtime_session(state) as (rt, session):
+        count = revoke_tokens(session, rt, username=username, disable=disable)
+    click.echo(f"revoked {count} token(s) of {username}{' and disabled it' if disable else ''}")
+
+
+@users_group.command("list")
+@click.pass_obj
+def users_list(state: _State) -> None:
+    from alpr_guard.services.principals import list_users
+
+    with _runtime_session(state) as (_rt, session):
+        for user in list_users(session):
+            click.echo(
+                f"{user.username}\t{user.role}\t{user.agency_ori}\t"
+                f"{'disabled' if user.disabled else 'active'}"
+            )
+
+
+# -- agencies -------------------------------------------------------------------------------
+
+
+@cli.group("agencies")
+def agencies_group() -> None:
+    """The agency registry (kind and jurisdiction decide sharing, never the ORI prefix)."""
+
+
+@agencies_group.command("add")
+@click.option("--ori", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--kind", required=True, type=click.Choice(("state", "local", "tribal", "federal", "private"))
+)
+@click.option("--jurisdiction", required=True, help="Two-letter state code.")
+@click.option("--vetted/--not-vetted", default=False, show_default=True)
+@click.pass_obj
+def agencies_add(
+    state: _State, ori: str, name: str, kind: str, jurisdiction: str, vetted: bool
+) -> None:
+    from alpr_guard.services.agencies import AgencyInput, upsert_agency
+    from alpr_guard.services.principals import SYSTEM
+
+    with _runtime_session(state) as (rt, session):
+        agency = upsert_agency(
+            session, rt, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM
+        )
+    click.echo(
+        f"{agency.ori}\t{agency.kind}\t{agency.jurisdiction}\t"
+        f"{'vetted' if agency.vetted else 'not vetted'}\t{agency.name}"
+    )
+
+
+@agencies_group.command("list")
+@click.pass_obj
+def agencies_list(state: _State) -> None:
+    from alpr_guard.services.agencies import list_agencies
+
+    with _runtime_session(state) as (_rt, session):
+        for a in list_agencies(session):
+            click.echo(
+                f"{a.ori}\t{a.kind}\t{a.jurisdiction}\t"
+                f"{'vetted' if a.vetted else 'not vetted'}\t{a.name}"
+            )
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+@cli.command("demo")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the demo users exist.")
+@click.pass_obj
+def demo(state: _State, if_missing: bool) -> None:
+    """Create the operating agency, a small registry and one user per role; print tokens once."""
+    from sqlalchemy import select
+
+    from alpr_guard.models import User
+    from alpr_guard.services.agencies import AgencyInput, upsert_agency
+    from alpr_guard.services.principals import SYSTEM, add_user
+
+    s = state.settings
+    with _runtime_session(state) as (rt, session):
+        if session.scalar(select(User.id).where(User.username == "demo-officer")):
+            if if_missing:
+                click.echo(
+                    "demo users exist; new token: alpr-guard users token --username demo-officer"
+                )
+                return
+            raise ConfigError("demo users exist already")
+        upsert_agency(
+            session,
+            rt,
+            AgencyInput(
+                s.instance.operating_agency,
+                s.instance.operating_agency_name,
+                "local",
+                s.jurisdiction.home_state,
+                True,
+            ),
+            SYSTEM,
+        )
+        for ori, name, kind, jurisdiction, vetted in DEMO_AGENCIES:
+            upsert_agency(session, rt, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM)
+        issued = [
+            add_user(
+                session,
+                rt,
+                username=f"demo-{role}",
+                role=role,
+                agency_ori=s.instance.operating_agency,
+            )
+            for role in DEMO_ROLES
+        ]
+    click.echo("Demo tokens (shown once; `alpr-guard users token --username NAME` issues more):")
+    for token in issued:
+        click.echo(f"  {token.role:<10} {token.username:<16} {token.token}")
+
+
+# -- serve ----------------------------------------------------------------------------------
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_obj
+def serve(state: _State, host: str, port: int, threads: int) -> None:
+    """Serve the HTTP API (waitress, a production WSGI server)."""
+    import waitress
+
+    from alpr_guard import create_app
+
+    app = create_app(state.settings)
+    click.echo(f"alpr_guard serving on http://{host}:{port} (config {state.settings.source})")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="alpr_guard")
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(state: _State) -> None:
+    """Walk the hash chain; name the first bad event and exit 1 if there is one."""
+    from alpr_guard.audit import verify_chain
+
+    with _runtime_session(state) as (rt, session):
+        result = verify_chain(session, rt.keyring)
+    click.echo(result.describe())
+    if not result.ok:
+        sys.exit(1)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"config error: {exc.message}", err=True)
+        sys.exit(2)
+    except AlprGuardError as exc:
+        click.echo(f"error: {exc.code}: {exc.message}", err=True)
+        sys.exit(1)

@@ -1,0 +1,192 @@
+"""KeyRing: envelope keys, AES-256-GCM field encryption, the keyed blind index, shredding.
+
+Civil Code 1798.90.51(a)/.53(a) ask for reasonable technical safeguards; CJIS asks for AES-256
+at rest and for derived data (the blind index) to be protected like the plates. The design:
+
+* A **master key** (file or environment variable, never TOML, never the database) derives, by
+  HKDF with distinct labels, the key-encryption key that wraps data keys, the audit MAC key that
+  chains the audit log, the audit sealing key for query terms, and the term-token key used for
+  redacted exports and repeated-target review.
+* One random **data key per UTC day of observation** (the retention epoch) encrypts that day's
+  plates. It is stored wrapped in the key store, apart from the database.
+* The **blind index** is HMAC-SHA256 of the normalised plate under an index key derived from the
+  day's data key, truncated to 64 bits. Tokens differ per day, so a stolen database shows per-day
+  buckets, not plates and not a plate's movements across days; destroying the day's data key
+  also destroys the index key, so old rows can no longer be linked to a plate either.
+* Ciphertexts carry associated data that binds them to their row: swapping the ciphertexts of
+  two rows makes both fail to decrypt.
+
+This module imports neither the ORM nor Flask (ARCHITECTURE, import direction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from alpr_guard.errors import KeyUnavailable
+from alpr_guard.keystore import KeyStore, require_key
+
+VERSION = b"\x01"
+NONCE_BYTES = 12
+DATA_KEY_BYTES = 32
+INDEX_BITS = 64
+
+
+def _hkdf(secret: bytes, label: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"alpr_guard/{label}/v1".encode()
+    ).derive(secret)
+
+
+def day_key_id(day: date) -> str:
+    return f"day-{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """An unwrapped data key with its AEAD and its blind-index MAC, ready for hot loops."""
+
+    key_id: str
+    aead: AESGCM = field(repr=False)
+    index_mac: hmac.HMAC = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"DataKey({self.key_id!r})"
+
+
+class KeyRing:
+    """All key handling for one process. Unwrapped data keys are cached in memory only."""
+
+    def __init__(self, master_key: bytes, store: KeyStore) -> None:
+        self._store = store
+        self._kek = AESGCM(_hkdf(master_key, "kek"))
+        self._audit_mac_key = _hkdf(master_key, "audit-mac")
+        self._audit_seal = AESGCM(_hkdf(master_key, "audit-seal"))
+        self._term_mac = hmac.new(_hkdf(master_key, "term-token"), digestmod=hashlib.sha256)
+        self._cache: dict[str, DataKey] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"KeyRing(cached={len(self._cache)})"
+
+    @property
+    def store(self) -> KeyStore:
+        return self._store
+
+    # -- data keys -------------------------------------------------------------------------
+
+    def _wrap(self, key_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION + nonce + self._kek.encrypt(nonce, key, key_id.encode())
+
+    def _unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        if wrapped[:1] != VERSION:
+            raise KeyUnavailable(f"data key {key_id} has an unknown format")
+        nonce, body = wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :]
+        try:
+            return self._kek.decrypt(nonce, body, key_id.encode())
+        except InvalidTag:
+            raise KeyUnavailable(
+                f"data key {key_id} cannot be unwrapped with this master key"
+            ) from None
+
+    def _load(self, key_id: str, raw: bytes) -> DataKey:
+        index_key = _hkdf(raw, f"blind-index|{key_id}")
+        return DataKey(
+            key_id=key_id, aead=AESGCM(raw), index_mac=hmac.new(index_key, digestmod=hashlib.sha256)
+        )
+
+    def data_key(self, key_id: str, *, create: bool = False) -> DataKey:
+        """The data key ``key_id``; with ``create``, make it if the key store lacks it.
+
+        Callers decide whether creating is allowed: the ingest service refuses to recreate a
+        key the database records as destroyed, so shredding can never be undone by a late read.
+        """
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            cached = self._cache.get(key_id)
+            if cached is not None:
+                return cached
+            wrapped = self._store.get(key_id)
+            if wrapped is None:
+                if not create:
+                    require_key(self._store, key_id)
+                wrapped = self._store.put_new(
+                    key_id, self._wrap(key_id, os.urandom(DATA_KEY_BYTES))
+                )
+            key = self._load(key_id, self._unwrap(key_id, wrapped))
+            self._cache[key_id] = key
+            return key
+
+    def has_key(self, key_id: str) -> bool:
+        return key_id in self._cache or self._store.get(key_id) is not None
+
+    def destroy(self, key_id: str) -> bool:
+        """Crypto-shred: delete the key from the store and from this process's memory."""
+        with self._lock:
+            self._cache.pop(key_id, None)
+            return self._store.destroy(key_id)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._cache.pop(key_id, None)
+
+    # -- plates ----------------------------------------------------------------------------
+
+    @staticmethod
+    def encrypt(key: DataKey, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION + nonce + key.aead.encrypt(nonce, plaintext, aad)
+
+    @staticmethod
+    def decrypt(key: DataKey, blob: bytes, aad: bytes) -> bytes:
+        if blob[:1] != VERSION:
+            raise KeyUnavailable("ciphertext has an unknown format")
+        try:
+            return key.aead.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+        except InvalidTag:
+            raise KeyUnavailable(f"a ciphertext under {key.key_id} failed authentication") from None
+
+    @staticmethod
+    def blind_index(key: DataKey, normalised_plate: str) -> int:
+        """64-bit signed token: fits a BIGINT column and its B-tree on both databases."""
+        mac = key.index_mac.copy()
+        mac.update(normalised_plate.encode())
+        return int.from_bytes(mac.digest()[: INDEX_BITS // 8], "big", signed=True)
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def audit_mac(self, message: bytes) -> str:
+        return hmac.new(self._audit_mac_key, message, hashlib.sha256).hexdigest()
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+        """Encrypt query terms for the audit log: only auditors' reports open them."""
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION + nonce + self._audit_seal.encrypt(nonce, plaintext, aad)
+
+    def unseal(self, blob: bytes, aad: bytes) -> bytes:
+        if blob[:1] != VERSION:
+            raise KeyUnavailable("sealed audit terms have an unknown format")
+        try:
+            return self._audit_seal.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+        except InvalidTag:
+            raise KeyUnavailable("sealed audit terms failed authentication") from None
+
+    def term_token(self, normalised_plate: str) -> str:
+        """A keyed hash of a plate that is stable across days: for redacted exports and for
+        spotting one user searching one plate again and again. It never reveals the plate."""
+        mac = self._term_mac.copy()
+        mac.update(normalised_plate.encode())
+        return mac.hexdigest()[:32]

@@ -1,0 +1,170 @@
+"""ORM tables only. The Alembic migrations are the schema; these must match them
+(``alembic check`` in the test suite fails on any drift).
+
+No column holds a plaintext plate: ``plate_reads.plate_ct`` is AES-GCM ciphertext,
+``plate_reads.plate_index`` a truncated keyed HMAC, ``searches.terms_sealed`` ciphertext under
+the audit sealing key, ``searches.terms_token`` a keyed hash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alpr_guard.db import Base, UTCDateTime
+
+
+class Agency(Base):
+    """An agency known to this instance. ``kind`` and ``jurisdiction`` decide sharing, never
+    the ORI's first two letters (a federal office in California has an ORI beginning "CA")."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (
+        CheckConstraint("kind IN ('state', 'local', 'tribal', 'federal', 'private')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ori: Mapped[str] = mapped_column(String(9), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    vetted: Mapped[bool] = mapped_column(Boolean, default=False)
+    attestation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('ingest', 'officer', 'supervisor', 'auditor', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """Bearer tokens, stored as SHA-256 of a 256-bit random secret (a fast hash is the right
+    tool for high-entropy secrets; it is what lets a lookup be one indexed equality)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DataKeyRecord(Base):
+    """Metadata of a data key. The key itself lives only in the key store."""
+
+    __tablename__ = "data_keys"
+
+    key_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    epoch_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    epoch_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PlateRead(Base):
+    __tablename__ = "plate_reads"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "camera_id", "client_read_id"),
+        Index("ix_plate_reads_plate_index", "plate_index"),
+        Index("ix_plate_reads_expires_at", "expires_at"),
+        Index("ix_plate_reads_key_id", "key_id"),
+        CheckConstraint("retention_class IN ('unmatched', 'hit')", name="retention_class"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    plate_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    plate_index: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.key_id"))
+    plate_state: Mapped[str | None] = mapped_column(String(3))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    client_read_id: Mapped[str | None] = mapped_column(String(128))
+    retention_class: Mapped[str] = mapped_column(String(16))
+    hit: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchRecord(Base):
+    """The access record Civil Code 1798.90.52 requires, one per search, allowed or refused."""
+
+    __tablename__ = "searches"
+    __table_args__ = (
+        Index("ix_searches_created_at", "created_at"),
+        Index("ix_searches_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("outcome IN ('allowed', 'refused')", name="outcome"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    agency_ori: Mapped[str] = mapped_column(String(9))
+    purpose: Mapped[str] = mapped_column(String(64))
+    justification: Mapped[str] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(9))
+    window_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    window_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    terms_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    terms_token: Mapped[str] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    matched: Mapped[str | None] = mapped_column(Text)
+    result_count: Mapped[int] = mapped_column(Integer)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained. ``hash`` = HMAC(audit key, canonical(event) + prev_hash)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_kind_occurred_at", "kind", "occurred_at"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_agency: Mapped[str | None] = mapped_column(String(9))
+    subject: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Pure rules: no ORM, no Flask. Every function returns a decision; none raise for a denial."""

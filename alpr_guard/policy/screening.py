@@ -1,0 +1,119 @@
+"""Screening a search before any data is touched.
+
+Order matters for what is recorded: a prohibited purpose is named as such even when the request
+is also wrong in other ways, because that is what an auditor (and the California Values Act,
+Gov. Code 7284.6) cares about most. Then: an unknown purpose code, a transfer to an agency the
+sharing rules forbid (a search run on another agency's behalf, or by another agency's user),
+a junk justification, a bad window. Text rules whose action is "flag" do not refuse; they ride
+along on the decision so the access review sees them the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alpr_guard.policy.decisions import Decision, Flag, ReasonCode
+from alpr_guard.policy.sharing import AgencyFacts, decide_recipient
+from alpr_guard.policy.text_rules import scan
+from alpr_guard.settings import Settings
+
+JUNK_RULE = "vague_justification"
+
+
+@dataclass(frozen=True)
+class SearchFacts:
+    purpose: str
+    justification: str
+    case_number: str | None
+    window_from: datetime
+    window_to: datetime
+    requester: AgencyFacts
+    on_behalf_of: str | None
+    on_behalf_agency: AgencyFacts | None  # registry lookup of on_behalf_of; None if unknown
+
+
+def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Decision:
+    purpose = settings.purpose(facts.purpose)
+    if purpose is not None and purpose.prohibited:
+        return Decision.refuse(
+            ReasonCode.PROHIBITED_PURPOSE,
+            "purpose_code",
+            f"purpose {purpose.code} is prohibited ({purpose.statute})",
+        )
+
+    matches = scan(settings.screening, facts.justification, facts.case_number)
+    flags = tuple(Flag(m.rule, m.severity, m.matched) for m in matches if m.action == "flag")
+    refusals = [m for m in matches if m.action == "refuse"]
+    for match in refusals:
+        if match.rule != JUNK_RULE:
+            return Decision.refuse(
+                ReasonCode.PROHIBITED_PURPOSE,
+                match.rule,
+                f"the justification indicates a prohibited purpose ({match.rule})",
+                match.matched,
+                flags,
+            )
+
+    if purpose is None:
+        return Decision.refuse(
+            ReasonCode.UNKNOWN_PURPOSE,
+            "purpose_code",
+            "purpose is not one of the configured purpose codes",
+            (),
+            flags,
+        )
+
+    home = settings.jurisdiction.home_state
+    operating = settings.instance.operating_agency
+    if facts.on_behalf_of is not None and facts.on_behalf_of != operating:
+        decision = decide_recipient(
+            facts.on_behalf_agency,
+            rules=settings.sharing,
+            home_state=home,
+            now=now,
+            ori=facts.on_behalf_of,
+        )
+        if not decision.allowed:
+            return _with_flags(decision, flags, prefix="on_behalf_of: ")
+    if facts.requester.ori != operating:
+        decision = decide_recipient(
+            facts.requester,
+            rules=settings.sharing,
+            home_state=home,
+            now=now,
+            ori=facts.requester.ori,
+        )
+        if not decision.allowed:
+            return _with_flags(decision, flags, prefix="requesting agency: ")
+
+    for match in refusals:
+        return Decision.refuse(
+            ReasonCode.JUSTIFICATION_REQUIRED,
+            match.rule,
+            "a justification that explains the search is required",
+            match.matched,
+            flags,
+        )
+
+    if facts.window_from >= facts.window_to:
+        return Decision.refuse(
+            ReasonCode.INVALID_WINDOW, "window", "from must be earlier than to", (), flags
+        )
+    max_days = settings.search.max_window_days
+    if facts.window_to - facts.window_from > timedelta(days=max_days):
+        return Decision.refuse(
+            ReasonCode.WINDOW_TOO_LONG,
+            "window",
+            f"the window may span at most {max_days} days",
+            (),
+            flags,
+        )
+    return Decision.allow(flags=flags)
+
+
+def _with_flags(decision: Decision, flags: tuple[Flag, ...], prefix: str) -> Decision:
+    assert decision.reason is not None
+    return Decision.refuse(
+        decision.reason, decision.rule, prefix + decision.message, decision.matched, flags
+    )

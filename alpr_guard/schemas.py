@@ -1,0 +1,277 @@
+"""Parsing untrusted input into frozen dataclasses, with field-level errors.
+
+Shared by the HTTP API and the CLI. Every error names the field path (``reads[3].plate``) and the
+rule it broke, never the offending value: a value may be a plate. Unknown fields are refused, so
+a client can never set an agency, a retention class, an id or an outcome.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from alpr_guard.clock import ensure_utc
+from alpr_guard.errors import ValidationError
+from alpr_guard.policy.plates import Plate, normalise_plate
+
+READ_FIELDS = frozenset(
+    {
+        "plate",
+        "observed_at",
+        "camera_id",
+        "plate_state",
+        "latitude",
+        "longitude",
+        "confidence",
+        "client_read_id",
+        "hit",
+    }
+)
+SEARCH_FIELDS = frozenset(
+    {
+        "plate",
+        "from",
+        "to",
+        "purpose",
+        "justification",
+        "case_number",
+        "on_behalf_of",
+        "page_size",
+        "cursor",
+    }
+)
+CAMERA_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+CLIENT_ID_RE = re.compile(r"[\x21-\x7e]{1,128}")
+REGION_RE = re.compile(r"[A-Z]{2,3}")
+ORI_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{7}")
+CASE_RE = re.compile(r"[\x20-\x7e]{1,64}")
+
+
+@dataclass(frozen=True)
+class ReadIn:
+    plate: Plate
+    observed_at: datetime
+    camera_id: str
+    plate_state: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    confidence: float | None = None
+    client_read_id: str | None = None
+    hit: bool = False
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    plate: Plate
+    window_from: datetime
+    window_to: datetime
+    purpose: str
+    justification: str = field(repr=False)
+    case_number: str | None = None
+    on_behalf_of: str | None = None
+    page_size: int | None = None
+    cursor: str | None = None
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def add(self, path: str, why: str) -> None:
+        self.fields.setdefault(path, why)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationError(self.fields)
+
+
+def parse_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string with a timezone")
+    try:
+        parsed = datetime.fromisoformat(
+            value.replace("Z", "+00:00") if value.endswith("Z") else value
+        )
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time with a timezone") from None
+    return ensure_utc(parsed, "value")
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def _text(value: object, pattern: re.Pattern[str], why: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+        raise ValueError(why)
+    return value.strip()
+
+
+def normalise_confidence(value: float) -> float:
+    """Cameras report 0-1 or 0-100; both are stored as 0-1. Values above 1 are percentages."""
+    if value < 0 or value > 100:
+        raise ValueError("must be between 0 and 1, or between 0 and 100")
+    return value / 100 if value > 1 else value
+
+
+def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
+    if not isinstance(raw, Mapping):
+        errors.add(path, "must be an object")
+        return None
+    for key in sorted(set(raw) - READ_FIELDS):
+        errors.add(f"{path}.{key}", "unknown field")
+    values: dict[str, Any] = {}
+
+    def take(name: str, convert: Any, required: bool = False) -> None:
+        if name not in raw or raw[name] is None:
+            if required:
+                errors.add(f"{path}.{name}", "is required")
+            return
+        try:
+            values[name] = convert(raw[name])
+        except ValueError as exc:
+            errors.add(f"{path}.{name}", str(exc))
+
+    def plate(value: object) -> Plate:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        return Plate(normalise_plate(value))
+
+    def lat(value: object) -> float:
+        number = _number(value)
+        if not -90 <= number <= 90:
+            raise ValueError("must be between -90 and 90")
+        return number
+
+    def lon(value: object) -> float:
+        number = _number(value)
+        if not -180 <= number <= 180:
+            raise ValueError("must be between -180 and 180")
+        return number
+
+    def flag(value: object) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+    take("plate", plate, required=True)
+    take("observed_at", parse_datetime, required=True)
+    take(
+        "camera_id",
+        lambda v: _text(v, CAMERA_RE, "must be 1-64 letters, digits or ._:/-"),
+        required=True,
+    )
+    take(
+        "plate_state",
+        lambda v: _text(
+            v.upper() if isinstance(v, str) else v, REGION_RE, "must be a 2 or 3 letter region code"
+        ),
+    )
+    take("latitude", lat)
+    take("longitude", lon)
+    take("confidence", lambda v: normalise_confidence(_number(v)))
+    take(
+        "client_read_id",
+        lambda v: _text(v, CLIENT_ID_RE, "must be 1-128 printable characters without spaces"),
+    )
+    take("hit", flag)
+    if (
+        ("latitude" in values) != ("longitude" in values)
+        and f"{path}.latitude" not in errors.fields
+        and f"{path}.longitude" not in errors.fields
+    ):
+        errors.add(f"{path}.latitude", "latitude and longitude go together")
+    if not {"plate", "observed_at", "camera_id"} <= set(values):
+        return None
+    return ReadIn(**values)
+
+
+def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
+    """All-or-nothing: one bad read and the whole batch is refused, naming each bad field."""
+    errors = _Errors()
+    if not isinstance(body, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    for key in sorted(set(body) - {"reads"}):
+        errors.add(key, "unknown field")
+    raw_reads = body.get("reads")
+    if not isinstance(raw_reads, list) or not raw_reads:
+        errors.add("reads", "must be a non-empty list")
+        errors.raise_if_any()
+        return []
+    if len(raw_reads) > max_batch:
+        errors.add("reads", f"at most {max_batch} reads per request")
+        errors.raise_if_any()
+    reads = [_parse_read(raw, f"reads[{i}]", errors) for i, raw in enumerate(raw_reads)]
+    errors.raise_if_any()
+    return [r for r in reads if r is not None]
+
+
+def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
+    errors = _Errors()
+    if not isinstance(body, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    for key in sorted(set(body) - SEARCH_FIELDS):
+        errors.add(key, "unknown field")
+    values: dict[str, Any] = {}
+
+    def take(name: str, target: str, convert: Any, required: bool = False) -> None:
+        if name not in body or body[name] is None:
+            if required:
+                errors.add(name, "is required")
+            return
+        try:
+            values[target] = convert(body[name])
+        except ValueError as exc:
+            errors.add(name, str(exc))
+
+    def plate(value: object) -> Plate:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        return Plate(normalise_plate(value))
+
+    def string(limit: int) -> Any:
+        def convert(value: object) -> str:
+            if not isinstance(value, str):
+                raise ValueError("must be a string")
+            if len(value) > limit:
+                raise ValueError(f"must be at most {limit} characters")
+            return value
+
+        return convert
+
+    def page_size(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_page_size:
+            raise ValueError(f"must be an integer from 1 to {max_page_size}")
+        return value
+
+    take("plate", "plate", plate, required=True)
+    take("from", "window_from", parse_datetime, required=True)
+    take("to", "window_to", parse_datetime, required=True)
+    take("purpose", "purpose", string(64), required=True)
+    # A blank justification is a policy refusal (recorded), not a malformed request.
+    take("justification", "justification", string(2000), required=True)
+    take(
+        "case_number",
+        "case_number",
+        lambda v: _text(v, CASE_RE, "must be 1-64 printable characters"),
+    )
+    take(
+        "on_behalf_of",
+        "on_behalf_of",
+        lambda v: _text(
+            v.upper() if isinstance(v, str) else v, ORI_RE, "must be a 9-character ORI"
+        ),
+    )
+    take("page_size", "page_size", page_size)
+    take("cursor", "cursor", string(200))
+    errors.raise_if_any()
+    return SearchRequest(**values)

@@ -1,0 +1,220 @@
+"""Users, roles and bearer tokens.
+
+Roles follow least privilege: ``ingest`` service accounts only write reads; ``officer`` and
+``supervisor`` search (supervisors also manage holds and shares); ``auditor`` reads the record;
+``admin`` manages users. Admins do not search: running the system is not a law-enforcement
+purpose. Tokens of human roles expire (``auth.human_token_hours``, CJIS session limits); only
+``ingest`` service accounts get long-lived tokens. Tokens are shown once and stored hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from alpr_guard.audit import Actor
+from alpr_guard.errors import Conflict, NotFound, Unauthorized, ValidationError
+from alpr_guard.models import Agency, ApiToken, User
+from alpr_guard.runtime import Runtime
+
+ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
+SEARCH_ROLES = frozenset({"officer", "supervisor"})
+TOKEN_PREFIX = "alprg_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+SYSTEM = Actor("system", None)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    agency_id: int
+    agency_ori: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.agency_ori)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    username: str
+    role: str
+    agency_ori: str
+    token: str
+    expires_at: datetime | None
+
+    def __repr__(self) -> str:
+        return f"IssuedToken({self.username!r}, role={self.role!r})"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
+    """Resolve a bearer token; any failure is the same 401 so tokens cannot be probed."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise Unauthorized("a valid bearer token is required")
+    row = session.execute(
+        select(
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            User.id,
+            User.username,
+            User.role,
+            User.disabled_at,
+            Agency.id,
+            Agency.ori,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
+    now = rt.clock.now()
+    if (
+        row is None
+        or row.revoked_at is not None
+        or row.disabled_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
+        raise Unauthorized("a valid bearer token is required")
+    return Principal(
+        user_id=row[2], username=row.username, role=row.role, agency_id=row[6], agency_ori=row.ori
+    )
+
+
+def _validate_username(username: str) -> str:
+    name = username.strip().lower()
+    if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_CHARS:
+        raise ValidationError({"username": "must be 2-64 characters: a-z, 0-9, '.', '_', '-'"})
+    return name
+
+
+def _issue(session: Session, rt: Runtime, user: User, agency_ori: str, actor: Actor) -> IssuedToken:
+    now = rt.clock.now()
+    expires = (
+        None if user.role == "ingest" else now + timedelta(hours=rt.settings.auth.human_token_hours)
+    )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires)
+    )
+    session.flush()
+    rt.audit.append(
+        session,
+        "token.issued",
+        actor,
+        subject=f"user:{user.username}",
+        details={
+            "username": user.username,
+            "role": user.role,
+            "expires_at": expires.isoformat() if expires else None,
+        },
+    )
+    return IssuedToken(user.username, user.role, agency_ori, token, expires)
+
+
+def add_user(
+    session: Session,
+    rt: Runtime,
+    *,
+    username: str,
+    role: str,
+    agency_ori: str,
+    actor: Actor = SYSTEM,
+) -> IssuedToken:
+    if role not in ROLES:
+        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
+    name = _validate_username(username)
+    agency = session.scalar(select(Agency).where(Agency.ori == agency_ori))
+    if agency is None:
+        raise NotFound(f"agency {agency_ori} is not in the registry")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"user {name} already exists")
+    user = User(username=name, agency_id=agency.id, role=role, created_at=rt.clock.now())
+    session.add(user)
+    session.flush()
+    rt.audit.append(
+        session,
+        "user.created",
+        actor,
+        subject=f"user:{name}",
+        details={"username": name, "role": role, "agency": agency.ori},
+    )
+    return _issue(session, rt, user, agency.ori, actor)
+
+
+def _user(session: Session, username: str) -> tuple[User, str]:
+    row = session.execute(
+        select(User, Agency.ori)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.username == username.strip().lower())
+    ).first()
+    if row is None:
+        raise NotFound(f"user {username} does not exist")
+    return row[0], row[1]
+
+
+def issue_token(
+    session: Session, rt: Runtime, *, username: str, actor: Actor = SYSTEM
+) -> IssuedToken:
+    user, ori = _user(session, username)
+    if user.disabled_at is not None:
+        raise Conflict(f"user {user.username} is disabled")
+    return _issue(session, rt, user, ori, actor)
+
+
+def revoke_tokens(
+    session: Session, rt: Runtime, *, username: str, disable: bool = False, actor: Actor = SYSTEM
+) -> int:
+    """Revoke every live token of a user (and optionally disable the account)."""
+    user, _ori = _user(session, username)
+    now = rt.clock.now()
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ),
+    )
+    count = result.rowcount
+    if disable:
+        user.disabled_at = now
+    session.flush()
+    rt.audit.append(
+        session,
+        "token.revoked",
+        actor,
+        subject=f"user:{user.username}",
+        details={"username": user.username, "tokens": count, "disabled": disable},
+    )
+    return int(count or 0)
+
+
+@dataclass(frozen=True)
+class UserView:
+    username: str
+    role: str
+    agency_ori: str
+    created_at: datetime
+    disabled: bool
+
+
+def list_users(session: Session) -> list[UserView]:
+    rows = session.execute(
+        select(User, Agency.ori).join(Agency, Agency.id == User.agency_id).order_by(User.username)
+    ).all()
+    return [
+        UserView(u.username, u.role, ori, u.created_at, u.disabled_at is not None)
+        for u, ori in rows
+    ]

@@ -1,0 +1,247 @@
+"""run_search: a justified, recorded search for one plate over a time window.
+
+Civil Code 1798.90.52 requires a record of every access (date and time, the data used to query,
+the username and their organisation, the purpose); 1798.90.52(b) limits use to the policy's
+purposes. So: screening first (``policy.screening``), before any key is touched or row read;
+every decision, allowed or refused, is written as a search record plus an audit event in the
+caller's transaction; results are returned to the caller, who must commit before sending them
+(the API answers 503 ``audit_unavailable`` with no data if the commit fails: fail closed).
+
+The plate used to query is sealed under the audit key in the record; the justification and case
+number are stored with any occurrence of the queried plate masked, because officers do type the
+plate into the reason field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from alpr_guard.crypto import KeyRing
+from alpr_guard.errors import KeyUnavailable, ValidationError
+from alpr_guard.models import Agency, PlateRead, SearchRecord
+from alpr_guard.policy.decisions import Decision
+from alpr_guard.policy.plates import Plate
+from alpr_guard.policy.screening import SearchFacts, screen_search
+from alpr_guard.runtime import Runtime
+from alpr_guard.schemas import SearchRequest
+from alpr_guard.services.agencies import facts, find_agency
+from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.keys import days_between, keys_for_search
+from alpr_guard.services.principals import Principal
+
+
+@dataclass(frozen=True)
+class ReadOut:
+    id: uuid.UUID
+    plate: Plate
+    plate_state: str | None
+    observed_at: datetime
+    camera_id: str
+    latitude: float | None
+    longitude: float | None
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    search_id: uuid.UUID
+    decision: Decision
+    results: tuple[ReadOut, ...] = field(default=())
+    result_count: int = 0
+    next_cursor: str | None = None
+
+
+def mask_plate(text: str, plate: Plate) -> str:
+    """Replace the queried plate inside free text, however it was typed (spaces, dashes, case)."""
+    pattern = r"[\s\-]*".join(re.escape(ch) for ch in plate.value)
+    return re.sub(pattern, "[plate]", text, flags=re.IGNORECASE)
+
+
+def _encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:
+    raw = json.dumps([observed_at.isoformat(), str(read_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, rid = json.loads(raw)
+        return datetime.fromisoformat(at), uuid.UUID(rid)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationError({"cursor": "is not a cursor this service issued"}) from None
+
+
+def run_search(
+    session: Session, rt: Runtime, principal: Principal, request: SearchRequest
+) -> SearchOutcome:
+    now = rt.clock.now()
+    requester = session.get_one(Agency, principal.agency_id)
+    on_behalf = find_agency(session, request.on_behalf_of) if request.on_behalf_of else None
+    decision = screen_search(
+        SearchFacts(
+            purpose=request.purpose,
+            justification=request.justification,
+            case_number=request.case_number,
+            window_from=request.window_from,
+            window_to=request.window_to,
+            requester=facts(requester),
+            on_behalf_of=request.on_behalf_of,
+            on_behalf_agency=on_behalf,
+        ),
+        rt.settings,
+        now,
+    )
+
+    search_id = uuid.uuid4()
+    results: tuple[ReadOut, ...] = ()
+    total = 0
+    next_cursor = None
+    if decision.allowed:
+        page_size = request.page_size or rt.settings.search.page_size
+        hits = _find(session, rt, request)
+        total = len(hits)
+        if request.cursor is not None:
+            after = _decode_cursor(request.cursor)
+            hits = [h for h in hits if (h.observed_at, h.id) < after]
+        results = tuple(hits[:page_size])
+        if len(hits) > page_size:
+            next_cursor = _encode_cursor(results[-1].observed_at, results[-1].id)
+
+    _record(session, rt, principal, request, search_id, decision, total, now)
+    return SearchOutcome(search_id, decision, results, total, next_cursor)
+
+
+def _find(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
+    """Every read of the plate in the window, newest first, false positives removed."""
+    keys = keys_for_search(session, rt, days_between(request.window_from, request.window_to))
+    if not keys:
+        return []
+    plate = request.plate.value
+    by_key = {key.key_id: key for key in keys}
+    conditions = [
+        and_(
+            PlateRead.plate_index == KeyRing.blind_index(key, plate), PlateRead.key_id == key.key_id
+        )
+        for key in keys
+    ]
+    rows = session.execute(
+        select(
+            PlateRead.id,
+            PlateRead.key_id,
+            PlateRead.plate_ct,
+            PlateRead.plate_state,
+            PlateRead.observed_at,
+            PlateRead.camera_id,
+            PlateRead.latitude,
+            PlateRead.longitude,
+            PlateRead.confidence,
+        )
+        .where(
+            or_(*conditions),
+            PlateRead.observed_at >= request.window_from,
+            PlateRead.observed_at < request.window_to,
+        )
+        .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+    ).all()
+    found = []
+    wanted = plate.encode()
+    for row in rows:
+        try:
+            clear = KeyRing.decrypt(by_key[row.key_id], row.plate_ct, read_aad(row.id, row.key_id))
+        except KeyUnavailable:
+            continue  # a tampered or moved ciphertext is never returned
+        if clear != wanted:
+            continue  # a 64-bit token collision: the index shows buckets, not plates
+        found.append(
+            ReadOut(
+                id=row.id,
+                plate=request.plate,
+                plate_state=row.plate_state,
+                observed_at=row.observed_at,
+                camera_id=row.camera_id,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                confidence=row.confidence,
+            )
+        )
+    return found
+
+
+def _record(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    request: SearchRequest,
+    search_id: uuid.UUID,
+    decision: Decision,
+    total: int,
+    now: datetime,
+) -> None:
+    plate = request.plate
+    sealed = rt.keyring.seal(json.dumps({"plate": plate.value}).encode(), search_id.bytes)
+    justification = mask_plate(request.justification, plate)
+    case_number = mask_plate(request.case_number, plate) if request.case_number else None
+    outcome = "allowed" if decision.allowed else "refused"
+    matched = [
+        {"rule": f.rule, "severity": f.severity, "matched": list(f.matched)} for f in decision.flags
+    ]
+    if not decision.allowed:
+        matched.insert(
+            0, {"rule": decision.rule, "severity": "high", "matched": list(decision.matched)}
+        )
+    details: dict[str, object] = {
+        "search_id": str(search_id),
+        "purpose": request.purpose,
+        "justification": justification,
+        "case_number": case_number,
+        "on_behalf_of": request.on_behalf_of,
+        "from": request.window_from.isoformat(),
+        "to": request.window_to.isoformat(),
+        "outcome": outcome,
+        "reason_code": decision.reason.value if decision.reason else None,
+        "rule": decision.rule,
+        "matched": matched,
+        "result_count": total,
+        "page_cursor": request.cursor is not None,
+    }
+    record = SearchRecord(
+        id=search_id,
+        created_at=now,
+        user_id=principal.user_id,
+        username=principal.username,
+        agency_ori=principal.agency_ori,
+        purpose=request.purpose[:64],
+        justification=justification,
+        case_number=case_number,
+        on_behalf_of=request.on_behalf_of,
+        window_from=request.window_from,
+        window_to=request.window_to,
+        terms_sealed=sealed,
+        terms_token=rt.keyring.term_token(plate.value),
+        outcome=outcome,
+        reason_code=decision.reason.value if decision.reason else None,
+        rule=decision.rule,
+        matched=json.dumps(matched) if matched else None,
+        result_count=total,
+        audit_seq=0,
+    )
+    session.add(record)
+    event = rt.audit.append(
+        session,
+        f"search.{outcome}",
+        principal.actor,
+        subject=f"search:{search_id}",
+        details=details,
+        sealed=sealed,
+    )
+    record.audit_seq = event.seq
+    session.flush()

@@ -1,0 +1,459 @@
+"""Configuration: one TOML file (plus the policy profile it names) into frozen dataclasses.
+
+House rule 2: config fails closed. Unknown keys, wrong types, a missing section or an unreadable
+key file stop the process with one line that names the file and the key. Secrets never live in
+TOML: the file names another file or an environment variable that holds them.
+
+A config file may name a policy ``profile`` (for example ``california.toml``): the profile holds
+the jurisdiction's rules (purposes, prohibited purposes, retention windows and their legal
+maxima, sharing rules, screening word lists) and the config file may override values key by key,
+but never a ``max_*`` limit, which only the profile sets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alpr_guard.errors import ConfigError
+from alpr_guard.policy.text_rules import TextRules, load_text_rules
+
+CONFIG_ENV = "ALPR_GUARD_CONFIG"
+DEFAULT_CONFIG = Path("config/alpr_guard.toml")
+
+AGENCY_KINDS = ("state", "local", "tribal", "federal", "private")
+ORI_RE = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
+STATE_RE = re.compile(r"^[A-Z]{2}$")
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    name: str
+    operating_agency: str  # ORI of the agency that owns the reads stored here
+    operating_agency_name: str
+
+
+@dataclass(frozen=True)
+class JurisdictionSettings:
+    home_state: str
+    name: str
+    statute: str
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    audit_timeout_ms: int
+    pool_size: int
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    master_key_file: Path | None
+    master_key_env: str | None
+    keystore_dir: Path
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    human_token_hours: int
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    max_window_days: int
+    page_size: int
+    max_page_size: int
+    cursor_ttl_minutes: int
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_batch: int
+    max_future_skew_seconds: int
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    description: str
+    prohibited: bool
+    statute: str
+
+
+@dataclass(frozen=True)
+class RetentionWindow:
+    name: str
+    days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    unmatched: RetentionWindow
+    hit: RetentionWindow
+    access_records: RetentionWindow
+    audit_events: RetentionWindow
+
+    def read_window(self, hit: bool) -> RetentionWindow:
+        return self.hit if hit else self.unmatched
+
+
+@dataclass(frozen=True)
+class SharingSettings:
+    """Who may receive reads (a share, or a search run on their behalf). Deny by default."""
+
+    allowed_kinds: tuple[str, ...]
+    home_state_only: bool
+    require_vetted: bool
+    require_attestation: bool
+    allow_out_of_state_with_attestation: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path
+    profile: Path | None
+    instance: InstanceSettings
+    jurisdiction: JurisdictionSettings
+    database: DatabaseSettings
+    keys: KeySettings
+    auth: AuthSettings
+    search: SearchSettings
+    ingest: IngestSettings
+    purposes: tuple[Purpose, ...]
+    retention: RetentionSettings
+    sharing: SharingSettings
+    screening: TextRules
+
+    def purpose(self, code: str) -> Purpose | None:
+        for purpose in self.purposes:
+            if purpose.code == code:
+                return purpose
+        return None
+
+
+class _Table:
+    """Reads one TOML table, naming ``file: dotted.key`` in every error, refusing leftovers."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, where: str) -> None:
+        self._data = dict(data)
+        self._path = path
+        self._where = where
+
+    def _key(self, key: str) -> str:
+        return f"{self._path}.{key}" if self._path else key
+
+    def fail(self, key: str, why: str) -> ConfigError:
+        return ConfigError(f"{self._where}: {self._key(key)}: {why}")
+
+    def _take(self, key: str, kind: type[T], kind_name: str, default: T | None) -> T:
+        if key not in self._data:
+            if default is None:
+                raise self.fail(key, "is required")
+            return default
+        value = self._data.pop(key)
+        # bool is an int in Python; a TOML `true` must never pass as a number of days.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"must be {kind_name}, not {type(value).__name__}")
+        return value
+
+    def text(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+    ) -> str:
+        value = self._take(key, str, "a string", default).strip()
+        if not value:
+            raise self.fail(key, "must not be empty")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(key, f"must be {hint or 'of the form ' + pattern.pattern}")
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        if key not in self._data:
+            return None
+        return self.text(key)
+
+    def integer(self, key: str, default: int | None = None, *, lo: int = 0, hi: int = 10**9) -> int:
+        value = self._take(key, int, "an integer", default)
+        if not lo <= value <= hi:
+            raise self.fail(key, f"must be between {lo} and {hi}")
+        return value
+
+    def flag(self, key: str, default: bool | None = None) -> bool:
+        return self._take(key, bool, "true or false", default)
+
+    def texts(self, key: str, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        if key not in self._data:
+            if default is None:
+                raise self.fail(key, "is required")
+            return default
+        value = self._data.pop(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def table(self, key: str, *, required: bool = True) -> _Table:
+        if key not in self._data:
+            if required:
+                raise self.fail(key, "section is missing")
+            return _Table({}, self._key(key), self._where)
+        value = self._data.pop(key)
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return _Table(value, self._key(key), self._where)
+
+    def raw(self, key: str) -> dict[str, Any]:
+        value = self._data.pop(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return value
+
+    def names(self) -> list[str]:
+        return list(self._data)
+
+    def done(self) -> None:
+        if self._data:
+            unknown = sorted(self._data)[0]
+            raise self.fail(unknown, "unknown key")
+
+
+def _merge(
+    base: dict[str, Any], override: Mapping[str, Any], where: str, path: str = ""
+) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        dotted = f"{path}.{key}" if path else key
+        if key.startswith("max_") and key in base:
+            raise ConfigError(
+                f"{where}: {dotted}: is a legal limit set by the profile and cannot be overridden"
+            )
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value, where, dotted)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: file is not readable") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _resolve(base: Path, value: str) -> Path:
+    candidate = Path(value).expanduser()
+    return candidate if candidate.is_absolute() else (base / candidate).resolve()
+
+
+def _database_url(table: _Table, base: Path) -> str:
+    url = table.opt_text("url")
+    url_env = table.opt_text("url_env")
+    if (url is None) == (url_env is None):
+        raise table.fail("url", "set exactly one of url (no password) or url_env")
+    if url_env is not None:
+        url = os.environ.get(url_env, "").strip()
+        if not url:
+            raise table.fail("url_env", f"environment variable {url_env} is not set")
+    assert url is not None
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            url = f"sqlite:///{_resolve(base, relative)}"
+    elif url_env is None and re.match(r"^[a-z+]+://[^/@]*:[^/@]*@", url):
+        raise table.fail("url", "must not contain a password; use url_env")
+    return url
+
+
+def _retention(table: _Table) -> RetentionSettings:
+    def window(name: str) -> RetentionWindow:
+        sub = table.table(name)
+        max_days = sub.integer("max_days", lo=1, hi=36500)
+        days = sub.integer("days", lo=1, hi=36500)
+        if days > max_days:
+            raise sub.fail("days", f"{days} exceeds the profile's maximum of {max_days} days")
+        sub.done()
+        return RetentionWindow(name=name, days=days, max_days=max_days)
+
+    result = RetentionSettings(
+        unmatched=window("unmatched"),
+        hit=window("hit"),
+        access_records=window("access_records"),
+        audit_events=window("audit_events"),
+    )
+    table.done()
+    return result
+
+
+def _purposes(table: _Table) -> tuple[Purpose, ...]:
+    purposes = []
+    for code in table.names():
+        if not CODE_RE.match(code):
+            raise table.fail(code, "purpose codes are lower_snake_case")
+        sub = table.table(code)
+        purposes.append(
+            Purpose(
+                code=code,
+                description=sub.text("description"),
+                prohibited=sub.flag("prohibited", False),
+                statute=sub.text("statute", "-"),
+            )
+        )
+        sub.done()
+    if not any(not p.prohibited for p in purposes):
+        raise table.fail("", "at least one permitted purpose is required")
+    return tuple(purposes)
+
+
+def _sharing(table: _Table) -> SharingSettings:
+    kinds = table.texts("allowed_kinds")
+    for kind in kinds:
+        if kind not in AGENCY_KINDS:
+            raise table.fail("allowed_kinds", f"{kind!r} is not one of {', '.join(AGENCY_KINDS)}")
+    result = SharingSettings(
+        allowed_kinds=kinds,
+        home_state_only=table.flag("home_state_only"),
+        require_vetted=table.flag("require_vetted", True),
+        require_attestation=table.flag("require_attestation", False),
+        allow_out_of_state_with_attestation=table.flag(
+            "allow_out_of_state_with_attestation", False
+        ),
+    )
+    if not result.require_vetted:
+        raise table.fail("require_vetted", "must be true: unvetted recipients are never allowed")
+    table.done()
+    return result
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load and validate the configuration; raise ConfigError naming the file and the key."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    source = Path(path).resolve()
+    data = _read_toml(source)
+    where = str(source)
+    base = source.parent
+
+    profile_path: Path | None = None
+    profile_name = data.pop("profile", None)
+    if profile_name is not None:
+        if not isinstance(profile_name, str):
+            raise ConfigError(f"{where}: profile: must be a string (a file name)")
+        profile_path = _resolve(base, profile_name)
+        data = _merge(_read_toml(profile_path), data, where)
+        where = f"{where} (profile {profile_path.name})"
+
+    root = _Table(data, "", where)
+
+    inst = root.table("instance")
+    instance = InstanceSettings(
+        name=inst.text("name"),
+        operating_agency=inst.text(
+            "operating_agency", pattern=ORI_RE, hint="a 9-character ORI such as CA0190000"
+        ),
+        operating_agency_name=inst.text("operating_agency_name"),
+    )
+    inst.done()
+
+    jur = root.table("jurisdiction")
+    jurisdiction = JurisdictionSettings(
+        home_state=jur.text("home_state", pattern=STATE_RE, hint="a two-letter state code"),
+        name=jur.text("name"),
+        statute=jur.text("statute"),
+    )
+    jur.done()
+
+    db = root.table("database")
+    database = DatabaseSettings(
+        url=_database_url(db, base),
+        audit_timeout_ms=db.integer("audit_timeout_ms", 2000, lo=50, hi=60_000),
+        pool_size=db.integer("pool_size", 10, lo=1, hi=200),
+    )
+    db.done()
+
+    keys_table = root.table("keys")
+    master_file = keys_table.opt_text("master_key_file")
+    master_env = keys_table.opt_text("master_key_env")
+    if (master_file is None) == (master_env is None):
+        raise keys_table.fail(
+            "master_key_file",
+            "set exactly one of master_key_file or "
+            "master_key_env (the key itself never goes in this file)",
+        )
+    for forbidden in ("master_key", "key", "secret"):
+        if forbidden in keys_table.names():
+            raise keys_table.fail(
+                forbidden, "secrets never live in TOML; name a file or an environment variable"
+            )
+    keys = KeySettings(
+        master_key_file=_resolve(base, master_file) if master_file else None,
+        master_key_env=master_env,
+        keystore_dir=_resolve(base, keys_table.text("keystore_dir")),
+    )
+    keys_table.done()
+
+    auth_table = root.table("auth")
+    auth = AuthSettings(human_token_hours=auth_table.integer("human_token_hours", 12, lo=1, hi=168))
+    auth_table.done()
+
+    s = root.table("search")
+    search = SearchSettings(
+        max_window_days=s.integer("max_window_days", 31, lo=1, hi=3660),
+        page_size=s.integer("page_size", 100, lo=1, hi=10_000),
+        max_page_size=s.integer("max_page_size", 1000, lo=1, hi=10_000),
+        cursor_ttl_minutes=s.integer("cursor_ttl_minutes", 60, lo=1, hi=24 * 60),
+    )
+    if search.page_size > search.max_page_size:
+        raise s.fail("page_size", "must not exceed max_page_size")
+    s.done()
+
+    i = root.table("ingest")
+    ingest = IngestSettings(
+        max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
+        max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
+    )
+    i.done()
+
+    purposes = _purposes(root.table("purposes"))
+    retention = _retention(root.table("retention"))
+    sharing = _sharing(root.table("sharing"))
+    screening = load_text_rules(root.raw("screening"), f"{where}: screening")
+    root.done()
+
+    return Settings(
+        source=source,
+        profile=profile_path,
+        instance=instance,
+        jurisdiction=jurisdiction,
+        database=database,
+        keys=keys,
+        auth=auth,
+        search=search,
+        ingest=ingest,
+        purposes=purposes,
+        retention=retention,
+        sharing=sharing,
+        screening=screening,
+    )

@@ -1,0 +1,228 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+The schema is always built by ``alembic upgrade head`` (house rule 6), once per backend per test
+session: SQLite tests copy a migrated template file, PostgreSQL tests truncate the tables of a
+database created for this run. With ``CI`` set, PostgreSQL must be reachable (the tests fail, never
+skip); elsewhere they skip with a message saying how to enable them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from alpr_guard import schema
+from alpr_guard.api import build_app
+from alpr_guard.clock import FixedClock
+from alpr_guard.keystore import write_master_key_file
+from alpr_guard.runtime import Runtime, build_runtime
+from alpr_guard.services.agencies import AgencyInput, upsert_agency
+from alpr_guard.services.principals import SYSTEM, add_user
+from alpr_guard.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = REPO / "config" / "california.toml"
+PG_URL = os.environ.get(
+    "ALPR_GUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+OPERATING_ORI = "CA0199900"
+TABLES = ("searches", "plate_reads", "data_keys", "api_tokens", "users", "agencies", "audit_events")
+
+REGISTRY = (
+    # The cases LAW.md cares about, ORI trap included.
+    ("CA0190100", "Demo County Sheriff", "local", "CA", True),
+    ("CA0190200", "Unvetted City PD", "local", "CA", False),
+    ("CA0000HP0", "California Highway Patrol", "state", "CA", True),
+    ("CAFBISF00", "FBI San Francisco", "federal", "CA", True),
+    ("CAICE0100", "ICE ERO San Francisco", "federal", "CA", True),
+    ("VTICE0900", "ICE Law Enforcement Support Center", "federal", "VT", True),
+    ("NV0020000", "Washoe County Sheriff", "local", "NV", True),
+    ("CAREPO001", "Golden State Recovery LLC", "private", "CA", True),
+    ("CATRB0001", "Tribal Police Department", "tribal", "CA", True),
+)
+
+
+def write_config(directory: Path, db_url: str, extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / "master.key"
+    if not key.exists():
+        write_master_key_file(key)
+    config = directory / "alpr_guard.toml"
+    config.write_text(f"""
+profile = "{PROFILE}"
+
+[instance]
+name = "test"
+operating_agency = "{OPERATING_ORI}"
+operating_agency_name = "Test City Police Department"
+
+[database]
+url = "{db_url}"
+audit_timeout_ms = 1000
+
+[keys]
+master_key_file = "master.key"
+keystore_dir = "keystore"
+
+[auth]
+[search]
+[ingest]
+{extra}
+""")
+    return config
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+@dataclass
+class Backend:
+    name: str
+    template: str  # sqlite: template file path; postgresql: database URL
+
+    def fresh_url(self, tmp_path: Path) -> str:
+        if self.name == "sqlite":
+            target = tmp_path / "alpr_guard.db"
+            shutil.copyfile(self.template, target)
+            return f"sqlite:///{target}"
+        engine = create_engine(self.template)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return self.template
+
+
+@pytest.fixture(scope="session")
+def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return Backend("sqlite", str(path))
+
+
+@pytest.fixture(scope="session")
+def pg_backend() -> Iterator[Backend]:
+    problem = _pg_reachable()
+    if problem is not None:
+        message = (
+            f"PostgreSQL not reachable at {PG_URL} ({problem}). Start it "
+            "(pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
+            "or set ALPR_GUARD_TEST_PG_URL."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"alpr_guard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    schema.upgrade(url)
+    yield Backend("postgresql", url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    name = "sqlite_backend" if request.param == "sqlite" else "pg_backend"
+    result: Backend = request.getfixturevalue(name)
+    return result
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(backend: Backend, tmp_path: Path) -> Settings:
+    return load_settings(write_config(tmp_path / "cfg", backend.fresh_url(tmp_path)))
+
+
+@pytest.fixture
+def rt(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = build_runtime(settings, clock=clock)
+    with runtime.sessions.begin() as session:
+        for ori, name, kind, jurisdiction, vetted in (
+            (OPERATING_ORI, "Test City Police Department", "local", "CA", True),
+            *REGISTRY,
+        ):
+            upsert_agency(
+                session, runtime, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM
+            )
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.fixture
+def tokens(rt: Runtime) -> dict[str, str]:
+    """One user per role in the operating agency, plus officers of other agencies."""
+    issued: dict[str, str] = {}
+    with rt.sessions.begin() as session:
+        for role in ("ingest", "officer", "supervisor", "auditor", "admin"):
+            issued[role] = add_user(
+                session, rt, username=f"t-{role}", role=role, agency_ori=OPERATING_ORI
+            ).token
+        for ori in ("CA0190100", "NV0020000", "CAFBISF00"):
+            issued[f"officer@{ori}"] = add_user(
+                session, rt, username=f"officer-{ori.lower()}", role="officer", agency_ori=ori
+            ).token
+    return issued
+
+
+@pytest.fixture
+def app(rt: Runtime) -> Flask:
+    return build_app(rt)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def read(
+    plate: str = "7ABC123",
+    at: str = "2026-11-19T08:00:00+00:00",
+    camera: str = "cam-1",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {"plate": plate, "observed_at": at, "camera_id": camera, **extra}
+
+
+def search_body(plate: str = "7ABC123", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "plate": plate,
+        "from": "2026-11-13T00:00:00Z",
+        "to": "2026-11-20T12:00:00Z",
+        "purpose": "stolen_vehicle",
+        "justification": "Vehicle reported stolen from Main St lot, owner report filed",
+        "case_number": "26-004512",
+    }
+    body.update(extra)
+    return body

@@ -1,0 +1,151 @@
+"""The audit chain: tampering with the database directly is detected and named; concurrent
+writers on both databases still produce one chain that verifies."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
+
+from alpr_guard.audit import Actor, verify_chain
+from alpr_guard.models import AuditEvent, SearchRecord
+from alpr_guard.policy.plates import Plate
+from alpr_guard.runtime import Runtime
+from alpr_guard.schemas import ReadIn, SearchRequest
+from alpr_guard.services.ingest import record_reads
+from alpr_guard.services.principals import Principal, authenticate
+from alpr_guard.services.search import run_search
+from tests.conftest import NOW
+
+
+def append(rt: Runtime, n: int) -> None:
+    with rt.sessions.begin() as session:
+        for i in range(n):
+            rt.audit.append(session, "test.event", Actor("tester", "CA0199900"), details={"i": i})
+
+
+def verify(rt: Runtime) -> tuple[bool, int | None, str | None]:
+    with rt.sessions() as session:
+        result = verify_chain(session, rt.keyring)
+    return result.ok, result.bad_seq, result.problem
+
+
+def last_seq(rt: Runtime) -> int:
+    with rt.sessions() as session:
+        return session.scalar(select(func.max(AuditEvent.seq))) or 0
+
+
+def test_untouched_chain_verifies(rt: Runtime) -> None:
+    append(rt, 5)
+    assert verify(rt) == (True, None, None)
+
+
+def test_edited_event_is_named(rt: Runtime) -> None:
+    append(rt, 5)
+    target = last_seq(rt) - 2
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = :s"),
+            {"d": '{"i":99}', "s": target},
+        )
+    assert verify(rt) == (False, target, "edited")
+
+
+def test_edit_with_recomputed_plain_hash_is_still_caught(rt: Runtime) -> None:
+    """Someone with database access but not the master key cannot re-chain an edit."""
+    append(rt, 3)
+    target = last_seq(rt) - 1
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET actor = 'someone-else', hash = :h WHERE seq = :s"),
+            {"h": "0" * 64, "s": target},
+        )
+    assert verify(rt) == (False, target, "edited")
+
+
+def test_deleted_event_is_named(rt: Runtime) -> None:
+    append(rt, 5)
+    target = last_seq(rt) - 2
+    with rt.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": target})
+    assert verify(rt) == (False, target, "deleted")
+
+
+def test_deleted_first_event_is_named(rt: Runtime) -> None:
+    append(rt, 3)
+    with rt.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 1"))
+    assert verify(rt) == (False, 1, "deleted")
+
+
+def test_swapped_events_are_caught(rt: Runtime) -> None:
+    append(rt, 5)
+    a = last_seq(rt) - 3
+    with rt.engine.begin() as conn:
+        # Swap two events' contents while keeping their sequence numbers: a reordering.
+        rows = conn.execute(
+            text("SELECT seq, details FROM audit_events WHERE seq IN (:a, :b)"),
+            {"a": a, "b": a + 1},
+        ).all()
+        for seq, details in rows:
+            other = a + 1 if seq == a else a
+            conn.execute(
+                text("UPDATE audit_events SET details = :d WHERE seq = :s"),
+                {"d": details, "s": other},
+            )
+    ok, bad, _problem = verify(rt)
+    assert not ok and bad == a
+
+
+def principal_for(rt: Runtime, token: str) -> Principal:
+    with rt.sessions() as session:
+        return authenticate(session, rt, token)
+
+
+def test_eight_concurrent_searchers_leave_a_chain_that_verifies(
+    rt: Runtime, tokens: dict[str, str]
+) -> None:
+    ingester = principal_for(rt, tokens["ingest"])
+    with rt.sessions.begin() as session:
+        record_reads(
+            session,
+            rt,
+            ingester,
+            [
+                ReadIn(Plate(f"CC{i:03d}"), NOW - timedelta(hours=i + 1), f"cam-{i % 4}")
+                for i in range(40)
+            ],
+        )
+    officer = principal_for(rt, tokens["officer"])
+    errors: list[BaseException] = []
+    per_thread = 6
+
+    def searcher(n: int) -> None:
+        try:
+            for j in range(per_thread):
+                request = SearchRequest(
+                    plate=Plate(f"CC{(n * per_thread + j) % 40:03d}"),
+                    window_from=NOW - timedelta(days=3),
+                    window_to=NOW,
+                    purpose="stolen_vehicle",
+                    justification="Reported stolen from Main St lot, owner report on file",
+                    case_number=f"26-{n:03d}{j:03d}",
+                )
+                with rt.sessions.begin() as session:
+                    outcome = run_search(session, rt, officer, request)
+                    assert outcome.result_count == 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=searcher, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SearchRecord)) == 8 * per_thread
+        result = verify_chain(session, rt.keyring)
+    assert result.ok, result.describe()
+    assert result.checked == last_seq(rt)

@@ -1,0 +1,98 @@
+"""Config fails closed: one line naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alpr_guard.errors import ConfigError
+from alpr_guard.settings import load_settings
+from tests.conftest import REPO, write_config
+
+
+def config(tmp_path: Path, extra: str = "", db: str = "sqlite:///x.db") -> Path:
+    return write_config(tmp_path, db, extra)
+
+
+def test_shipped_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    dev = load_settings(REPO / "config" / "alpr_guard.toml")
+    assert dev.jurisdiction.home_state == "CA"
+    assert dev.database.url.endswith("/var/alpr_guard.db")
+    assert {p.code for p in dev.purposes if p.prohibited} >= {
+        "immigration_enforcement",
+        "reproductive_care_investigation",
+    }
+    assert {p.code for p in dev.purposes if not p.prohibited} >= {
+        "criminal_investigation",
+        "stolen_vehicle",
+        "missing_person",
+        "wanted_person",
+        "amber_alert",
+    }
+    monkeypatch.setenv("ALPR_GUARD_DATABASE_URL", "postgresql+psycopg://u:p@db/alpr")
+    prod = load_settings(REPO / "config" / "production.example.toml")
+    assert prod.database.url.startswith("postgresql")
+    assert prod.keys.master_key_env == "ALPR_GUARD_MASTER_KEY"
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("[bogus]\nx = 1", "bogus"),
+        ("[retention.unmatched]\ndays = 61", "retention.unmatched.days"),
+        ("[retention.unmatched]\nmax_days = 365", "retention.unmatched.max_days"),
+        ("[retention.hit]\ndays = true", "retention.hit.days"),
+        ('[sharing]\nallowed_kinds = ["federal", "nope"]', "sharing.allowed_kinds"),
+        ("[sharing]\nrequire_vetted = false", "sharing.require_vetted"),
+        ('[purposes.Bad-Code]\ndescription = "x"', "purposes.Bad-Code"),
+        ('[purposes.x_y]\ndescription = "x"\ncolour = "red"', "purposes.x_y.colour"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(config(tmp_path, extra))
+    message = info.value.message
+    assert str(tmp_path) in message
+    assert key in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("replace", "with_", "key"),
+    [
+        (
+            'operating_agency = "CA0199900"',
+            'operating_agency = "CA01"',
+            "instance.operating_agency",
+        ),
+        ("audit_timeout_ms = 1000", 'audit_timeout_ms = "fast"', "database.audit_timeout_ms"),
+        ('master_key_file = "master.key"', 'master_key = "c2VjcmV0"', "keys.master_key"),
+        ("[instance]", "[instancee]", "instance"),
+    ],
+)
+def test_structural_errors(tmp_path: Path, replace: str, with_: str, key: str) -> None:
+    path = config(tmp_path)
+    path.write_text(path.read_text().replace(replace, with_))
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(path)
+
+
+def test_password_in_url_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"database\.url: must not contain a password"):
+        load_settings(config(tmp_path, db="postgresql+psycopg://u:secret@db/alpr"))
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[instance\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_settings(bad)
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    settings = load_settings(config(tmp_path))
+    assert settings.database.url == f"sqlite:///{tmp_path / 'x.db'}"
+    assert settings.keys.keystore_dir == tmp_path / "keystore"
