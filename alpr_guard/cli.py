@@ -380,6 +380,78 @@ def audit_verify(state: _State) -> None:
         sys.exit(1)
 
 
+# -- review ---------------------------------------------------------------------------------
+
+
+@cli.group("review")
+def review_group() -> None:
+    """The access review: flag misuse after the fact."""
+
+
+@review_group.command("run")
+@click.option("--since", default=None, help="ISO 8601 time (default: where the last run ended).")
+@click.pass_obj
+def review_run(state: _State, since: str | None) -> None:
+    """Scan access records for misuse and write findings."""
+    from alpr_guard.schemas import parse_datetime
+    from alpr_guard.services.review import review_searches
+
+    start = None
+    if since is not None:
+        try:
+            start = parse_datetime(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+    with _runtime_session(state) as (rt, session):
+        result = review_searches(session, rt, since=start)
+    click.echo(
+        f"reviewed {result.searches_scanned} searches from {result.since.isoformat()} "
+        f"to {result.until.isoformat()} in {result.seconds:.1f}s: "
+        f"{result.new_findings} new findings"
+    )
+    for rule, count in sorted(result.by_rule.items()):
+        click.echo(f"  {rule}: {count}")
+
+
+@review_group.command("list")
+@click.option("--status", type=click.Choice(("open", "resolved")), default="open")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_obj
+def review_list(state: _State, status: str, limit: int) -> None:
+    """List findings (the listing is itself an audit event)."""
+    from alpr_guard.services.principals import Principal
+    from alpr_guard.services.review import FindingFilter, list_findings
+
+    cli_user = Principal(
+        user_id=0,
+        username="cli",
+        role="auditor",
+        agency_id=0,
+        agency_ori=state.settings.instance.operating_agency,
+    )
+    with _runtime_session(state) as (rt, session):
+        findings = list_findings(session, rt, cli_user, FindingFilter(status=status, limit=limit))
+    for f in findings:
+        click.echo(
+            f"{f.id}\t{f.severity}\t{f.rule}\t{f.username}\t{f.searched_at.isoformat()}\t{f.status}"
+        )
+
+
+# -- scheduler ------------------------------------------------------------------------------
+
+
+@cli.command("scheduler")
+@click.pass_obj
+def scheduler(state: _State) -> None:
+    """Run the scheduled jobs (the nightly access review) in this process."""
+    from alpr_guard.jobs import build_scheduler
+    from alpr_guard.runtime import build_runtime
+
+    rt = build_runtime(state.settings)
+    click.echo(f"scheduler: access review at '{state.settings.review.schedule}' (UTC)")
+    build_scheduler(rt).start()
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    func,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -206,3 +207,10 @@ def lock_audit_chain(session: Session, timeout_ms: int) -> None:
     session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
     session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms) * 2}"))
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
+
+
+def day_bucket(session: Session, column: Any) -> Any:
+    """The UTC calendar day of a UTCDateTime column, for GROUP BY."""
+    if is_sqlite(session):
+        return func.substr(column, 1, 10)  # stored as naive UTC "YYYY-MM-DD HH:MM:SS"
+    return func.date(func.timezone("UTC", column))

@@ -168,3 +168,33 @@ class AuditEvent(Base):
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Finding(Base):
+    """A search the access review flagged (ACCESS_REVIEW.md rule codes), for an auditor to
+    resolve. One finding per (search, rule), so a re-run never duplicates."""
+
+    __tablename__ = "review_findings"
+    __table_args__ = (
+        UniqueConstraint("search_id", "rule"),
+        Index("ix_review_findings_status_severity", "status", "severity"),
+        Index("ix_review_findings_created_at", "created_at"),
+        CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        CheckConstraint("severity IN ('high', 'medium', 'low')", name="severity"),
+        CheckConstraint(
+            "verdict IS NULL OR verdict IN ('justified', 'misuse', 'needs_follow_up')",
+            name="verdict",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    search_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("searches.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))
+    matched: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(64))

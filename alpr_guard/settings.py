@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alpr_guard.errors import ConfigError
+from alpr_guard.policy.behaviour import BehaviourRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
@@ -123,6 +124,14 @@ class SharingSettings:
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    """The nightly access review (ACCESS_REVIEW.md): when it runs and the behavioural rules."""
+
+    schedule: str  # five-field cron expression, UTC
+    behaviour: BehaviourRules
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     profile: Path | None
@@ -137,6 +146,7 @@ class Settings:
     retention: RetentionSettings
     sharing: SharingSettings
     screening: TextRules
+    review: ReviewSettings
 
     def purpose(self, code: str) -> Purpose | None:
         for purpose in self.purposes:
@@ -195,6 +205,20 @@ class _Table:
         if not lo <= value <= hi:
             raise self.fail(key, f"must be between {lo} and {hi}")
         return value
+
+    def number(
+        self, key: str, default: float | None = None, *, lo: float = 0.0, hi: float = 1e9
+    ) -> float:
+        if key not in self._data:
+            if default is None:
+                raise self.fail(key, "is required")
+            return default
+        value = self._data.pop(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number, not {type(value).__name__}")
+        if not lo <= value <= hi:
+            raise self.fail(key, f"must be between {lo:g} and {hi:g}")
+        return float(value)
 
     def flag(self, key: str, default: bool | None = None) -> bool:
         return self._take(key, bool, "true or false", default)
@@ -347,6 +371,62 @@ def _sharing(table: _Table) -> SharingSettings:
     return result
 
 
+def _keys(table: _Table, base: Path) -> KeySettings:
+    for forbidden in ("master_key", "key", "secret"):
+        if forbidden in table.names():
+            raise table.fail(
+                forbidden, "secrets never live in TOML; name a file or an environment variable"
+            )
+    master_file = table.opt_text("master_key_file")
+    master_env = table.opt_text("master_key_env")
+    if (master_file is None) == (master_env is None):
+        raise table.fail(
+            "master_key_file",
+            "set exactly one of master_key_file or master_key_env "
+            "(the key itself never goes in this file)",
+        )
+    result = KeySettings(
+        master_key_file=_resolve(base, master_file) if master_file else None,
+        master_key_env=master_env,
+        keystore_dir=_resolve(base, table.text("keystore_dir")),
+    )
+    table.done()
+    return result
+
+
+CRON_FIELD_RE = re.compile(r"^[0-9*/,\-]+$")
+SEVERITIES = ("high", "medium", "low")
+BEHAVIOUR_RULES = ("repeated_target_no_case", "volume_spike", "off_hours")
+
+
+def _review(table: _Table) -> ReviewSettings:
+    schedule = table.text("schedule", "15 2 * * *")
+    fields = schedule.split()
+    if len(fields) != 5 or not all(CRON_FIELD_RE.match(f) for f in fields):
+        raise table.fail("schedule", "must be a five-field cron expression (UTC)")
+    severity_table = table.table("severity", required=False)
+    severities = {}
+    for rule in BEHAVIOUR_RULES:
+        default = "low" if rule == "off_hours" else "medium"
+        value = severity_table.text(rule, default)
+        if value not in SEVERITIES:
+            raise severity_table.fail(rule, f"must be one of {', '.join(SEVERITIES)}")
+        severities[rule] = value
+    severity_table.done()
+    rules = BehaviourRules(
+        repeated_min_searches=table.integer("repeated_target_min_searches", 3, lo=2, hi=1000),
+        repeated_window_days=table.integer("repeated_target_window_days", 28, lo=1, hi=365),
+        spike_factor=table.number("volume_spike_factor", 3.0, lo=1.0, hi=1000.0),
+        spike_min_searches=table.integer("volume_spike_min_searches", 25, lo=1, hi=100_000),
+        spike_baseline_days=table.integer("volume_spike_baseline_days", 28, lo=1, hi=365),
+        off_hours_min_history=table.integer("off_hours_min_history", 50, lo=1, hi=100_000),
+        off_hours_max_share=table.number("off_hours_max_share", 0.01, lo=0.0, hi=1.0),
+        severities=severities,
+    )
+    table.done()
+    return ReviewSettings(schedule=schedule, behaviour=rules)
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the configuration; raise ConfigError naming the file and the key."""
     if path is None:
@@ -393,26 +473,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     )
     db.done()
 
-    keys_table = root.table("keys")
-    master_file = keys_table.opt_text("master_key_file")
-    master_env = keys_table.opt_text("master_key_env")
-    if (master_file is None) == (master_env is None):
-        raise keys_table.fail(
-            "master_key_file",
-            "set exactly one of master_key_file or "
-            "master_key_env (the key itself never goes in this file)",
-        )
-    for forbidden in ("master_key", "key", "secret"):
-        if forbidden in keys_table.names():
-            raise keys_table.fail(
-                forbidden, "secrets never live in TOML; name a file or an environment variable"
-            )
-    keys = KeySettings(
-        master_key_file=_resolve(base, master_file) if master_file else None,
-        master_key_env=master_env,
-        keystore_dir=_resolve(base, keys_table.text("keystore_dir")),
-    )
-    keys_table.done()
+    keys = _keys(root.table("keys"), base)
 
     auth_table = root.table("auth")
     auth = AuthSettings(human_token_hours=auth_table.integer("human_token_hours", 12, lo=1, hi=168))
@@ -439,7 +500,10 @@ def load_settings(path: Path | str | None = None) -> Settings:
     purposes = _purposes(root.table("purposes"))
     retention = _retention(root.table("retention"))
     sharing = _sharing(root.table("sharing"))
+    if "screening" not in root.names():
+        raise root.fail("screening", "section is missing")
     screening = load_text_rules(root.raw("screening"), f"{where}: screening")
+    review = _review(root.table("review"))
     root.done()
 
     return Settings(
@@ -456,4 +520,5 @@ def load_settings(path: Path | str | None = None) -> Settings:
         retention=retention,
         sharing=sharing,
         screening=screening,
+        review=review,
     )

@@ -39,7 +39,16 @@ PG_URL = os.environ.get(
 )
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OPERATING_ORI = "CA0199900"
-TABLES = ("searches", "plate_reads", "data_keys", "api_tokens", "users", "agencies", "audit_events")
+TABLES = (
+    "review_findings",
+    "searches",
+    "plate_reads",
+    "data_keys",
+    "api_tokens",
+    "users",
+    "agencies",
+    "audit_events",
+)
 
 REGISTRY = (
     # The cases LAW.md cares about, ORI trap included.

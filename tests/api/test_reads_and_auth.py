@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -208,7 +209,7 @@ def test_healthz_and_openapi_cover_every_route(client: FlaskClient, app: Flask) 
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         assert path in spec["paths"], f"{path} missing from openapi.json"
         for method in rule.methods or ():
             if method not in {"HEAD", "OPTIONS"}:

@@ -1,0 +1,140 @@
+"""Access review for auditors: list findings, resolve them with a verdict and a note."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, jsonify, request
+
+from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.errors import ValidationError
+from alpr_guard.schemas import parse_datetime
+from alpr_guard.services.review import (
+    FindingFilter,
+    FindingView,
+    list_findings,
+    resolve_finding,
+    vague_rates,
+)
+
+bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
+FILTERS = {"status", "rule", "severity", "user", "from", "to", "limit", "offset"}
+
+
+def _serialise(f: FindingView) -> dict[str, object]:
+    return {
+        "id": f.id,
+        "search_id": str(f.search_id),
+        "rule": f.rule,
+        "severity": f.severity,
+        "matched": f.matched,
+        "status": f.status,
+        "verdict": f.verdict,
+        "note": f.note,
+        "created_at": f.created_at.isoformat(),
+        "resolved_at": f.resolved_at.isoformat() if f.resolved_at else None,
+        "resolved_by": f.resolved_by,
+        "username": f.username,
+        "agency": f.agency_ori,
+        "searched_at": f.searched_at.isoformat(),
+        "purpose": f.purpose,
+    }
+
+
+def _int_arg(name: str, default: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= hi:
+        raise ValidationError({name: f"must be an integer from 0 to {hi}"})
+    return int(raw)
+
+
+def _time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_datetime(raw)
+    except ValueError as exc:
+        raise ValidationError({name: str(exc)}) from None
+
+
+@bp.get("/findings")
+@require("auditor")
+def get_findings() -> Response:
+    unknown = sorted(set(request.args) - FILTERS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "unknown query parameter"))
+    status = request.args.get("status")
+    if status not in {None, "open", "resolved"}:
+        raise ValidationError({"status": "must be open or resolved"})
+    severity = request.args.get("severity")
+    if severity not in {None, "high", "medium", "low"}:
+        raise ValidationError({"severity": "must be high, medium or low"})
+    filters = FindingFilter(
+        status=status,
+        rule=request.args.get("rule"),
+        severity=severity,
+        username=request.args.get("user"),
+        since=_time_arg("from"),
+        until=_time_arg("to"),
+        limit=max(1, _int_arg("limit", 100, 1000)),
+        offset=_int_arg("offset", 0, 10**9),
+    )
+    findings = list_findings(session(), runtime(), principal(), filters)
+    commit()
+    return jsonify({"findings": [_serialise(f) for f in findings]})
+
+
+@bp.post("/findings/<int:finding_id>/resolve")
+@require("auditor")
+def post_resolve(finding_id: int) -> Response:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "must be a JSON object"})
+    unknown = sorted(set(body) - {"verdict", "note"})
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "unknown field"))
+    verdict, note = body.get("verdict"), body.get("note")
+    if not isinstance(verdict, str) or not isinstance(note, str):
+        raise ValidationError(
+            {
+                k: "is required (a string)"
+                for k, v in (("verdict", verdict), ("note", note))
+                if not isinstance(v, str)
+            }
+        )
+    finding = resolve_finding(
+        session(), runtime(), principal(), finding_id, verdict=verdict, note=note
+    )
+    commit()
+    return jsonify(_serialise(finding))
+
+
+@bp.get("/vague-rates")
+@require("auditor")
+def get_vague_rates() -> Response:
+    since, until = _time_arg("from"), _time_arg("to")
+    if since is None or until is None:
+        raise ValidationError({"from": "from and to are required"})
+    by = request.args.get("by", "user")
+    if by not in {"user", "agency"}:
+        raise ValidationError({"by": "must be user or agency"})
+    rates = vague_rates(session(), since=since, until=until, by=by)
+    runtime().audit.append(
+        session(),
+        "review.vague_rates_viewed",
+        principal().actor,
+        details={"by": by, "from": str(since), "to": str(until)},
+    )
+    commit()
+    return jsonify(
+        {
+            "by": by,
+            "rates": [
+                {"key": r.key, "searches": r.searches, "vague": r.vague, "rate": round(r.rate, 4)}
+                for r in rates
+            ],
+        }
+    )

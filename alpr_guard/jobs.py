@@ -1,0 +1,43 @@
+"""Scheduler wiring: thin wrappers over services, one transaction per job run.
+
+``alpr-guard scheduler`` runs these in their own process. Jobs are idempotent (findings are
+unique per search and rule), so a second scheduler by mistake duplicates work, not findings.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from alpr_guard.db import session_scope
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.review import review_searches
+
+log = logging.getLogger(__name__)
+
+
+def run_review(rt: Runtime) -> None:
+    with session_scope(rt.sessions) as session:
+        result = review_searches(session, rt)
+    log.info(
+        "access review: %d searches, %d new findings, %.1fs",
+        result.searches_scanned,
+        result.new_findings,
+        result.seconds,
+    )
+
+
+def build_scheduler(rt: Runtime) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        run_review,
+        CronTrigger.from_crontab(rt.settings.review.schedule, timezone="UTC"),
+        args=[rt],
+        id="access_review",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    return scheduler
