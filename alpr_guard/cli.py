@@ -22,15 +22,6 @@ from alpr_guard.settings import Settings, load_settings
 if TYPE_CHECKING:
     from alpr_guard.runtime import Runtime
 
-DEMO_AGENCIES = (
-    # (ori, name, kind, jurisdiction, vetted): the cases the README walk-through refuses.
-    ("CA0190100", "Demo County Sheriff's Office", "local", "CA", True),
-    ("CA0190200", "Demo City Police Department (not yet vetted)", "local", "CA", False),
-    ("CAFBISF00", "FBI San Francisco Field Office", "federal", "CA", True),
-    ("VTICE0900", "ICE Law Enforcement Support Center", "federal", "VT", True),
-    ("NV0020000", "Nevada County Sheriff (out of state)", "local", "NV", True),
-    ("CAREPO001", "Golden State Recovery LLC (repossession)", "private", "CA", True),
-)
 DEMO_ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
 
 
@@ -275,6 +266,49 @@ def agencies_add(
     )
 
 
+@agencies_group.command("import")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def agencies_import(state: _State, file: Path | None) -> None:
+    """Load the registry file (TOML or CSV; default: registry.file from the config)."""
+    from alpr_guard.services.agencies import import_registry
+    from alpr_guard.services.principals import SYSTEM
+
+    path = file or state.settings.registry_file
+    if path is None:
+        raise click.UsageError("give a FILE or set registry.file in the config")
+    with _runtime_session(state) as (rt, session):
+        result = import_registry(session, rt, path, SYSTEM)
+    click.echo(
+        f"{path}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@agencies_group.command("vet")
+@click.argument("ori")
+@click.pass_obj
+def agencies_vet(state: _State, ori: str) -> None:
+    """Mark an agency vetted (an audit event)."""
+    _set_vetted(state, ori, vetted=True)
+
+
+@agencies_group.command("unvet")
+@click.argument("ori")
+@click.pass_obj
+def agencies_unvet(state: _State, ori: str) -> None:
+    """Withdraw an agency's vetting: it can no longer receive data (an audit event)."""
+    _set_vetted(state, ori, vetted=False)
+
+
+def _set_vetted(state: _State, ori: str, *, vetted: bool) -> None:
+    from alpr_guard.services.agencies import set_vetted
+    from alpr_guard.services.principals import SYSTEM
+
+    with _runtime_session(state) as (rt, session):
+        agency = set_vetted(session, rt, ori, vetted, SYSTEM)
+    click.echo(f"{agency.ori}\t{'vetted' if agency.vetted else 'not vetted'}\t{agency.name}")
+
+
 @agencies_group.command("list")
 @click.pass_obj
 def agencies_list(state: _State) -> None:
@@ -299,7 +333,7 @@ def demo(state: _State, if_missing: bool) -> None:
     from sqlalchemy import select
 
     from alpr_guard.models import User
-    from alpr_guard.services.agencies import AgencyInput, upsert_agency
+    from alpr_guard.services.agencies import AgencyInput, import_registry, upsert_agency
     from alpr_guard.services.principals import SYSTEM, add_user
 
     s = state.settings
@@ -323,8 +357,8 @@ def demo(state: _State, if_missing: bool) -> None:
             ),
             SYSTEM,
         )
-        for ori, name, kind, jurisdiction, vetted in DEMO_AGENCIES:
-            upsert_agency(session, rt, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM)
+        if s.registry_file is not None:
+            import_registry(session, rt, s.registry_file, SYSTEM)
         issued = [
             add_user(
                 session,
@@ -377,6 +411,55 @@ def audit_verify(state: _State) -> None:
         result = verify_chain(session, rt.keyring)
     click.echo(result.describe())
     if not result.ok:
+        sys.exit(1)
+
+
+# -- shares ---------------------------------------------------------------------------------
+
+
+@cli.group("shares")
+def shares_group() -> None:
+    """Signed share bundles."""
+
+
+@shares_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    default=None,
+    help="Base64 Ed25519 public key of the issuer (default: this instance's key).",
+)
+@click.pass_obj
+def shares_verify(state: _State, file: Path, public_key: str | None) -> None:
+    """Check a share bundle's signature; exit 1 if it was altered or forged."""
+    import base64
+    import binascii
+    import json
+
+    from alpr_guard.services.sharing import verify_bundle
+
+    try:
+        document = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"not a JSON file: {exc}", param_hint="FILE") from None
+    if public_key is not None:
+        try:
+            key = base64.b64decode(public_key, validate=True)
+        except (binascii.Error, ValueError):
+            raise click.BadParameter("not base64", param_hint="--public-key") from None
+    else:
+        from alpr_guard.crypto import SIGNING_KEY_ID, KeyRing
+        from alpr_guard.keystore import FileKeyStore, read_master_key
+
+        s = state.settings
+        master = read_master_key(s.keys.master_key_file, s.keys.master_key_env, str(s.source))
+        store = FileKeyStore(s.keys.keystore_dir)
+        if store.get(SIGNING_KEY_ID) is None:
+            raise click.UsageError("this instance has no signing key yet; pass --public-key")
+        key = KeyRing(master, store).public_key_raw()
+    ok, message = verify_bundle(document, key)
+    click.echo(message)
+    if not ok:
         sys.exit(1)
 
 

@@ -28,8 +28,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -40,6 +41,7 @@ VERSION = b"\x01"
 NONCE_BYTES = 12
 DATA_KEY_BYTES = 32
 INDEX_BITS = 64
+SIGNING_KEY_ID = "signing-ed25519"
 
 
 def _hkdf(secret: bytes, label: str) -> bytes:
@@ -75,6 +77,7 @@ class KeyRing:
         self._term_mac = hmac.new(_hkdf(master_key, "term-token"), digestmod=hashlib.sha256)
         self._cache: dict[str, DataKey] = {}
         self._lock = threading.Lock()
+        self._signing: Ed25519PrivateKey | None = None
 
     def __repr__(self) -> str:
         return f"KeyRing(cached={len(self._cache)})"
@@ -166,6 +169,28 @@ class KeyRing:
         mac.update(normalised_plate.encode())
         return int.from_bytes(mac.digest()[: INDEX_BITS // 8], "big", signed=True)
 
+    # -- instance signing key (export bundles, audit checkpoints) ----------------------------
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The instance's Ed25519 key, created on first use and kept wrapped in the key store."""
+        with self._lock:
+            if self._signing is None:
+                wrapped = self._store.get(SIGNING_KEY_ID)
+                if wrapped is None:
+                    raw = Ed25519PrivateKey.generate().private_bytes(
+                        serialization.Encoding.Raw,
+                        serialization.PrivateFormat.Raw,
+                        serialization.NoEncryption(),
+                    )
+                    wrapped = self._store.put_new(SIGNING_KEY_ID, self._wrap(SIGNING_KEY_ID, raw))
+                self._signing = Ed25519PrivateKey.from_private_bytes(
+                    self._unwrap(SIGNING_KEY_ID, wrapped)
+                )
+            return self._signing
+
+    def public_key_raw(self) -> bytes:
+        return public_bytes(self.signing_key().public_key())
+
     # -- audit -----------------------------------------------------------------------------
 
     def audit_mac(self, message: bytes) -> str:
@@ -190,3 +215,20 @@ class KeyRing:
         mac = self._term_mac.copy()
         mac.update(normalised_plate.encode())
         return mac.hexdigest()[:32]
+
+
+def public_bytes(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_fingerprint(public_raw: bytes) -> str:
+    """A short, stable name for a public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -198,3 +198,32 @@ class Finding(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Share(Base):
+    """Every decision to transfer reads to another agency, allowed or refused
+    (Civil Code 1798.90.55(b)). An allowed share records the digest of the signed bundle."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        Index("ix_shares_created_at", "created_at"),
+        Index("ix_shares_recipient_ori", "recipient_ori"),
+        CheckConstraint("outcome IN ('allowed', 'refused')", name="outcome"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    agency_ori: Mapped[str] = mapped_column(String(9))
+    recipient_ori: Mapped[str] = mapped_column(String(9))
+    purpose: Mapped[str] = mapped_column(String(64))
+    justification: Mapped[str] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    search_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    read_count: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))
+    audit_seq: Mapped[int] = mapped_column(BigInteger)

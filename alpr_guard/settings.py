@@ -77,7 +77,6 @@ class SearchSettings:
     max_window_days: int
     page_size: int
     max_page_size: int
-    cursor_ttl_minutes: int
 
 
 @dataclass(frozen=True)
@@ -147,6 +146,7 @@ class Settings:
     sharing: SharingSettings
     screening: TextRules
     review: ReviewSettings
+    registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
 
     def purpose(self, code: str) -> Purpose | None:
         for purpose in self.purposes:
@@ -427,26 +427,43 @@ def _review(table: _Table) -> ReviewSettings:
     return ReviewSettings(schedule=schedule, behaviour=rules)
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Load and validate the configuration; raise ConfigError naming the file and the key."""
-    if path is None:
-        path = os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
-    source = Path(path).resolve()
-    data = _read_toml(source)
+def _with_profile(data: dict[str, Any], source: Path) -> tuple[dict[str, Any], Path | None, str]:
+    """Merge the profile the config names under it; the config may override, not loosen."""
     where = str(source)
-    base = source.parent
-
-    profile_path: Path | None = None
     profile_name = data.pop("profile", None)
-    if profile_name is not None:
-        if not isinstance(profile_name, str):
-            raise ConfigError(f"{where}: profile: must be a string (a file name)")
-        profile_path = _resolve(base, profile_name)
-        data = _merge(_read_toml(profile_path), data, where)
-        where = f"{where} (profile {profile_path.name})"
+    if profile_name is None:
+        return data, None, where
+    if not isinstance(profile_name, str):
+        raise ConfigError(f"{where}: profile: must be a string (a file name)")
+    profile_path = _resolve(source.parent, profile_name)
+    profile = _read_toml(profile_path)
+    rules = profile.get("screening")
+    if isinstance(rules, dict) and isinstance(rules.get("file"), str):
+        # A profile's own file names are relative to the profile, wherever the config is.
+        rules["file"] = str(_resolve(profile_path.parent, rules["file"]))
+    return _merge(profile, data, where), profile_path, f"{where} (profile {profile_path.name})"
 
-    root = _Table(data, "", where)
 
+def _screening(root: _Table, base: Path, where: str) -> TextRules:
+    if "screening" not in root.names():
+        raise root.fail("screening", "section is missing")
+    table = root.raw("screening")
+    rules_where = f"{where}: screening"
+    rules_file = table.pop("file", None)
+    if rules_file is not None:
+        # The word lists are long and shared between profiles: they may live in their own file.
+        if not isinstance(rules_file, str) or table:
+            raise ConfigError(
+                f"{where}: screening.file: must be the only key of [screening], "
+                "naming a TOML file of screening rules"
+            )
+        rules_path = _resolve(base, rules_file)
+        table = _read_toml(rules_path)
+        rules_where = str(rules_path)
+    return load_text_rules(table, rules_where)
+
+
+def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:
     inst = root.table("instance")
     instance = InstanceSettings(
         name=inst.text("name"),
@@ -456,7 +473,6 @@ def load_settings(path: Path | str | None = None) -> Settings:
         operating_agency_name=inst.text("operating_agency_name"),
     )
     inst.done()
-
     jur = root.table("jurisdiction")
     jurisdiction = JurisdictionSettings(
         home_state=jur.text("home_state", pattern=STATE_RE, hint="a two-letter state code"),
@@ -464,46 +480,62 @@ def load_settings(path: Path | str | None = None) -> Settings:
         statute=jur.text("statute"),
     )
     jur.done()
+    return instance, jurisdiction
 
-    db = root.table("database")
-    database = DatabaseSettings(
-        url=_database_url(db, base),
-        audit_timeout_ms=db.integer("audit_timeout_ms", 2000, lo=50, hi=60_000),
-        pool_size=db.integer("pool_size", 10, lo=1, hi=200),
+
+def _database(table: _Table, base: Path) -> DatabaseSettings:
+    result = DatabaseSettings(
+        url=_database_url(table, base),
+        audit_timeout_ms=table.integer("audit_timeout_ms", 2000, lo=50, hi=60_000),
+        pool_size=table.integer("pool_size", 10, lo=1, hi=200),
     )
-    db.done()
+    table.done()
+    return result
 
-    keys = _keys(root.table("keys"), base)
 
-    auth_table = root.table("auth")
-    auth = AuthSettings(human_token_hours=auth_table.integer("human_token_hours", 12, lo=1, hi=168))
-    auth_table.done()
-
+def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]:
+    a = root.table("auth")
+    auth = AuthSettings(human_token_hours=a.integer("human_token_hours", 12, lo=1, hi=168))
+    a.done()
     s = root.table("search")
     search = SearchSettings(
         max_window_days=s.integer("max_window_days", 31, lo=1, hi=3660),
         page_size=s.integer("page_size", 100, lo=1, hi=10_000),
         max_page_size=s.integer("max_page_size", 1000, lo=1, hi=10_000),
-        cursor_ttl_minutes=s.integer("cursor_ttl_minutes", 60, lo=1, hi=24 * 60),
     )
     if search.page_size > search.max_page_size:
         raise s.fail("page_size", "must not exceed max_page_size")
     s.done()
-
     i = root.table("ingest")
     ingest = IngestSettings(
         max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
         max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
     )
     i.done()
+    return auth, search, ingest
 
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load and validate the configuration; raise ConfigError naming the file and the key."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    source = Path(path).resolve()
+    base = source.parent
+    data, profile_path, where = _with_profile(_read_toml(source), source)
+    root = _Table(data, "", where)
+
+    instance, jurisdiction = _identity(root)
+    database = _database(root.table("database"), base)
+    keys = _keys(root.table("keys"), base)
+    auth, search, ingest = _limits(root)
     purposes = _purposes(root.table("purposes"))
     retention = _retention(root.table("retention"))
     sharing = _sharing(root.table("sharing"))
-    if "screening" not in root.names():
-        raise root.fail("screening", "section is missing")
-    screening = load_text_rules(root.raw("screening"), f"{where}: screening")
+    screening = _screening(root, base, where)
     review = _review(root.table("review"))
+    registry = root.table("registry", required=False)
+    registry_name = registry.opt_text("file")
+    registry.done()
     root.done()
 
     return Settings(
@@ -521,4 +553,5 @@ def load_settings(path: Path | str | None = None) -> Settings:
         sharing=sharing,
         screening=screening,
         review=review,
+        registry_file=_resolve(base, registry_name) if registry_name else None,
     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from alpr_guard.policy.decisions import Decision, Flag, ReasonCode
 from alpr_guard.policy.sharing import AgencyFacts, decide_recipient
-from alpr_guard.policy.text_rules import scan
+from alpr_guard.policy.text_rules import TextMatch, scan
 from alpr_guard.settings import Settings
 
 JUNK_RULE = "vague_justification"
@@ -33,37 +33,79 @@ class SearchFacts:
     on_behalf_agency: AgencyFacts | None  # registry lookup of on_behalf_of; None if unknown
 
 
-def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Decision:
-    purpose = settings.purpose(facts.purpose)
-    if purpose is not None and purpose.prohibited:
-        return Decision.refuse(
-            ReasonCode.PROHIBITED_PURPOSE,
-            "purpose_code",
-            f"purpose {purpose.code} is prohibited ({purpose.statute})",
-        )
+@dataclass(frozen=True)
+class _Text:
+    """What the purpose code and the justification text say, before anything else is checked."""
 
-    matches = scan(settings.screening, facts.justification, facts.case_number)
+    refusal: Decision | None
+    junk: TextMatch | None
+    flags: tuple[Flag, ...]
+
+
+def _screen_purpose_and_text(
+    purpose_code: str, justification: str, case_number: str | None, settings: Settings
+) -> _Text:
+    purpose = settings.purpose(purpose_code)
+    if purpose is not None and purpose.prohibited:
+        return _Text(
+            Decision.refuse(
+                ReasonCode.PROHIBITED_PURPOSE,
+                "purpose_code",
+                f"purpose {purpose.code} is prohibited ({purpose.statute})",
+            ),
+            None,
+            (),
+        )
+    matches = scan(settings.screening, justification, case_number)
     flags = tuple(Flag(m.rule, m.severity, m.matched) for m in matches if m.action == "flag")
-    refusals = [m for m in matches if m.action == "refuse"]
-    for match in refusals:
-        if match.rule != JUNK_RULE:
-            return Decision.refuse(
+    junk = None
+    for match in matches:
+        if match.action != "refuse":
+            continue
+        if match.rule == JUNK_RULE:
+            junk = junk or match
+            continue
+        return _Text(
+            Decision.refuse(
                 ReasonCode.PROHIBITED_PURPOSE,
                 match.rule,
                 f"the justification indicates a prohibited purpose ({match.rule})",
                 match.matched,
                 flags,
-            )
-
-    if purpose is None:
-        return Decision.refuse(
-            ReasonCode.UNKNOWN_PURPOSE,
-            "purpose_code",
-            "purpose is not one of the configured purpose codes",
-            (),
+            ),
+            None,
             flags,
         )
+    if purpose is None:
+        return _Text(
+            Decision.refuse(
+                ReasonCode.UNKNOWN_PURPOSE,
+                "purpose_code",
+                "purpose is not one of the configured purpose codes",
+                (),
+                flags,
+            ),
+            None,
+            flags,
+        )
+    return _Text(None, junk, flags)
 
+
+def _junk(match: TextMatch, flags: tuple[Flag, ...]) -> Decision:
+    return Decision.refuse(
+        ReasonCode.JUSTIFICATION_REQUIRED,
+        match.rule,
+        "a justification that explains the request is required",
+        match.matched,
+        flags,
+    )
+
+
+def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Decision:
+    text = _screen_purpose_and_text(facts.purpose, facts.justification, facts.case_number, settings)
+    if text.refusal is not None:
+        return text.refusal
+    flags = text.flags
     home = settings.jurisdiction.home_state
     operating = settings.instance.operating_agency
     if facts.on_behalf_of is not None and facts.on_behalf_of != operating:
@@ -86,15 +128,8 @@ def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Deci
         )
         if not decision.allowed:
             return _with_flags(decision, flags, prefix="requesting agency: ")
-
-    for match in refusals:
-        return Decision.refuse(
-            ReasonCode.JUSTIFICATION_REQUIRED,
-            match.rule,
-            "a justification that explains the search is required",
-            match.matched,
-            flags,
-        )
+    if text.junk is not None:
+        return _junk(text.junk, flags)
 
     if facts.window_from >= facts.window_to:
         return Decision.refuse(
@@ -110,6 +145,35 @@ def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Deci
             flags,
         )
     return Decision.allow(flags=flags)
+
+
+@dataclass(frozen=True)
+class ShareFacts:
+    recipient_ori: str
+    recipient: AgencyFacts | None  # registry lookup; None if unknown
+    purpose: str
+    justification: str
+    case_number: str | None
+
+
+def screen_share(facts: ShareFacts, settings: Settings, now: datetime) -> Decision:
+    """A transfer of reads to another agency: purpose and text first, then the recipient rule
+    (Civil Code 1798.90.55(b)). Nothing is decrypted before this says yes."""
+    text = _screen_purpose_and_text(facts.purpose, facts.justification, facts.case_number, settings)
+    if text.refusal is not None:
+        return text.refusal
+    decision = decide_recipient(
+        facts.recipient,
+        rules=settings.sharing,
+        home_state=settings.jurisdiction.home_state,
+        now=now,
+        ori=facts.recipient_ori,
+    )
+    if not decision.allowed:
+        return _with_flags(decision, text.flags, prefix="recipient: ")
+    if text.junk is not None:
+        return _junk(text.junk, text.flags)
+    return Decision.allow("recipient_allowed", text.flags)
 
 
 def _with_flags(decision: Decision, flags: tuple[Flag, ...], prefix: str) -> Decision:

@@ -6,14 +6,20 @@ audit event with its actor.
 
 from __future__ import annotations
 
+import csv
+import io
+import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.errors import ValidationError
+from alpr_guard.clock import ensure_utc
+from alpr_guard.errors import NotFound, ValidationError
 from alpr_guard.models import Agency
 from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.runtime import Runtime
@@ -105,3 +111,140 @@ def upsert_agency(session: Session, rt: Runtime, data: AgencyInput, actor: Actor
 
 def list_agencies(session: Session) -> list[AgencyFacts]:
     return [facts(a) for a in session.scalars(select(Agency).order_by(Agency.ori))]
+
+
+def set_vetted(session: Session, rt: Runtime, ori: str, vetted: bool, actor: Actor) -> AgencyFacts:
+    agency = session.scalar(select(Agency).where(Agency.ori == ori.strip().upper()))
+    if agency is None:
+        raise NotFound(f"agency {ori} is not in the registry")
+    if agency.vetted != vetted:
+        agency.vetted = vetted
+        agency.updated_at = rt.clock.now()
+        session.flush()
+        rt.audit.append(
+            session,
+            "agency.vetted" if vetted else "agency.unvetted",
+            actor,
+            subject=f"agency:{agency.ori}",
+            details={"ori": agency.ori, "vetted": vetted},
+        )
+    return facts(agency)
+
+
+REGISTRY_FIELDS = ("ori", "name", "kind", "jurisdiction", "vetted", "attestation_expires_at")
+
+
+def parse_registry(path: Path) -> list[AgencyInput]:
+    """Read a registry file (TOML ``[[agency]]`` tables, or CSV with a header row).
+
+    All or nothing: every bad row is reported as ``FILE: agency[N].FIELD: why`` (CSV rows are
+    numbered as lines) and nothing is imported.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ValidationError({"file": f"{path}: cannot be read ({exc.strerror})"}) from None
+    rows: list[tuple[str, dict[str, object]]] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        if reader.fieldnames is None or not {"ori", "name", "kind", "jurisdiction"} <= set(
+            reader.fieldnames
+        ):
+            raise ValidationError(
+                {"file": f"{path}: CSV needs a header with at least ori, name, kind, jurisdiction"}
+            )
+        for row in reader:
+            rows.append((f"line {reader.line_num}", dict(row)))
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValidationError({"file": f"{path}: invalid TOML: {exc}"}) from None
+        agencies = data.pop("agency", None)
+        if data or not isinstance(agencies, list):
+            raise ValidationError({"file": f"{path}: expected only [[agency]] tables"})
+        rows = [(f"agency[{i}]", dict(a)) for i, a in enumerate(agencies)]
+    errors: dict[str, str] = {}
+    parsed = []
+    for where, row in rows:
+        unknown = sorted(set(row) - set(REGISTRY_FIELDS))
+        for key in unknown:
+            errors[f"{path}: {where}.{key}"] = "unknown field"
+        extras: dict[str, Any] = {}
+        for name, convert in (("vetted", _truthy), ("attestation_expires_at", _when)):
+            try:
+                extras[name] = convert(row.get(name))
+            except ValueError as exc:
+                errors[f"{path}: {where}.{name}"] = str(exc)
+        try:
+            agency = AgencyInput(
+                ori=str(row.get("ori", "")),
+                name=str(row.get("name", "")),
+                kind=str(row.get("kind", "")),
+                jurisdiction=str(row.get("jurisdiction", "")),
+            ).validated()
+        except ValidationError as exc:
+            for field_name, why in exc.fields.items():
+                errors[f"{path}: {where}.{field_name}"] = why
+            continue
+        if len(extras) == 2:
+            parsed.append(
+                AgencyInput(agency.ori, agency.name, agency.kind, agency.jurisdiction, **extras)
+            )
+    seen: set[str] = set()
+    for agency in parsed:
+        if agency.ori in seen:
+            errors[f"{path}: ori {agency.ori}"] = "appears more than once"
+        seen.add(agency.ori)
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _truthy(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1"}:
+        return True
+    if text in {"false", "no", "0", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _when(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return ensure_utc(value, "attestation_expires_at")
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("must be an RFC 3339 date-time with a timezone") from None
+    return ensure_utc(parsed, "attestation_expires_at")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def import_registry(session: Session, rt: Runtime, path: Path, actor: Actor) -> ImportResult:
+    """Create or update every agency in the file; each change is its own audit event."""
+    created = updated = unchanged = 0
+    for agency in parse_registry(path):
+        before = find_agency(session, agency.ori)
+        after = upsert_agency(session, rt, agency, actor)
+        if before is None:
+            created += 1
+        elif before != after:
+            updated += 1
+        else:
+            unchanged += 1
+    return ImportResult(created, updated, unchanged)

@@ -107,7 +107,7 @@ def run_search(
     next_cursor = None
     if decision.allowed:
         page_size = request.page_size or rt.settings.search.page_size
-        hits = _find(session, rt, request)
+        hits = find_reads(session, rt, request)
         total = len(hits)
         if request.cursor is not None:
             after = _decode_cursor(request.cursor)
@@ -120,7 +120,7 @@ def run_search(
     return SearchOutcome(search_id, decision, results, total, next_cursor)
 
 
-def _find(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
+def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
     """Every read of the plate in the window, newest first, false positives removed."""
     keys = keys_for_search(session, rt, days_between(request.window_from, request.window_to))
     if not keys:

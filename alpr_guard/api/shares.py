@@ -1,0 +1,120 @@
+"""Shares to other agencies (in-state public agencies only) and the instance's public key."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, jsonify, request
+
+from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.errors import Refused, ValidationError
+from alpr_guard.schemas import CASE_RE, ORI_RE
+from alpr_guard.services.sharing import (
+    ShareRequest,
+    list_shares,
+    request_share,
+    signing_key_info,
+)
+
+bp = Blueprint("shares", __name__, url_prefix="/api/v1")
+FIELDS = {"recipient", "read_ids", "search_id", "purpose", "justification", "case_number"}
+
+
+def _parse(body: object) -> ShareRequest:
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "must be a JSON object"})
+    errors = dict.fromkeys(sorted(set(body) - FIELDS), "unknown field")
+    recipient = body.get("recipient")
+    if not isinstance(recipient, str) or not ORI_RE.fullmatch(recipient.strip().upper()):
+        errors["recipient"] = "must be a 9-character ORI"
+    for name, limit in (("purpose", 64), ("justification", 2000)):
+        value = body.get(name)
+        if not isinstance(value, str) or len(value) > limit:
+            errors[name] = f"is required: a string of at most {limit} characters"
+    case = body.get("case_number")
+    if case is not None and (not isinstance(case, str) or not CASE_RE.fullmatch(case.strip())):
+        errors["case_number"] = "must be 1-64 printable characters"
+    read_ids: list[uuid.UUID] = []
+    raw_ids = body.get("read_ids", [])
+    if not isinstance(raw_ids, list):
+        errors["read_ids"] = "must be a list of read ids"
+    else:
+        for i, raw in enumerate(raw_ids):
+            try:
+                read_ids.append(uuid.UUID(str(raw)))
+            except ValueError:
+                errors[f"read_ids[{i}]"] = "is not a read id"
+    search_id = None
+    if body.get("search_id") is not None:
+        try:
+            search_id = uuid.UUID(str(body["search_id"]))
+        except ValueError:
+            errors["search_id"] = "is not a search id"
+    if errors:
+        raise ValidationError(errors)
+    return ShareRequest(
+        recipient_ori=str(recipient).strip().upper(),
+        purpose=str(body["purpose"]),
+        justification=str(body["justification"]),
+        case_number=case.strip() if isinstance(case, str) else None,
+        read_ids=tuple(dict.fromkeys(read_ids)),
+        search_id=search_id,
+    )
+
+
+@bp.post("/shares")
+@require("supervisor")
+def post_share() -> tuple[Response, int]:
+    outcome = request_share(session(), runtime(), principal(), _parse(json_body()))
+    commit()  # the decision is on record before a bundle leaves
+    decision = outcome.decision
+    if not decision.allowed:
+        assert decision.reason is not None
+        raise Refused(
+            decision.reason.value,
+            decision.reason.status,
+            decision.message,
+            share_id=str(outcome.share_id),
+            rule=decision.rule,
+            matched=list(decision.matched),
+        )
+    return jsonify({"share_id": str(outcome.share_id), **(outcome.bundle or {})}), 201
+
+
+@bp.get("/shares")
+@require("supervisor", "auditor")
+def get_shares() -> Response:
+    outcome = request.args.get("outcome")
+    if outcome not in {None, "allowed", "refused"}:
+        raise ValidationError({"outcome": "must be allowed or refused"})
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise ValidationError({"limit": "must be an integer from 1 to 1000"})
+    shares = list_shares(session(), runtime(), principal(), limit=int(limit), outcome=outcome)
+    commit()
+    return jsonify(
+        {
+            "shares": [
+                {
+                    "id": str(s.id),
+                    "created_at": s.created_at.isoformat(),
+                    "username": s.username,
+                    "recipient": s.recipient_ori,
+                    "purpose": s.purpose,
+                    "case_number": s.case_number,
+                    "read_count": s.read_count,
+                    "outcome": s.outcome,
+                    "reason_code": s.reason_code,
+                    "rule": s.rule,
+                    "bundle_sha256": s.bundle_sha256,
+                }
+                for s in shares
+            ]
+        }
+    )
+
+
+@bp.get("/signing-key")
+def get_signing_key() -> Response:
+    """Public: recipients need it to verify bundles."""
+    return jsonify(signing_key_info(runtime()))

@@ -1,0 +1,323 @@
+"""request_share: transfer reads to another agency, only if the sharing rules allow it.
+
+Civil Code 1798.90.55(b) and AG bulletin 2023-DLE-06: a California public agency may share ALPR
+information only with another California public agency. The decision (``policy.screening.
+screen_share``) is made before anything is decrypted; every decision, allowed or refused, is a
+share record plus an audit event. An allowed share returns a bundle signed with the instance's
+Ed25519 key; the recipient verifies it against ``GET /api/v1/signing-key`` (or
+``alpr-guard shares verify``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alpr_guard.audit import canonical_json
+from alpr_guard.crypto import KeyRing, key_fingerprint, verify_signature
+from alpr_guard.errors import NotFound, ValidationError
+from alpr_guard.models import PlateRead, SearchRecord, Share
+from alpr_guard.policy.decisions import Decision
+from alpr_guard.policy.plates import Plate
+from alpr_guard.policy.screening import ShareFacts, screen_share
+from alpr_guard.runtime import Runtime
+from alpr_guard.schemas import SearchRequest
+from alpr_guard.services.agencies import find_agency
+from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.principals import Principal
+from alpr_guard.services.search import find_reads, mask_plate
+
+BUNDLE_FORMAT = "alpr_guard.share.v1"
+MAX_READS = 1000
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    recipient_ori: str
+    purpose: str
+    justification: str
+    case_number: str | None = None
+    read_ids: tuple[uuid.UUID, ...] = ()
+    search_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ShareOutcome:
+    share_id: uuid.UUID
+    decision: Decision
+    bundle: dict[str, Any] | None = None  # {"bundle": {...}, "signature": {...}}
+
+
+def signing_key_info(rt: Runtime) -> dict[str, str]:
+    raw = rt.keyring.public_key_raw()
+    return {
+        "algorithm": "Ed25519",
+        "key_id": key_fingerprint(raw),
+        "public_key": base64.b64encode(raw).decode(),
+    }
+
+
+def sign_bundle(rt: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
+    message = canonical_json(bundle).encode()
+    signature = rt.keyring.signing_key().sign(message)
+    return {
+        "bundle": bundle,
+        "signature": {
+            "algorithm": "Ed25519",
+            "key_id": key_fingerprint(rt.keyring.public_key_raw()),
+            "value": base64.b64encode(signature).decode(),
+        },
+    }
+
+
+def verify_bundle(document: object, public_key: bytes) -> tuple[bool, str]:
+    """Check a signed bundle against a public key; (ok, explanation)."""
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("bundle"), dict)
+        or not isinstance(document.get("signature"), dict)
+    ):
+        return False, "not a signed bundle (needs 'bundle' and 'signature' objects)"
+    signature = document["signature"]
+    if signature.get("algorithm") != "Ed25519":
+        return False, "unsupported signature algorithm"
+    if signature.get("key_id") != key_fingerprint(public_key):
+        return False, "signed by another key than the one given"
+    try:
+        value = base64.b64decode(str(signature.get("value", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return False, "signature is not base64"
+    if not verify_signature(public_key, value, canonical_json(document["bundle"]).encode()):
+        return False, "signature does not match the bundle: it was altered or forged"
+    bundle = document["bundle"]
+    return True, (
+        f"valid bundle {bundle.get('bundle_id')} from {bundle.get('issuer', {})}"
+        f" to {bundle.get('recipient', {})}: {len(bundle.get('reads', []))} reads"
+    )
+
+
+def _reads_by_id(session: Session, rt: Runtime, ids: tuple[uuid.UUID, ...]) -> list[Any]:
+    rows = (
+        session.execute(
+            select(PlateRead)
+            .where(PlateRead.id.in_(ids))
+            .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    found = {r.id for r in rows}
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"{len(missing)} of the requested reads do not exist (first: {missing[0]})")
+    out = []
+    for row in rows:
+        key = rt.keyring.data_key(row.key_id)
+        plate = KeyRing.decrypt(key, row.plate_ct, read_aad(row.id, row.key_id)).decode()
+        out.append(
+            {
+                "id": str(row.id),
+                "plate": plate,
+                "plate_state": row.plate_state,
+                "observed_at": row.observed_at.isoformat(),
+                "camera_id": row.camera_id,
+                "latitude": row.latitude,
+                "longitude": row.longitude,
+                "confidence": row.confidence,
+            }
+        )
+    return out
+
+
+def _reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list[Any]:
+    plate = json.loads(rt.keyring.unseal(record.terms_sealed, record.id.bytes))["plate"]
+    assert record.window_from is not None
+    assert record.window_to is not None
+    request = SearchRequest(
+        plate=Plate(plate),
+        window_from=record.window_from,
+        window_to=record.window_to,
+        purpose=record.purpose,
+        justification=record.justification,
+    )
+    return [
+        {
+            "id": str(r.id),
+            "plate": r.plate.value,
+            "plate_state": r.plate_state,
+            "observed_at": r.observed_at.isoformat(),
+            "camera_id": r.camera_id,
+            "latitude": r.latitude,
+            "longitude": r.longitude,
+            "confidence": r.confidence,
+        }
+        for r in find_reads(session, rt, request)
+    ]
+
+
+def request_share(
+    session: Session, rt: Runtime, principal: Principal, request: ShareRequest
+) -> ShareOutcome:
+    if bool(request.read_ids) == (request.search_id is not None):
+        raise ValidationError({"read_ids": "give either read_ids or search_id"})
+    if len(request.read_ids) > MAX_READS:
+        raise ValidationError({"read_ids": f"at most {MAX_READS} reads per share"})
+    record = None
+    if request.search_id is not None:
+        record = session.get(SearchRecord, request.search_id)
+        if record is None or record.outcome != "allowed":
+            raise NotFound(f"search {request.search_id} does not exist or was refused")
+
+    now = rt.clock.now()
+    decision = screen_share(
+        ShareFacts(
+            recipient_ori=request.recipient_ori,
+            recipient=find_agency(session, request.recipient_ori),
+            purpose=request.purpose,
+            justification=request.justification,
+            case_number=request.case_number,
+        ),
+        rt.settings,
+        now,
+    )
+
+    share_id = uuid.uuid4()
+    signed = None
+    reads: list[Any] = []
+    justification = request.justification
+    if decision.allowed:
+        reads = (
+            _reads_by_id(session, rt, request.read_ids)
+            if record is None
+            else _reads_of_search(session, rt, record)
+        )
+        for plate in {r["plate"] for r in reads}:
+            justification = mask_plate(justification, Plate(plate))
+        recipient = find_agency(session, request.recipient_ori)
+        assert recipient is not None
+        signed = sign_bundle(
+            rt,
+            {
+                "format": BUNDLE_FORMAT,
+                "bundle_id": str(share_id),
+                "created_at": now.isoformat(),
+                "issuer": {
+                    "ori": rt.settings.instance.operating_agency,
+                    "name": rt.settings.instance.operating_agency_name,
+                },
+                "recipient": {"ori": recipient.ori, "name": recipient.name},
+                "purpose": request.purpose,
+                "case_number": request.case_number,
+                "justification": justification,
+                "search_id": str(record.id) if record else None,
+                "shared_by": principal.username,
+                "reads": reads,
+            },
+        )
+    digest = (
+        hashlib.sha256(canonical_json(signed["bundle"]).encode()).hexdigest() if signed else None
+    )
+    outcome = "allowed" if decision.allowed else "refused"
+    share = Share(
+        id=share_id,
+        created_at=now,
+        user_id=principal.user_id,
+        username=principal.username,
+        agency_ori=principal.agency_ori,
+        recipient_ori=request.recipient_ori,
+        purpose=request.purpose[:64],
+        justification=justification,
+        case_number=request.case_number,
+        search_id=request.search_id,
+        read_count=len(reads) if decision.allowed else len(request.read_ids),
+        outcome=outcome,
+        reason_code=decision.reason.value if decision.reason else None,
+        rule=decision.rule,
+        bundle_sha256=digest,
+        audit_seq=0,
+    )
+    session.add(share)
+    event = rt.audit.append(
+        session,
+        f"share.{outcome}",
+        principal.actor,
+        subject=f"share:{share_id}",
+        details={
+            "share_id": str(share_id),
+            "recipient": request.recipient_ori,
+            "purpose": request.purpose,
+            "case_number": request.case_number,
+            "justification": justification,
+            "search_id": str(request.search_id) if request.search_id else None,
+            "read_count": share.read_count,
+            "outcome": outcome,
+            "reason_code": share.reason_code,
+            "rule": decision.rule,
+            "matched": list(decision.matched),
+            "bundle_sha256": digest,
+        },
+    )
+    share.audit_seq = event.seq
+    session.flush()
+    return ShareOutcome(share_id, decision, signed)
+
+
+@dataclass(frozen=True)
+class ShareView:
+    id: uuid.UUID
+    created_at: datetime
+    username: str
+    recipient_ori: str
+    purpose: str
+    case_number: str | None
+    read_count: int
+    outcome: str
+    reason_code: str | None
+    rule: str | None
+    bundle_sha256: str | None
+
+
+def list_shares(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    outcome: str | None = None,
+) -> list[ShareView]:
+    stmt = select(Share).order_by(Share.created_at.desc(), Share.id)
+    if outcome is not None:
+        stmt = stmt.where(Share.outcome == outcome)
+    shares = session.scalars(stmt.limit(limit).offset(offset)).all()
+    rt.audit.append(
+        session,
+        "shares.listed",
+        principal.actor,
+        details={"returned": len(shares), "outcome": outcome},
+    )
+    return [
+        ShareView(
+            s.id,
+            s.created_at,
+            s.username,
+            s.recipient_ori,
+            s.purpose,
+            s.case_number,
+            s.read_count,
+            s.outcome,
+            s.reason_code,
+            s.rule,
+            s.bundle_sha256,
+        )
+        for s in shares
+    ]
