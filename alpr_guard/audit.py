@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from alpr_guard.db import lock_audit_chain
 from alpr_guard.models import AuditEvent
 
 GENESIS = "0" * 64
+# The MAC input is a compact JSON array; one preconfigured encoder (same bytes as json.dumps
+# with these options) keeps the chain walk fast.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Mapping[str, object]) -> str:
@@ -44,10 +48,8 @@ def _message(
     prev_hash: str,
 ) -> bytes:
     sealed_text = base64.b64encode(sealed).decode() if sealed is not None else None
-    return json.dumps(
-        [seq, occurred_at, kind, actor, actor_agency, subject, details, sealed_text, prev_hash],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    return _ENCODER.encode(
+        [seq, occurred_at, kind, actor, actor_agency, subject, details, sealed_text, prev_hash]
     ).encode()
 
 
@@ -126,47 +128,102 @@ class VerifyResult:
     checked: int
     last_seq: int | None
     bad_seq: int | None = None
-    problem: str | None = None  # "edited", "deleted", "reordered", "broken_link"
+    # "edited", "deleted", "reordered", "broken_link", "truncated", "checkpoint_mismatch"
+    problem: str | None = None
+    checkpoints: int = 0
 
     def describe(self) -> str:
+        anchored = f", {self.checkpoints} signed checkpoints matched" if self.checkpoints else ""
         if self.ok:
-            return f"audit chain verified: {self.checked} events, last seq {self.last_seq}"
+            return (
+                f"audit chain verified: {self.checked} events, last seq {self.last_seq}{anchored}"
+            )
         return (
             f"audit chain BROKEN at seq {self.bad_seq}: {self.problem} "
             f"({self.checked} events checked before it)"
         )
 
 
-def _iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    """Keyset pages: memory stays flat and no server-side cursor outlives a page."""
+@dataclass(frozen=True)
+class Anchor:
+    """A point of the chain vouched for outside the database (a signed checkpoint)."""
+
+    seq: int
+    hash: str
+
+
+_COLUMNS = (
+    AuditEvent.seq,
+    AuditEvent.occurred_at,
+    AuditEvent.kind,
+    AuditEvent.actor,
+    AuditEvent.actor_agency,
+    AuditEvent.subject,
+    AuditEvent.details,
+    AuditEvent.sealed,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+
+
+def _rows(session: Session, batch: int = 10_000) -> Iterator[Any]:
+    """Keyset pages of plain rows: memory stays flat, no server-side cursor outlives a page."""
     after = 0
     while True:
-        page = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+        page = session.execute(
+            select(*_COLUMNS).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
         ).all()
         if not page:
             return
         yield from page
-        after = page[-1].seq
-        session.expunge_all()
+        after = page[-1][0]
 
 
-def verify_chain(session: Session, keyring: KeyRing) -> VerifyResult:
-    """Walk the chain in sequence order and name the first event that does not verify."""
-    checked = 0
-    expected_seq = 1
+def verify_chain(
+    session: Session, keyring: KeyRing, anchors: Iterable[Anchor] = ()
+) -> VerifyResult:
+    """Walk the chain in sequence order and name the first event that does not verify.
+
+    ``anchors`` are signed checkpoints: each must match the event at its sequence number, so
+    deleting the newest events back past the last checkpoint shows as ``truncated``. The chain
+    may start after seq 1 only where an anchor vouches for the hash just before it (the audit
+    log's own retention purge leaves such a checkpoint).
+    """
+    by_seq = {a.seq: a.hash for a in anchors}
+    mac = keyring.audit_mac
+    checked = matched = 0
+    expected_seq: int | None = None
     prev_hash = GENESIS
     last_seq: int | None = None
-    for event in _iter_events(session):
-        if event.seq != expected_seq:
-            problem = "deleted" if event.seq > expected_seq else "reordered"
-            return VerifyResult(False, checked, last_seq, expected_seq, problem)
-        if event_hash(keyring, event) != event.hash:
-            return VerifyResult(False, checked, last_seq, event.seq, "edited")
-        if event.prev_hash != prev_hash:
-            return VerifyResult(False, checked, last_seq, event.seq, "broken_link")
+    for row in _rows(session):
+        seq, occurred_at, kind, actor, agency, subject, details, sealed, prev, digest = row
+        if expected_seq is None:
+            start_anchor = by_seq.get(seq - 1)
+            if seq != 1 and start_anchor is None:
+                return VerifyResult(False, 0, None, 1, "deleted", matched)
+            prev_hash = start_anchor if seq != 1 and start_anchor else GENESIS
+            expected_seq = seq
+        if seq != expected_seq:
+            problem = "deleted" if seq > expected_seq else "reordered"
+            return VerifyResult(False, checked, last_seq, expected_seq, problem, matched)
+        computed = mac(
+            _message(
+                seq, occurred_at.isoformat(), kind, actor, agency, subject, details, sealed, prev
+            )
+        )
+        if computed != digest:
+            return VerifyResult(False, checked, last_seq, seq, "edited", matched)
+        if prev != prev_hash:
+            return VerifyResult(False, checked, last_seq, seq, "broken_link", matched)
+        if seq in by_seq:
+            if by_seq[seq] != digest:
+                return VerifyResult(False, checked, last_seq, seq, "checkpoint_mismatch", matched)
+            matched += 1
         checked += 1
-        prev_hash = event.hash
-        last_seq = event.seq
-        expected_seq = event.seq + 1
-    return VerifyResult(True, checked, last_seq)
+        prev_hash = digest
+        last_seq = seq
+        expected_seq = seq + 1
+    beyond = [seq for seq in by_seq if last_seq is None or seq > last_seq]
+    if beyond:
+        return VerifyResult(False, checked, last_seq, min(beyond), "truncated", matched)
+    return VerifyResult(True, checked, last_seq, None, None, matched)

@@ -404,14 +404,30 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.pass_obj
 def audit_verify(state: _State) -> None:
-    """Walk the hash chain; name the first bad event and exit 1 if there is one."""
+    """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event."""
     from alpr_guard.audit import verify_chain
+    from alpr_guard.checkpoints import rt_anchors
 
     with _runtime_session(state) as (rt, session):
-        result = verify_chain(session, rt.keyring)
+        result = verify_chain(session, rt.keyring, rt_anchors(rt))
     click.echo(result.describe())
     if not result.ok:
         sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@click.pass_obj
+def audit_checkpoint(state: _State) -> None:
+    """Sign the chain's head and write it to audit.checkpoint_dir (outside the database)."""
+    from alpr_guard.audit import Actor
+    from alpr_guard.checkpoints import write_checkpoint
+
+    with _runtime_session(state) as (rt, session):
+        checkpoint = write_checkpoint(session, rt, Actor("cli", None))
+    if checkpoint is None:
+        click.echo("the audit log is empty; nothing to checkpoint")
+    else:
+        click.echo(f"checkpoint at seq {checkpoint.seq}: {checkpoint.path}")
 
 
 # -- shares ---------------------------------------------------------------------------------
@@ -527,11 +543,19 @@ def review_list(state: _State, status: str, limit: int) -> None:
 @click.pass_obj
 def scheduler(state: _State) -> None:
     """Run the scheduled jobs (the nightly access review) in this process."""
+    from alpr_guard.audit import Actor
+    from alpr_guard.db import session_scope
     from alpr_guard.jobs import build_scheduler
     from alpr_guard.runtime import build_runtime
+    from alpr_guard.services.config_audit import record_policy
 
     rt = build_runtime(state.settings)
-    click.echo(f"scheduler: access review at '{state.settings.review.schedule}' (UTC)")
+    with session_scope(rt.sessions) as session:
+        record_policy(session, rt, Actor("system:startup", rt.settings.instance.operating_agency))
+    click.echo(
+        f"scheduler: access review at '{state.settings.review.schedule}', checkpoints at "
+        f"'{state.settings.audit.checkpoint_schedule}' (UTC)"
+    )
     build_scheduler(rt).start()
 
 

@@ -1,7 +1,9 @@
 """Scheduler wiring: thin wrappers over services, one transaction per job run.
 
-``alpr-guard scheduler`` runs these in their own process. Jobs are idempotent (findings are
-unique per search and rule), so a second scheduler by mistake duplicates work, not findings.
+``alpr-guard scheduler`` runs these in their own process: the nightly access review and the
+audit-chain checkpoints. Both are idempotent (findings are unique per search and rule; a
+checkpoint of an unchanged head says the same thing twice), so a second scheduler by mistake
+duplicates work, not records.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from alpr_guard.audit import Actor
+from alpr_guard.checkpoints import write_checkpoint
 from alpr_guard.db import session_scope
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.review import review_searches
@@ -27,6 +31,13 @@ def run_review(rt: Runtime) -> None:
         result.new_findings,
         result.seconds,
     )
+
+
+def run_checkpoint(rt: Runtime) -> None:
+    with session_scope(rt.sessions) as session:
+        checkpoint = write_checkpoint(session, rt, Actor("system:checkpoint", None))
+    if checkpoint is not None:
+        log.info("audit checkpoint at seq %d written to %s", checkpoint.seq, checkpoint.path)
 
 
 def build_scheduler(rt: Runtime) -> BlockingScheduler:

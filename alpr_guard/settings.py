@@ -131,6 +131,14 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    """Signed checkpoints of the audit chain, written outside the database."""
+
+    checkpoint_dir: Path | None
+    checkpoint_schedule: str  # five-field cron expression, UTC
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     profile: Path | None
@@ -146,6 +154,8 @@ class Settings:
     sharing: SharingSettings
     screening: TextRules
     review: ReviewSettings
+    audit: AuditSettings
+    policy_json: str  # the enforced policy sections, canonical JSON: recorded when it changes
     registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
 
     def purpose(self, code: str) -> Purpose | None:
@@ -515,6 +525,37 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
     return auth, search, ingest
 
 
+POLICY_SECTIONS = ("jurisdiction", "purposes", "retention", "sharing", "screening", "review")
+
+
+def _policy_json(data: Mapping[str, Any], base: Path) -> str:
+    """What the engine enforces, as canonical JSON, so a change can be hashed and diffed."""
+    import json
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+    policy = {k: plain(data[k]) for k in POLICY_SECTIONS if k in data}
+    screening = policy.get("screening")
+    if isinstance(screening, dict) and isinstance(screening.get("file"), str):
+        policy["screening"] = _read_toml(_resolve(base, screening["file"]))
+    return json.dumps(plain(policy), sort_keys=True, separators=(",", ":"))
+
+
+def _audit(table: _Table, base: Path) -> AuditSettings:
+    directory = table.opt_text("checkpoint_dir")
+    schedule = table.text("checkpoint_schedule", "0 * * * *")
+    fields = schedule.split()
+    if len(fields) != 5 or not all(CRON_FIELD_RE.match(f) for f in fields):
+        raise table.fail("checkpoint_schedule", "must be a five-field cron expression (UTC)")
+    table.done()
+    return AuditSettings(_resolve(base, directory) if directory else None, schedule)
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the configuration; raise ConfigError naming the file and the key."""
     if path is None:
@@ -522,6 +563,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     source = Path(path).resolve()
     base = source.parent
     data, profile_path, where = _with_profile(_read_toml(source), source)
+    policy_json = _policy_json(data, base)
     root = _Table(data, "", where)
 
     instance, jurisdiction = _identity(root)
@@ -533,6 +575,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     sharing = _sharing(root.table("sharing"))
     screening = _screening(root, base, where)
     review = _review(root.table("review"))
+    audit = _audit(root.table("audit", required=False), base)
     registry = root.table("registry", required=False)
     registry_name = registry.opt_text("file")
     registry.done()
@@ -553,5 +596,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         sharing=sharing,
         screening=screening,
         review=review,
+        audit=audit,
+        policy_json=policy_json,
         registry_file=_resolve(base, registry_name) if registry_name else None,
     )

@@ -89,6 +89,8 @@ keystore_dir = "keystore"
 [auth]
 [search]
 [ingest]
+[audit]
+checkpoint_dir = "checkpoints"
 {extra}
 """)
     return config

@@ -3,20 +3,29 @@ writers on both databases still produce one chain that verifies."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from datetime import timedelta
 
+import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from alpr_guard.audit import Actor, verify_chain
+from alpr_guard.audit import Actor, Anchor, verify_chain
+from alpr_guard.checkpoints import rt_anchors, write_checkpoint
+from alpr_guard.clock import FixedClock
+from alpr_guard.errors import ValidationError
 from alpr_guard.models import AuditEvent, SearchRecord
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import ReadIn, SearchRequest
+from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.principals import Principal, authenticate
 from alpr_guard.services.search import run_search
-from tests.conftest import NOW
+from alpr_guard.settings import Settings
+from tests.conftest import NOW, auth
 
 
 def append(rt: Runtime, n: int) -> None:
@@ -149,3 +158,94 @@ def test_eight_concurrent_searchers_leave_a_chain_that_verifies(
         result = verify_chain(session, rt.keyring)
     assert result.ok, result.describe()
     assert result.checked == last_seq(rt)
+
+
+def anchors(rt: Runtime) -> list[Anchor]:
+    return rt_anchors(rt)
+
+
+def verify_anchored(rt: Runtime) -> tuple[bool, int | None, str | None]:
+    with rt.sessions() as session:
+        result = verify_chain(session, rt.keyring, anchors(rt))
+    return result.ok, result.bad_seq, result.problem
+
+
+def checkpoint(rt: Runtime) -> int:
+    with rt.sessions.begin() as session:
+        written = write_checkpoint(session, rt, Actor("tester", None))
+    assert written is not None
+    return written.seq
+
+
+def test_truncated_tail_past_the_last_checkpoint_is_named(rt: Runtime) -> None:
+    append(rt, 5)
+    pinned = checkpoint(rt)
+    append(rt, 3)
+    assert verify_anchored(rt) == (True, None, None)
+    with rt.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq >= :s"), {"s": pinned - 1})
+    # Without the checkpoint the shortened chain would look whole.
+    assert verify(rt) == (True, None, None)
+    assert verify_anchored(rt) == (False, pinned, "truncated")
+
+
+def test_rewritten_chain_disagrees_with_its_checkpoint(rt: Runtime) -> None:
+    append(rt, 3)
+    pinned = checkpoint(rt)
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET hash = :h WHERE seq = :s"), {"h": "f" * 64, "s": pinned}
+        )
+    ok, bad, problem = verify_anchored(rt)
+    assert not ok and bad == pinned and problem == "edited"
+
+
+def test_forged_checkpoint_is_refused(rt: Runtime) -> None:
+    append(rt, 2)
+    checkpoint(rt)
+    directory = rt.settings.audit.checkpoint_dir
+    assert directory is not None
+    (path,) = directory.glob("checkpoint-*.json")
+    document = json.loads(path.read_text())
+    document["checkpoint"]["seq"] += 100
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValidationError, match="signature does not verify"):
+        anchors(rt)
+
+
+def test_verify_endpoint_gives_the_same_answer(
+    rt: Runtime, tokens: dict[str, str], client: FlaskClient
+) -> None:
+    checkpoint(rt)
+    response = client.get("/api/v1/audit/verify", headers=auth(tokens["auditor"]))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] is True and body["checkpoints_matched"] == 1
+    with rt.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    broken = client.get("/api/v1/audit/verify", headers=auth(tokens["auditor"])).get_json()
+    assert (broken["ok"], broken["bad_seq"], broken["problem"]) == (False, 2, "edited")
+    assert client.get("/api/v1/audit/verify", headers=auth(tokens["officer"])).status_code == 403
+
+
+def test_policy_changes_are_recorded_with_a_readable_diff(
+    rt: Runtime, settings: Settings, clock: FixedClock
+) -> None:
+    with rt.sessions.begin() as session:
+        first = record_policy(session, rt, Actor("system:startup", None))
+        assert first.changed and first.previous is None
+        assert not record_policy(session, rt, Actor("system:startup", None)).changed
+    looser = dataclasses.replace(
+        settings, policy_json=settings.policy_json.replace('"days":60', '"days":45')
+    )
+    changed_rt = dataclasses.replace(rt, settings=looser)
+    with rt.sessions.begin() as session:
+        change = record_policy(session, changed_rt, Actor("system:startup", None))
+    assert change.changed and change.previous == first.digest
+    assert {"key": "retention.unmatched.days", "from": 60, "to": 45} in change.diff
+    with rt.sessions() as session:
+        kinds = session.scalars(
+            select(AuditEvent.kind).where(AuditEvent.kind == "config.policy")
+        ).all()
+        assert len(kinds) == 2
+        assert verify_chain(session, rt.keyring).ok

@@ -1,0 +1,42 @@
+"""GET /api/v1/audit/verify: the same answer as `alpr-guard audit verify`, for auditors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from alpr_guard.api.context import commit, principal, require, runtime, session
+from alpr_guard.audit import verify_chain
+from alpr_guard.checkpoints import rt_anchors
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
+
+
+@bp.get("/verify")
+@require("auditor")
+def get_verify() -> Response:
+    rt = runtime()
+    result = verify_chain(session(), rt.keyring, rt_anchors(rt))
+    # The auditor's own look is on the record too (after the walk, so it is not part of it).
+    rt.audit.append(
+        session(),
+        "audit.verified",
+        principal().actor,
+        details={
+            "ok": result.ok,
+            "checked": result.checked,
+            "bad_seq": result.bad_seq,
+            "problem": result.problem,
+        },
+    )
+    commit()
+    return jsonify(
+        {
+            "ok": result.ok,
+            "checked": result.checked,
+            "last_seq": result.last_seq,
+            "bad_seq": result.bad_seq,
+            "problem": result.problem,
+            "checkpoints_matched": result.checkpoints,
+            "message": result.describe(),
+        }
+    )
