@@ -7,6 +7,7 @@ names the file and the key, and the command exits 2.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,9 @@ def _runtime_session(state: _State) -> Iterator[tuple[Runtime, Session]]:
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
     """alpr_guard: encrypted ALPR storage with justified, recorded access."""
+    # Files this process creates (the SQLite database and its WAL, keys, checkpoints, reports)
+    # hold locations and times even where plates are encrypted: owner-only by default.
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     ctx.obj = _State(config)
 
