@@ -51,4 +51,14 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
         coalesce=True,
         misfire_grace_time=3600,
     )
+    if rt.settings.audit.checkpoint_dir is not None:
+        scheduler.add_job(
+            run_checkpoint,
+            CronTrigger.from_crontab(rt.settings.audit.checkpoint_schedule, timezone="UTC"),
+            args=[rt],
+            id="audit_checkpoint",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
     return scheduler

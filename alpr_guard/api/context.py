@@ -10,7 +10,8 @@ from flask import current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from alpr_guard.errors import AuditUnavailable, Forbidden, ValidationError
+from alpr_guard.errors import AuditUnavailable, Forbidden, Refused, ValidationError
+from alpr_guard.policy.decisions import Decision
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, authenticate
 
@@ -82,3 +83,18 @@ def json_body() -> object:
     if body is None:
         raise ValidationError({"body": "is not valid JSON"})
     return body
+
+
+def raise_if_refused(decision: Decision, **record_ids: str) -> None:
+    """A refusal (already recorded and committed) becomes the error response with its code."""
+    if decision.allowed:
+        return
+    assert decision.reason is not None
+    raise Refused(
+        decision.reason.value,
+        decision.reason.status,
+        decision.message,
+        **record_ids,
+        rule=decision.rule,
+        matched=list(decision.matched),
+    )

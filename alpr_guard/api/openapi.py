@@ -176,6 +176,137 @@ def spec() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/review/findings": {
+                "get": {
+                    "summary": "Access-review findings (role auditor); the listing is audited",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in (
+                            "status",
+                            "rule",
+                            "severity",
+                            "user",
+                            "from",
+                            "to",
+                            "limit",
+                            "offset",
+                        )
+                    ],
+                    "responses": {
+                        "200": {"description": "Findings, newest first"},
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/review/findings/{finding_id}/resolve": {
+                "post": {
+                    "summary": "Resolve a finding with a verdict and a note (role auditor)",
+                    "parameters": [
+                        {
+                            "name": "finding_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["verdict", "note"],
+                                "properties": {
+                                    "verdict": {"enum": ["justified", "misuse", "needs_follow_up"]},
+                                    "note": {"type": "string", "maxLength": 4000},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": {"description": "Resolved; an audit event records it"},
+                        **_errors(401, 403, 404, 409, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/review/vague-rates": {
+                "get": {
+                    "summary": "Per-user or per-agency rate of vague justifications (auditor)",
+                    "parameters": [
+                        {
+                            "name": n,
+                            "in": "query",
+                            "required": n != "by",
+                            "schema": {"type": "string"},
+                        }
+                        for n in ("from", "to", "by")
+                    ],
+                    "responses": {
+                        "200": {"description": "Rates, highest first"},
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/shares": {
+                "post": {
+                    "summary": "Share reads (read_ids or search_id) with another agency "
+                    "(role supervisor); refused unless the recipient is a vetted "
+                    "in-state public agency. Allowed: a bundle signed with Ed25519",
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["recipient", "purpose", "justification"],
+                                "properties": {
+                                    "recipient": {"type": "string", "description": "ORI"},
+                                    "read_ids": {"type": "array", "items": {"type": "string"}},
+                                    "search_id": {"type": "string"},
+                                    "purpose": {"type": "string"},
+                                    "justification": {"type": "string"},
+                                    "case_number": {"type": "string"},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "201": {"description": "Signed bundle: {share_id, bundle, signature}"},
+                        **_errors(401, 403, 404, 422, 503),
+                    },
+                },
+                "get": {
+                    "summary": "Every share decision with its outcome (supervisor, auditor)",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("outcome", "limit")
+                    ],
+                    "responses": {
+                        "200": {"description": "Share decisions, newest first"},
+                        **_errors(401, 403, 422, 503),
+                    },
+                },
+            },
+            "/api/v1/signing-key": {
+                "get": {
+                    "summary": "The instance's Ed25519 public key (verifies share bundles)",
+                    "security": [],
+                    "responses": {"200": {"description": "{algorithm, key_id, public_key}"}},
+                }
+            },
+            "/api/v1/audit/verify": {
+                "get": {
+                    "summary": "Verify the audit chain against the signed checkpoints (auditor); "
+                    "names the first edited, deleted, reordered or truncated event",
+                    "responses": {
+                        "200": {
+                            "description": "{ok, checked, last_seq, bad_seq, "
+                            "problem, checkpoints_matched, message}"
+                        },
+                        **_errors(401, 403, 503),
+                    },
+                }
+            },
             "/api/v1/searches": {
                 "post": {
                     "summary": "Justified search for one plate (roles officer, supervisor). "

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
-from alpr_guard.errors import Refused
+from alpr_guard.api.context import (
+    commit,
+    json_body,
+    principal,
+    raise_if_refused,
+    require,
+    runtime,
+    session,
+)
 from alpr_guard.schemas import parse_search_request
 from alpr_guard.services.principals import SEARCH_ROLES
 from alpr_guard.services.search import SearchOutcome, run_search
@@ -17,19 +24,7 @@ def _serialise(outcome: SearchOutcome) -> dict[str, object]:
     return {
         "search_id": str(outcome.search_id),
         "result_count": outcome.result_count,
-        "results": [
-            {
-                "id": str(r.id),
-                "plate": r.plate.value,
-                "plate_state": r.plate_state,
-                "observed_at": r.observed_at.isoformat(),
-                "camera_id": r.camera_id,
-                "latitude": r.latitude,
-                "longitude": r.longitude,
-                "confidence": r.confidence,
-            }
-            for r in outcome.results
-        ],
+        "results": [r.as_json() for r in outcome.results],
         "next_cursor": outcome.next_cursor,
     }
 
@@ -41,15 +36,5 @@ def post_search() -> tuple[Response, int]:
     request = parse_search_request(json_body(), rt.settings.search.max_page_size)
     outcome = run_search(session(), rt, principal(), request)
     commit()  # the access record is durable before a single result leaves
-    decision = outcome.decision
-    if not decision.allowed:
-        assert decision.reason is not None
-        raise Refused(
-            decision.reason.value,
-            decision.reason.status,
-            decision.message,
-            search_id=str(outcome.search_id),
-            rule=decision.rule,
-            matched=list(decision.matched),
-        )
+    raise_if_refused(outcome.decision, search_id=str(outcome.search_id))
     return jsonify(_serialise(outcome)), 200

@@ -6,8 +6,16 @@ import uuid
 
 from flask import Blueprint, Response, jsonify, request
 
-from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
-from alpr_guard.errors import Refused, ValidationError
+from alpr_guard.api.context import (
+    commit,
+    json_body,
+    principal,
+    raise_if_refused,
+    require,
+    runtime,
+    session,
+)
+from alpr_guard.errors import ValidationError
 from alpr_guard.schemas import CASE_RE, ORI_RE
 from alpr_guard.services.sharing import (
     ShareRequest,
@@ -67,17 +75,7 @@ def _parse(body: object) -> ShareRequest:
 def post_share() -> tuple[Response, int]:
     outcome = request_share(session(), runtime(), principal(), _parse(json_body()))
     commit()  # the decision is on record before a bundle leaves
-    decision = outcome.decision
-    if not decision.allowed:
-        assert decision.reason is not None
-        raise Refused(
-            decision.reason.value,
-            decision.reason.status,
-            decision.message,
-            share_id=str(outcome.share_id),
-            rule=decision.rule,
-            matched=list(decision.matched),
-        )
+    raise_if_refused(outcome.decision, share_id=str(outcome.share_id))
     return jsonify({"share_id": str(outcome.share_id), **(outcome.bundle or {})}), 201
 
 

@@ -50,6 +50,19 @@ class ReadOut:
     longitude: float | None
     confidence: float | None
 
+    def as_json(self) -> dict[str, object]:
+        """The wire form of a read, shared by search results and share bundles."""
+        return {
+            "id": str(self.id),
+            "plate": self.plate.value,
+            "plate_state": self.plate_state,
+            "observed_at": self.observed_at.isoformat(),
+            "camera_id": self.camera_id,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "confidence": self.confidence,
+        }
+
 
 @dataclass(frozen=True)
 class SearchOutcome:

@@ -34,7 +34,7 @@ from alpr_guard.schemas import SearchRequest
 from alpr_guard.services.agencies import find_agency
 from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.principals import Principal
-from alpr_guard.services.search import find_reads, mask_plate
+from alpr_guard.services.search import ReadOut, find_reads, mask_plate
 
 BUNDLE_FORMAT = "alpr_guard.share.v1"
 MAX_READS = 1000
@@ -105,40 +105,36 @@ def verify_bundle(document: object, public_key: bytes) -> tuple[bool, str]:
     )
 
 
-def _reads_by_id(session: Session, rt: Runtime, ids: tuple[uuid.UUID, ...]) -> list[Any]:
-    rows = (
-        session.execute(
-            select(PlateRead)
-            .where(PlateRead.id.in_(ids))
-            .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
-        )
-        .scalars()
-        .all()
-    )
+def _reads_by_id(session: Session, rt: Runtime, ids: tuple[uuid.UUID, ...]) -> list[ReadOut]:
+    rows = session.scalars(
+        select(PlateRead)
+        .where(PlateRead.id.in_(ids))
+        .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+    ).all()
     found = {r.id for r in rows}
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise NotFound(f"{len(missing)} of the requested reads do not exist (first: {missing[0]})")
-    out = []
+    reads = []
     for row in rows:
         key = rt.keyring.data_key(row.key_id)
         plate = KeyRing.decrypt(key, row.plate_ct, read_aad(row.id, row.key_id)).decode()
-        out.append(
-            {
-                "id": str(row.id),
-                "plate": plate,
-                "plate_state": row.plate_state,
-                "observed_at": row.observed_at.isoformat(),
-                "camera_id": row.camera_id,
-                "latitude": row.latitude,
-                "longitude": row.longitude,
-                "confidence": row.confidence,
-            }
+        reads.append(
+            ReadOut(
+                id=row.id,
+                plate=Plate(plate),
+                plate_state=row.plate_state,
+                observed_at=row.observed_at,
+                camera_id=row.camera_id,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                confidence=row.confidence,
+            )
         )
-    return out
+    return reads
 
 
-def _reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list[Any]:
+def _reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list[ReadOut]:
     plate = json.loads(rt.keyring.unseal(record.terms_sealed, record.id.bytes))["plate"]
     assert record.window_from is not None
     assert record.window_to is not None
@@ -149,19 +145,7 @@ def _reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> lis
         purpose=record.purpose,
         justification=record.justification,
     )
-    return [
-        {
-            "id": str(r.id),
-            "plate": r.plate.value,
-            "plate_state": r.plate_state,
-            "observed_at": r.observed_at.isoformat(),
-            "camera_id": r.camera_id,
-            "latitude": r.latitude,
-            "longitude": r.longitude,
-            "confidence": r.confidence,
-        }
-        for r in find_reads(session, rt, request)
-    ]
+    return find_reads(session, rt, request)
 
 
 def request_share(
@@ -192,7 +176,7 @@ def request_share(
 
     share_id = uuid.uuid4()
     signed = None
-    reads: list[Any] = []
+    reads: list[ReadOut] = []
     justification = request.justification
     if decision.allowed:
         reads = (
@@ -200,8 +184,8 @@ def request_share(
             if record is None
             else _reads_of_search(session, rt, record)
         )
-        for plate in {r["plate"] for r in reads}:
-            justification = mask_plate(justification, Plate(plate))
+        for plate in {r.plate for r in reads}:
+            justification = mask_plate(justification, plate)
         recipient = find_agency(session, request.recipient_ori)
         assert recipient is not None
         signed = sign_bundle(
@@ -220,7 +204,7 @@ def request_share(
                 "justification": justification,
                 "search_id": str(record.id) if record else None,
                 "shared_by": principal.username,
-                "reads": reads,
+                "reads": [r.as_json() for r in reads],
             },
         )
     digest = (

@@ -1,0 +1,31 @@
+"""The scheduler runs what the config says, and its jobs do their work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from alpr_guard.clock import FixedClock
+from alpr_guard.jobs import build_scheduler, run_checkpoint, run_review
+from alpr_guard.models import AuditEvent
+from alpr_guard.runtime import Runtime
+
+
+def test_scheduler_has_the_review_and_checkpoint_jobs(rt: Runtime) -> None:
+    scheduler = build_scheduler(rt)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"access_review", "audit_checkpoint"}
+    assert "hour='2'" in str(jobs["access_review"].trigger)
+    assert "minute='0'" in str(jobs["audit_checkpoint"].trigger)
+
+
+def test_jobs_write_their_records(rt: Runtime, clock: FixedClock) -> None:
+    clock.advance(timedelta(minutes=10))
+    run_review(rt)
+    run_checkpoint(rt)
+    with rt.sessions() as session:
+        kinds = session.scalars(select(AuditEvent.kind)).all()
+    assert "review.completed" in kinds and "audit.checkpoint" in kinds
+    directory = rt.settings.audit.checkpoint_dir
+    assert directory is not None and len(list(directory.glob("checkpoint-*.json"))) == 1
