@@ -202,7 +202,9 @@ class Finding(Base):
 
 class Share(Base):
     """Every decision to transfer reads to another agency, allowed or refused
-    (Civil Code 1798.90.55(b)). An allowed share records the digest of the signed bundle."""
+    (Civil Code 1798.90.55(b)). An allowed share records the digest of the signed bundle;
+    ``read_count`` is the reads shared when allowed and the reads asked for when refused. The
+    read ids themselves are in the share's audit event."""
 
     __tablename__ = "shares"
     __table_args__ = (

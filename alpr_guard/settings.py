@@ -302,6 +302,17 @@ def _resolve(base: Path, value: str) -> Path:
     return candidate if candidate.is_absolute() else (base / candidate).resolve()
 
 
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "@" in url  # unparseable: refuse anything that could carry credentials
+    return bool(parsed.password) or "password" in {k.lower() for k in parsed.query}
+
+
 def _database_url(table: _Table, base: Path) -> str:
     url = table.opt_text("url")
     url_env = table.opt_text("url_env")
@@ -316,7 +327,7 @@ def _database_url(table: _Table, base: Path) -> str:
         relative = url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             url = f"sqlite:///{_resolve(base, relative)}"
-    elif url_env is None and re.match(r"^[a-z+]+://[^/@]*:[^/@]*@", url):
+    elif url_env is None and _has_password(url):
         raise table.fail("url", "must not contain a password; use url_env")
     return url
 
@@ -451,7 +462,47 @@ def _with_profile(data: dict[str, Any], source: Path) -> tuple[dict[str, Any], P
     if isinstance(rules, dict) and isinstance(rules.get("file"), str):
         # A profile's own file names are relative to the profile, wherever the config is.
         rules["file"] = str(_resolve(profile_path.parent, rules["file"]))
+    _tighten_only(profile, data, where)
     return _merge(profile, data, where), profile_path, f"{where} (profile {profile_path.name})"
+
+
+# Sharing switches a deployment may turn on (stricter) but never off, and the one it may turn off.
+_STRICT_WHEN_TRUE = ("home_state_only", "require_vetted", "require_attestation")
+_LOOSE_WHEN_TRUE = ("allow_out_of_state_with_attestation",)
+
+
+def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: str) -> None:
+    """A deployment's config may make the profile's law stricter, never looser.
+
+    The profile encodes what the jurisdiction allows (California: in-state public agencies only;
+    immigration enforcement prohibited); a config that re-allowed federal recipients or
+    un-prohibited a purpose would quietly break the law it claims to enforce.
+    """
+    def refuse(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{where}: {key}: {why} (the profile only allows tightening)")
+
+    for section in ("jurisdiction", "screening"):
+        if section in config and section in profile:
+            raise refuse(section, "is set by the profile")
+    p_sharing, c_sharing = profile.get("sharing", {}), config.get("sharing", {})
+    if isinstance(p_sharing, dict) and isinstance(c_sharing, dict):
+        kinds = c_sharing.get("allowed_kinds")
+        if isinstance(kinds, list) and not set(kinds) <= set(p_sharing.get("allowed_kinds", [])):
+            raise refuse("sharing.allowed_kinds", "may only remove kinds the profile allows")
+        for key in _STRICT_WHEN_TRUE:
+            if p_sharing.get(key) is True and c_sharing.get(key) is False:
+                raise refuse(f"sharing.{key}", "cannot be switched off")
+        for key in _LOOSE_WHEN_TRUE:
+            if p_sharing.get(key) is False and c_sharing.get(key) is True:
+                raise refuse(f"sharing.{key}", "cannot be switched on")
+    p_purposes, c_purposes = profile.get("purposes", {}), config.get("purposes", {})
+    if isinstance(p_purposes, dict) and isinstance(c_purposes, dict):
+        for code, body in c_purposes.items():
+            base = p_purposes.get(code)
+            if isinstance(base, dict) and base.get("prohibited") is True and isinstance(
+                    body, dict) and body.get("prohibited") is False:
+                raise refuse(f"purposes.{code}.prohibited", "a prohibited purpose stays "
+                             "prohibited")
 
 
 def _screening(root: _Table, base: Path, where: str) -> TextRules:

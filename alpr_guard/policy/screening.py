@@ -149,6 +149,7 @@ def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Deci
 
 @dataclass(frozen=True)
 class ShareFacts:
+    requester: AgencyFacts  # the sharing user's agency
     recipient_ori: str
     recipient: AgencyFacts | None  # registry lookup; None if unknown
     purpose: str
@@ -162,6 +163,18 @@ def screen_share(facts: ShareFacts, settings: Settings, now: datetime) -> Decisi
     text = _screen_purpose_and_text(facts.purpose, facts.justification, facts.case_number, settings)
     if text.refusal is not None:
         return text.refusal
+    operating = settings.instance.operating_agency
+    if facts.requester.ori != operating:
+        # A user of another agency passing data on is a transfer to that agency first.
+        outward = decide_recipient(
+            facts.requester,
+            rules=settings.sharing,
+            home_state=settings.jurisdiction.home_state,
+            now=now,
+            ori=facts.requester.ori,
+        )
+        if not outward.allowed:
+            return _with_flags(outward, text.flags, prefix="requesting agency: ")
     decision = decide_recipient(
         facts.recipient,
         rules=settings.sharing,

@@ -162,6 +162,8 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
             or_(*conditions),
             PlateRead.observed_at >= request.window_from,
             PlateRead.observed_at < request.window_to,
+            # Past its retention window a read is gone, whether or not a purge has run yet.
+            PlateRead.expires_at > rt.clock.now(),
         )
         .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
     ).all()

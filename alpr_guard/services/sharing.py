@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import canonical_json
 from alpr_guard.crypto import KeyRing, key_fingerprint, verify_signature
-from alpr_guard.errors import NotFound, ValidationError
+from alpr_guard.errors import KeyUnavailable, NotFound, ValidationError
 from alpr_guard.models import PlateRead, SearchRecord, Share
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.policy.plates import Plate
@@ -105,20 +105,27 @@ def verify_bundle(document: object, public_key: bytes) -> tuple[bool, str]:
     )
 
 
-def _reads_by_id(session: Session, rt: Runtime, ids: tuple[uuid.UUID, ...]) -> list[ReadOut]:
+def _reads_by_id(
+    session: Session, rt: Runtime, principal: Principal, ids: tuple[uuid.UUID, ...]
+) -> list[ReadOut]:
+    """The caller's own agency's reads that are still within retention and still readable."""
     rows = session.scalars(
         select(PlateRead)
-        .where(PlateRead.id.in_(ids))
+        .where(
+            PlateRead.id.in_(ids),
+            PlateRead.agency_id == principal.agency_id,
+            PlateRead.expires_at > rt.clock.now(),
+        )
         .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
     ).all()
-    found = {r.id for r in rows}
-    missing = [str(i) for i in ids if i not in found]
-    if missing:
-        raise NotFound(f"{len(missing)} of the requested reads do not exist (first: {missing[0]})")
     reads = []
     for row in rows:
-        key = rt.keyring.data_key(row.key_id)
-        plate = KeyRing.decrypt(key, row.plate_ct, read_aad(row.id, row.key_id)).decode()
+        try:
+            key = rt.keyring.data_key(row.key_id)
+            plate = KeyRing.decrypt(key, row.plate_ct, read_aad(row.id, row.key_id)).decode()
+        except KeyUnavailable:
+            continue  # crypto-shredded: it no longer exists to share
+
         reads.append(
             ReadOut(
                 id=row.id,
@@ -130,6 +137,13 @@ def _reads_by_id(session: Session, rt: Runtime, ids: tuple[uuid.UUID, ...]) -> l
                 longitude=row.longitude,
                 confidence=row.confidence,
             )
+        )
+    found = {r.id for r in reads}
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise NotFound(
+            f"{len(missing)} of the requested reads do not exist, are not this agency's or are "
+            f"past retention (first: {missing[0]})"
         )
     return reads
 
@@ -158,14 +172,24 @@ def request_share(
     record = None
     if request.search_id is not None:
         record = session.get(SearchRecord, request.search_id)
-        if record is None or record.outcome != "allowed":
-            raise NotFound(f"search {request.search_id} does not exist or was refused")
+        if (
+            record is None
+            or record.outcome != "allowed"
+            or (record.agency_ori != principal.agency_ori)
+        ):
+            raise NotFound(
+                f"search {request.search_id} does not exist, was refused or is another agency's"
+            )
 
     now = rt.clock.now()
+    recipient = find_agency(session, request.recipient_ori)
+    requester = find_agency(session, principal.agency_ori)
+    assert requester is not None  # a user's agency is always registered
     decision = screen_share(
         ShareFacts(
+            requester=requester,
             recipient_ori=request.recipient_ori,
-            recipient=find_agency(session, request.recipient_ori),
+            recipient=recipient,
             purpose=request.purpose,
             justification=request.justification,
             case_number=request.case_number,
@@ -180,13 +204,12 @@ def request_share(
     justification = request.justification
     if decision.allowed:
         reads = (
-            _reads_by_id(session, rt, request.read_ids)
+            _reads_by_id(session, rt, principal, request.read_ids)
             if record is None
             else _reads_of_search(session, rt, record)
         )
         for plate in {r.plate for r in reads}:
             justification = mask_plate(justification, plate)
-        recipient = find_agency(session, request.recipient_ori)
         assert recipient is not None
         signed = sign_bundle(
             rt,
@@ -248,6 +271,10 @@ def request_share(
             "rule": decision.rule,
             "matched": list(decision.matched),
             "bundle_sha256": digest,
+            # What was disclosed (or asked for): read ids identify records, never plates.
+            "read_ids": [str(r.id) for r in reads]
+            if decision.allowed
+            else [str(i) for i in request.read_ids],
         },
     )
     share.audit_seq = event.seq

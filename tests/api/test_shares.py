@@ -15,13 +15,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from alpr_guard.clock import FixedClock
 from alpr_guard.models import AuditEvent, Share
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.screening import ShareFacts, screen_share
 from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import AgencyInput, parse_registry, upsert_agency
-from alpr_guard.services.principals import SYSTEM
+from alpr_guard.services.principals import SYSTEM, issue_token
 from alpr_guard.services.sharing import verify_bundle
 from alpr_guard.settings import load_settings
 from tests.conftest import NOW, REPO, auth, read, search_body, write_config
@@ -143,11 +144,18 @@ def test_attestation_expired_under_the_attestation_profile(tmp_path: Path) -> No
     illinois = load_settings(illinois_cfg)
     assert illinois.sharing.allow_out_of_state_with_attestation
     sheriff = AgencyFacts("NV0020000", "Washoe", "local", "NV", True, NOW - timedelta(days=1))
+    home = AgencyFacts("CA0199900", "Test City PD", "local", "CA", True, None)
     facts = ShareFacts(
-        "NV0020000", sheriff, "stolen_vehicle", "Stolen vehicle recovered in their county", "26-1"
+        home,
+        "NV0020000",
+        sheriff,
+        "stolen_vehicle",
+        "Stolen vehicle recovered in their county",
+        "26-1",
     )
     assert screen_share(facts, illinois, NOW).reason == ReasonCode.ATTESTATION_EXPIRED
     valid = ShareFacts(
+        home,
         "NV0020000",
         AgencyFacts("NV0020000", "Washoe", "local", "NV", True, NOW + timedelta(days=90)),
         "stolen_vehicle",
@@ -237,3 +245,47 @@ def test_registry_changes_are_audited_and_the_ori_is_validated(rt: Runtime, tmp_
     assert f"{bad}: line 3.kind" in fields
     shipped = parse_registry(REPO / "config" / "agencies.toml")
     assert {a.ori for a in shipped} >= {"VTICE0900", "CAFBISF00", "NV0020000"}
+
+
+def test_shares_are_scoped_to_the_callers_agency_and_retention(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    ids = ingest(client, tokens)
+    # Another officer's search may be shared by a supervisor of the same agency...
+    searched = client.post(
+        "/api/v1/searches", json=search_body(), headers=auth(tokens["officer"])
+    ).get_json()
+    assert (
+        share(client, tokens, recipient="CA0190100", search_id=searched["search_id"]).status_code
+        == 201
+    )
+    # ...but a search by another agency's user may not (its records are theirs).
+    theirs = client.post(
+        "/api/v1/searches", json=search_body(), headers=auth(tokens["officer@CA0190100"])
+    ).get_json()
+    assert (
+        share(client, tokens, recipient="CA0000HP0", search_id=theirs["search_id"]).status_code
+        == 404
+    )
+    # Past its retention window a read can no longer be shared (nor found).
+    clock.advance(timedelta(days=61))
+    with rt.sessions.begin() as session:  # human tokens last 12 hours: a fresh one
+        tokens = {**tokens, "supervisor": issue_token(session, rt, username="t-supervisor").token}
+    expired = share(client, tokens, recipient="CA0190100", read_ids=ids)
+    assert expired.status_code == 404
+    found = client.post(
+        "/api/v1/searches",
+        json=search_body(**{"from": "2026-11-17T00:00:00Z", "to": "2026-12-17T00:00:00Z"}),
+        headers=auth(tokens["supervisor"]),
+    )
+    assert found.status_code == 200 and found.get_json()["result_count"] == 0
+
+
+def test_share_audit_event_lists_what_was_disclosed(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    ids = ingest(client, tokens)
+    assert share(client, tokens, recipient="CA0190100", read_ids=ids).status_code == 201
+    with rt.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "share.allowed")).one()
+        assert sorted(json.loads(event.details)["read_ids"]) == sorted(ids)

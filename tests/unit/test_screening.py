@@ -104,6 +104,7 @@ def test_the_ice_cream_van_is_allowed_and_inv_is_flagged_not_refused(settings: S
 def test_shares_follow_the_same_purpose_rules(settings: Settings) -> None:
     sheriff = AgencyFacts("CA0190100", "Sheriff", "local", "CA", True, None)
     facts = ShareFacts(
+        HOME,
         "CA0190100",
         sheriff,
         "stolen_vehicle",
@@ -122,4 +123,9 @@ def test_shares_follow_the_same_purpose_rules(settings: Settings) -> None:
     assert (
         screen_share(replace(facts, justification="-"), settings, NOW).reason
         == ReasonCode.JUSTIFICATION_REQUIRED
+    )
+    federal_user = AgencyFacts("VTICE0900", "ICE LESC", "federal", "VT", True, None)
+    assert (
+        screen_share(replace(facts, requester=federal_user), settings, NOW).reason
+        == ReasonCode.FEDERAL_AGENCY
     )
