@@ -150,6 +150,8 @@ class Anchor:
 
     seq: int
     hash: str
+    # Written by the audit log's own retention purge: the chain may legitimately start after it.
+    retention: bool = False
 
 
 _COLUMNS = (
@@ -186,10 +188,13 @@ def verify_chain(
 
     ``anchors`` are signed checkpoints: each must match the event at its sequence number, so
     deleting the newest events back past the last checkpoint shows as ``truncated``. The chain
-    may start after seq 1 only where an anchor vouches for the hash just before it (the audit
-    log's own retention purge leaves such a checkpoint).
+    may start after seq 1 only where a *retention* checkpoint (left by the audit log's own
+    retention purge) vouches for the hash just before it; deleting old events otherwise shows
+    as ``deleted`` at seq 1, whatever ordinary checkpoints exist.
     """
+    anchors = list(anchors)
     by_seq = {a.seq: a.hash for a in anchors}
+    starts = {a.seq: a.hash for a in anchors if a.retention}
     mac = keyring.audit_mac
     checked = matched = 0
     expected_seq: int | None = None
@@ -198,7 +203,7 @@ def verify_chain(
     for row in _rows(session):
         seq, occurred_at, kind, actor, agency, subject, details, sealed, prev, digest = row
         if expected_seq is None:
-            start_anchor = by_seq.get(seq - 1)
+            start_anchor = starts.get(seq - 1)
             if seq != 1 and start_anchor is None:
                 return VerifyResult(False, 0, None, 1, "deleted", matched)
             prev_hash = start_anchor if seq != 1 and start_anchor else GENESIS

@@ -105,7 +105,7 @@ def load_anchors(directory: Path | None, public_key: bytes, instance: str) -> li
                     "altered or comes from another instance"
                 }
             )
-        anchors.append(Anchor(seq, digest))
+        anchors.append(Anchor(seq, digest, retention=body.get("kind") == "retention"))
     return anchors
 
 

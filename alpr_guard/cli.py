@@ -411,9 +411,15 @@ def audit_verify(state: _State) -> None:
     """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event."""
     from alpr_guard.audit import verify_chain
     from alpr_guard.checkpoints import rt_anchors
+    from alpr_guard.db import read_only_session
+    from alpr_guard.runtime import build_runtime
 
-    with _runtime_session(state) as (rt, session):
-        result = verify_chain(session, rt.keyring, rt_anchors(rt))
+    rt = build_runtime(state.settings)
+    try:
+        with read_only_session(rt.sessions) as session:
+            result = verify_chain(session, rt.keyring, rt_anchors(rt))
+    finally:
+        rt.dispose()
     click.echo(result.describe())
     if not result.ok:
         sys.exit(1)

@@ -44,6 +44,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+READ_ONLY = "alpr_guard_read_only"
 # Any constant works; it names the one advisory lock that orders audit-chain appends.
 AUDIT_CHAIN_LOCK = 0x41_4C_50_52  # "ALPR"
 
@@ -118,8 +119,10 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_on_connect(audit_timeout_ms))
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn: Any) -> None:
+            # Read-only work (a chain walk, a report) must not hold the write lock for seconds.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(
@@ -129,6 +132,18 @@ def make_engine(
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def read_only_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reading only: on SQLite it takes no write lock; it never commits."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextmanager

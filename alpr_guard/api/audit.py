@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify
 from alpr_guard.api.context import commit, principal, require, runtime, session
 from alpr_guard.audit import verify_chain
 from alpr_guard.checkpoints import rt_anchors
+from alpr_guard.db import read_only_session
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
@@ -15,7 +16,8 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 @require("auditor")
 def get_verify() -> Response:
     rt = runtime()
-    result = verify_chain(session(), rt.keyring, rt_anchors(rt))
+    with read_only_session(rt.sessions) as reader:
+        result = verify_chain(reader, rt.keyring, rt_anchors(rt))
     # The auditor's own look is on the record too (after the walk, so it is not part of it).
     rt.audit.append(
         session(),

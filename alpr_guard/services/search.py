@@ -18,8 +18,9 @@ import base64
 import binascii
 import json
 import re
+import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -73,10 +74,14 @@ class SearchOutcome:
     next_cursor: str | None = None
 
 
+_SEPARATORS = r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63]*"
+
+
 def mask_plate(text: str, plate: Plate) -> str:
-    """Replace the queried plate inside free text, however it was typed (spaces, dashes, case)."""
-    pattern = r"[\s\-]*".join(re.escape(ch) for ch in plate.value)
-    return re.sub(pattern, "[plate]", text, flags=re.IGNORECASE)
+    """Replace the queried plate inside free text, however it was typed: the same forms the plate
+    parser accepts (case, spaces, ASCII or Unicode dashes, full-width characters)."""
+    pattern = _SEPARATORS.join(re.escape(ch) for ch in plate.value)
+    return re.sub(pattern, "[plate]", unicodedata.normalize("NFKC", text), flags=re.IGNORECASE)
 
 
 def _encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:
@@ -114,6 +119,7 @@ def run_search(
         now,
     )
 
+    decision = _masked(decision, request.plate)
     search_id = uuid.uuid4()
     results: tuple[ReadOut, ...] = ()
     total = 0
@@ -191,6 +197,18 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     return found
 
 
+def _masked(decision: Decision, plate: Plate) -> Decision:
+    """Matched words come from the justification, which may hold the queried plate."""
+    return replace(
+        decision,
+        matched=tuple(mask_plate(m, plate) for m in decision.matched),
+        flags=tuple(
+            replace(f, matched=tuple(mask_plate(m, plate) for m in f.matched))
+            for f in decision.flags
+        ),
+    )
+
+
 def _record(
     session: Session,
     rt: Runtime,
@@ -205,6 +223,7 @@ def _record(
     sealed = rt.keyring.seal(json.dumps({"plate": plate.value}).encode(), search_id.bytes)
     justification = mask_plate(request.justification, plate)
     case_number = mask_plate(request.case_number, plate) if request.case_number else None
+    purpose = mask_plate(request.purpose, plate)[:64]
     outcome = "allowed" if decision.allowed else "refused"
     matched = [
         {"rule": f.rule, "severity": f.severity, "matched": list(f.matched)} for f in decision.flags
@@ -215,7 +234,7 @@ def _record(
         )
     details: dict[str, object] = {
         "search_id": str(search_id),
-        "purpose": request.purpose,
+        "purpose": purpose,
         "justification": justification,
         "case_number": case_number,
         "on_behalf_of": request.on_behalf_of,
@@ -234,7 +253,7 @@ def _record(
         user_id=principal.user_id,
         username=principal.username,
         agency_ori=principal.agency_ori,
-        purpose=request.purpose[:64],
+        purpose=purpose,
         justification=justification,
         case_number=case_number,
         on_behalf_of=request.on_behalf_of,

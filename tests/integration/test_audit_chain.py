@@ -249,3 +249,18 @@ def test_policy_changes_are_recorded_with_a_readable_diff(
         ).all()
         assert len(kinds) == 2
         assert verify_chain(session, rt.keyring).ok
+
+
+def test_deleting_old_events_behind_an_ordinary_checkpoint_is_caught(rt: Runtime) -> None:
+    append(rt, 4)
+    pinned = checkpoint(rt)
+    append(rt, 2)
+    with rt.sessions() as session:
+        pinned_hash = session.get_one(AuditEvent, pinned).hash
+    with rt.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq <= :s"), {"s": pinned})
+    assert verify_anchored(rt) == (False, 1, "deleted")
+    # Only a checkpoint left by the audit log's own retention purge may start the chain.
+    with rt.sessions() as session:
+        result = verify_chain(session, rt.keyring, [Anchor(pinned, pinned_hash, retention=True)])
+    assert result.ok and result.checked == 3  # the checkpoint event and the two after it

@@ -142,3 +142,27 @@ def test_reprs_of_inputs_hold_no_plate() -> None:
     request = parse_search_request(search_body(plate=PLATES[0]), 10)
     assert_absent(repr(parsed).encode(), "a ReadIn repr")
     assert_absent(repr(request).encode(), "a SearchRequest repr")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["QZ7XK42", "qz7 xk42", "QZ7-XK42", "QZ7\u2013XK42", "ＱＺ７ＸＫ４２", "q z 7 x k 4 2"],
+)
+def test_the_queried_plate_is_masked_however_it_was_typed(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, typed: str
+) -> None:
+    body = search_body(
+        plate=PLATES[0],
+        purpose=typed,
+        justification=f"ICE wants {typed}",
+        case_number=f"26-1 {typed}" if typed.isascii() else "26-1",
+    )
+    response = client.post("/api/v1/searches", json=body, headers=auth(tokens["officer"]))
+    assert response.status_code == 403
+    assert_absent(response.get_data(), "the refusal body")
+    with rt.sessions() as session:
+        for record in session.scalars(select(SearchRecord)):
+            blob = f"{record.justification}{record.case_number}{record.purpose}{record.matched}"
+            assert_absent(blob.encode(), "the search record")
+        for event in session.scalars(select(AuditEvent)):
+            assert_absent(event.details.encode(), "an audit event")
