@@ -7,8 +7,12 @@ a client can never set an agency, a retention class, an id or an outcome.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,7 +78,7 @@ class SearchRequest:
     case_number: str | None = None
     on_behalf_of: str | None = None
     page_size: int | None = None
-    cursor: str | None = None
+    cursor: tuple[datetime, uuid.UUID] | None = None  # (observed_at, id) of the last read seen
 
 
 class _Errors:
@@ -215,6 +219,23 @@ def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
     return [r for r in reads if r is not None]
 
 
+def encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:
+    """An opaque page cursor: a read's time and id, never anything about the plate."""
+    raw = json.dumps([observed_at.isoformat(), str(read_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: object) -> tuple[datetime, uuid.UUID]:
+    if not isinstance(cursor, str) or len(cursor) > 200:
+        raise ValueError("is not a cursor this service issued")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, rid = json.loads(raw)
+        return ensure_utc(datetime.fromisoformat(at), "cursor"), uuid.UUID(rid)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise ValueError("is not a cursor this service issued") from None
+
+
 def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
     errors = _Errors()
     if not isinstance(body, Mapping):
@@ -272,6 +293,6 @@ def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
         ),
     )
     take("page_size", "page_size", page_size)
-    take("cursor", "cursor", string(200))
+    take("cursor", "cursor", decode_cursor)
     errors.raise_if_any()
     return SearchRequest(**values)

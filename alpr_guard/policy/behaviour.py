@@ -67,7 +67,6 @@ def review_user(
     recent_by_target: dict[str, deque[datetime]] = defaultdict(deque)
     hours: Counter[int] = Counter()
     per_day: Counter[date] = Counter()
-    spiked_days: set[date] = set()
 
     for seen, fact in enumerate(history):
         at = fact.created_at
@@ -93,13 +92,17 @@ def review_user(
                     )
                 )
 
-        if report and day not in spiked_days:
+        if report:
             count = per_day[day]
             own = _own_baseline(per_day, day, rules.spike_baseline_days)
             peers = peer_daily_median.get(day, 0.0)
             usual = max(own, peers, 1.0)
-            if count >= rules.spike_min_searches and count > rules.spike_factor * usual:
-                spiked_days.add(day)
+
+            threshold = max(float(rules.spike_min_searches) - 1, rules.spike_factor * usual)
+
+            # Flag the one search that tips the day over, so every run (and a re-run that
+            # starts mid-day) names the same search: one finding per user per day.
+            if count > threshold >= count - 1:
                 findings.append(
                     BehaviourFinding(
                         fact.search_id,

@@ -67,14 +67,27 @@ class ReviewResult:
     seconds: float
 
 
-def _last_until(session: Session) -> datetime | None:
-    details = session.scalar(
+def _reviewed_through(session: Session) -> datetime | None:
+    """Where the unbroken stretch of reviewed history ends.
+
+    A run started with an explicit ``--since`` later than that point leaves a gap behind it;
+    such a run does not move the point, so the next scheduled run still covers the gap.
+    """
+    for details in session.scalars(
         select(AuditEvent.details)
         .where(AuditEvent.kind == "review.completed")
         .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    )
-    return datetime.fromisoformat(json.loads(details)["until"]) if details else None
+        .limit(200)
+    ):
+        run = json.loads(details)
+        if run.get("continuous", True):
+            return datetime.fromisoformat(run["until"])
+    return None
+
+
+def _counts_by_rule(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Finding.rule, func.count()).group_by(Finding.rule)).all()
+    return {rule: int(count) for rule, count in rows}
 
 
 def _pages(session: Session, since: datetime, until: datetime) -> Iterator[Sequence[Any]]:
@@ -130,11 +143,13 @@ def review_searches(
     started = time.perf_counter()
     now = rt.clock.now()
     until = now - SETTLE
+    reviewed = _reviewed_through(session) or EPOCH
     if since is None:
-        since = _last_until(session) or EPOCH
+        since = reviewed
+    continuous = since <= reviewed
+    before = _counts_by_rule(session)
     rows: list[dict[str, Any]] = []
     scanned = 0
-    by_rule: dict[str, int] = {}
 
     def add(search_id: uuid.UUID, rule: str, severity: str, matched: object) -> None:
         rows.append(
@@ -148,7 +163,6 @@ def review_searches(
             }
         )
 
-    new = 0
     for page in _pages(session, since, until):
         for row in page:
             scanned += 1
@@ -159,13 +173,18 @@ def review_searches(
                 if structured is not None and match.rule == structured[0]:
                     continue
                 add(row.id, match.rule, match.severity, {"matched": list(match.matched)})
-        new += _flush(session, rows, by_rule)
+        _flush(session, rows)
 
     for finding in _behaviour(session, rt, since, until):
         add(finding.search_id, finding.rule, finding.severity, dict(finding.figures))
         if len(rows) >= PAGE:
-            new += _flush(session, rows, by_rule)
-    new += _flush(session, rows, by_rule)
+            _flush(session, rows)
+    _flush(session, rows)
+    after = _counts_by_rule(session)
+    by_rule = {
+        rule: n - before.get(rule, 0) for rule, n in after.items() if n > before.get(rule, 0)
+    }
+    new = sum(by_rule.values())
 
     seconds = time.perf_counter() - started
     rt.audit.append(
@@ -175,6 +194,7 @@ def review_searches(
         details={
             "since": since.isoformat(),
             "until": until.isoformat(),
+            "continuous": continuous,
             "searches": scanned,
             "new_findings": new,
             "by_rule": by_rule,
@@ -184,16 +204,10 @@ def review_searches(
     return ReviewResult(since, until, scanned, new, by_rule, seconds)
 
 
-def _flush(session: Session, rows: list[dict[str, Any]], by_rule: dict[str, int]) -> int:
-    if not rows:
-        return 0
-    before = session.scalar(select(func.count()).select_from(Finding)) or 0
+def _flush(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the pending findings; one already there for (search, rule) is left alone."""
     execute_insert_ignore(session, FINDINGS, ["search_id", "rule"], rows)
-    after = session.scalar(select(func.count()).select_from(Finding)) or 0
-    for row in rows:
-        by_rule[row["rule"]] = by_rule.get(row["rule"], 0) + 1
     rows.clear()
-    return after - before
 
 
 def _behaviour(session: Session, rt: Runtime, since: datetime, until: datetime) -> Iterator[Any]:
@@ -201,9 +215,12 @@ def _behaviour(session: Session, rt: Runtime, since: datetime, until: datetime) 
     lookback = timedelta(days=max(rules.repeated_window_days, rules.spike_baseline_days, 90))
     start = max(since - lookback, EPOCH)
     bucket = day_bucket(session, SearchRecord.created_at)
+    # Whole days, like each user's own counts: a run that starts mid-day still sees the peers'
+    # full day so far.
+    day_of_since = datetime.combine(since.date(), datetime.min.time(), tzinfo=UTC)
     daily = session.execute(
         select(bucket, SearchRecord.user_id, func.count())
-        .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
+        .where(SearchRecord.created_at >= day_of_since, SearchRecord.created_at < until)
         .group_by(bucket, SearchRecord.user_id)
     ).all()
     by_day: dict[date, dict[int, int]] = {}

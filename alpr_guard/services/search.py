@@ -14,8 +14,6 @@ plate into the reason field.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import unicodedata
@@ -27,13 +25,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
-from alpr_guard.errors import KeyUnavailable, ValidationError
+from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import Agency, PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.screening import SearchFacts, screen_search
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest
+from alpr_guard.schemas import SearchRequest, encode_cursor
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import days_between, keys_for_search
@@ -84,20 +82,6 @@ def mask_plate(text: str, plate: Plate) -> str:
     return re.sub(pattern, "[plate]", unicodedata.normalize("NFKC", text), flags=re.IGNORECASE)
 
 
-def _encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:
-    raw = json.dumps([observed_at.isoformat(), str(read_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, rid = json.loads(raw)
-        return datetime.fromisoformat(at), uuid.UUID(rid)
-    except (binascii.Error, ValueError, TypeError):
-        raise ValidationError({"cursor": "is not a cursor this service issued"}) from None
-
-
 def run_search(
     session: Session, rt: Runtime, principal: Principal, request: SearchRequest
 ) -> SearchOutcome:
@@ -129,11 +113,10 @@ def run_search(
         hits = find_reads(session, rt, request)
         total = len(hits)
         if request.cursor is not None:
-            after = _decode_cursor(request.cursor)
-            hits = [h for h in hits if (h.observed_at, h.id) < after]
+            hits = [h for h in hits if (h.observed_at, h.id) < request.cursor]
         results = tuple(hits[:page_size])
         if len(hits) > page_size:
-            next_cursor = _encode_cursor(results[-1].observed_at, results[-1].id)
+            next_cursor = encode_cursor(results[-1].observed_at, results[-1].id)
 
     _record(session, rt, principal, request, search_id, decision, total, now)
     return SearchOutcome(search_id, decision, results, total, next_cursor)

@@ -239,3 +239,19 @@ def test_review_endpoints_need_the_auditor_role_and_valid_input(
     )
     assert bad_verdict.status_code == 422
     assert set(bad_verdict.get_json()["error"]["details"]["fields"]) == {"verdict", "note"}
+
+
+def test_an_explicit_later_since_does_not_skip_history(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    assert post_search(client, tokens["officer"], justification="inv") == 200
+    clock.advance(timedelta(hours=6))
+    assert post_search(client, tokens["officer"], justification="check") == 200
+    clock.advance(timedelta(minutes=10))
+    with rt.sessions.begin() as session:
+        partial = review_searches(session, rt, since=clock.now() - timedelta(hours=1))
+    assert partial.searches_scanned == 1
+    with rt.sessions.begin() as session:
+        scheduled = review_searches(session, rt)
+    assert scheduled.searches_scanned == 2  # started where the unbroken review ended
+    assert scheduled.by_rule == {"vague_justification": 1}  # only the one not yet found

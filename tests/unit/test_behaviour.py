@@ -67,3 +67,13 @@ def test_peer_medians_leave_the_user_out() -> None:
     counts = {day: {1: 40, 2: 4, 3: 6}}
     assert peer_medians(counts, 1) == {day: 5.0}
     assert peer_medians({day: {1: 40}}, 1) == {day: 0.0}
+
+
+def test_one_volume_spike_finding_per_day_even_across_runs() -> None:
+    usual = [fact(T0 + timedelta(days=d, minutes=m)) for d in range(28) for m in range(2)]
+    burst_day = T0 + timedelta(days=28)
+    burst = [fact(burst_day + timedelta(minutes=m)) for m in range(30)]
+    first_run = review_user(usual + burst[:15], RULES, since=burst_day, peer_daily_median={})
+    second_run = review_user(usual + burst, RULES, since=burst[15].created_at, peer_daily_median={})
+    assert [f.rule for f in first_run] == ["volume_spike"]
+    assert [f.rule for f in second_run] == []
