@@ -18,12 +18,11 @@ import click
 from sqlalchemy.orm import Session
 
 from alpr_guard.errors import AlprGuardError, ConfigError
+from alpr_guard.services.principals import ROLES
 from alpr_guard.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from alpr_guard.runtime import Runtime
-
-DEMO_ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
 
 
 class _State:
@@ -170,7 +169,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(DEMO_ROLES))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option(
     "--agency",
     "agency",
@@ -371,7 +370,7 @@ def demo(state: _State, if_missing: bool) -> None:
                 role=role,
                 agency_ori=s.instance.operating_agency,
             )
-            for role in DEMO_ROLES
+            for role in ROLES
         ]
     click.echo("Demo tokens (shown once; `alpr-guard users token --username NAME` issues more):")
     for token in issued:

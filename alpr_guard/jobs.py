@@ -3,7 +3,8 @@
 ``alpr-guard scheduler`` runs these in their own process: the nightly access review and the
 audit-chain checkpoints. Both are idempotent (findings are unique per search and rule; a
 checkpoint of an unchanged head says the same thing twice), so a second scheduler by mistake
-duplicates work, not records.
+duplicates work and a few audit events, never findings. (The purge, when it comes, needs the
+database lease ARCHITECTURE.md describes; these jobs do not.)
 """
 
 from __future__ import annotations

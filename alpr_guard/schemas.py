@@ -2,7 +2,8 @@
 
 Shared by the HTTP API and the CLI. Every error names the field path (``reads[3].plate``) and the
 rule it broke, never the offending value: a value may be a plate. Unknown fields are refused, so
-a client can never set an agency, a retention class, an id or an outcome.
+a client can never set an agency, an id, an expiry or an outcome (the retention class follows
+from ``hit``, the camera's hot-list match, under the configured windows).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class ReadIn:
     longitude: float | None = None
     confidence: float | None = None
     client_read_id: str | None = None
-    hit: bool = False
+    hit: bool = False  # matched a hot list: a fact from the camera, which picks the class
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class SearchRequest:
     window_to: datetime
     purpose: str
     justification: str = field(repr=False)
-    case_number: str | None = None
+    case_number: str | None = field(default=None, repr=False)  # officers type plates here too
     on_behalf_of: str | None = None
     page_size: int | None = None
     cursor: tuple[datetime, uuid.UUID] | None = None  # (observed_at, id) of the last read seen

@@ -55,10 +55,6 @@ class DatabaseSettings:
     audit_timeout_ms: int
     pool_size: int
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
-
 
 @dataclass(frozen=True)
 class KeySettings:
@@ -478,6 +474,7 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
     immigration enforcement prohibited); a config that re-allowed federal recipients or
     un-prohibited a purpose would quietly break the law it claims to enforce.
     """
+
     def refuse(key: str, why: str) -> ConfigError:
         return ConfigError(f"{where}: {key}: {why} (the profile only allows tightening)")
 
@@ -499,10 +496,13 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
     if isinstance(p_purposes, dict) and isinstance(c_purposes, dict):
         for code, body in c_purposes.items():
             base = p_purposes.get(code)
-            if isinstance(base, dict) and base.get("prohibited") is True and isinstance(
-                    body, dict) and body.get("prohibited") is False:
-                raise refuse(f"purposes.{code}.prohibited", "a prohibited purpose stays "
-                             "prohibited")
+            if (
+                isinstance(base, dict)
+                and base.get("prohibited") is True
+                and isinstance(body, dict)
+                and body.get("prohibited") is False
+            ):
+                raise refuse(f"purposes.{code}.prohibited", "a prohibited purpose stays prohibited")
 
 
 def _screening(root: _Table, base: Path, where: str) -> TextRules:

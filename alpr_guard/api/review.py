@@ -121,13 +121,7 @@ def get_vague_rates() -> Response:
     by = request.args.get("by", "user")
     if by not in {"user", "agency"}:
         raise ValidationError({"by": "must be user or agency"})
-    rates = vague_rates(session(), since=since, until=until, by=by)
-    runtime().audit.append(
-        session(),
-        "review.vague_rates_viewed",
-        principal().actor,
-        details={"by": by, "from": str(since), "to": str(until)},
-    )
+    rates = vague_rates(session(), runtime(), principal(), since=since, until=until, by=by)
     commit()
     return jsonify(
         {

@@ -10,7 +10,7 @@ import csv
 import io
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,7 @@ def set_vetted(session: Session, rt: Runtime, ori: str, vetted: bool, actor: Act
 
 
 REGISTRY_FIELDS = ("ori", "name", "kind", "jurisdiction", "vetted", "attestation_expires_at")
+REQUIRED_FIELDS = ("ori", "name", "kind", "jurisdiction", "vetted")
 
 
 def parse_registry(path: Path) -> list[AgencyInput]:
@@ -141,20 +142,21 @@ def parse_registry(path: Path) -> list[AgencyInput]:
     numbered as lines) and nothing is imported.
     """
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")  # spreadsheets save CSV with a byte-order mark
     except OSError as exc:
         raise ValidationError({"file": f"{path}: cannot be read ({exc.strerror})"}) from None
     rows: list[tuple[str, dict[str, object]]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or not {"ori", "name", "kind", "jurisdiction"} <= set(
-            reader.fieldnames
-        ):
+        if reader.fieldnames is None or not set(REQUIRED_FIELDS) <= set(reader.fieldnames):
             raise ValidationError(
-                {"file": f"{path}: CSV needs a header with at least ori, name, kind, jurisdiction"}
+                {"file": f"{path}: CSV needs a header with {', '.join(REQUIRED_FIELDS)}"}
             )
         for row in reader:
-            rows.append((f"line {reader.line_num}", dict(row)))
+            # A short row leaves fields out (None): treat them as missing, not as "None".
+            rows.append(
+                (f"line {reader.line_num}", {k: v for k, v in row.items() if v is not None})
+            )
     else:
         try:
             data = tomllib.loads(text)
@@ -163,13 +165,20 @@ def parse_registry(path: Path) -> list[AgencyInput]:
         agencies = data.pop("agency", None)
         if data or not isinstance(agencies, list):
             raise ValidationError({"file": f"{path}: expected only [[agency]] tables"})
-        rows = [(f"agency[{i}]", dict(a)) for i, a in enumerate(agencies)]
+        for i, entry in enumerate(agencies):
+            if not isinstance(entry, dict):
+                raise ValidationError({"file": f"{path}: agency[{i}] must be a table"})
+            rows.append((f"agency[{i}]", dict(entry)))
     errors: dict[str, str] = {}
     parsed = []
     for where, row in rows:
         unknown = sorted(set(row) - set(REGISTRY_FIELDS))
         for key in unknown:
             errors[f"{path}: {where}.{key}"] = "unknown field"
+        if row.get("vetted") in (None, ""):
+            # Required: an import that forgot the column must not un-vet every agency.
+            errors[f"{path}: {where}.vetted"] = "is required (true or false)"
+            continue
         extras: dict[str, Any] = {}
         for name, convert in (("vetted", _truthy), ("attestation_expires_at", _when)):
             try:
@@ -220,9 +229,16 @@ def _when(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return ensure_utc(value, "attestation_expires_at")
     if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time(), tzinfo=UTC)
+        # "Expires 2026-12-31" means valid through that day.
+        return datetime.combine(value + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    text = str(value).strip()
+    if len(text) == 10:  # a bare date, as spreadsheets write it
+        try:
+            return _when(date.fromisoformat(text))
+        except ValueError:
+            pass
     try:
-        parsed = datetime.fromisoformat(str(value))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("must be an RFC 3339 date-time with a timezone") from None
     return ensure_utc(parsed, "attestation_expires_at")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, select, tuple_
@@ -38,9 +38,19 @@ class IngestResult:
     ids: tuple[uuid.UUID, ...]
 
 
-def read_aad(read_id: uuid.UUID, key_id: str) -> bytes:
-    """Associated data: the ciphertext belongs to this row, under this key, and nowhere else."""
-    return b"alpr_guard/read/v1|" + read_id.bytes + b"|" + key_id.encode()
+def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: str) -> bytes:
+    """Associated data: the ciphertext belongs to this row, under this key, seen at this time by
+    this camera. Editing a read's time or camera in the database makes its plate undecryptable,
+    so a read that still decrypts is evidence that where and when were not altered."""
+    return b"|".join(
+        (
+            b"alpr_guard/read/v2",
+            read_id.bytes,
+            key_id.encode(),
+            observed_at.astimezone(UTC).isoformat().encode(),
+            camera_id.encode(),
+        )
+    )
 
 
 def record_reads(
@@ -92,7 +102,11 @@ def record_reads(
                 "agency_id": principal.agency_id,
                 "camera_id": read.camera_id,
                 "observed_at": read.observed_at,
-                "plate_ct": encrypt(key, plate.encode(), read_aad(read_id, key.key_id)),
+                "plate_ct": encrypt(
+                    key,
+                    plate.encode(),
+                    read_aad(read_id, key.key_id, read.observed_at, read.camera_id),
+                ),
                 "plate_index": blind_index(key, plate),
                 "key_id": key.key_id,
                 "plate_state": read.plate_state,

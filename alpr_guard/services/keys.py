@@ -38,7 +38,8 @@ def keys_for_ingest(
     session: Session, rt: Runtime, days: Iterable[date]
 ) -> tuple[dict[date, DataKey], set[date]]:
     """Day keys for new reads, created as needed; also the days whose key was destroyed."""
-    wanted = {day_key_id(d): d for d in days}
+    # Sorted: two batches creating the same new days must take their row locks in one order.
+    wanted = {day_key_id(d): d for d in sorted(days)}
     existing = {
         row[0]: row[1]
         for row in session.execute(

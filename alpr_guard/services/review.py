@@ -397,7 +397,13 @@ class VagueRate:
 
 
 def vague_rates(
-    session: Session, *, since: datetime, until: datetime, by: str = "user"
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    *,
+    since: datetime,
+    until: datetime,
+    by: str = "user",
 ) -> list[VagueRate]:
     """Per-user or per-agency share of searches with a vague justification (refused as junk
     at search time, or flagged by the review), for the compliance summary."""
@@ -415,6 +421,12 @@ def vague_rates(
         .group_by(key)
     )
     vague = dict(session.execute(vague_q).all())
+    rt.audit.append(
+        session,
+        "review.vague_rates_viewed",
+        principal.actor,
+        details={"by": by, "from": since.isoformat(), "to": until.isoformat()},
+    )
     return sorted(
         (VagueRate(str(k), int(n), int(vague.get(k, 0))) for k, n in totals.items()),
         key=lambda r: (-r.rate, r.key),

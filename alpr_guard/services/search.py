@@ -160,7 +160,11 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     wanted = plate.encode()
     for row in rows:
         try:
-            clear = KeyRing.decrypt(by_key[row.key_id], row.plate_ct, read_aad(row.id, row.key_id))
+            clear = KeyRing.decrypt(
+                by_key[row.key_id],
+                row.plate_ct,
+                read_aad(row.id, row.key_id, row.observed_at, row.camera_id),
+            )
         except KeyUnavailable:
             continue  # a tampered or moved ciphertext is never returned
         if clear != wanted:

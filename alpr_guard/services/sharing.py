@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +44,8 @@ MAX_READS = 1000
 class ShareRequest:
     recipient_ori: str
     purpose: str
-    justification: str
-    case_number: str | None = None
+    justification: str = field(repr=False)
+    case_number: str | None = field(default=None, repr=False)
     read_ids: tuple[uuid.UUID, ...] = ()
     search_id: uuid.UUID | None = None
 
@@ -122,7 +122,9 @@ def _reads_by_id(
     for row in rows:
         try:
             key = rt.keyring.data_key(row.key_id)
-            plate = KeyRing.decrypt(key, row.plate_ct, read_aad(row.id, row.key_id)).decode()
+            plate = KeyRing.decrypt(
+                key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
+            ).decode()
         except KeyUnavailable:
             continue  # crypto-shredded: it no longer exists to share
 

@@ -289,3 +289,31 @@ def test_share_audit_event_lists_what_was_disclosed(
     with rt.sessions() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "share.allowed")).one()
         assert sorted(json.loads(event.details)["read_ids"]) == sorted(ids)
+
+
+def test_registry_files_from_spreadsheets_and_edge_cases(tmp_path: Path) -> None:
+    bom = tmp_path / "excel.csv"
+    bom.write_text(
+        "\ufeffori,name,kind,jurisdiction,vetted,attestation_expires_at\n"
+        "CA0190100,Sheriff,local,CA,true,2026-12-31\n",
+        encoding="utf-8",
+    )
+    (agency,) = parse_registry(bom)
+    assert agency.vetted
+    assert agency.attestation_expires_at is not None
+    assert agency.attestation_expires_at.isoformat() == "2027-01-01T00:00:00+00:00"
+    short = tmp_path / "short.csv"
+    short.write_text("ori,name,kind,jurisdiction,vetted\nCA0190100,Sheriff\n")
+    with pytest.raises(Exception) as info:
+        parse_registry(short)
+    assert set(info.value.fields) == {f"{short}: line 2.vetted"}  # type: ignore[attr-defined]
+    no_vetted = tmp_path / "no_vetted.toml"
+    no_vetted.write_text(
+        '[[agency]]\nori = "CA0190100"\nname = "S"\nkind = "local"\njurisdiction = "CA"\n'
+    )
+    with pytest.raises(Exception, match="vetted"):
+        parse_registry(no_vetted)
+    not_table = tmp_path / "bad.toml"
+    not_table.write_text('agency = ["CA0190100"]\n')
+    with pytest.raises(Exception, match="must be a table"):
+        parse_registry(not_table)

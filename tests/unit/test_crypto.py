@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,16 @@ def test_round_trip_and_row_binding(
     ring = KeyRing(generate_master_key(), store)
     key = ring.data_key("day-2026-11-20", create=True)
     row, other = uuid.uuid4(), uuid.uuid4()
-    blob = KeyRing.encrypt(key, plaintext, read_aad(row, key.key_id))
-    assert KeyRing.decrypt(key, blob, read_aad(row, key.key_id)) == plaintext
-    with pytest.raises(KeyUnavailable):
-        KeyRing.decrypt(key, blob, read_aad(other, key.key_id))
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    blob = KeyRing.encrypt(key, plaintext, read_aad(row, key.key_id, at, "cam-1"))
+    assert KeyRing.decrypt(key, blob, read_aad(row, key.key_id, at, "cam-1")) == plaintext
+    for moved in (
+        read_aad(other, key.key_id, at, "cam-1"),
+        read_aad(row, key.key_id, at + timedelta(minutes=1), "cam-1"),
+        read_aad(row, key.key_id, at, "cam-2"),
+    ):
+        with pytest.raises(KeyUnavailable):
+            KeyRing.decrypt(key, blob, moved)
 
 
 def test_tampered_ciphertext_fails(ring: KeyRing) -> None:
