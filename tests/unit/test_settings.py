@@ -43,14 +43,18 @@ def test_shipped_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
         ("[retention.unmatched]\ndays = 61", "retention.unmatched.days"),
         ("[retention.unmatched]\nmax_days = 365", "retention.unmatched.max_days"),
         ("[retention.hit]\ndays = true", "retention.hit.days"),
-    ("[sharing]\nallowed_kinds = [\"state\", \"local\", \"federal\"]", "sharing.allowed_kinds"),
-    ("[sharing]\nhome_state_only = false", "sharing.home_state_only"),
-    ("[sharing]\nallow_out_of_state_with_attestation = true",
-     "sharing.allow_out_of_state_with_attestation"),
-    ("[purposes.immigration_enforcement]\nprohibited = false",
-     "purposes.immigration_enforcement.prohibited"),
-    ("[screening]\nfile = \"/dev/null\"", "screening"),
-    ("[jurisdiction]\nhome_state = \"NV\"", "jurisdiction"),
+        ('[sharing]\nallowed_kinds = ["state", "local", "federal"]', "sharing.allowed_kinds"),
+        ("[sharing]\nhome_state_only = false", "sharing.home_state_only"),
+        (
+            "[sharing]\nallow_out_of_state_with_attestation = true",
+            "sharing.allow_out_of_state_with_attestation",
+        ),
+        (
+            "[purposes.immigration_enforcement]\nprohibited = false",
+            "purposes.immigration_enforcement.prohibited",
+        ),
+        ('[screening]\nfile = "/dev/null"', "screening"),
+        ('[jurisdiction]\nhome_state = "NV"', "jurisdiction"),
         ('[sharing]\nallowed_kinds = ["federal", "nope"]', "sharing.allowed_kinds"),
         ("[sharing]\nrequire_vetted = false", "sharing.require_vetted"),
         ('[purposes.Bad-Code]\ndescription = "x"', "purposes.Bad-Code"),
@@ -87,17 +91,21 @@ def test_structural_errors(tmp_path: Path, replace: str, with_: str, key: str) -
 
 
 def test_the_config_may_tighten_the_profile(tmp_path: Path) -> None:
-    settings = load_settings(config(tmp_path, '[sharing]\nallowed_kinds = ["state"]\n'
-                                              "require_attestation = true"))
+    settings = load_settings(
+        config(tmp_path, '[sharing]\nallowed_kinds = ["state"]\nrequire_attestation = true')
+    )
     assert settings.sharing.allowed_kinds == ("state",)
     assert settings.sharing.require_attestation
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+psycopg://u:secret@db/alpr",
-    "postgresql+psycopg2://alpr:hunter2@db/alpr",
-    "postgresql://db/alpr?user=u&password=secret",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://u:secret@db/alpr",
+        "postgresql+psycopg2://alpr:hunter2@db/alpr",
+        "postgresql://db/alpr?user=u&password=secret",
+    ],
+)
 def test_password_in_url_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match=r"database\.url: must not contain a password"):
         load_settings(config(tmp_path, db=url))
