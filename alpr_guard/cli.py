@@ -568,6 +568,15 @@ def scheduler(state: _State) -> None:
     build_scheduler(rt).start()
 
 
+def _attach_report_commands() -> None:
+    from alpr_guard.report_cli import report
+
+    cli.add_command(report)
+
+
+_attach_report_commands()
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -307,6 +307,78 @@ def spec() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/audit/access-report": {
+                "get": {
+                    "summary": "Access-justification report (role auditor; Civil Code "
+                    "1798.90.52(a)): one row per search, allowed or refused; redacted unless "
+                    "full=true; each pull is an audit event",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": n in ("from", "to"), "schema": s}
+                        for n, s in (
+                            ("from", {"type": "string", "format": "date-time"}),
+                            ("to", {"type": "string", "format": "date-time"}),
+                            (
+                                "format",
+                                {
+                                    "type": "string",
+                                    "enum": ["csv", "json", "html"],
+                                    "default": "json",
+                                },
+                            ),
+                            ("user", {"type": "string"}),
+                            ("agency", {"type": "string"}),
+                            ("purpose", {"type": "string"}),
+                            ("outcome", {"type": "string", "enum": ["allowed", "refused"]}),
+                            (
+                                "full",
+                                {"type": "string", "enum": ["true", "false"], "default": "false"},
+                            ),
+                        )
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Streamed; oldest first",
+                            "content": {"text/csv": {}, "application/json": {}, "text/html": {}},
+                        },
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/audit/summary": {
+                "get": {
+                    "summary": "Compliance summary for [from, to) (role auditor); an audit event",
+                    "parameters": [
+                        {
+                            "name": "from",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date-time"},
+                        },
+                        {
+                            "name": "to",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date-time"},
+                        },
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["json", "html"],
+                                "default": "json",
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Summary",
+                            "content": {"application/json": {}, "text/html": {}},
+                        },
+                        **_errors(401, 403, 422, 503),
+                    },
+                }
+            },
             "/api/v1/searches": {
                 "post": {
                     "summary": "Justified search for one plate (roles officer, supervisor). "

@@ -104,9 +104,9 @@ def _pages(session: Session, since: datetime, until: datetime) -> Iterator[Seque
         SearchRecord.matched,
     )
     while True:
-        stmt = select(*columns).where(
-            SearchRecord.created_at >= since, SearchRecord.created_at < until
-        )
+        # One lower bound per page (SQLite's index range uses one): the cursor replaces since.
+        lower = SearchRecord.created_at >= (since if after is None else after[0])
+        stmt = select(*columns).where(lower, SearchRecord.created_at < until)
         if after is not None:
             stmt = stmt.where(
                 (SearchRecord.created_at > after[0])
