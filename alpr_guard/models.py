@@ -96,10 +96,12 @@ class DataKeyRecord(Base):
 class PlateRead(Base):
     __tablename__ = "plate_reads"
     __table_args__ = (
-        UniqueConstraint("agency_id", "camera_id", "client_read_id"),
-        Index("ix_plate_reads_plate_index", "plate_index"),
+        # client_read_id before camera_id: a batch's replay lookup is then an index range.
+        UniqueConstraint("agency_id", "client_read_id", "camera_id"),
+        # Search is (key_id = day key AND plate_index = that day's token), an exact lookup;
+        # the same index serves everything done per day key.
+        Index("ix_plate_reads_key_id_plate_index", "key_id", "plate_index"),
         Index("ix_plate_reads_expires_at", "expires_at"),
-        Index("ix_plate_reads_key_id", "key_id"),
         CheckConstraint("retention_class IN ('unmatched', 'hit')", name="retention_class"),
     )
 

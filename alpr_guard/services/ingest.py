@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
@@ -128,11 +128,7 @@ def record_reads(
     inserted = insert_ignore_returning(
         session,
         READS,
-        [
-            "agency_id",
-            "camera_id",
-            "client_read_id",
-        ],
+        ["agency_id", "client_read_id", "camera_id"],
         rows,
         "id",
     )
@@ -183,7 +179,7 @@ def _resolve_replays(
         for read_id, camera, client_id in session.execute(
             select(PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id).where(
                 PlateRead.agency_id == agency_id,
-                tuple_(PlateRead.camera_id, PlateRead.client_read_id).in_(chunk),
+                PlateRead.client_read_id.in_({client for _camera, client in chunk}),
             )
         ):
             if client_id is not None:
