@@ -1,63 +1,255 @@
-"""Justification text rules: which misuse patterns a free-text search reason shows.
+"""Justification text rules: which misuse patterns a search reason (or case number) shows.
 
-ACCESS_REVIEW.md lists what misuse looks like in real ALPR audit logs (2025-2026): immigration
-agencies named as the reason ("ICE", "HSI", "per CBP"), searches run for out-of-state or federal
-agencies, protests and clinics, personal look-ups, profiling descriptors, and reasons that justify
-nothing ("inv", ".", a case number typed as the reason). The word lists live in the config so an
-agency can tune them without a release; this module is the generic matcher:
+Why this exists: public-records releases of ALPR audit logs (2025-2026, shared docs
+ACCESS_REVIEW.md) show California officers running searches whose typed reason was "ICE", "per
+HSI", "immigration", "had an abortion, search for female", "per FBI", "protest", "my ex", "B/M",
+"inv" or a lone ".". The California Values Act (Gov. Code 7284.6) and AB 1242 forbid the first
+kinds outright, so they are refused before the search runs; the rest are flagged for the access
+review (Civil Code 1798.90.52(b): use only for the policy's purposes).
 
-* text is normalised first (NFKC, accents and zero-width characters removed, dotted or spaced
-  acronyms such as "I.C.E." or "I C E" joined), so obfuscation does not slip through;
-* ``terms`` match case-insensitively on word boundaries (a trailing ``*`` allows a suffix:
-  ``deport*``), ``exact`` terms match case-sensitively (``ICE`` the agency, not "ice"), and
-  ``patterns`` are regular expressions for context ("ice" next to "agent" or "asked");
-* ``exclude`` phrases and patterns are blanked out before matching, so "ice cream truck",
-  "black ice" or "burglary of a church" never fire;
-* ``whole`` terms match only when they are the entire justification ("inv", "check").
+Naive keyword lists fail both ways, so this module is a generic matcher and the word lists live in
+the config (``config/rules.california.toml``), where an agency can tune them without a release:
 
-Everything is compiled once at load time; ``scan`` runs a handful of regexes per rule.
+* Text is normalised: NFKC (fullwidth letters), combining marks (accents) and zero-width/format
+  characters removed, whitespace collapsed; each of those has been used to slip past a filter.
+* It is split into words (runs of letters and digits, and "#"), so punctuation never matters:
+  "ICE/HSI", "ICE-ERO" and "girlfriend's car" are word sequences. Runs of single letters joined by
+  dots ("I.C.E.", "i.c.e", "U. S.") or by single spaces in capitals ("I C E") become one word.
+* A rule is a list of match entries. Each entry has ``terms`` (word phrases, found through a word
+  trie: one dict lookup per word however many phrases there are) and/or ``patterns`` (regular
+  expressions), plus options: ``case_sensitive`` ("ICE" the agency, not "ice"),
+  ``skip_if_all_caps`` (in a field typed all in capitals case says nothing: "STOLEN VEHICLE, ICE
+  BLUE ACCORD"), ``alone`` (the term is the whole field), and context windows:
+  ``near``/``before``/``after`` (one of these within ``window`` words) and
+  ``not_near``/``not_before``/``not_after`` (none within ``not_window`` words; a veto). A rule's
+  ``exclude`` phrases cancel any trigger lying inside them ("ice cream", "unlawful detainer").
+* Phrase syntax: ``word*`` (prefix, last word only), ``<num>`` (any number), ``{a|b|@list}``
+  (alternatives, expanded at load time; an empty alternative makes the slot optional) and
+  ``@list`` as a whole item (every phrase of a named list in ``[lists]``).
+* ``vague_justification`` is special: blank, punctuation only, one character or digits only is
+  junk (``junk_action``, refused by default, and also when the table is missing: fail closed); a
+  reason made only of non-informative ``words`` ("inv", "check", "per sgt"), matching a
+  ``whole_text`` pattern (a case number or radio code typed as the reason) or equal to the case
+  number field is vague (``action``, flagged by default).
+
+``TextMatch.matched`` holds the words that triggered a rule as they appear in the normalised text.
+For junk and whole-text vague matches it holds a label ("digits only", "case number") instead:
+officers sometimes type the plate itself as the reason, and a finding must never hold a plate.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alpr_guard.errors import ConfigError
 
+__all__ = [
+    "ACTIONS",
+    "JUNK_RULE",
+    "SEVERITIES",
+    "TextMatch",
+    "TextRules",
+    "load_text_rules",
+    "scan",
+]
+
 JUNK_RULE = "vague_justification"
 SEVERITIES = ("high", "medium", "low")
 ACTIONS = ("refuse", "flag")
-_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
-_RULE_KEYS = frozenset(
-    {
-        "action",
-        "severity",
-        "terms",
-        "exact",
-        "patterns",
-        "exclude",
-        "exclude_patterns",
-        "whole",
-        "whole_patterns",
-        "description",
-    }
-)
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_ACTION_RANK = {a: i for i, a in enumerate(ACTIONS)}
 
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
-_DOTTED = re.compile(r"\b(?:[A-Za-z]\s?\.\s?){2,5}(?![A-Za-z])")
-_SPACED = re.compile(r"(?<![A-Za-z])(?:[A-Z] ){1,4}[A-Z](?![A-Za-z])")
-_PUNCT_ONLY = re.compile(r"[\W_]+")
+_TOKEN = re.compile(r"[^\W_]+|#")
+_DROP_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # combining marks; zero-width/format characters
+_NUM = "<num>"
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_MAX_EXPANSION = 20_000
+_DEFAULT_WINDOW = 3
+_MAX_WINDOW = 12
+_JUNK_DEFAULTS = ("refuse", "medium")
 
 
 @dataclass(frozen=True)
 class TextMatch:
+    """One rule the text triggers: what to do about it and the words that triggered it."""
+
     rule: str
     severity: str
     action: str
     matched: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    words: tuple[str, ...]  # lower case; _NUM for any number
+    exact: tuple[str, ...] | None  # original case, for case-sensitive terms
+    prefix: bool  # the last word is a prefix
+
+
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    """A phrase in the trie: a trigger of ``entry``, or (entry < 0) an exclusion of ``rule``."""
+
+    phrase: _Phrase
+    entry: int
+    rule: int
+
+
+class _Node:
+    """A word trie. Phrase expansion ("my {|own} {@relations}") yields thousands of phrases; the
+    trie costs one dict lookup per word of text however many phrases share a start."""
+
+    __slots__ = ("children", "ends", "num", "prefixes")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.ends: list[_Cand] = []  # phrases ending here
+        self.num: _Node | None = None  # <num>
+        self.prefixes: dict[str, list[tuple[str, _Cand]]] = {}  # last-word prefixes by 3 letters
+
+    def insert(self, phrase: _Phrase, cand: _Cand) -> None:
+        node = self
+        last = len(phrase.words) - 1
+        for k, word in enumerate(phrase.words):
+            if k == last and phrase.prefix:
+                bucket = node.prefixes.setdefault(word[:3], [])
+                if (word, cand) not in bucket:
+                    bucket.append((word, cand))
+                return
+            if word == _NUM:
+                if node.num is None:
+                    node.num = _Node()
+                node = node.num
+            else:
+                node = node.children.setdefault(word, _Node())
+        if cand not in node.ends:  # overlapping alternatives can repeat a phrase
+            node.ends.append(cand)
+
+    def starts(self, tok: str) -> bool:
+        """Could a phrase start with this word? (Most words start none.)"""
+        return (
+            tok in self.children
+            or (self.num is not None and tok.isdigit())
+            or (bool(self.prefixes) and tok[:3] in self.prefixes)
+        )
+
+
+def _walk(
+    root: _Node,
+    low: Sequence[str],
+    i: int,
+    limit: int,
+    out: list[tuple[_Cand, int]],
+    first_only: bool = False,
+) -> None:
+    """Append (phrase, end) for every phrase in the trie that starts at word ``i``."""
+    stack = [(root, i)]
+    while stack:
+        node, k = stack.pop()
+        for cand in node.ends:
+            out.append((cand, k))
+            if first_only:
+                return
+        if k >= limit:
+            continue
+        tok = low[k]
+        child = node.children.get(tok)
+        if child is not None:
+            stack.append((child, k + 1))
+        if node.num is not None and tok.isdigit():
+            stack.append((node.num, k + 1))
+        if node.prefixes:
+            bucket = node.prefixes.get(tok[:3])
+            if bucket is not None:
+                for prefix, cand in bucket:
+                    if tok.startswith(prefix):
+                        out.append((cand, k + 1))
+                        if first_only:
+                            return
+
+
+def _exact_at(p: _Phrase, orig: Sequence[str], i: int) -> bool:
+    """Does case-sensitive phrase ``p`` (already matched case-insensitively) match in case?"""
+    assert p.exact is not None
+    last = len(p.exact) - 1
+    for k, want in enumerate(p.exact):
+        tok = orig[i + k]
+        if p.words[k] == _NUM:
+            continue
+        if k == last and p.prefix:
+            if not tok.startswith(want):
+                return False
+        elif tok != want:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A context word list, compiled to a trie for window checks."""
+
+    root: _Node
+
+    def at(self, low: Sequence[str], k: int, limit: int) -> bool:
+        if not self.root.starts(low[k]):
+            return False
+        found: list[tuple[_Cand, int]] = []
+        _walk(self.root, low, k, limit, found, first_only=True)
+        return bool(found)
+
+    def before(self, low: Sequence[str], i: int, window: int) -> bool:
+        return any(self.at(low, k, i) for k in range(max(0, i - window), i))
+
+    def after(self, low: Sequence[str], j: int, window: int) -> bool:
+        n = len(low)
+        return any(self.at(low, k, n) for k in range(j, min(n, j + window)))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    rule: int
+    alone: bool
+    skip_if_all_caps: bool
+    window: int
+    not_window: int
+    near: _Words | None
+    before: _Words | None
+    after: _Words | None
+    not_near: _Words | None
+    not_before: _Words | None
+    not_after: _Words | None
+
+    def accepts(self, low: Sequence[str], i: int, j: int, all_caps: bool) -> bool:
+        if self.alone and (i != 0 or j != len(low)):
+            return False
+        if all_caps and self.skip_if_all_caps:
+            return False
+        v = self.not_window
+        if self.not_near is not None and (
+            self.not_near.before(low, i, v) or self.not_near.after(low, j, v)
+        ):
+            return False
+        if self.not_before is not None and self.not_before.before(low, i, v):
+            return False
+        if self.not_after is not None and self.not_after.after(low, j, v):
+            return False
+        if self.near is None and self.before is None and self.after is None:
+            return True
+        w = self.window
+        return (
+            (self.near is not None and (self.near.before(low, i, w) or self.near.after(low, j, w)))
+            or (self.before is not None and self.before.before(low, i, w))
+            or (self.after is not None and self.after.after(low, j, w))
+        )
 
 
 @dataclass(frozen=True)
@@ -65,151 +257,563 @@ class _Rule:
     code: str
     action: str
     severity: str
-    exclude: re.Pattern[str] | None
-    match: re.Pattern[str] | None  # terms, exact terms and patterns in one pass
-    whole: frozenset[str]
-    whole_patterns: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Vague:
+    """The non-junk half of ``vague_justification``: reasons that explain nothing."""
+
+    rule: int
+    words: frozenset[str]
+    whole: tuple[tuple[re.Pattern[str], str], ...]
 
 
 @dataclass(frozen=True)
 class TextRules:
+    """Compiled screening rules. Build with ``load_text_rules``; opaque to callers."""
+
     rules: tuple[_Rule, ...]
+    entries: tuple[_Entry, ...]
+    trie: _Node  # every trigger and exclusion phrase
+    patterns: tuple[tuple[int, re.Pattern[str]], ...]  # (entry, pattern)
+    vague: _Vague | None
     junk_action: str
     junk_severity: str
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The rule codes this configuration can raise."""
+        return tuple(r.code for r in self.rules)
 
-def normalise_text(text: str) -> str:
-    """Undo the obfuscations seen in real logs without changing what the words mean."""
-    if not text.isascii():  # ASCII needs none of this, and most reasons are ASCII
-        text = unicodedata.normalize("NFKC", text)
-        text = _ZERO_WIDTH.sub("", text)
-        text = "".join(
-            ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch)
-        )
-    text = _DOTTED.sub(lambda m: re.sub(r"[\s.]", "", m.group(0)), text)
-    text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+# --------------------------------------------------------------------------- text to words
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    text: str  # normalised
+    spans: list[tuple[int, int]]
+    orig: list[str]  # words as typed (acronyms joined, in capitals)
+    low: list[str]
+
+
+def _normalise(text: str) -> str:
+    if not text.isascii():  # ASCII needs none of this, and almost every reason is ASCII
+        text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+        text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
     return " ".join(text.split())
 
 
-def _term(term: str) -> str:
-    body = term.rstrip("*")
-    escaped = r"\s+".join(re.escape(word) for word in body.split())
-    return escaped + (r"\w*" if term.endswith("*") else "")
+def _join_acronyms(
+    text: str, spans: list[tuple[int, int]], orig: list[str]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Join "I.C.E.", "i.c.e", "U. S." and "I C E" into one word, as officers mean them.
+
+    A run of single letters joins when the letters are separated by dots (optionally followed by
+    a space) or, all in capitals, by single spaces (three letters or more, so "a b" stays apart).
+    A slash next to the run keeps it apart: "W/M. I saw" is a descriptor and a pronoun.
+    """
+    out_spans: list[tuple[int, int]] = []
+    out_orig: list[str] = []
+    n = len(orig)
+    k = 0
+    while k < n:
+        m = k
+        dotted = False
+        while (
+            m + 1 < n
+            and len(orig[m]) == 1
+            and len(orig[m + 1]) == 1
+            and orig[m].isalpha()
+            and orig[m + 1].isalpha()
+        ):
+            sep = text[spans[m][1] : spans[m + 1][0]]
+            if sep in (".", ". "):
+                dotted = True
+            elif not (sep == " " and orig[m].isupper() and orig[m + 1].isupper()):
+                break
+            m += 1
+        run = m - k + 1
+        if run >= 2 and (dotted or run >= 3):
+            before = text[spans[k][0] - 1 : spans[k][0]] if spans[k][0] else ""
+            after = text[spans[m][1] : spans[m][1] + 1]
+            if before != "/" and after != "/":
+                out_spans.append((spans[k][0], spans[m][1]))
+                out_orig.append("".join(orig[k : m + 1]).upper())
+                k = m + 1
+                continue
+        out_spans.append(spans[k])
+        out_orig.append(orig[k])
+        k += 1
+    return out_spans, out_orig
 
 
-def _terms(terms: list[str], *, case_sensitive: bool = False) -> list[str]:
-    """One word-boundary group around all the terms: far cheaper than a lookaround each."""
-    if not terms:
-        return []
-    group = rf"(?<!\w)(?:{'|'.join(_term(t) for t in terms)})(?!\w)"
-    return [f"(?-i:{group})" if case_sensitive else group]
+def _field(raw: str) -> _Field:
+    text = _normalise(raw)
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    orig = [text[s:e] for s, e in spans]
+    if orig and min(map(len, orig)) == 1:
+        spans, orig = _join_acronyms(text, spans, orig)
+    return _Field(text, spans, orig, [t.lower() for t in orig])
 
 
-def _compile(parts: list[str], flags: int, where: str) -> re.Pattern[str] | None:
-    if not parts:
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p})" for p in parts), flags)
-    except re.error as exc:
-        raise ConfigError(f"{where}: invalid regular expression: {exc}") from None
+# --------------------------------------------------------------------------- scanning
+
+# (field, char start, -words, text): sorts triggers by field, then position, longest first.
+_Trigger = tuple[int, int, int, str]
 
 
-def _strings(table: Mapping[str, object], key: str, where: str) -> list[str]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where}.{key}: must be a list of non-empty strings")
-    return [str(v) for v in value]
+def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], field: int) -> None:
+    """Add the triggers of every rule that fires on this field to ``found`` (by rule)."""
+    low, orig, spans, text = f.low, f.orig, f.spans, f.text
+    n = len(low)
+    hits: list[tuple[int, int, int, int, str]] = []  # entry, i, j, char start, text
+    excluded: dict[int, list[tuple[int, int]]] = {}
+    root = rules.trie
+    children, prefixes, num = root.children, root.prefixes, root.num
+    walked: list[tuple[_Cand, int]] = []
+    for i, tok in enumerate(low):
+        # Most words start no phrase (inlined Node.starts: this loop is the hot path).
+        if not (
+            tok in children
+            or (num is not None and tok.isdigit())
+            or (prefixes and tok[:3] in prefixes)
+        ):
+            continue
+        walked.clear()
+        _walk(root, low, i, n, walked)
+        for c, j in walked:
+            if c.phrase.exact is not None and not _exact_at(c.phrase, orig, i):
+                continue
+            if c.entry < 0:
+                excluded.setdefault(c.rule, []).append((i, j))
+            else:
+                s = spans[i][0]
+                hits.append((c.entry, i, j, s, text[s : spans[j - 1][1]]))
+    if rules.patterns and n:
+        starts = [s for s, _ in spans]
+        stops = [e for _, e in spans]
+        for pattern_entry, pattern in rules.patterns:
+            for m in pattern.finditer(text):
+                i = bisect_right(stops, m.start())
+                j = max(i, bisect_left(starts, m.end()))
+                hits.append((pattern_entry, i, j, m.start(), m.group()))
+    if not hits:
+        return
+    # In a field typed all in capitals, "ICE" says nothing about whether the agency is meant.
+    all_caps = text == text.upper()
+    kept: dict[int, list[tuple[int, int, int, str]]] = {}
+    for entry_id, i, j, s, matched in hits:
+        entry = rules.entries[entry_id]
+        if any(a <= i and j <= b for a, b in excluded.get(entry.rule, ())):
+            continue
+        if entry.accepts(low, i, j, all_caps):
+            kept.setdefault(entry.rule, []).append((i, j, s, matched))
+    for rule, triggers in kept.items():
+        out = found.setdefault(rule, [])
+        for i, j, s, matched in triggers:
+            # "my ex" inside "my ex wife": report the longer phrase only.
+            if any(a <= i and j <= b and b - a > j - i for a, b, _, _ in triggers):
+                continue
+            out.append((field, s, i - j, matched))
 
 
-def _choice(
-    table: Mapping[str, object], key: str, allowed: tuple[str, ...], default: str, where: str
-) -> str:
-    value = table.get(key, default)
-    if value not in allowed:
-        raise ConfigError(f"{where}.{key}: must be one of {', '.join(allowed)}")
-    return str(value)
+def _junk_label(f: _Field) -> str | None:
+    """Blank, punctuation only, one character or digits only: a reason that is no reason."""
+    if not f.text:
+        return "blank"
+    core = "".join(t for t in f.low if t != "#")
+    if not core:
+        return "punctuation only"
+    if len(core) == 1:
+        return "single character"
+    if core.isdigit():
+        return "digits only"
+    return None
 
 
-def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
-    """Parse and compile the ``[screening]`` table; every error names the key (fails closed)."""
-    unknown = sorted(set(table) - {"rules", "junk"})
-    if unknown:
-        raise ConfigError(f"{where}: {unknown[0]}: unknown key")
-    junk = table.get("junk", {})
-    if not isinstance(junk, Mapping):
-        raise ConfigError(f"{where}: junk: must be a table")
-    for key in sorted(set(junk) - {"action", "severity"}):
-        raise ConfigError(f"{where}: junk.{key}: unknown key")
-    raw_rules = table.get("rules", {})
-    if not isinstance(raw_rules, Mapping):
-        raise ConfigError(f"{where}: rules: must be a table")
-    rules = []
-    for code, body in raw_rules.items():
-        at = f"{where}: rules.{code}"
-        if not isinstance(body, Mapping):
-            raise ConfigError(f"{at}: must be a table")
-        for key in sorted(set(body) - _RULE_KEYS):
-            raise ConfigError(f"{at}.{key}: unknown key")
-        if "description" in body and not isinstance(body["description"], str):
-            raise ConfigError(f"{at}.description: must be a string")
-        terms = _terms(_strings(body, "terms", at))
-        patterns = _strings(body, "patterns", at)
-        exact = _terms(_strings(body, "exact", at), case_sensitive=True)
-        exclude = _terms(_strings(body, "exclude", at)) + _strings(body, "exclude_patterns", at)
-        whole = frozenset(
-            " ".join(_PUNCT_ONLY.sub(" ", w.lower()).split()) for w in _strings(body, "whole", at)
-        )
-        rules.append(
-            _Rule(
-                code=str(code),
-                action=_choice(body, "action", ACTIONS, "flag", at),
-                severity=_choice(body, "severity", SEVERITIES, "medium", at),
-                exclude=_compile(exclude, re.IGNORECASE, f"{at}.exclude"),
-                match=_compile(terms + exact + patterns, re.IGNORECASE, f"{at}.terms/patterns"),
-                whole=whole,
-                whole_patterns=_compile(
-                    _strings(body, "whole_patterns", at), re.IGNORECASE, f"{at}.whole_patterns"
-                ),
-            )
-        )
-    return TextRules(
-        rules=tuple(rules),
-        junk_action=_choice(junk, "action", ACTIONS, "refuse", f"{where}: junk"),
-        junk_severity=_choice(junk, "severity", SEVERITIES, "medium", f"{where}: junk"),
-    )
-
-
-def is_junk(text: str) -> bool:
-    """Blank, punctuation only, one character, or only digits: justifies nothing."""
-    core = _PUNCT_ONLY.sub("", text)
-    return len(core) <= 1 or core.isdigit()
+def _vague_reason(vague: _Vague, low: list[str], case_words: list[str]) -> tuple[str, ...] | None:
+    """Why a reason explains nothing (labels or the empty words), or None if it says something."""
+    if case_words and low == case_words:
+        return ("case number",)
+    joined = " ".join(low)
+    for pattern, label in vague.whole:
+        if pattern.fullmatch(joined):
+            return (label,)
+    rest, labels = low, []
+    if case_words:
+        size = len(case_words)
+        for k in range(len(low) - size + 1):
+            if low[k : k + size] == case_words:
+                rest, labels = low[:k] + low[k + size :], ["case number"]
+                break
+    words = vague.words
+    if all(t in words or t.isdigit() for t in rest):
+        said = [t for t in rest if t in words and t != "#"]
+        return tuple(dict.fromkeys(said + labels)) or ("number",)
+    return None
 
 
 def scan(
     rules: TextRules, justification: str, case_number: str | None = None
 ) -> tuple[TextMatch, ...]:
-    """Every rule the justification triggers, refusals first, then by severity, then code."""
-    text = normalise_text(justification)
+    """All rules the text triggers, ordered: refuse before flag, then severity high→low, then code.
+
+    The justification is checked for junk and vagueness and scanned by every rule. The case number
+    field, when given, is scanned by the content rules too (case numbers like "HSI-2025-..." exist),
+    but a number there is not junk; a justification that only repeats it is vague.
+    """
+    just = _field(justification)
+    case = _field(case_number) if case_number else None
+    case_words = case.low if case is not None else []
+    junk = _junk_label(just)
+    vague = rules.vague
+    vague_why: tuple[str, ...] | None = None
+    if vague is not None and junk in (None, "digits only"):
+        vague_why = _vague_reason(vague, just.low, case_words)
+        if junk is not None and vague_why == ("number",):
+            vague_why = None  # bare digits that are neither a case number nor a code stay junk
+        if vague_why is not None:
+            junk = None
+    found: dict[int, list[_Trigger]] = {}
     matches: list[TextMatch] = []
-    if is_junk(text):
-        matches.append(TextMatch(JUNK_RULE, rules.junk_severity, rules.junk_action, ()))
-    whole = " ".join(_PUNCT_ONLY.sub(" ", text.lower()).split())
-    case = " ".join(_PUNCT_ONLY.sub(" ", (case_number or "").lower()).split())
-    for rule in rules.rules:
-        found: list[str] = []
-        if rule.whole and whole in rule.whole:
-            found.append(whole)
-        if rule.whole_patterns is not None and rule.whole_patterns.fullmatch(text.strip()):
-            found.append(text.strip())
-        if rule.code == JUNK_RULE and case and whole == case:
-            found.append("case number as reason")
-        if rule.match is not None and rule.match.search(text) is not None:
-            # Only now pay for the exclusions: most reasons match no rule at all.
-            subject = rule.exclude.sub(" ", text) if rule.exclude is not None else text
-            found += [m.group(0) for m in rule.match.finditer(subject)]
-        if found and not (rule.code == JUNK_RULE and matches and matches[0].rule == JUNK_RULE):
-            matches.append(
-                TextMatch(rule.code, rule.severity, rule.action, tuple(dict.fromkeys(found)))
-            )
-    matches.sort(key=lambda m: (m.action != "refuse", _SEVERITY_ORDER[m.severity], m.rule))
+    if junk is not None:
+        matches.append(TextMatch(JUNK_RULE, rules.junk_severity, rules.junk_action, (junk,)))
+    else:
+        _scan_field(rules, just, found, 0)
+    if case is not None and case.low:
+        _scan_field(rules, case, found, 1)
+    if vague is not None and vague_why is not None:
+        found.setdefault(vague.rule, [])
+    for rule_id, triggers in found.items():
+        rule = rules.rules[rule_id]
+        if junk is not None and rule.code == JUNK_RULE:
+            continue  # the junk match already speaks for this rule
+        words = [t[3] for t in sorted(triggers)]
+        if vague is not None and rule_id == vague.rule and vague_why is not None:
+            words = [*vague_why, *words]
+        matches.append(
+            TextMatch(rule.code, rule.severity, rule.action, tuple(dict.fromkeys(words)))
+        )
+    matches.sort(key=lambda m: (_ACTION_RANK[m.action], _SEVERITY_RANK[m.severity], m.rule))
     return tuple(matches)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _at(where: str, path: str) -> str:
+    # `where` is either "file: table" (continue its dotted key) or a bare file name.
+    if not path:
+        return where
+    return f"{where}.{path}" if ": " in where else f"{where}: {path}"
+
+
+def _fail(where: str, path: str, why: str) -> ConfigError:
+    return ConfigError(f"{_at(where, path)}: {why}")
+
+
+def _check_keys(table: Mapping[str, object], allowed: Iterable[str], where: str, path: str) -> None:
+    known = frozenset(allowed)
+    for key in sorted(str(k) for k in table):
+        if key not in known:
+            dotted = f"{path}.{key}" if path else key
+            raise _fail(where, dotted, f"unknown key (allowed: {', '.join(sorted(known))})")
+
+
+def _table(value: object, where: str, path: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, path, "must be a table")
+    return value
+
+
+def _strings(value: object, where: str, path: str) -> list[str]:
+    if not isinstance(value, list):
+        raise _fail(where, path, "must be a list of strings")
+    for k, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise _fail(where, f"{path}[{k}]", "must be a non-empty string")
+    return [str(v) for v in value]
+
+
+def _choice(
+    table: Mapping[str, object],
+    key: str,
+    allowed: tuple[str, ...],
+    where: str,
+    path: str,
+    default: str | None = None,
+) -> str:
+    value = table.get(key, default)
+    if value is None:
+        raise _fail(where, f"{path}.{key}", f"is required (one of {', '.join(allowed)})")
+    if not isinstance(value, str) or value not in allowed:
+        raise _fail(where, f"{path}.{key}", f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _flag(table: Mapping[str, object], key: str, where: str, path: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise _fail(where, f"{path}.{key}", "must be true or false")
+    return value
+
+
+def _window(table: Mapping[str, object], key: str, default: int, where: str, path: str) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_WINDOW:
+        raise _fail(where, f"{path}.{key}", f"must be a whole number from 1 to {_MAX_WINDOW}")
+    return value
+
+
+def _list_ref(name: str, lists: Mapping[str, list[str]], where: str, path: str) -> list[str]:
+    if name not in lists:
+        raise _fail(where, path, f"names no list in [lists]: @{name}")
+    return lists[name]
+
+
+def _expand(
+    items: list[str], lists: Mapping[str, list[str]], where: str, path: str
+) -> list[tuple[str, str]]:
+    """Expand ``@list`` items and ``{a|b|@list}`` groups into (phrase, key path) pairs."""
+    out: list[tuple[str, str]] = []
+    for k, item in enumerate(items):
+        at = f"{path}[{k}]"
+        text = item.strip()
+        if text.startswith("@"):
+            name = text[1:]
+            out.extend((p, f"lists.{name}") for p in _list_ref(name, lists, where, at))
+            continue
+        pieces: list[list[str]] = []
+        pos = 0
+        for m in _BRACES.finditer(text):
+            pieces.append([text[pos : m.start()]])
+            options: list[str] = []
+            for option in (o.strip() for o in m.group(1).split("|")):
+                if option.startswith("@"):
+                    options.extend(_list_ref(option[1:], lists, where, at))
+                else:
+                    options.append(option)
+            pieces.append(options)
+            pos = m.end()
+        pieces.append([text[pos:]])
+        if any("{" in p[0] or "}" in p[0] for p in pieces[::2]):
+            raise _fail(where, at, "has unbalanced or nested braces")
+        total = 1
+        for options in pieces:
+            total *= len(options)
+        if total > _MAX_EXPANSION:
+            raise _fail(where, at, f"expands to {total} phrases (at most {_MAX_EXPANSION})")
+        out.extend((" ".join("".join(combo).split()), at) for combo in itertools.product(*pieces))
+    return out
+
+
+def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
+    """Compile one phrase with exactly the normalisation and word split used on the text."""
+    prefix = text.endswith("*")
+    body = text[:-1] if prefix else text
+    if "*" in body:
+        raise _fail(where, path, f"'*' is only allowed at the end of a phrase: {text!r}")
+    words: list[str] = []
+    for k, part in enumerate(body.split(_NUM)):
+        if k:
+            words.append(_NUM)
+        words.extend(_field(part).orig)
+    if not words:
+        raise _fail(where, path, f"has no words: {text!r}")
+    if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
+        raise _fail(where, path, f"a prefix needs at least 3 letters before '*': {text!r}")
+    low = tuple(w if w == _NUM else w.lower() for w in words)
+    return _Phrase(low, tuple(words) if case_sensitive else None, prefix)
+
+
+def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str) -> _Words:
+    root = _Node()
+    for text, at in _expand(_strings(value, where, path), lists, where, path):
+        phrase = _phrase(text, False, where, at)
+        root.insert(phrase, _Cand(phrase, -1, -1))
+    return _Words(root)
+
+
+def _regex(text: str, flags: int, where: str, path: str) -> re.Pattern[str]:
+    try:
+        pattern = re.compile(text, flags)
+    except re.error as exc:
+        raise _fail(where, path, f"is not a valid regular expression ({exc.msg})") from None
+    # A pattern that can match nothing at all would fire on every text: refuse it.
+    if any(m.start() == m.end() for probe in ("", "a 1 a.") for m in pattern.finditer(probe)):
+        raise _fail(where, path, "matches the empty string")
+    return pattern
+
+
+_TOP_KEYS = ("rules", "lists")
+_RULE_KEYS = ("action", "severity", "description", "exclude", "match")
+_JUNK_RULE_KEYS = (*_RULE_KEYS, "words", "whole_text", "junk_action", "junk_severity")
+_CONTEXT_KEYS = ("near", "before", "after", "not_near", "not_before", "not_after")
+_ENTRY_KEYS = (
+    "terms",
+    "patterns",
+    "case_sensitive",
+    "skip_if_all_caps",
+    "alone",
+    "window",
+    "not_window",
+    *_CONTEXT_KEYS,
+)
+
+
+class _Builder:
+    def __init__(self, where: str, lists: Mapping[str, list[str]]) -> None:
+        self.where = where
+        self.lists = lists
+        self.rules: list[_Rule] = []
+        self.entries: list[_Entry] = []
+        self.trie = _Node()
+        self.patterns: list[tuple[int, re.Pattern[str]]] = []
+
+    def exclude(self, value: object, rule: int, path: str) -> None:
+        for text, at in _expand(_strings(value, self.where, path), self.lists, self.where, path):
+            phrase = _phrase(text, False, self.where, at)
+            self.trie.insert(phrase, _Cand(phrase, -1, rule))
+
+    def entry(self, body: Mapping[str, object], rule: int, path: str) -> None:
+        where = self.where
+        _check_keys(body, _ENTRY_KEYS, where, path)
+        case_sensitive = _flag(body, "case_sensitive", where, path)
+        window = _window(body, "window", _DEFAULT_WINDOW, where, path)
+        contexts = {
+            key: _words(body[key], self.lists, where, f"{path}.{key}") if key in body else None
+            for key in _CONTEXT_KEYS
+        }
+        terms = _strings(body.get("terms", []), where, f"{path}.terms")
+        patterns = _strings(body.get("patterns", []), where, f"{path}.patterns")
+        if not terms and not patterns:
+            raise _fail(where, path, "needs at least one of terms or patterns")
+        entry_id = len(self.entries)
+        self.entries.append(
+            _Entry(
+                rule=rule,
+                alone=_flag(body, "alone", where, path),
+                skip_if_all_caps=_flag(body, "skip_if_all_caps", where, path),
+                window=window,
+                not_window=_window(body, "not_window", window, where, path),
+                near=contexts["near"],
+                before=contexts["before"],
+                after=contexts["after"],
+                not_near=contexts["not_near"],
+                not_before=contexts["not_before"],
+                not_after=contexts["not_after"],
+            )
+        )
+        for text, at in _expand(terms, self.lists, where, f"{path}.terms"):
+            phrase = _phrase(text, case_sensitive, where, at)
+            self.trie.insert(phrase, _Cand(phrase, entry_id, rule))
+        flags = 0 if case_sensitive else re.IGNORECASE
+        for k, text in enumerate(patterns):
+            self.patterns.append((entry_id, _regex(text, flags, where, f"{path}.patterns[{k}]")))
+
+    def freeze(self, vague: _Vague | None, junk: tuple[str, str]) -> TextRules:
+        return TextRules(
+            rules=tuple(self.rules),
+            entries=tuple(self.entries),
+            trie=self.trie,
+            patterns=tuple(self.patterns),
+            vague=vague,
+            junk_action=junk[0],
+            junk_severity=junk[1],
+        )
+
+
+def _lists(value: object, where: str) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for name, items in _table(value, where, "lists").items():
+        if not _CODE.fullmatch(str(name)):
+            raise _fail(where, f"lists.{name}", "list names are lower-case words (a-z, 0-9, _)")
+        strings = _strings(items, where, f"lists.{name}")
+        for k, item in enumerate(strings):
+            if item.strip().startswith("@"):
+                raise _fail(where, f"lists.{name}[{k}]", "a list cannot include another list")
+        lists[str(name)] = strings
+    return lists
+
+
+def _vague_part(
+    body: Mapping[str, object], rule: int, where: str, path: str, lists: Mapping[str, list[str]]
+) -> _Vague:
+    words: set[str] = set()
+    raw_words = _strings(body.get("words", []), where, f"{path}.words")
+    for text, at in _expand(raw_words, lists, where, f"{path}.words"):
+        p = _phrase(text, False, where, at)
+        if len(p.words) != 1 or p.prefix or p.words[0] == _NUM:
+            raise _fail(where, at, f"must be a single plain word: {text!r}")
+        words.add(p.words[0])
+    whole: list[tuple[re.Pattern[str], str]] = []
+    raw = body.get("whole_text", [])
+    if not isinstance(raw, list):
+        raise _fail(where, f"{path}.whole_text", "must be an array of tables")
+    for k, item in enumerate(raw):
+        at = f"{path}.whole_text[{k}]"
+        table = _table(item, where, at)
+        _check_keys(table, ("pattern", "label"), where, at)
+        pattern, label = table.get("pattern"), table.get("label")
+        if not isinstance(pattern, str) or not pattern:
+            raise _fail(where, f"{at}.pattern", "must be a non-empty string")
+        if not isinstance(label, str) or not label.strip():
+            raise _fail(where, f"{at}.label", "must be a non-empty string")
+        whole.append((_regex(pattern, re.IGNORECASE, where, f"{at}.pattern"), label.strip()))
+    return _Vague(rule, frozenset(words), tuple(whole))
+
+
+def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
+    """Parse and compile the ``[screening]`` table (fails closed: every doubt is a ConfigError).
+
+    ``where`` names the source, e.g. "config/california.toml: screening" (messages then read
+    "config/california.toml: screening.rules.profiling.severity: must be one of high, medium,
+    low") or a bare file name (then "rules.california.toml: rules.profiling.severity: ...").
+    Unknown keys, wrong types, bad regexes, references to missing lists and phrases without words
+    are all errors: a typo in a word list must not silently switch a legal protection off.
+    """
+    root = _table(table, where, "")
+    _check_keys(root, _TOP_KEYS, where, "")
+    lists = _lists(root.get("lists", {}), where)
+    if "rules" not in root:
+        raise _fail(where, "rules", "is required (a table of rules by code)")
+    raw_rules = _table(root["rules"], where, "rules")
+    if not raw_rules:
+        raise _fail(where, "rules", "must define at least one rule")
+    build = _Builder(where, lists)
+    vague: _Vague | None = None
+    junk = _JUNK_DEFAULTS  # fail closed: junk is refused even without a vague_justification table
+    for code, raw in raw_rules.items():
+        path = f"rules.{code}"
+        if not _CODE.fullmatch(str(code)):
+            raise _fail(where, path, "rule codes are lower-case words (a-z, 0-9, _)")
+        body = _table(raw, where, path)
+        is_junk_rule = code == JUNK_RULE
+        _check_keys(body, _JUNK_RULE_KEYS if is_junk_rule else _RULE_KEYS, where, path)
+        if not isinstance(body.get("description", ""), str):
+            raise _fail(where, f"{path}.description", "must be a string")
+        rule_id = len(build.rules)
+        build.rules.append(
+            _Rule(
+                str(code),
+                _choice(body, "action", ACTIONS, where, path),
+                _choice(body, "severity", SEVERITIES, where, path),
+            )
+        )
+        build.exclude(body.get("exclude", []), rule_id, f"{path}.exclude")
+        raw_entries = body.get("match", [])
+        if not isinstance(raw_entries, list):
+            raise _fail(where, f"{path}.match", "must be an array of tables ([[...match]])")
+        if not raw_entries and not is_junk_rule:
+            raise _fail(where, f"{path}.match", "needs at least one [[match]] entry")
+        for k, raw_entry in enumerate(raw_entries):
+            at = f"{path}.match[{k}]"
+            build.entry(_table(raw_entry, where, at), rule_id, at)
+        if is_junk_rule:
+            vague = _vague_part(body, rule_id, where, path, lists)
+            junk = (
+                _choice(body, "junk_action", ACTIONS, where, path, _JUNK_DEFAULTS[0]),
+                _choice(body, "junk_severity", SEVERITIES, where, path, _JUNK_DEFAULTS[1]),
+            )
+    return build.freeze(vague, junk)
