@@ -32,7 +32,7 @@ from alpr_guard.errors import Conflict, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import AccessFact, peer_medians, review_user
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.policy.text_rules import scan
+from alpr_guard.policy.text_rules import TextMatch, scan
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 
@@ -50,6 +50,7 @@ SHARING_CODES = frozenset(
     }
 )
 PAGE = 5000
+MEMO_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A search's record carries the time it started but commits a moment later. Reviewing only up
 # to a settled point means no record can commit behind a run's back and be skipped for good.
@@ -163,13 +164,26 @@ def review_searches(
             }
         )
 
+    # Reasons repeat (UI boilerplate, copied text): the scan is pure, so each distinct
+    # (justification, case number) is scanned once per run. Bounded, so memory stays flat.
+    memo: dict[tuple[str, str | None], tuple[TextMatch, ...]] = {}
+
+    def text_matches(justification: str, case_number: str | None) -> tuple[TextMatch, ...]:
+        key = (justification, case_number)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            found = memo[key] = scan(rt.settings.screening, justification, case_number)
+        return found
+
     for page in _pages(session, since, until):
         for row in page:
             scanned += 1
             structured = _structured(row)
             if structured is not None:
                 add(row.id, *structured)
-            for match in scan(rt.settings.screening, row.justification, row.case_number):
+            for match in text_matches(row.justification, row.case_number):
                 if structured is not None and match.rule == structured[0]:
                     continue
                 add(row.id, match.rule, match.severity, {"matched": list(match.matched)})
