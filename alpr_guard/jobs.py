@@ -10,6 +10,7 @@ database lease ARCHITECTURE.md describes; these jobs do not.)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -41,25 +42,30 @@ def run_checkpoint(rt: Runtime) -> None:
         log.info("audit checkpoint at seq %d written to %s", checkpoint.seq, checkpoint.path)
 
 
-def build_scheduler(rt: Runtime) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC")
+def _add_cron_job(
+    scheduler: BlockingScheduler,
+    job: Callable[[Runtime], None],
+    cron: str,
+    rt: Runtime,
+    job_id: str,
+) -> None:
+    # One at a time, missed runs coalesced: a late nightly review still runs once, not twice.
     scheduler.add_job(
-        run_review,
-        CronTrigger.from_crontab(rt.settings.review.schedule, timezone="UTC"),
+        job,
+        CronTrigger.from_crontab(cron, timezone="UTC"),
         args=[rt],
-        id="access_review",
+        id=job_id,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
     )
+
+
+def build_scheduler(rt: Runtime) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    _add_cron_job(scheduler, run_review, rt.settings.review.schedule, rt, "access_review")
     if rt.settings.audit.checkpoint_dir is not None:
-        scheduler.add_job(
-            run_checkpoint,
-            CronTrigger.from_crontab(rt.settings.audit.checkpoint_schedule, timezone="UTC"),
-            args=[rt],
-            id="audit_checkpoint",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
+        _add_cron_job(
+            scheduler, run_checkpoint, rt.settings.audit.checkpoint_schedule, rt, "audit_checkpoint"
         )
     return scheduler
