@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, day_key_id
@@ -67,14 +67,16 @@ def keys_for_ingest(
     return keys, destroyed
 
 
+_LIVE_KEYS = select(DataKeyRecord.key_id).where(
+    DataKeyRecord.key_id.in_(bindparam("wanted", expanding=True)),
+    DataKeyRecord.destroyed_at.is_(None),
+)
+
+
 def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
     """Live day keys for a window; destroyed or never-created days have nothing to find."""
     wanted = [day_key_id(d) for d in days]
-    live = session.scalars(
-        select(DataKeyRecord.key_id).where(
-            DataKeyRecord.key_id.in_(wanted), DataKeyRecord.destroyed_at.is_(None)
-        )
-    ).all()
+    live = session.scalars(_LIVE_KEYS, {"wanted": wanted}).all()
     keys = []
     for key_id in live:
         if not rt.keyring.has_key(key_id):

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
@@ -122,6 +122,33 @@ def run_search(
     return SearchOutcome(search_id, decision, results, total, next_cursor)
 
 
+# Built once: constructing the expression per search cost more than running it. Each day's
+# token is only meaningful with its own key; a token of one day matching a row of another is
+# a 64-bit coincidence that the decrypt-and-compare below rejects like any other.
+_FIND = (
+    select(
+        PlateRead.id,
+        PlateRead.key_id,
+        PlateRead.plate_ct,
+        PlateRead.plate_state,
+        PlateRead.observed_at,
+        PlateRead.camera_id,
+        PlateRead.latitude,
+        PlateRead.longitude,
+        PlateRead.confidence,
+    )
+    .where(
+        PlateRead.key_id.in_(bindparam("key_ids", expanding=True)),
+        PlateRead.plate_index.in_(bindparam("tokens", expanding=True)),
+        PlateRead.observed_at >= bindparam("window_from"),
+        PlateRead.observed_at < bindparam("window_to"),
+        # Past its retention window a read is gone, whether or not a purge has run yet.
+        PlateRead.expires_at > bindparam("now"),
+    )
+    .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+)
+
+
 def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
     """Every read of the plate in the window, newest first, false positives removed."""
     keys = keys_for_search(session, rt, days_between(request.window_from, request.window_to))
@@ -129,32 +156,15 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
         return []
     plate = request.plate.value
     by_key = {key.key_id: key for key in keys}
-    conditions = [
-        and_(
-            PlateRead.plate_index == KeyRing.blind_index(key, plate), PlateRead.key_id == key.key_id
-        )
-        for key in keys
-    ]
     rows = session.execute(
-        select(
-            PlateRead.id,
-            PlateRead.key_id,
-            PlateRead.plate_ct,
-            PlateRead.plate_state,
-            PlateRead.observed_at,
-            PlateRead.camera_id,
-            PlateRead.latitude,
-            PlateRead.longitude,
-            PlateRead.confidence,
-        )
-        .where(
-            or_(*conditions),
-            PlateRead.observed_at >= request.window_from,
-            PlateRead.observed_at < request.window_to,
-            # Past its retention window a read is gone, whether or not a purge has run yet.
-            PlateRead.expires_at > rt.clock.now(),
-        )
-        .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+        _FIND,
+        {
+            "key_ids": list(by_key),
+            "tokens": [KeyRing.blind_index(key, plate) for key in keys],
+            "window_from": request.window_from,
+            "window_to": request.window_to,
+            "now": rt.clock.now(),
+        },
     ).all()
     found = []
     wanted = plate.encode()
