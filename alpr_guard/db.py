@@ -128,7 +128,15 @@ def make_engine(
 
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # psycopg prepares a statement after 5 runs; PostgreSQL may then pick a generic plan.
+        # For ingest's replay lookup (hundreds of IN parameters) the generic plan scans the
+        # agency's reads: found by bench/search.py's build. Plan every statement afresh.
+        connect_args={"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {},
     )
 
 
