@@ -1,10 +1,11 @@
 """Scheduler wiring: thin wrappers over services, one transaction per job run.
 
-``alpr-guard scheduler`` runs these in their own process: the nightly access review and the
-audit-chain checkpoints. Both are idempotent (findings are unique per search and rule; a
-checkpoint of an unchanged head says the same thing twice), so a second scheduler by mistake
-duplicates work and a few audit events, never findings. (The purge, when it comes, needs the
-database lease ARCHITECTURE.md describes; these jobs do not.)
+``alpr-guard scheduler`` runs these in their own process: the nightly access review, the
+retention purge and the audit-chain checkpoints. The review and checkpoints are idempotent
+(findings are unique per search and rule; a checkpoint of an unchanged head says the same thing
+twice), so a second scheduler by mistake duplicates work and a few audit events, never
+findings. The purge takes the database lease (``services.retention``): a second scheduler's
+purge finds it held and skips that run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from apscheduler.triggers.cron import CronTrigger
 from alpr_guard.audit import Actor
 from alpr_guard.checkpoints import write_checkpoint
 from alpr_guard.db import session_scope
+from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.review import review_searches
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,20 @@ def run_review(rt: Runtime) -> None:
         result.searches_scanned,
         result.new_findings,
         result.seconds,
+    )
+
+
+def run_purge(rt: Runtime) -> None:
+    try:
+        receipt = purge_expired(rt, trigger="scheduler")
+    except Conflict as exc:
+        log.warning("purge skipped: %s", exc.message)
+        return
+    log.info(
+        "purge: deleted %s, destroyed %d keys (receipt at audit seq %s)",
+        dict(receipt.deleted_by_class),
+        len(receipt.keys_destroyed),
+        receipt.audit_seq,
     )
 
 
@@ -64,6 +81,7 @@ def _add_cron_job(
 def build_scheduler(rt: Runtime) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     _add_cron_job(scheduler, run_review, rt.settings.review.schedule, rt, "access_review")
+    _add_cron_job(scheduler, run_purge, rt.settings.purge.schedule, rt, "retention_purge")
     if rt.settings.audit.checkpoint_dir is not None:
         _add_cron_job(
             scheduler, run_checkpoint, rt.settings.audit.checkpoint_schedule, rt, "audit_checkpoint"

@@ -102,7 +102,11 @@ class PlateRead(Base):
         # the same index serves everything done per day key.
         Index("ix_plate_reads_key_id_plate_index", "key_id", "plate_index"),
         Index("ix_plate_reads_expires_at", "expires_at"),
-        CheckConstraint("retention_class IN ('unmatched', 'hit')", name="retention_class"),
+        CheckConstraint("retention_class IN ('unmatched', 'hit', 'held')", name="retention_class"),
+        # A held read has no expiry until its last hold is released; nothing else lacks one.
+        CheckConstraint(
+            "(retention_class = 'held') = (expires_at IS NULL)", name="held_has_no_expiry"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -119,7 +123,7 @@ class PlateRead(Base):
     client_read_id: Mapped[str | None] = mapped_column(String(128))
     retention_class: Mapped[str] = mapped_column(String(16))
     hit: Mapped[bool] = mapped_column(Boolean)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -231,3 +235,82 @@ class Share(Base):
     rule: Mapped[str | None] = mapped_column(String(64))
     bundle_sha256: Mapped[str | None] = mapped_column(String(64))
     audit_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class LegalHold(Base):
+    """A legal hold: the reads it names outlive their class's window until it is released.
+
+    Its reads are re-encrypted under the hold's own key (``key_id``), so the day keys they came
+    from can be destroyed on schedule; releasing the hold puts each read back under its class
+    key, or leaves it to the purge if its window has passed meanwhile."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (
+        Index("ix_legal_holds_status_review_by", "status", "review_by"),
+        CheckConstraint("status IN ('pending', 'active', 'released')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    agency_ori: Mapped[str] = mapped_column(String(9))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    search_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    read_count: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(80))
+    released_by: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class HoldRead(Base):
+    """Which reads a hold names. Kept after release as the hold's record; a read id is not a
+    plate. No foreign key to plate_reads: purged reads leave their ids here, and on PostgreSQL
+    plate_reads is partitioned."""
+
+    __tablename__ = "hold_reads"
+    __table_args__ = (Index("ix_hold_reads_read_id", "read_id"),)
+
+    hold_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("legal_holds.id"), primary_key=True)
+    read_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+class PurgeRun(Base):
+    """One purge, with its progress committed batch by batch, so a run killed at any point is
+    finished by the next one and its receipt still counts every row it deleted."""
+
+    __tablename__ = "purge_runs"
+    __table_args__ = (
+        Index("ix_purge_runs_status", "status"),
+        CheckConstraint("status IN ('deleting', 'shredding', 'completed')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cutoff: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(64))
+    deleted_unmatched: Mapped[int] = mapped_column(BigInteger)
+    deleted_hit: Mapped[int] = mapped_column(BigInteger)
+    batches: Mapped[int] = mapped_column(Integer)
+    max_batch_ms: Mapped[float] = mapped_column(Float)
+    keys_destroyed: Mapped[str | None] = mapped_column(Text)
+    resumed: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Lease(Base):
+    """A named lease: at most one live holder (the purge's guarantee across processes)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -135,6 +135,23 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class HoldSettings:
+    """Legal holds: kept past their class's window until released."""
+
+    require_second_approver: bool  # a hold stays pending until a different supervisor approves
+    max_review_days: int  # the review-by date may be at most this far ahead
+
+
+@dataclass(frozen=True)
+class PurgeSettings:
+    """The retention purge: when it runs and how it bounds its locks."""
+
+    schedule: str  # five-field cron expression, UTC
+    max_batch_ms: int  # no delete batch holds the SQLite writer longer than this
+    lease_seconds: int  # a purge that stops renewing its lease this long is presumed dead
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     profile: Path | None
@@ -151,6 +168,8 @@ class Settings:
     screening: TextRules
     review: ReviewSettings
     audit: AuditSettings
+    holds: HoldSettings
+    purge: PurgeSettings
     policy_json: str  # the enforced policy sections, canonical JSON: recorded when it changes
     registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
 
@@ -576,7 +595,15 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
     return auth, search, ingest
 
 
-POLICY_SECTIONS = ("jurisdiction", "purposes", "retention", "sharing", "screening", "review")
+POLICY_SECTIONS = (
+    "jurisdiction",
+    "purposes",
+    "retention",
+    "holds",
+    "sharing",
+    "screening",
+    "review",
+)
 
 
 def _policy_json(data: Mapping[str, Any], base: Path) -> str:
@@ -607,6 +634,33 @@ def _audit(table: _Table, base: Path) -> AuditSettings:
     return AuditSettings(_resolve(base, directory) if directory else None, schedule)
 
 
+def _cron(table: _Table, key: str, default: str) -> str:
+    value = table.text(key, default)
+    fields = value.split()
+    if len(fields) != 5 or not all(CRON_FIELD_RE.match(f) for f in fields):
+        raise table.fail(key, "must be a five-field cron expression (UTC)")
+    return value
+
+
+def _holds(table: _Table) -> HoldSettings:
+    result = HoldSettings(
+        require_second_approver=table.flag("require_second_approver", False),
+        max_review_days=table.integer("max_review_days", 365, lo=1, hi=3660),
+    )
+    table.done()
+    return result
+
+
+def _purge(table: _Table) -> PurgeSettings:
+    result = PurgeSettings(
+        schedule=_cron(table, "schedule", "30 3 * * *"),
+        max_batch_ms=table.integer("max_batch_ms", 250, lo=10, hi=10_000),
+        lease_seconds=table.integer("lease_seconds", 900, lo=30, hi=86_400),
+    )
+    table.done()
+    return result
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the configuration; raise ConfigError naming the file and the key."""
     if path is None:
@@ -627,6 +681,8 @@ def load_settings(path: Path | str | None = None) -> Settings:
     screening = _screening(root, base, where)
     review = _review(root.table("review"))
     audit = _audit(root.table("audit", required=False), base)
+    holds = _holds(root.table("holds", required=False))
+    purge = _purge(root.table("purge", required=False))
     registry = root.table("registry", required=False)
     registry_name = registry.opt_text("file")
     registry.done()
@@ -648,6 +704,8 @@ def load_settings(path: Path | str | None = None) -> Settings:
         screening=screening,
         review=review,
         audit=audit,
+        holds=holds,
+        purge=purge,
         policy_json=policy_json,
         registry_file=_resolve(base, registry_name) if registry_name else None,
     )

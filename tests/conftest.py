@@ -48,6 +48,10 @@ TABLES = (
     "users",
     "agencies",
     "audit_events",
+    "hold_reads",
+    "legal_holds",
+    "purge_runs",
+    "leases",
 )
 
 REGISTRY = (

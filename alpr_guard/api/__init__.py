@@ -13,7 +13,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from alpr_guard.api import audit, meta, reads, reports, review, searches, shares
+from alpr_guard.api import audit, holds, meta, reads, reports, review, searches, shares
 from alpr_guard.api.context import EXTENSION_KEY, close_session
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
@@ -97,6 +97,7 @@ def build_app(runtime: Runtime) -> Flask:
     app.register_blueprint(searches.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(shares.bp)
+    app.register_blueprint(holds.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
     return app

@@ -27,6 +27,8 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+HOLD_ID = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
 READ_IN = {
     "type": "object",
     "additionalProperties": False,
@@ -286,6 +288,103 @@ def spec() -> dict[str, Any]:
                         **_errors(401, 403, 422, 503),
                     },
                 },
+            },
+            "/api/v1/holds": {
+                "post": {
+                    "summary": "Place a legal hold on reads (read_ids and/or an allowed "
+                    "search's reads) (role supervisor). Pending until a second supervisor "
+                    "approves when holds.require_second_approver is set",
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["case_number", "reason", "review_by"],
+                                "properties": {
+                                    "case_number": {"type": "string", "maxLength": 64},
+                                    "reason": {"type": "string", "maxLength": 2000},
+                                    "read_ids": {"type": "array", "items": {"type": "string"}},
+                                    "search_id": {"type": "string"},
+                                    "review_by": {"type": "string", "format": "date-time"},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "201": {"description": "The hold"},
+                        **_errors(401, 403, 404, 422, 503),
+                    },
+                },
+                "get": {
+                    "summary": "The agency's holds (supervisor, auditor, admin); overdue=true "
+                    "lists holds past their review-by date",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("status", "overdue")
+                    ],
+                    "responses": {
+                        "200": {"description": "Holds, newest first"},
+                        **_errors(401, 403, 422, 503),
+                    },
+                },
+            },
+            "/api/v1/holds/{hold_id}": {
+                "get": {
+                    "summary": "One hold (supervisor, auditor, admin)",
+                    "parameters": [HOLD_ID],
+                    "responses": {"200": {"description": "The hold"}, **_errors(401, 403, 404)},
+                }
+            },
+            "/api/v1/holds/{hold_id}/approve": {
+                "post": {
+                    "summary": "Approve a pending hold (a different supervisor)",
+                    "parameters": [HOLD_ID],
+                    "responses": {
+                        "200": {"description": "The hold, now active"},
+                        **_errors(401, 403, 404, 409, 503),
+                    },
+                }
+            },
+            "/api/v1/holds/{hold_id}/release": {
+                "post": {
+                    "summary": "Release a hold with a reason (role supervisor); its reads "
+                    "return to their retention class",
+                    "parameters": [HOLD_ID],
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["reason"],
+                                "properties": {"reason": {"type": "string"}},
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": {"description": "The hold, released"},
+                        **_errors(401, 403, 404, 409, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/purges": {
+                "get": {
+                    "summary": "Purge runs and their receipts: cutoff, reads deleted per "
+                    "class, keys destroyed (auditor, admin)",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "Purge runs, newest first"},
+                        **_errors(401, 403, 422),
+                    },
+                }
             },
             "/api/v1/signing-key": {
                 "get": {

@@ -25,7 +25,7 @@ from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import ReadIn
-from alpr_guard.services.keys import day_of, keys_for_ingest
+from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest, month_of
 from alpr_guard.services.principals import Principal
 
 READS = cast(Table, PlateRead.__table__)
@@ -74,14 +74,25 @@ def record_reads(
     ids: list[uuid.UUID | None] = [None] * len(reads)
     duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids)
 
+    # Unmatched reads go under their day's key; hits under their month's period key, which
+    # outlives the day key (issue #3), so a day can be crypto-shredded on schedule.
+    fresh = [r for i, r in enumerate(reads) if ids[i] is None]
     keys, destroyed = keys_for_ingest(
-        session, rt, {day_of(r.observed_at) for i, r in enumerate(reads) if ids[i] is None}
+        session, rt, {day_of(r.observed_at) for r in fresh if not r.hit}
     )
-    if destroyed:
+    hit_keys, destroyed_months = hit_keys_for_ingest(
+        session, rt, {month_of(r.observed_at) for r in fresh if r.hit}
+    )
+    if destroyed or destroyed_months:
         bad = {
-            f"reads[{i}].observed_at": "falls on a day whose data has been destroyed"
+            f"reads[{i}].observed_at": "falls in a period whose data has been destroyed"
             for i, r in enumerate(reads)
-            if ids[i] is None and day_of(r.observed_at) in destroyed
+            if ids[i] is None
+            and (
+                month_of(r.observed_at) in destroyed_months
+                if r.hit
+                else day_of(r.observed_at) in destroyed
+            )
         }
         raise ValidationError(bad)
 
@@ -93,7 +104,7 @@ def record_reads(
     for i, read in enumerate(reads):
         if ids[i] is not None or i in repeats:
             continue
-        key = keys[day_of(read.observed_at)]
+        key = hit_keys[month_of(read.observed_at)] if read.hit else keys[day_of(read.observed_at)]
         read_id = new_id()
         plate = read.plate.value
         rows.append(

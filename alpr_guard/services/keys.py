@@ -1,19 +1,31 @@
-"""Data-key bookkeeping: the database records which day keys exist and which were destroyed;
-the key store holds the material. A key the database marks destroyed is never recreated, so a
-late-arriving read cannot undo crypto-shredding."""
+"""Data-key bookkeeping: the database records which keys exist and which were destroyed; the key
+store holds the material. A key the database marks destroyed is never recreated, so a
+late-arriving read cannot undo crypto-shredding.
+
+Three scopes, one per retention rule (issue #3):
+
+* ``day`` (``day-2026-11-20``): unmatched reads of one UTC day. Destroyed once every read it
+  could hold is past the unmatched window and none remains.
+* ``period`` (``hit-2026-11``): reads that matched a hot list, one key per UTC month, because
+  their window (a year) outlives the day key. Destroyed once the month is past the hit window.
+* ``hold`` (``hold-<hold id>``): reads under a legal hold. Destroyed once the hold is released
+  and the purge has removed the last read under it.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, day_key_id
 from alpr_guard.db import execute_insert_ignore
+from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import DataKeyRecord
 from alpr_guard.runtime import Runtime
 
@@ -32,6 +44,94 @@ def days_between(start: datetime, end: datetime) -> list[date]:
     """UTC days touched by the half-open window [start, end)."""
     first, last = day_of(start), day_of(end - timedelta(microseconds=1))
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def month_of(instant: datetime) -> date:
+    return day_of(instant).replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def period_key_id(month: date) -> str:
+    return f"hit-{month:%Y-%m}"
+
+
+def hold_key_id(hold_id: uuid.UUID) -> str:
+    return f"hold-{hold_id.hex}"
+
+
+def key_id_for(hit: bool, observed_at: datetime) -> str:
+    """The key a read belongs under when no hold covers it: its class's key."""
+    return period_key_id(month_of(observed_at)) if hit else day_key_id(day_of(observed_at))
+
+
+def ensure_key(
+    session: Session, rt: Runtime, key_id: str, scope: str, start: datetime, end: datetime
+) -> DataKey:
+    """Record (if new) and load a key; refuses one the database marks destroyed."""
+    destroyed = session.scalar(
+        select(DataKeyRecord.destroyed_at).where(DataKeyRecord.key_id == key_id)
+    )
+    if destroyed is not None:
+        raise KeyUnavailable(f"data key {key_id} has been destroyed")
+    execute_insert_ignore(
+        session,
+        cast(Table, DataKeyRecord.__table__),
+        ["key_id"],
+        [
+            {
+                "key_id": key_id,
+                "scope": scope,
+                "epoch_start": start,
+                "epoch_end": end,
+                "created_at": rt.clock.now(),
+                "destroyed_at": None,
+            }
+        ],
+    )
+    return rt.keyring.data_key(key_id, create=True)
+
+
+def class_key(session: Session, rt: Runtime, hit: bool, observed_at: datetime) -> DataKey:
+    """The (live) class key of a read, created if need be: where a released read goes back."""
+    if hit:
+        month = month_of(observed_at)
+        return ensure_key(
+            session,
+            rt,
+            period_key_id(month),
+            "period",
+            day_start(month),
+            day_start(next_month(month)),
+        )
+    day = day_of(observed_at)
+    return ensure_key(
+        session, rt, day_key_id(day), "day", day_start(day), day_start(day + timedelta(days=1))
+    )
+
+
+def hit_keys_for_ingest(
+    session: Session, rt: Runtime, months: Iterable[date]
+) -> tuple[dict[date, DataKey], set[date]]:
+    """Period keys for new hit reads (one per UTC month), created as needed; also the months
+    whose key was destroyed."""
+    keys: dict[date, DataKey] = {}
+    destroyed: set[date] = set()
+    for month in sorted(months):
+        try:
+            keys[month] = ensure_key(
+                session,
+                rt,
+                period_key_id(month),
+                "period",
+                day_start(month),
+                day_start(next_month(month)),
+            )
+        except KeyUnavailable:
+            destroyed.add(month)
+    return keys, destroyed
 
 
 def keys_for_ingest(
@@ -68,14 +168,20 @@ def keys_for_ingest(
 
 
 _LIVE_KEYS = select(DataKeyRecord.key_id).where(
-    DataKeyRecord.key_id.in_(bindparam("wanted", expanding=True)),
+    or_(
+        DataKeyRecord.key_id.in_(bindparam("wanted", expanding=True)),
+        DataKeyRecord.scope == "hold",
+    ),
     DataKeyRecord.destroyed_at.is_(None),
 )
 
 
 def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
-    """Live day keys for a window; destroyed or never-created days have nothing to find."""
-    wanted = [day_key_id(d) for d in days]
+    """Live keys that may hold reads of the window's days: the day keys, the hit-period keys
+    of their months and every live hold key. Destroyed or never-created keys have nothing to
+    find."""
+    days = list(days)
+    wanted = [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
     live = session.scalars(_LIVE_KEYS, {"wanted": wanted}).all()
     keys = []
     for key_id in live:

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
@@ -142,8 +142,9 @@ _FIND = (
         PlateRead.plate_index.in_(bindparam("tokens", expanding=True)),
         PlateRead.observed_at >= bindparam("window_from"),
         PlateRead.observed_at < bindparam("window_to"),
-        # Past its retention window a read is gone, whether or not a purge has run yet.
-        PlateRead.expires_at > bindparam("now"),
+        # Past its retention window a read is gone, whether or not a purge has run yet; a read
+        # under a legal hold has no expiry until the hold is released.
+        or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > bindparam("now")),
     )
     .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
 )

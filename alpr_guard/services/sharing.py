@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import canonical_json
@@ -114,7 +114,7 @@ def _reads_by_id(
         .where(
             PlateRead.id.in_(ids),
             PlateRead.agency_id == principal.agency_id,
-            PlateRead.expires_at > rt.clock.now(),
+            or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > rt.clock.now()),
         )
         .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
     ).all()
@@ -150,7 +150,8 @@ def _reads_by_id(
     return reads
 
 
-def _reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list[ReadOut]:
+def reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list[ReadOut]:
+    """The reads an allowed search finds now (its sealed plate over its window)."""
     plate = json.loads(rt.keyring.unseal(record.terms_sealed, record.id.bytes))["plate"]
     assert record.window_from is not None
     assert record.window_to is not None
@@ -208,7 +209,7 @@ def request_share(
         reads = (
             _reads_by_id(session, rt, principal, request.read_ids)
             if record is None
-            else _reads_of_search(session, rt, record)
+            else reads_of_search(session, rt, record)
         )
         for plate in {r.plate for r in reads}:
             justification = mask_plate(justification, plate)

@@ -1,0 +1,441 @@
+"""Legal holds: reads a case needs outlive their retention window until the hold is released.
+
+Issue #3 and ARCHITECTURE's retention journey. A supervisor places a hold naming reads (by id)
+and/or an allowed search (its reads are found again from the sealed plate and window), with a
+case number, a reason and a review-by date. With ``holds.require_second_approver`` the hold is
+*pending* until a different supervisor approves it, and a pending hold protects nothing.
+
+An active hold re-encrypts each of its reads under the hold's own key (``hold-<id>``) with a
+fresh blind-index token, and gives it the class ``held`` with no expiry. The day key the read
+came from can then be destroyed on schedule without losing it. Releasing the hold puts each
+read back: under another active hold's key if one still names it, else under its class key
+(day or hit period) with its class expiry recomputed. A read whose window passed while it was
+held keeps the hold's key until the purge deletes it; the hold key is destroyed after that.
+
+Every step is an audit event with counts and ids, never plates; the case number and reason
+are stored with the held plates masked, as a search's justification is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from alpr_guard.crypto import DataKey, KeyRing
+from alpr_guard.errors import Conflict, Forbidden, NotFound, ValidationError
+from alpr_guard.models import HoldRead, LegalHold, PlateRead, SearchRecord
+from alpr_guard.policy.plates import Plate
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.keys import class_key, ensure_key, hold_key_id
+from alpr_guard.services.principals import Principal
+from alpr_guard.services.search import mask_plate
+from alpr_guard.services.sharing import reads_of_search
+
+MAX_READS = 10_000
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    case_number: str
+    reason: str
+    review_by: datetime
+    read_ids: tuple[uuid.UUID, ...] = ()
+    search_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    id: uuid.UUID
+    case_number: str
+    reason: str
+    status: str
+    agency_ori: str
+    requested_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    review_by: datetime
+    search_id: uuid.UUID | None
+    read_count: int
+    released_by: str | None
+    released_at: datetime | None
+    release_reason: str | None
+    overdue: bool
+
+    def as_json(self) -> dict[str, object]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "id": str(self.id),
+            "case_number": self.case_number,
+            "reason": self.reason,
+            "status": self.status,
+            "agency": self.agency_ori,
+            "requested_by": self.requested_by,
+            "created_at": self.created_at.isoformat(),
+            "approved_by": self.approved_by,
+            "approved_at": iso(self.approved_at),
+            "review_by": self.review_by.isoformat(),
+            "search_id": str(self.search_id) if self.search_id else None,
+            "read_count": self.read_count,
+            "released_by": self.released_by,
+            "released_at": iso(self.released_at),
+            "release_reason": self.release_reason,
+            "overdue": self.overdue,
+        }
+
+
+def _out(hold: LegalHold, now: datetime) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        case_number=hold.case_number,
+        reason=hold.reason,
+        status=hold.status,
+        agency_ori=hold.agency_ori,
+        requested_by=hold.requested_by,
+        created_at=hold.created_at,
+        approved_by=hold.approved_by,
+        approved_at=hold.approved_at,
+        review_by=hold.review_by,
+        search_id=hold.search_id,
+        read_count=hold.read_count,
+        released_by=hold.released_by,
+        released_at=hold.released_at,
+        release_reason=hold.release_reason,
+        overdue=hold.status != "released" and hold.review_by <= now,
+    )
+
+
+_READS = select(
+    PlateRead.id,
+    PlateRead.key_id,
+    PlateRead.plate_ct,
+    PlateRead.observed_at,
+    PlateRead.camera_id,
+    PlateRead.hit,
+    PlateRead.retention_class,
+    PlateRead.expires_at,
+    PlateRead.agency_id,
+).where(PlateRead.id.in_(bindparam("ids", expanding=True)))
+
+READS = cast(Table, PlateRead.__table__)
+HOLD_READS = cast(Table, HoldRead.__table__)
+# Core, not ORM: one executemany for the whole hold.
+_REKEY = (
+    update(READS)
+    .where(READS.c.id == bindparam("b_id"))
+    .values(
+        key_id=bindparam("b_key_id"),
+        plate_ct=bindparam("b_plate_ct"),
+        plate_index=bindparam("b_plate_index"),
+        retention_class=bindparam("b_class"),
+        expires_at=bindparam("b_expires_at"),
+    )
+)
+
+
+def _rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
+    rows: list[Any] = []
+    for start in range(0, len(ids), 500):
+        rows.extend(session.execute(_READS, {"ids": list(ids[start : start + 500])}).all())
+    return rows
+
+
+def _plate(rt: Runtime, row: Any) -> bytes:
+    key = rt.keyring.data_key(row.key_id)
+    return KeyRing.decrypt(
+        key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
+    )
+
+
+def _rekeyed(
+    row: Any, plate: bytes, key: DataKey, cls: str, expires: datetime | None
+) -> dict[str, Any]:
+    return {
+        "b_id": row.id,
+        "b_key_id": key.key_id,
+        "b_plate_ct": KeyRing.encrypt(
+            key, plate, read_aad(row.id, key.key_id, row.observed_at, row.camera_id)
+        ),
+        "b_plate_index": KeyRing.blind_index(key, plate.decode()),
+        "b_class": cls,
+        "b_expires_at": expires,
+    }
+
+
+def _execute_rekey(session: Session, params: list[dict[str, Any]]) -> None:
+    if params:
+        session.execute(_REKEY, params)
+
+
+def place_hold(
+    session: Session, rt: Runtime, principal: Principal, request: HoldRequest
+) -> HoldOut:
+    """Place a hold (pending, or active at once when no second approver is required)."""
+    now = rt.clock.now()
+    _check_request(rt, request, now)
+    ids = list(dict.fromkeys(request.read_ids))
+    if request.search_id is not None:
+        record = session.get(SearchRecord, request.search_id)
+        if (
+            record is None
+            or record.outcome != "allowed"
+            or record.agency_ori != principal.agency_ori
+        ):
+            raise NotFound(
+                f"search {request.search_id} does not exist, was refused or is another agency's"
+            )
+        ids.extend(r.id for r in reads_of_search(session, rt, record) if r.id not in set(ids))
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        raise ValidationError({"read_ids": "the hold names no read that still exists"})
+    if len(ids) > MAX_READS:
+        raise ValidationError({"read_ids": f"at most {MAX_READS} reads per hold"})
+
+    rows = {row.id: row for row in _rows(session, ids)}
+    errors: dict[str, str] = {}
+    for i, read_id in enumerate(request.read_ids):
+        row = rows.get(read_id)
+        if row is None or row.agency_id != principal.agency_id:
+            errors[f"read_ids[{i}]"] = "no such read (never stored, or purged)"
+        elif row.expires_at is not None and row.expires_at <= now:
+            errors[f"read_ids[{i}]"] = "has passed its retention window"
+    if errors:
+        raise ValidationError(errors)
+    live = [
+        rows[i]
+        for i in ids
+        if i in rows
+        and rows[i].agency_id == principal.agency_id
+        and (rows[i].expires_at is None or rows[i].expires_at > now)
+    ]
+
+    plates = {_plate(rt, row) for row in live}
+    hold = LegalHold(
+        id=uuid.uuid4(),
+        case_number=_masked(request.case_number, plates)[:64],
+        reason=_masked(request.reason, plates),
+        status="pending" if rt.settings.holds.require_second_approver else "active",
+        agency_ori=principal.agency_ori,
+        requested_by=principal.username,
+        created_at=now,
+        review_by=request.review_by,
+        search_id=request.search_id,
+        read_count=len(live),
+        key_id="",
+    )
+    hold.key_id = hold_key_id(hold.id)
+    session.add(hold)
+    session.flush()
+    session.execute(
+        HOLD_READS.insert(),
+        [{"hold_id": hold.id, "read_id": row.id} for row in live],
+    )
+    rt.audit.append(
+        session,
+        "hold.placed",
+        principal.actor,
+        subject=f"hold:{hold.id}",
+        details={
+            "hold_id": str(hold.id),
+            "case_number": hold.case_number,
+            "status": hold.status,
+            "read_count": hold.read_count,
+            "search_id": str(request.search_id) if request.search_id else None,
+            "review_by": hold.review_by.isoformat(),
+        },
+    )
+    if hold.status == "active":
+        _activate(session, rt, hold, now)
+    return _out(hold, now)
+
+
+def approve_hold(
+    session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID
+) -> HoldOut:
+    """The second approver: a different supervisor of the same agency."""
+    now = rt.clock.now()
+    hold = _get(session, principal, hold_id, for_update=True)
+    if hold.status != "pending":
+        raise Conflict(f"hold {hold_id} is {hold.status}, not pending")
+    if hold.requested_by == principal.username:
+        raise Forbidden("a hold must be approved by a different supervisor than its requester")
+    hold.status = "active"
+    hold.approved_by = principal.username
+    hold.approved_at = now
+    moved = _activate(session, rt, hold, now)
+    rt.audit.append(
+        session,
+        "hold.approved",
+        principal.actor,
+        subject=f"hold:{hold.id}",
+        details={"hold_id": str(hold.id), "read_count": hold.read_count, "protected": moved},
+    )
+    return _out(hold, now)
+
+
+def release_hold(
+    session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID, reason: str
+) -> HoldOut:
+    """Release a hold: its reads go back to their class (or to another hold still naming
+    them); a read whose window passed meanwhile is left for the purge."""
+    now = rt.clock.now()
+    if not reason.strip():
+        raise ValidationError({"reason": "is required"})
+    hold = _get(session, principal, hold_id, for_update=True)
+    if hold.status == "released":
+        raise Conflict(f"hold {hold_id} is already released")
+    was_active = hold.status == "active"
+    hold.status = "released"
+    hold.released_by = principal.username
+    hold.released_at = now
+    counts = {"returned": 0, "expired": 0, "still_held": 0}
+    if was_active:
+        counts = _deactivate(session, rt, hold, now)
+    rows = _rows(session, _hold_read_ids(session, hold.id))
+    hold.release_reason = _masked(reason, {_plate(rt, r) for r in rows if _readable(rt, r)})
+    rt.audit.append(
+        session,
+        "hold.released",
+        principal.actor,
+        subject=f"hold:{hold.id}",
+        details={"hold_id": str(hold.id), "was_active": was_active, **counts},
+    )
+    return _out(hold, now)
+
+
+def list_holds(
+    session: Session, rt: Runtime, principal: Principal, *, status: str | None, overdue: bool
+) -> list[HoldOut]:
+    now = rt.clock.now()
+    query = select(LegalHold).where(LegalHold.agency_ori == principal.agency_ori)
+    if status is not None:
+        query = query.where(LegalHold.status == status)
+    if overdue:
+        query = query.where(LegalHold.status != "released", LegalHold.review_by <= now)
+    holds = session.scalars(query.order_by(LegalHold.created_at.desc())).all()
+    return [_out(h, now) for h in holds]
+
+
+def get_hold(session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID) -> HoldOut:
+    return _out(_get(session, principal, hold_id), rt.clock.now())
+
+
+# -- internals -------------------------------------------------------------------------------
+
+
+def _check_request(rt: Runtime, request: HoldRequest, now: datetime) -> None:
+    errors: dict[str, str] = {}
+    if not request.case_number.strip():
+        errors["case_number"] = "is required"
+    if not request.reason.strip():
+        errors["reason"] = "is required"
+    if not request.read_ids and request.search_id is None:
+        errors["read_ids"] = "give read_ids, a search_id, or both"
+    if len(request.read_ids) > MAX_READS:
+        errors["read_ids"] = f"at most {MAX_READS} reads per hold"
+    limit = rt.settings.holds.max_review_days
+    if request.review_by <= now:
+        errors["review_by"] = "must be in the future"
+    elif request.review_by > now + timedelta(days=limit):
+        errors["review_by"] = f"must be within {limit} days (holds.max_review_days)"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _masked(text: str, plates: Iterable[bytes]) -> str:
+    for plate in plates:
+        text = mask_plate(text, Plate(plate.decode()))
+    return text
+
+
+def _readable(rt: Runtime, row: Any) -> bool:
+    return bool(rt.keyring.has_key(row.key_id))
+
+
+def _get(
+    session: Session, principal: Principal, hold_id: uuid.UUID, *, for_update: bool = False
+) -> LegalHold:
+    query = select(LegalHold).where(LegalHold.id == hold_id)
+    if for_update:
+        query = query.with_for_update()
+    hold = session.scalars(query).first()
+    if hold is None or hold.agency_ori != principal.agency_ori:
+        raise NotFound(f"hold {hold_id} does not exist or is another agency's")
+    return hold
+
+
+def _hold_read_ids(session: Session, hold_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.scalars(select(HoldRead.read_id).where(HoldRead.hold_id == hold_id)))
+
+
+def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> int:
+    """Move the hold's readable, unexpired reads under the hold key; returns how many are
+    now protected by this hold (reads already held by another hold stay under that key)."""
+    key = ensure_key(session, rt, hold.key_id, "hold", now, now)
+    params = []
+    protected = 0
+    for row in _rows(session, _hold_read_ids(session, hold.id)):
+        if row.expires_at is not None and row.expires_at <= now:
+            continue  # expired while the hold was pending: gone, whatever the purge says
+        protected += 1
+        if row.retention_class == "held":
+            continue  # already held: it stays under the first hold's key
+        params.append(_rekeyed(row, _plate(rt, row), key, "held", None))
+    _execute_rekey(session, params)
+    hold.read_count = protected
+    return protected
+
+
+def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> dict[str, int]:
+    ids = _hold_read_ids(session, hold.id)
+    others: dict[uuid.UUID, str] = {}
+    for start in range(0, len(ids), 500):
+        for read_id, key_id in session.execute(
+            select(HoldRead.read_id, LegalHold.key_id)
+            .join(LegalHold, LegalHold.id == HoldRead.hold_id)
+            .where(
+                HoldRead.read_id.in_(ids[start : start + 500]),
+                LegalHold.status == "active",
+                LegalHold.id != hold.id,
+            )
+            .order_by(LegalHold.created_at)
+        ):
+            others.setdefault(read_id, key_id)
+    counts = {"returned": 0, "expired": 0, "still_held": 0}
+    params = []
+    for row in _rows(session, ids):
+        if row.retention_class != "held":
+            continue  # purged or never protected by this hold
+        if row.id in others:
+            counts["still_held"] += 1
+            if row.key_id == hold.key_id:
+                other = ensure_key(session, rt, others[row.id], "hold", now, now)
+                params.append(_rekeyed(row, _plate(rt, row), other, "held", None))
+            continue
+        window = rt.settings.retention.read_window(row.hit)
+        expires = row.observed_at + timedelta(days=window.days)
+        cls = "hit" if row.hit else "unmatched"
+        if expires > now:
+            counts["returned"] += 1
+            key = class_key(session, rt, row.hit, row.observed_at)
+            params.append(_rekeyed(row, _plate(rt, row), key, cls, expires))
+        else:
+            # Past its window: it keeps the hold key (its class key may be gone) until the
+            # purge deletes it, which the class and expiry now allow.
+            counts["expired"] += 1
+            session.execute(
+                update(PlateRead)
+                .where(PlateRead.id == row.id)
+                .values(retention_class=cls, expires_at=expires)
+            )
+    _execute_rekey(session, params)
+    return counts

@@ -1,0 +1,400 @@
+"""purge_expired: delete every read past its window, then crypto-shred fully expired keys.
+
+Issue #3; Civil Code 1798.90.51(b)/.53(b)(6) (the usage policy states how long data is kept,
+and the system must keep it no longer); the State Auditor's 2019-118 finding that agencies
+kept reads "just in case". The rules:
+
+* A read's expiry is fixed at ingest from its class (``retention.unmatched`` /
+  ``retention.hit``) and recomputed when a legal hold is placed or released. Held reads have
+  none. Search and sharing already ignore a read past its expiry; the purge makes it gone.
+* Deletion runs in batches sized so that no batch holds the SQLite writer longer than
+  ``purge.max_batch_ms``; each batch commits its deletions *and* the run's counters together,
+  so a run killed at any instant (kill -9 included) has a true count of what it deleted.
+* Then, in one transaction, the keys whose every read is gone are marked destroyed (never to
+  be recreated: ingest refuses their days) and, after that commit, removed from the key store.
+  Every copy of their rows, including database backups taken before the purge, is unreadable.
+  A crash between the two steps is finished by the next run, which destroys any key the
+  database marks destroyed but the store still holds.
+* Each run ends with a receipt in the audit chain (``purge.completed``): cutoff, rows deleted
+  per class, rows kept because held, keys destroyed by id, duration. Counts only, no plates.
+* A lease row in the database (``leases``) makes sure two processes never purge at once; a
+  holder that stops renewing for ``purge.lease_seconds`` is presumed dead and the next run
+  resumes its unfinished ``purge_runs`` row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from alpr_guard.audit import Actor
+from alpr_guard.db import execute_insert_ignore, session_scope
+from alpr_guard.errors import Conflict
+from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
+from alpr_guard.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PURGE_ACTOR = Actor("system:purge", None)
+LEASE_NAME = "purge"
+READS = cast(Table, PlateRead.__table__)
+FIRST_BATCH = 2_000
+MAX_BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """What a purge at ``cutoff`` deletes and destroys (``alpr-guard purge --dry-run``)."""
+
+    cutoff: datetime
+    deleted_by_class: Mapping[str, int]
+    kept_held: int
+    keys: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "cutoff": self.cutoff.isoformat(),
+            "deleted_by_class": dict(self.deleted_by_class),
+            "kept_held": self.kept_held,
+            "keys_destroyed": list(self.keys),
+        }
+
+
+@dataclass(frozen=True)
+class PurgeReceipt:
+    run_id: uuid.UUID
+    cutoff: datetime
+    deleted_by_class: Mapping[str, int]
+    kept_held: int
+    keys_destroyed: tuple[str, ...]
+    batches: int
+    max_batch_ms: float
+    duration_s: float
+    resumed: int
+    audit_seq: int | None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "run_id": str(self.run_id),
+            "cutoff": self.cutoff.isoformat(),
+            "deleted_by_class": dict(self.deleted_by_class),
+            "kept_held": self.kept_held,
+            "keys_destroyed": list(self.keys_destroyed),
+            "batches": self.batches,
+            "max_batch_ms": round(self.max_batch_ms, 3),
+            "duration_s": round(self.duration_s, 3),
+            "resumed": self.resumed,
+            "audit_seq": self.audit_seq,
+            **self.extra,
+        }
+
+
+# -- what is due -----------------------------------------------------------------------------
+
+
+def _expired(cutoff: datetime) -> Any:
+    # Held reads have no expiry (NULL), so this never selects them.
+    return READS.c.expires_at <= cutoff
+
+
+def _kept_held(session: Session, rt: Runtime, cutoff: datetime) -> int:
+    """Held reads that their class would already have deleted."""
+    retention = rt.settings.retention
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(READS)
+            .where(
+                READS.c.retention_class == "held",
+                or_(
+                    and_(
+                        READS.c.hit.is_(True),
+                        READS.c.observed_at <= cutoff - timedelta(days=retention.hit.days),
+                    ),
+                    and_(
+                        READS.c.hit.is_(False),
+                        READS.c.observed_at <= cutoff - timedelta(days=retention.unmatched.days),
+                    ),
+                ),
+            )
+        )
+        or 0
+    )
+
+
+def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
+    """Live keys no surviving read needs: their epoch is past the class window (so ingest
+    refuses new reads for it and no released hold can return a read to it) and every read
+    under them is expired; a hold key once its hold is released and its reads expired."""
+    retention = rt.settings.retention
+    keys = DataKeyRecord
+    survivor = exists().where(
+        READS.c.key_id == keys.key_id,
+        or_(READS.c.expires_at.is_(None), READS.c.expires_at > cutoff),
+    )
+    released = select(LegalHold.key_id).where(LegalHold.status == "released")
+    return list(
+        session.scalars(
+            select(keys.key_id)
+            .where(
+                keys.destroyed_at.is_(None),
+                or_(
+                    and_(
+                        keys.scope == "day",
+                        keys.epoch_end <= cutoff - timedelta(days=retention.unmatched.days),
+                    ),
+                    and_(
+                        keys.scope == "period",
+                        keys.epoch_end <= cutoff - timedelta(days=retention.hit.days),
+                    ),
+                    and_(keys.scope == "hold", keys.key_id.in_(released)),
+                ),
+                ~survivor,
+            )
+            .order_by(keys.key_id)
+        )
+    )
+
+
+def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
+    """The dry run: what a purge now would delete, keep and destroy. Changes nothing."""
+    cutoff = rt.clock.now()
+    counts = {"unmatched": 0, "hit": 0}
+    for cls, n in session.execute(
+        select(READS.c.retention_class, func.count())
+        .where(_expired(cutoff))
+        .group_by(READS.c.retention_class)
+    ):
+        counts[cls] = int(n)
+    return PurgePlan(
+        cutoff=cutoff,
+        deleted_by_class=counts,
+        kept_held=_kept_held(session, rt, cutoff),
+        keys=tuple(_shreddable(session, rt, cutoff)),
+    )
+
+
+# -- the lease -------------------------------------------------------------------------------
+
+
+def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take (or renew) the lease ``name`` unless another holder's is still live."""
+    execute_insert_ignore(
+        session,
+        cast(Table, Lease.__table__),
+        ["name"],
+        [{"name": name, "holder": holder, "acquired_at": now, "expires_at": now}],
+    )
+    taken = session.execute(
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.expires_at <= now, Lease.holder == holder))
+        .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(int, getattr(taken, "rowcount", 0)) == 1
+
+
+def renew_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> None:
+    renewed = session.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.holder == holder)
+        .values(expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(int, getattr(renewed, "rowcount", 0)) != 1:
+        raise Conflict(f"lease {name!r} was lost to another process; stopping")
+
+
+def release_lease(session: Session, name: str, holder: str, now: datetime) -> None:
+    session.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.holder == holder)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> PurgeReceipt:
+    """Run (or resume) a purge under the lease and return its receipt.
+
+    Raises Conflict if another live process holds the purge lease.
+    """
+    holder = holder or default_holder()
+    ttl = timedelta(seconds=rt.settings.purge.lease_seconds)
+    started = time.monotonic()
+    with session_scope(rt.sessions) as session:
+        now = rt.clock.now()
+        if not acquire_lease(session, LEASE_NAME, holder, now, ttl):
+            raise Conflict("another process is purging (lease held); try again later")
+        run = session.scalars(
+            select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
+        ).first()
+        if run is None:
+            run = PurgeRun(
+                id=uuid.uuid4(),
+                started_at=now,
+                cutoff=now,
+                status="deleting",
+                trigger=trigger,
+                deleted_unmatched=0,
+                deleted_hit=0,
+                batches=0,
+                max_batch_ms=0.0,
+                resumed=0,
+            )
+            session.add(run)
+        else:
+            # A run that died (its lease lapsed): finish it, moving its cutoff to now.
+            run.resumed += 1
+            run.cutoff = now
+            log.warning("resuming purge run %s left unfinished (%s)", run.id, run.status)
+        run_id = run.id
+    try:
+        _delete_batches(rt, run_id, holder, ttl)
+        keys = _mark_keys(rt, run_id, holder, ttl)
+        _destroy_marked(rt, keys)
+        receipt = _complete(rt, run_id, holder, started)
+    finally:
+        with session_scope(rt.sessions) as session:
+            release_lease(session, LEASE_NAME, holder, rt.clock.now())
+    log.info(
+        "purge %s: deleted %s, kept %d held, destroyed %d keys in %.2fs",
+        receipt.run_id,
+        dict(receipt.deleted_by_class),
+        receipt.kept_held,
+        len(receipt.keys_destroyed),
+        receipt.duration_s,
+    )
+    return receipt
+
+
+def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+    target_ms = rt.settings.purge.max_batch_ms / 2  # half the ceiling: room for a slow commit
+    size = FIRST_BATCH
+    last_ms = 0.0  # the previous batch's whole transaction, commit included
+    while True:
+        t0 = time.perf_counter()
+        with session_scope(rt.sessions) as session:
+            run = session.get_one(PurgeRun, run_id)
+            run.max_batch_ms = max(run.max_batch_ms, last_ms)
+            if run.status != "deleting":
+                return
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            rows = session.execute(
+                select(READS.c.id, READS.c.retention_class).where(_expired(run.cutoff)).limit(size)
+            ).all()
+            if not rows:
+                run.status = "shredding"
+                return
+            session.execute(delete(READS).where(READS.c.id.in_([r.id for r in rows])))
+            hits = sum(1 for r in rows if r.retention_class == "hit")
+            run.deleted_hit += hits
+            run.deleted_unmatched += len(rows) - hits
+            run.batches += 1
+        # The whole transaction, commit included, is what holds the writer.
+        last_ms = (time.perf_counter() - t0) * 1000
+        if last_ms > 0:
+            size = max(100, min(MAX_BATCH, int(size * target_ms / last_ms)))
+
+
+def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> list[str]:
+    """Mark shreddable keys destroyed in the database, the step that makes shredding final."""
+    with session_scope(rt.sessions) as session:
+        run = session.get_one(PurgeRun, run_id)
+        if run.status == "shredding" and run.keys_destroyed is None:
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            keys = _shreddable(session, rt, run.cutoff)
+            if keys:
+                session.execute(
+                    update(DataKeyRecord)
+                    .where(DataKeyRecord.key_id.in_(keys))
+                    .values(destroyed_at=rt.clock.now())
+                    .execution_options(synchronize_session=False)
+                )
+            run.keys_destroyed = json.dumps(keys)
+        return list(json.loads(run.keys_destroyed or "[]"))
+
+
+def _destroy_marked(rt: Runtime, keys: list[str]) -> None:
+    """Remove from the key store every key the database marks destroyed (this run's, and any
+    an earlier crash left behind). Idempotent."""
+    with session_scope(rt.sessions) as session:
+        marked = set(
+            session.scalars(
+                select(DataKeyRecord.key_id).where(DataKeyRecord.destroyed_at.is_not(None))
+            )
+        )
+    for key_id in sorted(marked | set(keys)):
+        if rt.keyring.destroy(key_id):
+            log.info("crypto-shredded data key %s", key_id)
+
+
+def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> PurgeReceipt:
+    with session_scope(rt.sessions) as session:
+        run = session.get_one(PurgeRun, run_id)
+        kept = _kept_held(session, rt, run.cutoff)
+        duration = time.monotonic() - started
+        receipt = PurgeReceipt(
+            run_id=run.id,
+            cutoff=run.cutoff,
+            deleted_by_class={"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
+            kept_held=kept,
+            keys_destroyed=tuple(json.loads(run.keys_destroyed or "[]")),
+            batches=run.batches,
+            max_batch_ms=run.max_batch_ms,
+            duration_s=duration,
+            resumed=run.resumed,
+            audit_seq=None,
+        )
+        event = rt.audit.append(
+            session,
+            "purge.completed",
+            PURGE_ACTOR,
+            subject=f"purge:{run.id}",
+            details={**receipt.as_json(), "trigger": run.trigger},
+        )
+        run.status = "completed"
+        run.finished_at = rt.clock.now()
+        run.audit_seq = event.seq
+    return replace(receipt, audit_seq=event.seq)
+
+
+def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
+    """Purge runs, newest first, as auditors see them (counts and key ids only)."""
+    runs = session.scalars(select(PurgeRun).order_by(PurgeRun.started_at.desc()).limit(limit)).all()
+    return [
+        {
+            "run_id": str(r.id),
+            "status": r.status,
+            "trigger": r.trigger,
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "cutoff": r.cutoff.isoformat(),
+            "deleted_by_class": {"unmatched": r.deleted_unmatched, "hit": r.deleted_hit},
+            "keys_destroyed": json.loads(r.keys_destroyed or "[]"),
+            "batches": r.batches,
+            "max_batch_ms": round(r.max_batch_ms, 3),
+            "resumed": r.resumed,
+            "audit_seq": r.audit_seq,
+        }
+        for r in runs
+    ]
