@@ -6,6 +6,10 @@ event's hash. Sequence numbers are dense, so a deleted event leaves a gap, an ed
 its MAC, and a reordered one breaks the link. Appends are serialised (``db.lock_audit_chain``) so
 concurrent writers on either database still produce one chain.
 
+The only deletion is the audit log's own retention (``services.records_retention``): it removes
+a prefix of the chain, never the head, after writing a signed *retention* checkpoint of the last
+event it removes, so the walk may then start just after that checkpoint.
+
 Details are JSON without plates: query terms that contain a plate go in ``sealed``, encrypted
 under the audit sealing key, readable only through auditors' reports.
 """
@@ -131,12 +135,21 @@ class VerifyResult:
     # "edited", "deleted", "reordered", "broken_link", "truncated", "checkpoint_mismatch"
     problem: str | None = None
     checkpoints: int = 0
+    # Where the walk began: above 1 once the audit log's retention has removed older events.
+    first_seq: int | None = None
 
     def describe(self) -> str:
         anchored = f", {self.checkpoints} signed checkpoints matched" if self.checkpoints else ""
+        retained = ""
+        if self.first_seq is not None and self.first_seq > 1:
+            retained = (
+                f", first seq {self.first_seq} (events before it removed by retention, "
+                f"vouched for by a signed retention checkpoint)"
+            )
         if self.ok:
             return (
-                f"audit chain verified: {self.checked} events, last seq {self.last_seq}{anchored}"
+                f"audit chain verified: {self.checked} events, last seq {self.last_seq}"
+                f"{retained}{anchored}"
             )
         return (
             f"audit chain BROKEN at seq {self.bad_seq}: {self.problem} "
@@ -168,12 +181,16 @@ _COLUMNS = (
 )
 
 
-def _rows(session: Session, batch: int = 10_000) -> Iterator[Any]:
+def _rows(session: Session, through: int | None = None, batch: int = 10_000) -> Iterator[Any]:
     """Keyset pages of plain rows: memory stays flat, no server-side cursor outlives a page."""
     after = 0
+    upto = () if through is None else (AuditEvent.seq <= through,)
     while True:
         page = session.execute(
-            select(*_COLUMNS).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+            select(*_COLUMNS)
+            .where(AuditEvent.seq > after, *upto)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
         ).all()
         if not page:
             return
@@ -182,7 +199,11 @@ def _rows(session: Session, batch: int = 10_000) -> Iterator[Any]:
 
 
 def verify_chain(
-    session: Session, keyring: KeyRing, anchors: Iterable[Anchor] = ()
+    session: Session,
+    keyring: KeyRing,
+    anchors: Iterable[Anchor] = (),
+    *,
+    through: int | None = None,
 ) -> VerifyResult:
     """Walk the chain in sequence order and name the first event that does not verify.
 
@@ -190,7 +211,13 @@ def verify_chain(
     deleting the newest events back past the last checkpoint shows as ``truncated``. The chain
     may start after seq 1 only where a *retention* checkpoint (left by the audit log's own
     retention purge) vouches for the hash just before it; deleting old events otherwise shows
-    as ``deleted`` at seq 1, whatever ordinary checkpoints exist.
+    as ``deleted`` at the first missing seq (1, or just after the newest retention checkpoint
+    below the chain's start), whatever ordinary checkpoints exist. Checkpoints below the start
+    vouch for events retention removed and are not looked for; those in the remaining range must
+    match.
+
+    ``through`` stops the walk after that seq (the retention purge checks what it is about to
+    remove, and the link into the first event it keeps); anchors past it are then not looked for.
     """
     anchors = list(anchors)
     by_seq = {a.seq: a.hash for a in anchors}
@@ -198,37 +225,46 @@ def verify_chain(
     mac = keyring.audit_mac
     checked = matched = 0
     expected_seq: int | None = None
+    first_seq: int | None = None
     prev_hash = GENESIS
     last_seq: int | None = None
-    for row in _rows(session):
+    for row in _rows(session, through):
         seq, occurred_at, kind, actor, agency, subject, details, sealed, prev, digest = row
         if expected_seq is None:
-            start_anchor = starts.get(seq - 1)
-            if seq != 1 and start_anchor is None:
-                return VerifyResult(False, 0, None, 1, "deleted", matched)
-            prev_hash = start_anchor if seq != 1 and start_anchor else GENESIS
-            expected_seq = seq
+            if seq != 1:
+                start_anchor = starts.get(seq - 1)
+                if start_anchor is None:
+                    vouched = [s for s in starts if s < seq]
+                    missing = max(vouched) + 1 if vouched else 1
+                    return VerifyResult(False, 0, None, missing, "deleted", matched)
+                prev_hash = start_anchor
+            expected_seq = first_seq = seq
         if seq != expected_seq:
             problem = "deleted" if seq > expected_seq else "reordered"
-            return VerifyResult(False, checked, last_seq, expected_seq, problem, matched)
+            return VerifyResult(False, checked, last_seq, expected_seq, problem, matched, first_seq)
         computed = mac(
             _message(
                 seq, occurred_at.isoformat(), kind, actor, agency, subject, details, sealed, prev
             )
         )
         if computed != digest:
-            return VerifyResult(False, checked, last_seq, seq, "edited", matched)
+            return VerifyResult(False, checked, last_seq, seq, "edited", matched, first_seq)
         if prev != prev_hash:
-            return VerifyResult(False, checked, last_seq, seq, "broken_link", matched)
+            return VerifyResult(False, checked, last_seq, seq, "broken_link", matched, first_seq)
         if seq in by_seq:
             if by_seq[seq] != digest:
-                return VerifyResult(False, checked, last_seq, seq, "checkpoint_mismatch", matched)
+                return VerifyResult(
+                    False, checked, last_seq, seq, "checkpoint_mismatch", matched, first_seq
+                )
             matched += 1
         checked += 1
         prev_hash = digest
         last_seq = seq
         expected_seq = seq + 1
-    beyond = [seq for seq in by_seq if last_seq is None or seq > last_seq]
-    if beyond:
-        return VerifyResult(False, checked, last_seq, min(beyond), "truncated", matched)
-    return VerifyResult(True, checked, last_seq, None, None, matched)
+    if through is None:
+        beyond = [seq for seq in by_seq if last_seq is None or seq > last_seq]
+        if beyond:
+            return VerifyResult(
+                False, checked, last_seq, min(beyond), "truncated", matched, first_seq
+            )
+    return VerifyResult(True, checked, last_seq, None, None, matched, first_seq)
