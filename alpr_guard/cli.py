@@ -407,16 +407,19 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.pass_obj
 def audit_verify(state: _State) -> None:
-    """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event."""
-    from alpr_guard.audit import verify_chain
-    from alpr_guard.checkpoints import rt_anchors
+    """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event.
+
+    After the audit log's retention the chain starts after seq 1, vouched for by a signed
+    retention checkpoint; the output then names the first remaining seq.
+    """
+    from alpr_guard.checkpoints import verify_with_checkpoints
     from alpr_guard.db import read_only_session
     from alpr_guard.runtime import build_runtime
 
     rt = build_runtime(state.settings)
     try:
         with read_only_session(rt.sessions) as session:
-            result = verify_chain(session, rt.keyring, rt_anchors(rt))
+            result = verify_with_checkpoints(session, rt)
     finally:
         rt.dispose()
     click.echo(result.describe())

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, principal, require, runtime, session
-from alpr_guard.audit import verify_chain
-from alpr_guard.checkpoints import rt_anchors
+from alpr_guard.checkpoints import verify_with_checkpoints
 from alpr_guard.db import read_only_session
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
@@ -17,7 +16,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 def get_verify() -> Response:
     rt = runtime()
     with read_only_session(rt.sessions) as reader:
-        result = verify_chain(reader, rt.keyring, rt_anchors(rt))
+        result = verify_with_checkpoints(reader, rt)
     # The auditor's own look is on the record too (after the walk, so it is not part of it).
     rt.audit.append(
         session(),
@@ -26,6 +25,7 @@ def get_verify() -> Response:
         details={
             "ok": result.ok,
             "checked": result.checked,
+            "first_seq": result.first_seq,
             "bad_seq": result.bad_seq,
             "problem": result.problem,
         },
@@ -35,6 +35,7 @@ def get_verify() -> Response:
         {
             "ok": result.ok,
             "checked": result.checked,
+            "first_seq": result.first_seq,
             "last_seq": result.last_seq,
             "bad_seq": result.bad_seq,
             "problem": result.problem,
