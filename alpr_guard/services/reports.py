@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor, verify_chain
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
-from alpr_guard.models import AuditEvent, Finding, PlateRead, SearchRecord, Share
+from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 
 PAGE = 2000
@@ -721,6 +721,19 @@ class FindingCounts:
 
 
 @dataclass(frozen=True)
+class HoldCounts:
+    """Legal holds as of the report (``active``, ``pending``, ``overdue`` past their review-by
+    date, ``reads_held``) and in the period (``placed``, ``released``)."""
+
+    active: int
+    pending: int
+    overdue: int
+    reads_held: int
+    placed: int
+    released: int
+
+
+@dataclass(frozen=True)
 class ComplianceSummary:
     """What an auditor needs to see at a glance for a period [since, until)."""
 
@@ -744,7 +757,7 @@ class ComplianceSummary:
     findings_by_rule: tuple[FindingCounts, ...]
     data_age: Counts
     chain: ChainStatus
-    holds_tracked: bool = False
+    holds: HoldCounts
 
     @property
     def searches_total(self) -> int:
@@ -779,6 +792,27 @@ def _events(session: Session, kind: str, since: datetime, until: datetime) -> It
         if len(page) < PAGE:
             return
         after = page[-1][0]
+
+
+def _holds(session: Session, since: datetime, until: datetime, now: datetime) -> HoldCounts:
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(session.scalar(select(func.count()).select_from(LegalHold).where(*where)) or 0)
+
+    return HoldCounts(
+        active=count(LegalHold.status == "active"),
+        pending=count(LegalHold.status == "pending"),
+        overdue=count(LegalHold.status != "released", LegalHold.review_by <= now),
+        reads_held=int(
+            session.scalar(
+                select(func.count())
+                .select_from(PlateRead)
+                .where(PlateRead.retention_class == "held")
+            )
+            or 0
+        ),
+        placed=count(LegalHold.created_at >= since, LegalHold.created_at < until),
+        released=count(LegalHold.released_at >= since, LegalHold.released_at < until),
+    )
 
 
 def _class_order(counts: Mapping[str, int]) -> Counts:
@@ -902,6 +936,7 @@ def compliance_summary(
         ingested_by_class=_ingested(session, since, until),
         purged_by_class=purged,
         purge_runs=runs,
+        holds=_holds(session, since, until, now),
         stored_by_class=_class_order(dict(_grouped(session, PlateRead.retention_class))),
         past_window=int(
             session.scalar(
@@ -999,7 +1034,14 @@ def summary_json(s: ComplianceSummary) -> dict[str, object]:
                 f.rule: {"open": f.open, "resolved": f.resolved} for f in s.findings_by_rule
             }
         },
-        "holds": {"tracked": s.holds_tracked},
+        "holds": {
+            "active": s.holds.active,
+            "pending": s.holds.pending,
+            "overdue": s.holds.overdue,
+            "reads_held": s.holds.reads_held,
+            "placed_in_period": s.holds.placed,
+            "released_in_period": s.holds.released,
+        },
         "data_age_days": {"basis": AGE_BASIS, "buckets": dict(s.data_age)},
         "chain": {
             "ok": s.chain.ok,
@@ -1101,8 +1143,8 @@ def render_summary_html(s: ComplianceSummary) -> str:
                 for name, n in s.ingested_by_class
             ),
         ),
-        f'<p class="note">{s.purge_runs} purge run(s) recorded in the period. '
-        "Legal holds: not tracked yet.</p>",
+        f'<p class="note">{s.purge_runs} purge run(s) recorded in the period; '
+        f"{s.holds.reads_held} read(s) kept past their class by legal holds.</p>",
         "<h2>Searches</h2>",
         f"<p>{s.searches_total} access records in the period.</p>",
         '<div class="grid"><div><h3>By outcome</h3>'
@@ -1134,7 +1176,27 @@ def render_summary_html(s: ComplianceSummary) -> str:
         )
         if s.findings_by_rule
         else "<p>No findings for searches in this period.</p>",
-        "<h2>Legal holds</h2><p>not tracked yet</p>",
+        "<h2>Legal holds</h2>",
+        _table(
+            (
+                "Active",
+                "Pending approval",
+                "Past review-by date",
+                "Reads held",
+                "Placed in period",
+                "Released in period",
+            ),
+            [
+                (
+                    s.holds.active,
+                    s.holds.pending,
+                    s.holds.overdue,
+                    s.holds.reads_held,
+                    s.holds.placed,
+                    s.holds.released,
+                )
+            ],
+        ),
         "<h2>Audit chain</h2>",
         f'<p id="chain" class="{"ok" if chain.ok else "bad"}">{_e(chain_text)}</p>',
         "</body></html>\n",

@@ -29,7 +29,7 @@ from alpr_guard.audit import Actor
 from alpr_guard.cli import _State
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import ValidationError
-from alpr_guard.models import AuditEvent, Finding, SearchRecord
+from alpr_guard.models import AuditEvent, Finding, PlateRead, SearchRecord, User
 from alpr_guard.report_cli import report
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import reports
@@ -457,7 +457,14 @@ def test_summary_counts_what_was_done(
     }
     assert s["findings"]["by_rule"]["prohibited_purpose"]["open"] >= 1
     assert s["findings"]["by_rule"]["federal_or_out_of_state_proxy"] == {"open": 1, "resolved": 0}
-    assert s["holds"] == {"tracked": False}
+    assert s["holds"] == {
+        "active": 0,
+        "pending": 0,
+        "overdue": 0,
+        "reads_held": 0,
+        "placed_in_period": 0,
+        "released_in_period": 0,
+    }
     assert s["data_age_days"]["buckets"] == {
         "0-7": 2,
         "8-30": 1,
@@ -482,7 +489,8 @@ def test_summary_counts_what_was_done(
     page = get(rclient, tokens["auditor"], "summary", format="html", **PERIOD)
     assert page.status_code == 200 and page.mimetype == "text/html"
     html_text = page.get_data(as_text=True)
-    assert "<svg" in html_text and "not tracked yet" in html_text
+    assert "<svg" in html_text and "<h2>Legal holds</h2>" in html_text
+    assert "not tracked" not in html_text
     assert re.search(r'id="past-window" class="big ok" style="color:#106b21">0<', html_text)
 
 
@@ -509,6 +517,39 @@ def test_past_window_reads_show_in_red_and_purges_are_counted(
     assert re.search(r'id="past-window" class="big bad" style="color:#c00000">1<', page)
     assert page.count("<svg") >= 6
     assert "oldest data the search could reach" in page
+
+
+def test_summary_counts_real_purges_and_holds(world: World, rt: Runtime, clock: FixedClock) -> None:
+    from alpr_guard.services.holds import HoldRequest, place_hold
+    from alpr_guard.services.principals import Principal
+    from alpr_guard.services.retention import purge_expired
+
+    with rt.sessions.begin() as session:
+        supervisor = session.execute(
+            select(User.id, User.agency_id).where(User.username == "t-supervisor")
+        ).one()
+        held = session.scalars(
+            select(PlateRead.id).where(PlateRead.hit.is_(False)).order_by(PlateRead.observed_at)
+        ).first()
+        assert held is not None
+        place_hold(
+            session,
+            rt,
+            Principal(
+                supervisor.id, "t-supervisor", "supervisor", supervisor.agency_id, OPERATING_ORI
+            ),
+            HoldRequest("26-1", "evidence", NOW + timedelta(days=1), read_ids=(held,)),
+        )
+    clock.set(NOW + timedelta(days=70))
+    receipt = purge_expired(rt, trigger="test")
+    with rt.sessions() as session:
+        summary = compliance_summary(session, rt, NOW - timedelta(days=1), NOW + timedelta(days=71))
+    assert dict(summary.purged_by_class) == dict(receipt.deleted_by_class)
+    assert sum(dict(summary.purged_by_class).values()) >= 1
+    assert summary.purge_runs == 1
+    assert summary.past_window == 0
+    assert (summary.holds.active, summary.holds.overdue, summary.holds.reads_held) == (1, 1, 1)
+    assert summary.holds.placed == 1 and summary.holds.released == 0
 
 
 def test_summary_reports_a_broken_chain(world: World, rt: Runtime) -> None:
