@@ -548,13 +548,72 @@ def review_list(state: _State, status: str, limit: int) -> None:
         )
 
 
+# -- retention ------------------------------------------------------------------------------
+
+
+@cli.command("purge")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be deleted and destroyed; change nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan or receipt as JSON.")
+@click.pass_obj
+def purge(state: _State, dry_run: bool, as_json: bool) -> None:
+    """Delete reads past their retention window and crypto-shred fully expired keys.
+
+    The same service the scheduled job runs, under the same database lease: if another
+    process is purging, this exits 3 without touching anything. A purge killed mid-run is
+    finished by the next one.
+    """
+    import json
+
+    from alpr_guard.db import read_only_session
+    from alpr_guard.runtime import build_runtime
+    from alpr_guard.services.retention import plan_purge, purge_expired
+
+    rt = build_runtime(state.settings)
+    try:
+        if dry_run:
+            with read_only_session(rt.sessions) as session:
+                plan = plan_purge(session, rt)
+            body = plan.as_json()
+            header = f"dry run at {plan.cutoff.isoformat()}: would delete"
+            keys = plan.keys
+        else:
+            try:
+                receipt = purge_expired(rt, trigger="cli")
+            except AlprGuardError as exc:
+                if exc.code != "conflict":
+                    raise
+                click.echo(f"purge not started: {exc.message}", err=True)
+                sys.exit(3)
+            body = receipt.as_json()
+            header = (
+                f"purge {receipt.run_id} at {receipt.cutoff.isoformat()} "
+                f"(receipt: audit seq {receipt.audit_seq}): deleted"
+            )
+            keys = receipt.keys_destroyed
+    finally:
+        rt.dispose()
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+        return
+    by_class = body["deleted_by_class"]
+    assert isinstance(by_class, dict)
+    click.echo(header)
+    for cls in ("unmatched", "hit"):
+        click.echo(f"  {cls}: {by_class.get(cls, 0)} reads")
+    click.echo(f"kept because held: {body['kept_held']} reads")
+    verb = "would destroy" if dry_run else "destroyed"
+    click.echo(f"{verb} {len(keys)} keys" + (f": {', '.join(keys)}" if keys else ""))
+
+
 # -- scheduler ------------------------------------------------------------------------------
 
 
 @cli.command("scheduler")
 @click.pass_obj
 def scheduler(state: _State) -> None:
-    """Run the scheduled jobs (the nightly access review) in this process."""
+    """Run the scheduled jobs (access review, retention purge, audit checkpoints) here."""
     from alpr_guard.audit import Actor
     from alpr_guard.db import session_scope
     from alpr_guard.jobs import build_scheduler
@@ -565,7 +624,8 @@ def scheduler(state: _State) -> None:
     with session_scope(rt.sessions) as session:
         record_policy(session, rt, Actor("system:startup", rt.settings.instance.operating_agency))
     click.echo(
-        f"scheduler: access review at '{state.settings.review.schedule}', checkpoints at "
+        f"scheduler: access review at '{state.settings.review.schedule}', purge at "
+        f"'{state.settings.purge.schedule}', checkpoints at "
         f"'{state.settings.audit.checkpoint_schedule}' (UTC)"
     )
     build_scheduler(rt).start()
