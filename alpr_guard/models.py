@@ -94,10 +94,23 @@ class DataKeyRecord(Base):
 
 
 class PlateRead(Base):
+    """One camera read. On PostgreSQL the table is partitioned (migration 0006): by class,
+    then by UTC day (unmatched) or month (hit), with the primary key (id, retention_class,
+    observed_at); the purge drops whole expired partitions."""
+
     __tablename__ = "plate_reads"
     __table_args__ = (
-        # client_read_id before camera_id: a batch's replay lookup is then an index range.
-        UniqueConstraint("agency_id", "client_read_id", "camera_id"),
+        # client_read_id before camera_id: a batch's replay lookup is then an index range. The
+        # class and time are in the key because PostgreSQL partitions on them (a partitioned
+        # table's unique keys must hold its partition key); a replay repeats both anyway.
+        UniqueConstraint(
+            "agency_id",
+            "client_read_id",
+            "camera_id",
+            "retention_class",
+            "observed_at",
+            name="uq_plate_reads_replay",
+        ),
         # Search is (key_id = day key AND plate_index = that day's token), an exact lookup;
         # the same index serves everything done per day key.
         Index("ix_plate_reads_key_id_plate_index", "key_id", "plate_index"),

@@ -20,6 +20,12 @@ def _url() -> str:
     return url
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """PostgreSQL partitions of plate_reads (created and dropped at run time by the purge) are
+    not part of the model; only the partitioned parent is."""
+    return not (type_ == "table" and name is not None and name.startswith("plate_reads_"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=_url(),
@@ -27,6 +33,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -40,6 +47,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -139,7 +139,7 @@ def record_reads(
     inserted = insert_ignore_returning(
         session,
         READS,
-        ["agency_id", "client_read_id", "camera_id"],
+        ["agency_id", "client_read_id", "camera_id", "retention_class", "observed_at"],
         rows,
         "id",
     )

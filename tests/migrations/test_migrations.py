@@ -39,9 +39,28 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def tables(url: str) -> set[str]:
+    """Tables of the model; PostgreSQL's partitions of plate_reads are checked apart."""
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return {n for n in names if not n.startswith("plate_reads_")}
+    finally:
+        engine.dispose()
+
+
+def partitions(url: str) -> dict[str, str]:
+    """{partition: bound} of plate_reads, two levels deep (PostgreSQL only)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+                    "WHERE p.relname LIKE 'plate_reads%' AND c.relkind IN ('r', 'p')"
+                )
+            ).all()
+        return {row[0]: row[1] for row in rows}
     finally:
         engine.dispose()
 
@@ -59,3 +78,11 @@ def test_upgrade_check_downgrade_upgrade(empty_url: str) -> None:
     schema.upgrade(empty_url)
     schema.check(empty_url)
     assert tables(empty_url) == set(Base.metadata.tables)
+    if empty_url.startswith("postgresql"):
+        assert partitions(empty_url) == {
+            "plate_reads_unmatched": "FOR VALUES IN ('unmatched')",
+            "plate_reads_hit": "FOR VALUES IN ('hit')",
+            "plate_reads_held": "FOR VALUES IN ('held')",
+            "plate_reads_unmatched_default": "DEFAULT",
+            "plate_reads_hit_default": "DEFAULT",
+        }
