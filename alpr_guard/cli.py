@@ -603,6 +603,14 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
     for cls in ("unmatched", "hit"):
         click.echo(f"  {cls}: {by_class.get(cls, 0)} reads")
     click.echo(f"kept because held: {body['kept_held']} reads")
+    records = body["records_expired"]
+    assert isinstance(records, dict)
+    click.echo(
+        f"access records: {records.get('searches_deleted', 0)} searches, "
+        f"{records.get('shares_deleted', 0)} shares, {records.get('findings_deleted', 0)} "
+        f"findings ({records.get('searches_kept_open_finding', 0)} kept for open findings); "
+        f"audit events: {records.get('audit_events_removed', 0)}"
+    )
     verb = "would destroy" if dry_run else "destroyed"
     click.echo(f"{verb} {len(keys)} keys" + (f": {', '.join(keys)}" if keys else ""))
 

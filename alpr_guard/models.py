@@ -311,8 +311,11 @@ class PurgeRun(Base):
     deleted_unmatched: Mapped[int] = mapped_column(BigInteger)
     deleted_hit: Mapped[int] = mapped_column(BigInteger)
     batches: Mapped[int] = mapped_column(Integer)
+    partitions_dropped: Mapped[int] = mapped_column(Integer)
     max_batch_ms: Mapped[float] = mapped_column(Float)
     keys_destroyed: Mapped[str | None] = mapped_column(Text)
+    # Access records and audit events removed by this run (JSON counts), kept batch by batch.
+    records_expired: Mapped[str | None] = mapped_column(Text)
     resumed: Mapped[int] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     audit_seq: Mapped[int | None] = mapped_column(BigInteger)

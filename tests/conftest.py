@@ -124,6 +124,14 @@ class Backend:
         engine = create_engine(self.template)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            # Time partitions of plate_reads are created at run time; start from none.
+            for (name,) in conn.execute(
+                text(
+                    "SELECT relname FROM pg_class WHERE relkind = 'r' "
+                    "AND relname ~ '^plate_reads_(unmatched|hit)_p[0-9]+$'"
+                )
+            ).all():
+                conn.execute(text(f'DROP TABLE "{name}"'))
         engine.dispose()
         return self.template
 

@@ -43,6 +43,9 @@ from alpr_guard.db import execute_insert_ignore, session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
 from alpr_guard.runtime import Runtime
+from alpr_guard.services import partitions
+from alpr_guard.services.config_audit import record_policy
+from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ class PurgePlan:
     deleted_by_class: Mapping[str, int]
     kept_held: int
     keys: tuple[str, ...]
+    records_expired: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -68,6 +72,7 @@ class PurgePlan:
             "deleted_by_class": dict(self.deleted_by_class),
             "kept_held": self.kept_held,
             "keys_destroyed": list(self.keys),
+            "records_expired": dict(self.records_expired),
         }
 
 
@@ -83,6 +88,7 @@ class PurgeReceipt:
     duration_s: float
     resumed: int
     audit_seq: int | None
+    partitions_dropped: int = 0
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
@@ -93,6 +99,7 @@ class PurgeReceipt:
             "kept_held": self.kept_held,
             "keys_destroyed": list(self.keys_destroyed),
             "batches": self.batches,
+            "partitions_dropped": self.partitions_dropped,
             "max_batch_ms": round(self.max_batch_ms, 3),
             "duration_s": round(self.duration_s, 3),
             "resumed": self.resumed,
@@ -178,11 +185,20 @@ def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
         .group_by(READS.c.retention_class)
     ):
         counts[cls] = int(n)
+    access = expire_access_records(session, rt, cutoff, dry_run=True)
+    events = expire_audit_events(session, rt, cutoff, dry_run=True)
     return PurgePlan(
         cutoff=cutoff,
         deleted_by_class=counts,
         kept_held=_kept_held(session, rt, cutoff),
         keys=tuple(_shreddable(session, rt, cutoff)),
+        records_expired={
+            "searches_deleted": access.searches_deleted,
+            "findings_deleted": access.findings_deleted,
+            "shares_deleted": access.shares_deleted,
+            "searches_kept_open_finding": access.searches_kept_open_finding,
+            "audit_events_removed": events.events_removed,
+        },
     )
 
 
@@ -258,6 +274,7 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
                 deleted_unmatched=0,
                 deleted_hit=0,
                 batches=0,
+                partitions_dropped=0,
                 max_batch_ms=0.0,
                 resumed=0,
             )
@@ -269,9 +286,11 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
             log.warning("resuming purge run %s left unfinished (%s)", run.id, run.status)
         run_id = run.id
     try:
+        _drop_partitions(rt, run_id, holder, ttl)
         _delete_batches(rt, run_id, holder, ttl)
         keys = _mark_keys(rt, run_id, holder, ttl)
         _destroy_marked(rt, keys)
+        _expire_records(rt, run_id, holder, ttl)
         receipt = _complete(rt, run_id, holder, started)
     finally:
         with session_scope(rt.sessions) as session:
@@ -285,6 +304,34 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         receipt.duration_s,
     )
     return receipt
+
+
+def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+    """PostgreSQL: create the coming partitions, then drop each wholly expired one, one per
+    transaction with the run's counters (DDL is transactional there, so a crash leaves either
+    the partition and its count, or neither)."""
+    with session_scope(rt.sessions) as session:
+        if not partitions.is_partitioned(session):
+            return
+        created = partitions.ensure_partitions(session, rt.clock.now())
+        if created:
+            log.info("created partitions %s", ", ".join(created))
+        run = session.get_one(PurgeRun, run_id)
+        if run.status != "deleting":
+            return
+        due = partitions.expired_partitions(session, rt, run.cutoff)
+    for part in due:
+        with session_scope(rt.sessions) as session:
+            run = session.get_one(PurgeRun, run_id)
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            dropped = partitions.drop_partition(session, part, run.cutoff)
+            if dropped is None:
+                continue  # something in it outlives its window: the row sweep handles it
+            if part.retention_class == "hit":
+                run.deleted_hit += dropped
+            else:
+                run.deleted_unmatched += dropped
+            run.partitions_dropped += 1
 
 
 def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
@@ -348,11 +395,50 @@ def _destroy_marked(rt: Runtime, keys: list[str]) -> None:
             log.info("crypto-shredded data key %s", key_id)
 
 
+RECORD_COUNTS = (
+    "searches_deleted",
+    "findings_deleted",
+    "shares_deleted",
+    "searches_kept_open_finding",
+    "audit_events_removed",
+)
+
+
+def _expire_records(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+    """Access records (searches, shares, their findings) and then the audit log's own old
+    events, each in bounded batches, one transaction per batch with the run's counters."""
+    for step in ("access", "audit"):
+        more = True
+        while more:
+            with session_scope(rt.sessions) as session:
+                run = session.get_one(PurgeRun, run_id)
+                renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+                counts = dict.fromkeys(RECORD_COUNTS, 0)
+                counts.update(json.loads(run.records_expired or "{}"))
+                if step == "access":
+                    access = expire_access_records(session, rt, run.cutoff)
+                    counts["searches_deleted"] += access.searches_deleted
+                    counts["findings_deleted"] += access.findings_deleted
+                    counts["shares_deleted"] += access.shares_deleted
+                    counts["searches_kept_open_finding"] = access.searches_kept_open_finding
+                    more = access.more
+                else:
+                    events = expire_audit_events(session, rt, run.cutoff)
+                    counts["audit_events_removed"] += events.events_removed
+                    more = events.more
+                    if events.events_removed and not more:
+                        # The last config.policy event may have gone: record the policy again.
+                        record_policy(session, rt, PURGE_ACTOR)
+                run.records_expired = json.dumps(counts, sort_keys=True)
+
+
 def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> PurgeReceipt:
     with session_scope(rt.sessions) as session:
         run = session.get_one(PurgeRun, run_id)
         kept = _kept_held(session, rt, run.cutoff)
         duration = time.monotonic() - started
+        records = dict.fromkeys(RECORD_COUNTS, 0)
+        records.update(json.loads(run.records_expired or "{}"))
         receipt = PurgeReceipt(
             run_id=run.id,
             cutoff=run.cutoff,
@@ -362,8 +448,10 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
             batches=run.batches,
             max_batch_ms=run.max_batch_ms,
             duration_s=duration,
+            partitions_dropped=run.partitions_dropped,
             resumed=run.resumed,
             audit_seq=None,
+            extra={"records_expired": records},
         )
         event = rt.audit.append(
             session,
@@ -391,7 +479,9 @@ def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
             "cutoff": r.cutoff.isoformat(),
             "deleted_by_class": {"unmatched": r.deleted_unmatched, "hit": r.deleted_hit},
             "keys_destroyed": json.loads(r.keys_destroyed or "[]"),
+            "records_expired": json.loads(r.records_expired or "{}"),
             "batches": r.batches,
+            "partitions_dropped": r.partitions_dropped,
             "max_batch_ms": round(r.max_batch_ms, 3),
             "resumed": r.resumed,
             "audit_seq": r.audit_seq,

@@ -441,3 +441,28 @@ def test_purge_receipts_are_listed_for_auditors_only(
         client.get("/api/v1/purges?limit=0", headers=auth(fresh(rt, tokens)["auditor"])).status_code
         == 422
     )
+
+
+def test_the_purge_also_expires_access_records_and_old_audit_events(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    from alpr_guard.checkpoints import verify_with_checkpoints
+
+    ingest(client, tokens, read(at=OBSERVED.isoformat()))
+    assert found(client, fresh(rt, tokens)) != []
+    clock.set(NOW + timedelta(days=1096))  # past retention.access_records and audit_events
+    with read_only_session(rt.sessions) as session:
+        plan = plan_purge(session, rt)
+    assert plan.records_expired["searches_deleted"] == 1
+    receipt = purge_expired(rt, trigger="test")
+    records = receipt.as_json()["records_expired"]
+    assert isinstance(records, dict)
+    assert records["searches_deleted"] == 1
+    # The dry run keeps the chain's head; the real run appends its own retention event,
+    # after which that old head may go too.
+    assert records["audit_events_removed"] >= plan.records_expired["audit_events_removed"] > 0
+    with read_only_session(rt.sessions) as session:
+        result = verify_with_checkpoints(session, rt)
+        assert result.ok, result.describe()
+        # The enforced policy is on record again after its old event went.
+        assert session.scalar(select(func.count()).where(AuditEvent.kind == "config.policy")) == 1

@@ -1,0 +1,180 @@
+"""PostgreSQL time partitions of plate_reads: created ahead of time, dropped whole once expired.
+
+Migration 0006 partitions ``plate_reads`` by class, then by UTC day (``unmatched``) or UTC month
+(``hit``); ``held`` reads are not time-partitioned. This module keeps the time partitions:
+
+* ``ensure_partitions`` creates the partitions of the coming days and months (and the recent
+  past, for cameras that upload late). A read whose day has no partition is stored in its
+  class's DEFAULT partition; when a partition is created for a range, rows already in the
+  default for that range are moved into it in the same transaction.
+* ``drop_expired_partitions`` detaches and drops every partition whose whole range is past
+  its class's window and which holds no read with a later expiry (checked, not assumed, so
+  that a window changed in the config never drops an unexpired read). Dropping a table writes
+  a few WAL records instead of one per deleted row. The rows left after that (DEFAULT
+  partitions, hits expiring day by day inside their month, released holds) go through the
+  purge's ordinary row-level batches: the straggler sweep.
+
+On SQLite every function here does nothing: the table is not partitioned there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.keys import day_of, day_start, next_month
+
+AHEAD_DAYS = 7
+BEHIND_DAYS = 2
+AHEAD_MONTHS = 2
+_NAME = re.compile(r"^plate_reads_(unmatched|hit)_p(\d{8}|\d{6})$")
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    retention_class: str
+    lower: datetime
+    upper: datetime
+
+
+def is_partitioned(session: Session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    kind = session.execute(
+        text("SELECT relkind FROM pg_class WHERE relname = 'plate_reads' AND relkind = 'p'")
+    ).scalar()
+    return kind is not None
+
+
+def _name(cls: str, start: date) -> str:
+    return (
+        f"plate_reads_{cls}_p{start:%Y%m%d}"
+        if cls == "unmatched"
+        else (f"plate_reads_{cls}_p{start:%Y%m}")
+    )
+
+
+def _parse(name: str) -> Partition | None:
+    match = _NAME.match(name)
+    if match is None:
+        return None
+    cls, stamp = match.groups()
+    if cls == "unmatched":
+        day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
+        return Partition(name, cls, day_start(day), day_start(day + timedelta(days=1)))
+    month = date(int(stamp[:4]), int(stamp[4:6]), 1)
+    return Partition(name, cls, day_start(month), day_start(next_month(month)))
+
+
+def list_partitions(session: Session) -> list[Partition]:
+    if not is_partitioned(session):
+        return []
+    names = session.scalars(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE p.relname IN ('plate_reads_unmatched', 'plate_reads_hit') "
+            "AND c.relkind = 'r'"
+        )
+    ).all()
+    parts = [p for p in (_parse(n) for n in names) if p is not None]
+    return sorted(parts, key=lambda p: (p.retention_class, p.lower))
+
+
+def _create(session: Session, part: Partition) -> None:
+    parent = f"plate_reads_{part.retention_class}"
+    default = f"{parent}_default"
+    bounds = {"lower": part.lower, "upper": part.upper}
+    session.execute(
+        text(f"CREATE TABLE {part.name} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    )
+    # Rows stored in the default partition for this range move into the new partition, or
+    # attaching it would violate the default's implicit constraint.
+    session.execute(
+        text(
+            f"WITH moved AS (DELETE FROM {default} WHERE observed_at >= :lower "  # noqa: S608
+            f"AND observed_at < :upper RETURNING *) INSERT INTO {part.name} SELECT * FROM moved"
+        ),
+        bounds,
+    )
+    lower = part.lower.isoformat()
+    upper = part.upper.isoformat()
+    session.execute(
+        text(
+            f"ALTER TABLE {parent} ATTACH PARTITION {part.name} "
+            f"FOR VALUES FROM ('{lower}') TO ('{upper}')"
+        )
+    )
+
+
+def ensure_partitions(session: Session, now: datetime) -> list[str]:
+    """Create the missing partitions from a few days back to a week (months: two) ahead.
+    Returns the names created. Idempotent."""
+    if not is_partitioned(session):
+        return []
+    existing = {p.name for p in list_partitions(session)}
+    wanted: list[Partition] = []
+    today = day_of(now)
+    for n in range(-BEHIND_DAYS, AHEAD_DAYS + 1):
+        day = today + timedelta(days=n)
+        wanted.append(
+            Partition(
+                _name("unmatched", day),
+                "unmatched",
+                day_start(day),
+                day_start(day + timedelta(days=1)),
+            )
+        )
+    month = today.replace(day=1)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    for start in [previous, month]:
+        wanted.append(
+            Partition(_name("hit", start), "hit", day_start(start), day_start(next_month(start)))
+        )
+    for _ in range(AHEAD_MONTHS):
+        month = next_month(month)
+        wanted.append(
+            Partition(_name("hit", month), "hit", day_start(month), day_start(next_month(month)))
+        )
+    created = []
+    for part in wanted:
+        if part.name not in existing:
+            _create(session, part)
+            created.append(part.name)
+    return created
+
+
+def expired_partitions(session: Session, rt: Runtime, cutoff: datetime) -> list[Partition]:
+    """Partitions whose every possible read is past its class's window at ``cutoff``."""
+    retention = rt.settings.retention
+    windows = {
+        "unmatched": timedelta(days=retention.unmatched.days),
+        "hit": timedelta(days=retention.hit.days),
+    }
+    return [p for p in list_partitions(session) if p.upper + windows[p.retention_class] <= cutoff]
+
+
+def drop_partition(session: Session, part: Partition, cutoff: datetime) -> int | None:
+    """Detach and drop ``part`` if nothing in it outlives ``cutoff``; the number of reads it
+    held, or None if it was kept (a read in it expires later than its window says)."""
+    survivor = session.execute(
+        text(
+            f"SELECT 1 FROM {part.name} WHERE expires_at IS NULL "  # noqa: S608
+            "OR expires_at > :cutoff LIMIT 1"
+        ),
+        {"cutoff": cutoff},
+    ).first()
+    if survivor is not None:
+        return None
+    count = int(session.execute(text(f"SELECT count(*) FROM {part.name}")).scalar_one())  # noqa: S608
+    session.execute(
+        text(f"ALTER TABLE plate_reads_{part.retention_class} DETACH PARTITION {part.name}")
+    )
+    session.execute(text(f"DROP TABLE {part.name}"))
+    return count

@@ -1,0 +1,120 @@
+"""PostgreSQL time partitions (issue #3, scale): created ahead, dropped whole, stragglers swept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from alpr_guard.clock import FixedClock
+from alpr_guard.db import read_only_session
+from alpr_guard.runtime import Runtime
+from alpr_guard.services import partitions
+from alpr_guard.services.retention import purge_expired
+from tests.conftest import NOW, auth, read
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+
+
+def where(rt: Runtime) -> dict[str, str]:
+    """{read id: the partition that holds it}."""
+    with read_only_session(rt.sessions) as session:
+        rows = session.execute(text("SELECT id::text, tableoid::regclass::text FROM plate_reads"))
+        return {r[0]: r[1] for r in rows}
+
+
+def ingest(client: FlaskClient, tokens: dict[str, str], *reads: dict[str, object]) -> list[str]:
+    response = client.post(
+        "/api/v1/reads", json={"reads": list(reads)}, headers=auth(tokens["ingest"])
+    )
+    assert response.status_code == 201, response.get_json()
+    return [str(i) for i in response.get_json()["ids"]]
+
+
+def test_partitions_are_created_ahead_and_idempotently(rt: Runtime) -> None:
+    with rt.sessions.begin() as session:
+        created = partitions.ensure_partitions(session, NOW)
+        assert partitions.ensure_partitions(session, NOW) == []
+    assert "plate_reads_unmatched_p20261120" in created
+    assert "plate_reads_unmatched_p20261127" in created  # a week ahead
+    assert "plate_reads_unmatched_p20261118" in created  # and two days back
+    assert {"plate_reads_hit_p202610", "plate_reads_hit_p202611", "plate_reads_hit_p202701"} <= set(
+        created
+    )
+
+
+def test_reads_route_to_their_partition_and_a_new_partition_takes_its_rows_from_default(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    today, old, hit = ingest(
+        client,
+        tokens,
+        read(at="2026-11-20T08:00:00+00:00"),
+        read(at="2026-11-10T08:00:00+00:00", camera="cam-2"),
+        read(at="2026-11-19T08:00:00+00:00", camera="cam-3", hit=True),
+    )
+    placed = where(rt)
+    assert placed[today] == "plate_reads_unmatched_p20261120"
+    assert placed[old] == "plate_reads_unmatched_default"
+    assert placed[hit] == "plate_reads_hit_p202611"
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, datetime(2026, 11, 10, tzinfo=UTC))
+    assert where(rt)[old] == "plate_reads_unmatched_p20261110"
+
+
+def test_purge_drops_expired_partitions_whole_and_sweeps_stragglers(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    ingest(
+        client,
+        tokens,
+        *[
+            read(plate=f"7ABC{n:03d}", at=f"2026-11-19T{n % 24:02d}:00:00+00:00", camera=f"c{n}")
+            for n in range(40)
+        ],
+        read(at="2026-11-10T08:00:00+00:00", camera="late"),  # no partition: default
+        read(at="2026-11-19T08:00:00+00:00", camera="hit", hit=True),
+    )
+    clock.set(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(days=60))
+    receipt = purge_expired(rt, trigger="test")
+    assert receipt.partitions_dropped == 2  # 18th (empty) and 19th
+    assert dict(receipt.deleted_by_class) == {"unmatched": 41, "hit": 0}
+    with read_only_session(rt.sessions) as session:
+        names = {p.name for p in partitions.list_partitions(session)}
+    assert "plate_reads_unmatched_p20261119" not in names
+    assert "plate_reads_unmatched_p20261120" in names  # not yet past its window
+    assert set(where(rt).values()) == {"plate_reads_hit_p202611"}
+    assert "day-2026-11-19" in receipt.keys_destroyed
+
+
+def test_a_partition_holding_a_later_expiry_is_kept_for_the_row_sweep(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    _first, second = ingest(
+        client,
+        tokens,
+        read(at="2026-11-19T08:00:00+00:00"),
+        read(at="2026-11-19T09:00:00+00:00", camera="c2"),
+    )
+    # As if the window had been longer when this read was ingested.
+    with rt.sessions.begin() as session:
+        session.execute(
+            text(
+                "UPDATE plate_reads SET expires_at = expires_at + interval '30 days' WHERE id = :id"
+            ),
+            {"id": second},
+        )
+    clock.set(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(days=60))
+    receipt = purge_expired(rt, trigger="test")
+    assert receipt.partitions_dropped == 1  # only the empty 18th
+    assert dict(receipt.deleted_by_class) == {"unmatched": 1, "hit": 0}
+    assert where(rt) == {second: "plate_reads_unmatched_p20261119"}
+    assert "day-2026-11-19" not in receipt.keys_destroyed
