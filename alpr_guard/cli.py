@@ -141,12 +141,27 @@ def _sqlite_dir(url: str) -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_obj
 def db_upgrade(state: _State, revision: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
     from alpr_guard import schema
+    from alpr_guard.services.partitions import ensure_partitions
 
     url = state.settings.database.url
     _sqlite_dir(url)
     schema.upgrade(url, revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        engine = create_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                created = ensure_partitions(session, datetime.now(UTC))
+        finally:
+            engine.dispose()
+        if created:
+            click.echo(f"created {len(created)} plate_reads partitions ahead of time")
 
 
 @db_group.command("downgrade")
