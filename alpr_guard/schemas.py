@@ -128,6 +128,78 @@ def normalise_confidence(value: float) -> float:
     return value / 100 if value > 1 else value
 
 
+def _number_in(value: object, lo: float, hi: float) -> float | None:
+    """A JSON number within [lo, hi] as a float; None for anything else (bools, NaN, ...)."""
+    if type(value) is not float and type(value) is not int:
+        return None
+    number = float(value)
+    return number if lo <= number <= hi else None  # NaN and infinities fail the comparison
+
+
+def _fast_read(raw: object) -> ReadIn | None:
+    """The common case in one straight pass: a read whose every field is well formed.
+
+    It accepts only what ``_parse_read`` accepts, and builds the same ReadIn from it. None means
+    "not sure", never "invalid": the caller then runs ``_parse_read``, which is the rule book
+    and names each problem. A 1,000-read batch spends most of its parsing time here.
+    """
+    if type(raw) is not dict or not raw.keys() <= READ_FIELDS:
+        return None
+    get = raw.get
+    plate, observed, camera = get("plate"), get("observed_at"), get("camera_id")
+    if type(plate) is not str or type(observed) is not str or type(camera) is not str:
+        return None
+    try:
+        value = normalise_plate(plate)
+        observed_at = parse_datetime(observed)
+    except ValueError:
+        return None
+    camera = camera.strip()
+    if CAMERA_RE.fullmatch(camera) is None:
+        return None
+    state = get("plate_state")
+    if state is not None:
+        if type(state) is not str:
+            return None
+        state = state.upper().strip()
+        if REGION_RE.fullmatch(state) is None:
+            return None
+    lat, lon = get("latitude"), get("longitude")
+    if lat is not None or lon is not None:
+        lat, lon = _number_in(lat, -90, 90), _number_in(lon, -180, 180)
+        if lat is None or lon is None:
+            return None
+    confidence = get("confidence")
+    if confidence is not None:
+        confidence = _number_in(confidence, 0, 100)
+        if confidence is None:
+            return None
+        confidence = normalise_confidence(confidence)
+    client = get("client_read_id")
+    if client is not None:
+        if type(client) is not str:
+            return None
+        client = client.strip()
+        if CLIENT_ID_RE.fullmatch(client) is None:
+            return None
+    hit = get("hit", False)
+    if hit is None:
+        hit = False
+    elif type(hit) is not bool:
+        return None
+    return ReadIn(
+        plate=Plate(value),
+        observed_at=observed_at,
+        camera_id=camera,
+        plate_state=state,
+        latitude=lat,
+        longitude=lon,
+        confidence=confidence,
+        client_read_id=client,
+        hit=hit,
+    )
+
+
 def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
     if not isinstance(raw, Mapping):
         errors.add(path, "must be an object")
@@ -215,9 +287,15 @@ def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
     if len(raw_reads) > max_batch:
         errors.add("reads", f"at most {max_batch} reads per request")
         errors.raise_if_any()
-    reads = [_parse_read(raw, f"reads[{i}]", errors) for i, raw in enumerate(raw_reads)]
+    reads = []
+    for i, raw in enumerate(raw_reads):
+        read = _fast_read(raw)
+        if read is None:
+            read = _parse_read(raw, f"reads[{i}]", errors)
+        if read is not None:
+            reads.append(read)
     errors.raise_if_any()
-    return [r for r in reads if r is not None]
+    return reads
 
 
 def encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:

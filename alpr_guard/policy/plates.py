@@ -18,6 +18,10 @@ PLATE_RULE = "must be 1 to 10 letters or digits once spaces and dashes are remov
 
 def normalise_plate(raw: str) -> str:
     """Return the normalised plate or raise ValueError (whose message never echoes the value)."""
+    if len(raw) <= 10 and raw.isascii() and raw.isalnum():
+        # What cameras send: ASCII letters and digits only, which NFKC and the stripping leave
+        # as they are. (An ASCII string's isalnum() is [A-Za-z0-9]+, so it is never empty.)
+        return raw.upper()
     text = _STRIP.sub("", unicodedata.normalize("NFKC", raw))
     # ASCII check before upper-casing: "ß".upper() is "SS", which would be another plate.
     if not text.isascii():
