@@ -313,6 +313,7 @@ class PurgeRun(Base):
     batches: Mapped[int] = mapped_column(Integer)
     partitions_dropped: Mapped[int] = mapped_column(Integer)
     max_batch_ms: Mapped[float] = mapped_column(Float)
+    delete_ms: Mapped[float] = mapped_column(Float)  # time spent in delete transactions
     keys_destroyed: Mapped[str | None] = mapped_column(Text)
     # Access records and audit events removed by this run (JSON counts), kept batch by batch.
     records_expired: Mapped[str | None] = mapped_column(Text)

@@ -85,6 +85,7 @@ class PurgeReceipt:
     keys_destroyed: tuple[str, ...]
     batches: int
     max_batch_ms: float
+    delete_ms: float
     duration_s: float
     resumed: int
     audit_seq: int | None
@@ -101,6 +102,7 @@ class PurgeReceipt:
             "batches": self.batches,
             "partitions_dropped": self.partitions_dropped,
             "max_batch_ms": round(self.max_batch_ms, 3),
+            "delete_ms": round(self.delete_ms, 3),
             "duration_s": round(self.duration_s, 3),
             "resumed": self.resumed,
             "audit_seq": self.audit_seq,
@@ -276,6 +278,7 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
                 batches=0,
                 partitions_dropped=0,
                 max_batch_ms=0.0,
+                delete_ms=0.0,
                 resumed=0,
             )
             session.add(run)
@@ -321,6 +324,7 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             return
         due = partitions.expired_partitions(session, rt, run.cutoff)
     for part in due:
+        t0 = time.perf_counter()
         with session_scope(rt.sessions) as session:
             run = session.get_one(PurgeRun, run_id)
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
@@ -332,6 +336,11 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             else:
                 run.deleted_unmatched += dropped
             run.partitions_dropped += 1
+        with session_scope(rt.sessions) as session:
+            run = session.get_one(PurgeRun, run_id)
+            elapsed_ms = (time.perf_counter() - t0) * 1000
+            run.delete_ms += elapsed_ms
+            run.max_batch_ms = max(run.max_batch_ms, elapsed_ms)
 
 
 def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
@@ -343,6 +352,7 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
         with session_scope(rt.sessions) as session:
             run = session.get_one(PurgeRun, run_id)
             run.max_batch_ms = max(run.max_batch_ms, last_ms)
+            run.delete_ms += last_ms
             if run.status != "deleting":
                 return
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
@@ -447,6 +457,7 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
             keys_destroyed=tuple(json.loads(run.keys_destroyed or "[]")),
             batches=run.batches,
             max_batch_ms=run.max_batch_ms,
+            delete_ms=run.delete_ms,
             duration_s=duration,
             partitions_dropped=run.partitions_dropped,
             resumed=run.resumed,
@@ -483,6 +494,7 @@ def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
             "batches": r.batches,
             "partitions_dropped": r.partitions_dropped,
             "max_batch_ms": round(r.max_batch_ms, 3),
+            "delete_ms": round(r.delete_ms, 3),
             "resumed": r.resumed,
             "audit_seq": r.audit_seq,
         }

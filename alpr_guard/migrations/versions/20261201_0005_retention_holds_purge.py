@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("batches", sa.Integer(), nullable=False),
         sa.Column("partitions_dropped", sa.Integer(), nullable=False),
         sa.Column("max_batch_ms", sa.Float(), nullable=False),
+        sa.Column("delete_ms", sa.Float(), nullable=False),
         sa.Column("keys_destroyed", sa.Text(), nullable=True),
         sa.Column("records_expired", sa.Text(), nullable=True),
         sa.Column("resumed", sa.Integer(), nullable=False),

@@ -1,0 +1,248 @@
+"""Retention purge of one day's reads out of N retained, and 7-day search on partitions.
+
+Targets (issue #3):
+* SQLite: purge >= 50,000 rows/s, and no batch holds the writer longer than 250 ms.
+* PostgreSQL: purging one day takes <= 100 ms and writes <= 1 MB of WAL (a partition drop).
+* PostgreSQL: the 7-day search's p99 on the partitioned table is <= 2x the unpartitioned one.
+
+The database holds N reads spread evenly over 61 UTC days, ingested in time order through
+``record_reads`` with the clock following the data (as cameras would write them; on PostgreSQL
+the daily partitions are created ahead as the scheduled purge does). The purge then runs with
+the clock at the instant the oldest day passes its 60-day window, so exactly one day is due.
+Figures are for the whole ``purge_expired`` run: lease, deletes (or partition drop), key
+shredding, access-record and audit retention, the receipt.
+
+The search comparison runs the search's own SELECT (``services.search._FIND``'s shape, with
+the day keys' tokens) against ``plate_reads`` and against an unpartitioned copy of the same
+rows with the same indexes, alternating queries so noise hits both alike.
+
+Usage: .venv/bin/python bench/purge.py [--reads 1000000] [--db sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from _common import BenchEnv, open_env, percentile, pg_probe, print_header, random_plate, verdict
+from sqlalchemy import text
+
+from alpr_guard.audit import AuditLog
+from alpr_guard.clock import FixedClock
+from alpr_guard.crypto import KeyRing
+from alpr_guard.runtime import Runtime
+from alpr_guard.schemas import parse_read_batch
+from alpr_guard.services import partitions
+from alpr_guard.services.ingest import record_reads
+from alpr_guard.services.keys import days_between, keys_for_search
+from alpr_guard.services.retention import purge_expired
+
+DAYS = 61
+START = datetime(2026, 9, 1, tzinfo=UTC)
+BATCH = 1000
+SQLITE_ROWS_PER_S = 50_000
+SQLITE_BATCH_MS = 250.0
+PG_DAY_MS = 100.0
+PG_WAL_BYTES = 1 << 20
+SEARCH_RATIO = 2.0
+
+
+def with_clock(rt: Runtime, clock: FixedClock) -> Runtime:
+    audit = AuditLog(rt.keyring, clock, rt.settings.database.audit_timeout_ms)
+    return dataclasses.replace(rt, clock=clock, audit=audit)
+
+
+def build(env: BenchEnv, total: int) -> tuple[Runtime, FixedClock, list[tuple[str, datetime]]]:
+    """N reads over DAYS days, in time order, the clock following the data."""
+    clock = FixedClock(START)
+    rt = with_clock(env.rt, clock)
+    rng = random.Random(3)
+    pool = [random_plate(rng) for _ in range(max(1000, total // 4))]
+    step = timedelta(days=DAYS) / total
+    sample: list[tuple[str, datetime]] = []
+    t0 = time.perf_counter()
+    last_day = None
+    for start in range(0, total, BATCH):
+        raw: list[dict[str, Any]] = []
+        for n in range(start, min(total, start + BATCH)):
+            at = START + step * n
+            plate = rng.choice(pool)
+            raw.append(
+                {
+                    "plate": plate,
+                    "observed_at": at.isoformat(),
+                    "camera_id": f"cam-{n % 64:03d}",
+                    "client_read_id": f"p{n}",
+                    "hit": rng.random() < 0.005,
+                }
+            )
+            if n % max(1, total // 4000) == 0:
+                sample.append((plate, at))
+        clock.set(START + step * min(total - 1, start + BATCH) + timedelta(seconds=1))
+        day = clock.now().date()
+        with rt.sessions() as session:
+            if day != last_day:
+                partitions.ensure_partitions(session, clock.now())
+                last_day = day
+            record_reads(session, rt, env.ingest, parse_read_batch({"reads": raw}, BATCH))
+            session.commit()
+    rate = total / (time.perf_counter() - t0)
+    print(f"  .. built {env.backend}: {total:,} reads over {DAYS} days at {rate:,.0f} reads/s")
+    return rt, clock, sample
+
+
+def wal_lsn(env: BenchEnv) -> str:
+    with env.rt.engine.connect() as conn:
+        return str(conn.execute(text("SELECT pg_current_wal_lsn()")).scalar_one())
+
+
+def wal_bytes(env: BenchEnv, since: str) -> int:
+    with env.rt.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:lsn AS pg_lsn))"),
+                {"lsn": since},
+            ).scalar_one()
+        )
+
+
+def purge_one_day(env: BenchEnv, rt: Runtime, clock: FixedClock) -> bool:
+    # The oldest day's unmatched reads are all past 60 days once its last instant is.
+    clock.set(datetime.combine(START.date(), datetime.min.time(), UTC) + timedelta(days=61))
+    lsn = wal_lsn(env) if env.backend == "postgresql" else ""
+    receipt = purge_expired(rt, trigger="bench")
+    deleted = sum(receipt.deleted_by_class.values())
+    ms = receipt.duration_s * 1000
+    delete_rate = deleted / (receipt.delete_ms / 1000) if receipt.delete_ms else 0.0
+    print(
+        f"  {env.backend:<10} purge run: {deleted:,} reads deleted, {receipt.batches} row "
+        f"batches, {receipt.partitions_dropped} partitions dropped, keys destroyed "
+        f"{list(receipt.keys_destroyed)}"
+    )
+    print(
+        f"  {env.backend:<10} deleting: {receipt.delete_ms:,.1f} ms ({delete_rate:,.0f} rows/s), "
+        f"slowest transaction {receipt.max_batch_ms:.1f} ms; whole run (lease, deletes, key "
+        f"shredding, record retention, receipt) {ms:,.1f} ms ({deleted / receipt.duration_s:,.0f} "
+        "rows/s)"
+    )
+    if env.backend == "sqlite":
+        ok = delete_rate >= SQLITE_ROWS_PER_S and receipt.max_batch_ms <= SQLITE_BATCH_MS
+        print(
+            f"  {verdict(ok)}: {delete_rate:,.0f} rows/s deleting (target >= "
+            f"{SQLITE_ROWS_PER_S:,}), slowest batch {receipt.max_batch_ms:.1f} ms (target <= "
+            f"{SQLITE_BATCH_MS:.0f})"
+        )
+        return ok
+    wal = wal_bytes(env, lsn)
+    ok = ms <= PG_DAY_MS and wal <= PG_WAL_BYTES
+    print(
+        f"  {verdict(ok)}: one day in {ms:.1f} ms (target <= {PG_DAY_MS:.0f}), WAL "
+        f"{wal / 1024:,.0f} KiB (target <= {PG_WAL_BYTES // 1024:,} KiB)"
+    )
+    return ok
+
+
+SELECT = (
+    "SELECT id, key_id, plate_ct, observed_at, camera_id FROM {table} "
+    "WHERE key_id IN :keys AND plate_index IN :tokens "
+    "AND observed_at >= :lo AND observed_at < :hi "
+    "AND (expires_at IS NULL OR expires_at > :now) ORDER BY observed_at DESC, id DESC"
+)
+
+
+def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]]) -> bool:
+    """p99 of the search SELECT on the partitioned table and on an unpartitioned copy."""
+    from sqlalchemy import bindparam
+
+    with env.rt.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS reads_flat"))
+        conn.execute(text("CREATE TABLE reads_flat AS SELECT * FROM plate_reads"))
+        conn.execute(text("CREATE INDEX ON reads_flat (key_id, plate_index)"))
+        conn.execute(text("CREATE INDEX ON reads_flat (expires_at)"))
+        conn.execute(text("ANALYZE reads_flat"))
+        conn.execute(text("ANALYZE plate_reads"))
+    rng = random.Random(9)
+    queries = []
+    now = rt.clock.now()
+    with rt.sessions() as session:
+        for plate, at in rng.sample(sample, min(1000, len(sample))):
+            lo = max(at - timedelta(days=3), now - timedelta(days=58))
+            hi = lo + timedelta(days=7)
+            keys = keys_for_search(session, rt, days_between(lo, hi))
+            queries.append(
+                {
+                    "keys": [k.key_id for k in keys],
+                    "tokens": [KeyRing.blind_index(k, plate) for k in keys],
+                    "lo": lo,
+                    "hi": hi,
+                    "now": now,
+                }
+            )
+    stmts = {
+        table: text(SELECT.format(table=table)).bindparams(
+            bindparam("keys", expanding=True), bindparam("tokens", expanding=True)
+        )
+        for table in ("plate_reads", "reads_flat")
+    }
+    times: dict[str, list[float]] = {t: [] for t in stmts}
+    rows: dict[str, int] = dict.fromkeys(stmts, 0)
+    with env.rt.engine.connect() as conn:
+        for i, params in enumerate(queries * 2):
+            order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
+            for table in order:
+                t0 = time.perf_counter()
+                got = conn.execute(stmts[table], params).all()
+                elapsed = (time.perf_counter() - t0) * 1000
+                if i >= 50:  # warm-up
+                    times[table].append(elapsed)
+                    rows[table] += len(got)
+        conn.rollback()
+    assert rows["plate_reads"] == rows["reads_flat"], rows
+    p99 = {t: percentile(v, 99) for t, v in times.items()}
+    p50 = {t: percentile(v, 50) for t, v in times.items()}
+    ratio = p99["plate_reads"] / p99["reads_flat"]
+    ok = ratio <= SEARCH_RATIO
+    print(
+        f"  7-day search SELECT, {len(times['reads_flat'])} queries each, "
+        f"{rows['reads_flat'] / max(1, len(times['reads_flat'])):.1f} rows/query: "
+        f"partitioned p50 {p50['plate_reads']:.3f} ms p99 {p99['plate_reads']:.3f} ms; "
+        f"unpartitioned p50 {p50['reads_flat']:.3f} ms p99 {p99['reads_flat']:.3f} ms"
+    )
+    print(
+        f"  {verdict(ok)}: partitioned/unpartitioned p99 = {ratio:.2f}x (target <= {SEARCH_RATIO}x)"
+    )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reads", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    _, pg_version = pg_probe()
+    print_header(
+        "bench/purge.py",
+        f"purge of one day out of {args.reads:,} reads over {DAYS} days",
+        pg_version=pg_version,
+    )
+    results = []
+    for backend in ("sqlite", "postgresql"):
+        if args.db not in (backend, "both"):
+            continue
+        env = open_env(backend, label="purge")
+        try:
+            rt, clock, sample = build(env, args.reads)
+            if backend == "postgresql":
+                results.append(compare_search(env, rt, sample))
+            results.append(purge_one_day(env, rt, clock))
+        finally:
+            env.close()
+    raise SystemExit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
