@@ -27,6 +27,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -54,6 +55,20 @@ def day_key_id(day: date) -> str:
     return f"day-{day.isoformat()}"
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hash states after the key block (RFC 2104, section 2).
+
+    Continuing copies of them computes exactly ``hmac.new(key, msg, sha256).digest()``, with
+    C-level hash copies instead of a Python ``hmac.HMAC`` object per message.
+    """
+    block = key.ljust(hashlib.sha256().block_size, b"\0")  # keys here are 32 bytes, never hashed
+    return hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD))
+
+
 @dataclass(frozen=True)
 class DataKey:
     """An unwrapped data key with its AEAD and its blind-index MAC, ready for hot loops."""
@@ -61,6 +76,8 @@ class DataKey:
     key_id: str
     aead: AESGCM = field(repr=False)
     index_mac: hmac.HMAC = field(repr=False)
+    # index_mac's key as HMAC inner and outer states (``_hmac_pads``); None falls back to it.
+    index_pads: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"DataKey({self.key_id!r})"
@@ -106,7 +123,10 @@ class KeyRing:
     def _load(self, key_id: str, raw: bytes) -> DataKey:
         index_key = _hkdf(raw, f"blind-index|{key_id}")
         return DataKey(
-            key_id=key_id, aead=AESGCM(raw), index_mac=hmac.new(index_key, digestmod=hashlib.sha256)
+            key_id=key_id,
+            aead=AESGCM(raw),
+            index_mac=hmac.new(index_key, digestmod=hashlib.sha256),
+            index_pads=_hmac_pads(index_key),
         )
 
     def data_key(self, key_id: str, *, create: bool = False) -> DataKey:
@@ -165,9 +185,16 @@ class KeyRing:
     @staticmethod
     def blind_index(key: DataKey, normalised_plate: str) -> int:
         """64-bit signed token: fits a BIGINT column and its B-tree on both databases."""
-        mac = key.index_mac.copy()
-        mac.update(normalised_plate.encode())
-        return int.from_bytes(mac.digest()[: INDEX_BITS // 8], "big", signed=True)
+        if key.index_pads is None:
+            mac = key.index_mac.copy()
+            mac.update(normalised_plate.encode())
+            digest = mac.digest()
+        else:
+            inner, outer = key.index_pads[0].copy(), key.index_pads[1].copy()
+            inner.update(normalised_plate.encode())
+            outer.update(inner.digest())
+            digest = outer.digest()
+        return int.from_bytes(digest[: INDEX_BITS // 8], "big", signed=True)
 
     # -- instance signing key (export bundles, audit checkpoints) ----------------------------
 

@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import insert_ignore_returning, new_id
+from alpr_guard.db import insert_ignore_returning, new_ids
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import ReadIn
 from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest, month_of
 from alpr_guard.services.principals import Principal
+from alpr_guard.settings import RetentionSettings
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -38,13 +39,16 @@ class IngestResult:
     ids: tuple[uuid.UUID, ...]
 
 
+_AAD_VERSION = b"alpr_guard/read/v2"
+
+
 def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: str) -> bytes:
     """Associated data: the ciphertext belongs to this row, under this key, seen at this time by
     this camera. Editing a read's time or camera in the database makes its plate undecryptable,
     so a read that still decrypts is evidence that where and when were not altered."""
     return b"|".join(
         (
-            b"alpr_guard/read/v2",
+            _AAD_VERSION,
             read_id.bytes,
             key_id.encode(),
             observed_at.astimezone(UTC).isoformat().encode(),
@@ -53,23 +57,33 @@ def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: 
     )
 
 
+# The row tuple built in record_reads, in this order.
+_COLUMNS = (
+    "id",
+    "agency_id",
+    "camera_id",
+    "observed_at",
+    "plate_ct",
+    "plate_index",
+    "key_id",
+    "plate_state",
+    "latitude",
+    "longitude",
+    "confidence",
+    "client_read_id",
+    "retention_class",
+    "hit",
+    "expires_at",
+    "ingested_at",
+)
+_REPLAY_KEY = ("agency_id", "client_read_id", "camera_id", "retention_class", "observed_at")
+
+
 def record_reads(
     session: Session, rt: Runtime, principal: Principal, reads: Sequence[ReadIn]
 ) -> IngestResult:
     now = rt.clock.now()
-    retention = rt.settings.retention
-    skew = timedelta(seconds=rt.settings.ingest.max_future_skew_seconds)
-    errors: dict[str, str] = {}
-    for i, read in enumerate(reads):
-        if read.observed_at > now + skew:
-            errors[f"reads[{i}].observed_at"] = "is in the future"
-        elif read.observed_at + timedelta(days=retention.read_window(read.hit).days) <= now:
-            window = retention.read_window(read.hit)
-            errors[f"reads[{i}].observed_at"] = (
-                f"is older than the {window.name} retention window ({window.days} days)"
-            )
-    if errors:
-        raise ValidationError(errors)
+    _check_times(reads, now, rt.settings.retention, rt.settings.ingest.max_future_skew_seconds)
 
     ids: list[uuid.UUID | None] = [None] * len(reads)
     duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids)
@@ -96,54 +110,48 @@ def record_reads(
         }
         raise ValidationError(bad)
 
-    rows: list[dict[str, Any]] = []
-    positions: list[int] = []
-    encrypt, blind_index = KeyRing.encrypt, KeyRing.blind_index
-    unmatched_days = timedelta(days=retention.unmatched.days)
-    hit_days = timedelta(days=retention.hit.days)
-    for i, read in enumerate(reads):
-        if ids[i] is not None or i in repeats:
-            continue
+    # The hot loop: one tuple per stored read, values as Python objects; the database layer
+    # converts them column by column for the driver (see db.insert_ignore_returning).
+    positions = [i for i in range(len(reads)) if ids[i] is None and i not in repeats]
+    new = new_ids(len(positions))
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    agency_id = principal.agency_id
+    encrypt, blind_index, aad = KeyRing.encrypt, KeyRing.blind_index, read_aad
+    unmatched_days = timedelta(days=rt.settings.retention.unmatched.days)
+    hit_days = timedelta(days=rt.settings.retention.hit.days)
+    for i, read_id in zip(positions, new, strict=True):
+        read = reads[i]
         key = hit_keys[month_of(read.observed_at)] if read.hit else keys[day_of(read.observed_at)]
-        read_id = new_id()
         plate = read.plate.value
-        rows.append(
-            {
-                "id": read_id,
-                "agency_id": principal.agency_id,
-                "camera_id": read.camera_id,
-                "observed_at": read.observed_at,
-                "plate_ct": encrypt(
-                    key,
-                    plate.encode(),
-                    read_aad(read_id, key.key_id, read.observed_at, read.camera_id),
+        append(
+            (
+                read_id,
+                agency_id,
+                read.camera_id,
+                read.observed_at,
+                encrypt(
+                    key, plate.encode(), aad(read_id, key.key_id, read.observed_at, read.camera_id)
                 ),
-                "plate_index": blind_index(key, plate),
-                "key_id": key.key_id,
-                "plate_state": read.plate_state,
-                "latitude": read.latitude,
-                "longitude": read.longitude,
-                "confidence": read.confidence,
-                "client_read_id": read.client_read_id,
-                "retention_class": "hit" if read.hit else "unmatched",
-                "hit": read.hit,
-                "expires_at": read.observed_at + (hit_days if read.hit else unmatched_days),
-                "ingested_at": now,
-            }
+                blind_index(key, plate),
+                key.key_id,
+                read.plate_state,
+                read.latitude,
+                read.longitude,
+                read.confidence,
+                read.client_read_id,
+                "hit" if read.hit else "unmatched",
+                read.hit,
+                read.observed_at + (hit_days if read.hit else unmatched_days),
+                now,
+            )
         )
-        positions.append(i)
         ids[i] = read_id
     for repeat, first in repeats.items():
         ids[repeat] = ids[first]
 
-    inserted = insert_ignore_returning(
-        session,
-        READS,
-        ["agency_id", "client_read_id", "camera_id", "retention_class", "observed_at"],
-        rows,
-        "id",
-    )
-    lost = [p for p, row in zip(positions, rows, strict=True) if row["id"] not in inserted]
+    inserted = insert_ignore_returning(session, READS, _REPLAY_KEY, _COLUMNS, rows, "id")
+    lost = [p for p, read_id in zip(positions, new, strict=True) if read_id not in inserted]
     if lost:
         # A concurrent batch stored the same client_read_id first: report its row instead.
         for p in lost:
@@ -162,13 +170,42 @@ def record_reads(
             "accepted": accepted,
             "duplicates": duplicates,
             "cameras": len({r.camera_id for r in reads}),
-            "days": sorted({str(day_of(r.observed_at)) for r in reads}),
+            "days": sorted(str(day) for day in {day_of(r.observed_at) for r in reads}),
             "hits": sum(1 for r in reads if r.hit),
         },
     )
     return IngestResult(
         accepted=accepted, duplicates=duplicates, ids=tuple(i for i in ids if i is not None)
     )
+
+
+def _check_times(
+    reads: Sequence[ReadIn], now: datetime, retention: RetentionSettings, skew_seconds: int
+) -> None:
+    """All or nothing: any read from the future or already past its class's retention window
+    refuses the batch, naming each one."""
+    latest = now + timedelta(seconds=skew_seconds)
+    # observed_at + days <= now  <=>  observed_at <= now - days (exact: timedeltas are integers)
+    too_old = {hit: now - timedelta(days=retention.read_window(hit).days) for hit in (False, True)}
+    if all(too_old[r.hit] < r.observed_at <= latest for r in reads):
+        return
+    errors: dict[str, str] = {}
+    for i, read in enumerate(reads):
+        if read.observed_at > latest:
+            errors[f"reads[{i}].observed_at"] = "is in the future"
+        elif read.observed_at <= too_old[read.hit]:
+            window = retention.read_window(read.hit)
+            errors[f"reads[{i}].observed_at"] = (
+                f"is older than the {window.name} retention window ({window.days} days)"
+            )
+    raise ValidationError(errors)
+
+
+_REPLAYS = select(PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id).where(
+    PlateRead.agency_id == bindparam("agency_id"),
+    PlateRead.client_read_id.in_(bindparam("clients", expanding=True)),
+)
+_REPLAY_CHUNK = 500
 
 
 def _resolve_replays(
@@ -184,14 +221,11 @@ def _resolve_replays(
     if not wanted:
         return 0, {}
     found: dict[tuple[str, str], uuid.UUID] = {}
-    pairs = sorted((camera, client) for camera, client in wanted if client is not None)
-    for start in range(0, len(pairs), 500):
-        chunk = pairs[start : start + 500]
+    clients = sorted({client for _camera, client in wanted if client is not None})
+    for start in range(0, len(clients), _REPLAY_CHUNK):
+        chunk = clients[start : start + _REPLAY_CHUNK]
         for read_id, camera, client_id in session.execute(
-            select(PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id).where(
-                PlateRead.agency_id == agency_id,
-                PlateRead.client_read_id.in_({client for _camera, client in chunk}),
-            )
+            _REPLAYS, {"agency_id": agency_id, "clients": chunk}
         ):
             if client_id is not None:
                 found[(camera, client_id)] = read_id
