@@ -201,9 +201,16 @@ def _check_times(
     raise ValidationError(errors)
 
 
-_REPLAYS = select(PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id).where(
+# A replay is the same camera, client read id and observation time. Bounding the lookup by the
+# batch's time span lets PostgreSQL prune it to the partitions of those days; without it the
+# lookup probes every partition's index once per client id.
+_REPLAYS = select(
+    PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id, PlateRead.observed_at
+).where(
     PlateRead.agency_id == bindparam("agency_id"),
     PlateRead.client_read_id.in_(bindparam("clients", expanding=True)),
+    PlateRead.observed_at >= bindparam("first"),
+    PlateRead.observed_at <= bindparam("last"),
 )
 _REPLAY_CHUNK = 500
 
@@ -213,30 +220,31 @@ def _resolve_replays(
 ) -> tuple[int, dict[int, int]]:
     """Fill ``ids`` for reads already stored; map reads repeated within the batch to their
     first occurrence. Returns (duplicates, {repeat position: first position})."""
-    wanted = {
-        (r.camera_id, r.client_read_id)
-        for i, r in enumerate(reads)
-        if r.client_read_id is not None and ids[i] is None
-    }
-    if not wanted:
+    pending = [r for i, r in enumerate(reads) if r.client_read_id is not None and ids[i] is None]
+    if not pending:
         return 0, {}
-    found: dict[tuple[str, str], uuid.UUID] = {}
-    clients = sorted({client for _camera, client in wanted if client is not None})
+    found: dict[tuple[str, str, datetime], uuid.UUID] = {}
+    clients = sorted({r.client_read_id for r in pending if r.client_read_id is not None})
+    span = {
+        "agency_id": agency_id,
+        "first": min(r.observed_at for r in pending),
+        "last": max(r.observed_at for r in pending),
+    }
     for start in range(0, len(clients), _REPLAY_CHUNK):
         chunk = clients[start : start + _REPLAY_CHUNK]
-        for read_id, camera, client_id in session.execute(
-            _REPLAYS, {"agency_id": agency_id, "clients": chunk}
+        for read_id, camera, client_id, observed_at in session.execute(
+            _REPLAYS, {**span, "clients": chunk}
         ):
             if client_id is not None:
-                found[(camera, client_id)] = read_id
+                found[(camera, client_id, observed_at)] = read_id
     duplicates = 0
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, datetime], int] = {}
     repeats: dict[int, int] = {}
     for i, read in enumerate(reads):
         client = read.client_read_id
         if client is None or ids[i] is not None:
             continue
-        pair = (read.camera_id, client)
+        pair = (read.camera_id, client, read.observed_at)
         if pair in found:
             ids[i] = found[pair]
             duplicates += 1
