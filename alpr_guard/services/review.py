@@ -1,7 +1,7 @@
 """The access review: flag misuse after the fact, the same day (ACCESS_REVIEW.md).
 
 Prohibited purposes are refused at search time; this is the fallback for everything else. A run
-(``review_searches``) does three things over the access records since the last run:
+(``review_access``) does three things over the access records since the last run:
 
 * text rules (``policy.text_rules``, current config) over each justification and case number, so
   a tuned word list applies to recent history too;
@@ -11,6 +11,11 @@ Prohibited purposes are refused at search time; this is the fallback for everyth
 
 Findings are unique per (search, rule), so a re-run is harmless. Every run, every listing by an
 auditor and every resolution is an audit event.
+
+A run makes one pass over the records in time order (one streamed query, plain Core rows) in a
+read-only transaction, so on SQLite it never holds the write lock while it reads: ingest and
+searches go on. Findings are written in short transactions as they accumulate, the last batch
+with the run's audit event.
 """
 
 from __future__ import annotations
@@ -23,16 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import String, Table, func, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.db import day_bucket, execute_insert_ignore
+from alpr_guard.db import execute_insert_ignore, read_only_session
 from alpr_guard.errors import Conflict, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
-from alpr_guard.policy.behaviour import AccessFact, peer_medians, review_user
+from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.policy.text_rules import TextMatch, scan
+from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 
@@ -50,6 +56,7 @@ SHARING_CODES = frozenset(
     }
 )
 PAGE = 5000
+IN_CHUNK = 500  # ids per IN list: well under any SQLite's bound-parameter limit
 MEMO_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A search's record carries the time it started but commits a moment later. Reviewing only up
@@ -86,194 +93,292 @@ def _reviewed_through(session: Session) -> datetime | None:
     return None
 
 
-def _counts_by_rule(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Finding.rule, func.count()).group_by(Finding.rule)).all()
-    return {rule: int(count) for rule, count in rows}
+# What the behavioural rules need of every record in the lookback; the text rules need the rest
+# only from ``since`` on. The id comes as text (hex or the dashed form, as the database renders
+# it): only the few records that get a finding need it as a UUID, and converting a million
+# costs seconds.
+BEHAVIOUR_COLUMNS = (
+    sql_cast(SearchRecord.id, String),
+    SearchRecord.created_at,
+    SearchRecord.user_id,
+    SearchRecord.terms_token,
+    SearchRecord.case_number,
+)
+TEXT_COLUMNS = (
+    SearchRecord.justification,
+    SearchRecord.outcome,
+    SearchRecord.reason_code,
+    SearchRecord.rule,
+    SearchRecord.matched,
+)
 
 
-def _pages(session: Session, since: datetime, until: datetime) -> Iterator[Sequence[Any]]:
-    """Keyset pages of the access records in [since, until), oldest first."""
-    after: tuple[datetime, uuid.UUID] | None = None
-    columns = (
-        SearchRecord.id,
-        SearchRecord.created_at,
-        SearchRecord.justification,
-        SearchRecord.case_number,
-        SearchRecord.outcome,
-        SearchRecord.reason_code,
-        SearchRecord.rule,
-        SearchRecord.matched,
+def _pages(
+    session: Session, columns: Sequence[Any], since: datetime, until: datetime
+) -> Iterator[Sequence[Any]]:
+    """Pages of plain row tuples (Core, no ORM loading) for the access records in
+    [since, until), oldest first, from one streamed query (a server-side cursor on PostgreSQL).
+
+    One query rather than keyset pages: a page query's plan depends on the table's statistics,
+    and with stale ones (a bulk load not yet analysed) PostgreSQL re-reads and re-sorts the
+    rest of the range for every page, quadratic in the range. One ordered scan is linear
+    whatever the plan.
+    """
+    stmt = (
+        select(*columns)
+        .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
+        .order_by(SearchRecord.created_at, SearchRecord.id)
+        .execution_options(yield_per=PAGE)
     )
-    while True:
-        # One lower bound per page (SQLite's index range uses one): the cursor replaces since.
-        lower = SearchRecord.created_at >= (since if after is None else after[0])
-        stmt = select(*columns).where(lower, SearchRecord.created_at < until)
-        if after is not None:
-            stmt = stmt.where(
-                (SearchRecord.created_at > after[0])
-                | ((SearchRecord.created_at == after[0]) & (SearchRecord.id > after[1]))
-            )
-        page = session.execute(
-            stmt.order_by(SearchRecord.created_at, SearchRecord.id).limit(PAGE)
-        ).all()
-        if not page:
-            return
-        yield page
-        after = (page[-1].created_at, page[-1].id)
+    yield from session.connection().execute(stmt).partitions()
 
 
-def _structured(row: Any) -> tuple[str, str, dict[str, object]] | None:
+def _structured(
+    outcome: str, reason_code: str | None, rule: str | None, matched: str | None
+) -> tuple[str, str, dict[str, object]] | None:
     """A refusal recorded at search time is itself a finding: someone tried."""
-    if row.outcome != "refused" or row.reason_code is None:
+    if outcome != "refused" or reason_code is None:
         return None
-    if row.reason_code == ReasonCode.PROHIBITED_PURPOSE:
-        matched = json.loads(row.matched)[0]["matched"] if row.matched else []
-        return "prohibited_purpose", "high", {"refused": True, "rule": row.rule, "matched": matched}
-    if row.reason_code in SHARING_CODES:
+    if reason_code == ReasonCode.PROHIBITED_PURPOSE:
+        words = json.loads(matched)[0]["matched"] if matched else []
+        return "prohibited_purpose", "high", {"refused": True, "rule": rule, "matched": words}
+    if reason_code in SHARING_CODES:
         return (
             "federal_or_out_of_state_proxy",
             "high",
-            {"refused": True, "reason_code": row.reason_code},
+            {"refused": True, "reason_code": reason_code},
         )
     return None
 
 
-def review_searches(
-    session: Session, rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
-) -> ReviewResult:
-    started = time.perf_counter()
-    now = rt.clock.now()
-    until = now - SETTLE
-    reviewed = _reviewed_through(session) or EPOCH
-    if since is None:
-        since = reviewed
-    continuous = since <= reviewed
-    before = _counts_by_rule(session)
-    rows: list[dict[str, Any]] = []
-    scanned = 0
+class _TextScanner:
+    """``scan(rules, justification, case_number)`` for each record, sharing the work between
+    records that repeat (UI boilerplate, copied text, a case's number). Every answer is exactly
+    what ``scan`` returns; the memos are bounded, so memory stays flat.
 
-    def add(search_id: uuid.UUID, rule: str, severity: str, matched: object) -> None:
-        rows.append(
-            {
+    Reasons repeat but case numbers mostly do not, so a memo keyed on the pair would miss on
+    almost every record. ``scan`` uses the case number in two ways only: its words are scanned
+    by the content rules, and a justification that is or contains the case number's words is
+    judged without them (vagueness). When the case number triggers no rule on its own and its
+    words do not occur in the justification, neither use can change anything, and the answer is
+    the justification's own (``scan`` without a case number), computed once per distinct text.
+    Otherwise the pair is scanned as is.
+    """
+
+    def __init__(self, rules: TextRules) -> None:
+        self.rules = rules
+        self.texts: dict[str, tuple[tuple[TextMatch, ...], tuple[str, ...]]] = {}
+        self.cases: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self.pairs: dict[tuple[str, str], tuple[TextMatch, ...]] = {}
+
+    def matches(self, justification: str, case_number: str | None) -> tuple[TextMatch, ...]:
+        text = self.texts.get(justification)
+        if text is None:
+            text = self._remember(
+                self.texts,
+                justification,
+                (scan(self.rules, justification), tuple(_field(justification).low)),
+            )
+        if not case_number:
+            return text[0]
+        case = self.cases.get(case_number)
+        if case is None:
+            field = _field(case_number)
+            triggers: dict[int, list[Any]] = {}
+            _scan_field(self.rules, field, triggers, 1)
+            case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
+        words, triggers_a_rule = case
+        if not triggers_a_rule and not _contains(text[1], words):
+            return text[0]
+        key = (justification, case_number)
+        found = self.pairs.get(key)
+        if found is None:
+            found = self._remember(self.pairs, key, scan(self.rules, justification, case_number))
+        return found
+
+    @staticmethod
+    def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+        return value
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Is ``part`` a non-empty run of consecutive ``words``?"""
+    if not part or part[0] not in words:
+        return False
+    size = len(part)
+    return any(words[k : k + size] == part for k in range(len(words) - size + 1))
+
+
+class _Findings:
+    """Pending findings, written in short transactions of their own; counts what was new."""
+
+    def __init__(self, rt: Runtime, now: datetime) -> None:
+        self.rt = rt
+        self.now = now
+        self.pending: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+        self.by_rule: dict[str, int] = {}
+
+    def add(self, record_id: str, rule: str, severity: str, matched: object) -> None:
+        search_id = uuid.UUID(record_id)
+        key = (search_id, rule)
+        if key not in self.pending:
+            self.pending[key] = {
                 "search_id": search_id,
                 "rule": rule,
                 "severity": severity,
                 "matched": json.dumps(matched, sort_keys=True),
                 "status": "open",
-                "created_at": now,
+                "created_at": self.now,
             }
-        )
 
-    # Reasons repeat (UI boilerplate, copied text): the scan is pure, so each distinct
-    # (justification, case number) is scanned once per run. Bounded, so memory stays flat.
-    memo: dict[tuple[str, str | None], tuple[TextMatch, ...]] = {}
+    def flush_if_full(self) -> None:
+        if len(self.pending) >= PAGE:
+            with self.rt.sessions.begin() as session:
+                self.flush(session)
 
-    def text_matches(justification: str, case_number: str | None) -> tuple[TextMatch, ...]:
-        key = (justification, case_number)
-        found = memo.get(key)
-        if found is None:
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            found = memo[key] = scan(rt.settings.screening, justification, case_number)
-        return found
+    def flush(self, session: Session) -> None:
+        """Insert the pending findings; one already there for (search, rule) is left alone."""
+        if not self.pending:
+            return
+        keys = list(self.pending)
+        existing: set[tuple[uuid.UUID, str]] = set()
+        ids = list({search_id for search_id, _ in keys})
+        for n in range(0, len(ids), IN_CHUNK):
+            found = session.execute(
+                select(Finding.search_id, Finding.rule).where(
+                    Finding.search_id.in_(ids[n : n + IN_CHUNK])
+                )
+            )
+            existing.update((search_id, rule) for search_id, rule in found)
+        rows = [self.pending[key] for key in keys if key not in existing]
+        # Still insert-or-ignore: on PostgreSQL a concurrent run may insert the same finding.
+        execute_insert_ignore(session, FINDINGS, ["search_id", "rule"], rows)
+        for row in rows:
+            self.by_rule[row["rule"]] = self.by_rule.get(row["rule"], 0) + 1
+        self.pending.clear()
 
-    for page in _pages(session, since, until):
-        for row in page:
-            scanned += 1
-            structured = _structured(row)
-            if structured is not None:
-                add(row.id, *structured)
-            for match in text_matches(row.justification, row.case_number):
-                if structured is not None and match.rule == structured[0]:
-                    continue
-                add(row.id, match.rule, match.severity, {"matched": list(match.matched)})
-        _flush(session, rows)
 
-    for finding in _behaviour(session, rt, since, until):
-        add(finding.search_id, finding.rule, finding.severity, dict(finding.figures))
-        if len(rows) >= PAGE:
-            _flush(session, rows)
-    _flush(session, rows)
-    after = _counts_by_rule(session)
-    by_rule = {
-        rule: n - before.get(rule, 0) for rule, n in after.items() if n > before.get(rule, 0)
-    }
-    new = sum(by_rule.values())
+def review_searches(
+    session: Session, rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
+) -> ReviewResult:
+    """The access review (``review_access``); ``session`` is not used.
 
+    The review manages its own transactions so that it never holds the write lock for the
+    length of a run; the parameter stays for callers written against the old signature, whose
+    session, left untouched, commits nothing.
+    """
+    del session
+    return review_access(rt, since=since, actor=actor)
+
+
+def review_access(
+    rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
+) -> ReviewResult:
+    """Review the access records in [since, until) and write the findings.
+
+    Reads run in one read-only transaction (on SQLite no write lock, so ingest and searches go
+    on); findings are written in short transactions of their own as they accumulate, and the
+    last of them together with the run's audit event. A run that fails half-way leaves some
+    findings and no ``review.completed`` event: the next run covers the same records again,
+    and findings are unique per (search, rule).
+    """
+    started = time.perf_counter()
+    now = rt.clock.now()
+    until = now - SETTLE
+    findings = _Findings(rt, now)
+    with read_only_session(rt.sessions) as reader:
+        reviewed = _reviewed_through(reader) or EPOCH
+        if since is None:
+            since = reviewed
+        continuous = since <= reviewed
+        scanned = _review_records(reader, rt, since, until, findings)
     seconds = time.perf_counter() - started
-    rt.audit.append(
-        session,
-        "review.completed",
-        actor,
-        details={
-            "since": since.isoformat(),
-            "until": until.isoformat(),
-            "continuous": continuous,
-            "searches": scanned,
-            "new_findings": new,
-            "by_rule": by_rule,
-            "seconds": round(seconds, 3),
-        },
-    )
+    with rt.sessions.begin() as session:
+        findings.flush(session)
+        by_rule = dict(sorted(findings.by_rule.items()))
+        new = sum(by_rule.values())
+        rt.audit.append(
+            session,
+            "review.completed",
+            actor,
+            details={
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "continuous": continuous,
+                "searches": scanned,
+                "new_findings": new,
+                "by_rule": by_rule,
+                "seconds": round(seconds, 3),
+            },
+        )
     return ReviewResult(since, until, scanned, new, by_rule, seconds)
 
 
-def _flush(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert the pending findings; one already there for (search, rule) is left alone."""
-    execute_insert_ignore(session, FINDINGS, ["search_id", "rule"], rows)
-    rows.clear()
+def _review_records(
+    session: Session, rt: Runtime, since: datetime, until: datetime, findings: _Findings
+) -> int:
+    """One pass over the records, oldest first: text rules and refusals on each record from
+    ``since``; behavioural rules over each user's history from ``since`` less the lookback.
 
-
-def _behaviour(session: Session, rt: Runtime, since: datetime, until: datetime) -> Iterator[Any]:
+    The behavioural rules judge a day against the peers' counts for that whole day, so the
+    records of one day are held back until the day is complete, then fed to their users.
+    """
     rules = rt.settings.review.behaviour
     lookback = timedelta(days=max(rules.repeated_window_days, rules.spike_baseline_days, 90))
     start = max(since - lookback, EPOCH)
-    bucket = day_bucket(session, SearchRecord.created_at)
-    # Whole days, like each user's own counts: a run that starts mid-day still sees the peers'
-    # full day so far.
-    day_of_since = datetime.combine(since.date(), datetime.min.time(), tzinfo=UTC)
-    daily = session.execute(
-        select(bucket, SearchRecord.user_id, func.count())
-        .where(SearchRecord.created_at >= day_of_since, SearchRecord.created_at < until)
-        .group_by(bucket, SearchRecord.user_id)
-    ).all()
-    by_day: dict[date, dict[int, int]] = {}
-    for day, user_id, count in daily:
-        by_day.setdefault(_as_date(day), {})[user_id] = count
-    users = session.scalars(
-        select(SearchRecord.user_id)
-        .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
-        .distinct()
-    ).all()
-    for user_id in users:
-        history = session.execute(
-            select(
-                SearchRecord.id,
-                SearchRecord.created_at,
-                SearchRecord.terms_token,
-                SearchRecord.case_number,
-            )
-            .where(
-                SearchRecord.user_id == user_id,
-                SearchRecord.created_at >= start,
-                SearchRecord.created_at < until,
-            )
-            .order_by(SearchRecord.created_at, SearchRecord.id)
-        ).all()
-        facts = (
-            AccessFact(r.id, r.created_at, r.terms_token, bool(r.case_number)) for r in history
-        )
-        yield from review_user(
-            facts, rules, since=since, peer_daily_median=peer_medians(by_day, user_id)
-        )
+    texts = _TextScanner(rt.settings.screening)
+    users: dict[int, UserReview] = {}
+    add = findings.add
+    scanned = 0
+    day: date | None = None
+    held: list[tuple[str, datetime, int, str, bool]] = []
 
+    def judge_day() -> None:
+        counts: dict[int, int] = {}
+        for record in held:
+            counts[record[2]] = counts.get(record[2], 0) + 1
+        peers = day_peer_medians(counts)
+        for search_id, at, user_id, token, has_case in held:
+            user = users.get(user_id)
+            if user is None:
+                user = users[user_id] = UserReview(rules, since)
+            for rule, severity, figures in user.observe(at, token, has_case, peers[user_id]):
+                add(search_id, rule, severity, figures)
+        held.clear()
+        findings.flush_if_full()
 
-def _as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    # Only the behavioural columns for the lookback, every column from since on. (A since before
+    # 1970 puts records ahead of the lookback's start: those get the text rules only.)
+    for columns, lo, hi in (
+        (BEHAVIOUR_COLUMNS, start, min(since, until)),
+        ((*BEHAVIOUR_COLUMNS, *TEXT_COLUMNS), since, until),
+    ):
+        text_rules = len(columns) > len(BEHAVIOUR_COLUMNS)
+        for page in _pages(session, columns, lo, hi):
+            for row in page:
+                search_id, at, user_id, token, case_number = row[:5]
+                if at >= start:
+                    if at.date() != day:
+                        judge_day()
+                        day = at.date()
+                    held.append((search_id, at, user_id, token, bool(case_number)))
+                if not text_rules:
+                    continue
+                scanned += 1
+                justification, outcome, reason_code, rule, matched = row[5:]
+                structured = _structured(outcome, reason_code, rule, matched)
+                if structured is not None:
+                    add(search_id, *structured)
+                for match in texts.matches(justification, case_number):
+                    if structured is not None and match.rule == structured[0]:
+                        continue
+                    add(search_id, match.rule, match.severity, {"matched": list(match.matched)})
+            findings.flush_if_full()
+    judge_day()
+    return scanned
 
 
 # -- auditors ---------------------------------------------------------------------------------

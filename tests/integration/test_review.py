@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from alpr_guard.audit import Actor
 from alpr_guard.clock import FixedClock
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import SearchRequest
+from alpr_guard.services import review
 from alpr_guard.services.principals import authenticate
 from alpr_guard.services.review import review_searches
 from alpr_guard.services.search import run_search
@@ -255,3 +260,69 @@ def test_an_explicit_later_since_does_not_skip_history(
         scheduled = review_searches(session, rt)
     assert scheduled.searches_scanned == 2  # started where the unbroken review ended
     assert scheduled.by_rule == {"vague_justification": 1}  # only the one not yet found
+
+
+def test_small_pages_and_flushes_give_the_same_findings(
+    client: FlaskClient,
+    tokens: dict[str, str],
+    rt: Runtime,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One record per page and per flush, all at the same instant (ordered by id within it).
+    monkeypatch.setattr(review, "PAGE", 1)
+    monkeypatch.setattr(review, "IN_CHUNK", 1)
+    for text in ("inv", "check", "inv", "No Kings rally vehicles", "custody dispute"):
+        assert post_search(client, tokens["officer"], justification=text) == 200
+    assert post_search(client, tokens["officer"], justification="ICE asked us") == 403
+    clock.advance(timedelta(minutes=10))
+    result = review.review_access(rt)
+    assert result.searches_scanned == 6
+    assert result.by_rule == {
+        "non_criminal_use": 1,
+        "prohibited_purpose": 1,
+        "protected_activity": 1,
+        "vague_justification": 3,
+    }
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Finding)) == 6
+        event = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.kind == "review.completed")
+        ).one()
+        assert json.loads(event)["new_findings"] == 6
+    again = review.review_access(rt, since=datetime(2020, 1, 1, tzinfo=UTC))
+    assert (again.searches_scanned, again.new_findings, again.by_rule) == (6, 0, {})
+
+
+def test_review_leaves_the_database_writable_while_it_reads(
+    client: FlaskClient,
+    tokens: dict[str, str],
+    rt: Runtime,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ingest and searches must not wait for a run: it reads without the write lock (SQLite's
+    busy timeout would fail the write below after audit_timeout_ms otherwise)."""
+    for _ in range(3):
+        assert post_search(client, tokens["officer"], justification="inv") == 200
+    clock.advance(timedelta(minutes=10))
+    scan = review._TextScanner.matches
+    written: list[float] = []
+
+    def matches_then_write(self: Any, justification: str, case_number: str | None) -> Any:
+        if not written:
+            started = time.perf_counter()
+            with rt.sessions.begin() as session:
+                rt.audit.append(session, "test.concurrent_write", Actor("t-other", None))
+            written.append(time.perf_counter() - started)
+        return scan(self, justification, case_number)
+
+    monkeypatch.setattr(review._TextScanner, "matches", matches_then_write)
+    with rt.sessions.begin() as session:  # the old calling convention, too
+        result = review.review_searches(session, rt)
+    assert result.new_findings == 3
+    assert written and written[0] < 0.5
+    # Both events are in the chain, the review's last.
+    with rt.sessions() as session:
+        kinds = session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
+    assert kinds[-2:] == ["test.concurrent_write", "review.completed"]

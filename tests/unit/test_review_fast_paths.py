@@ -1,18 +1,23 @@
 """The access review's shortcuts give exactly the answers of the plain rules they stand for.
 
-The review streams every user's history through ``UserReview`` in one pass and computes a day's
-peer medians at once. Each is checked here against the straightforward computation: the original
+The review shares text-rule work between records (``_TextScanner``), streams every user's
+history through ``UserReview`` in one pass, and computes a day's peer medians at once. Each is
+checked here against the straightforward computation: ``scan`` per record, the original
 per-user ``review_user`` loop (kept below as the reference), ``peer_medians``.
 """
 
 from __future__ import annotations
 
+import csv
 import random
 import statistics
+import tomllib
 import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from alpr_guard.policy.behaviour import (
     AccessFact,
@@ -22,6 +27,66 @@ from alpr_guard.policy.behaviour import (
     peer_medians,
     review_user,
 )
+from alpr_guard.policy.text_rules import load_text_rules, scan
+from alpr_guard.services import review
+from alpr_guard.services.review import _TextScanner
+from tests.conftest import REPO
+
+RULES_FILE = REPO / "config" / "rules.california.toml"
+DATA = (
+    REPO / "tests" / "data" / "justifications.csv",
+    REPO / "tests" / "data" / "justifications_heldout.csv",
+)
+
+
+def _texts() -> list[str]:
+    texts = []
+    for path in DATA:
+        with path.open(newline="", encoding="utf-8") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)]
+    return texts
+
+
+def _case_numbers(text: str, rng: random.Random) -> list[str | None]:
+    """Case numbers of every kind the shortcut must get right: none, blank, ordinary ones,
+    ones that are or repeat words of the justification, ones that trigger rules themselves."""
+    words = text.split()
+    cases: list[str | None] = [None, "", "  ", "26-004512", f"26-{rng.randrange(10**6):06d}"]
+    cases += ["HSI-2025-0193", "ICE 4471", "per FBI", "I.C.E. 12", "B/M", "inv", "my ex", "#"]
+    cases += ["ｉｃｅ-1", "24-001234", "10-851", "CR", "a", "x y z", text, text.upper()]
+    if words:
+        k = rng.randrange(len(words))
+        cases += [" ".join(words[k : k + rng.randrange(1, 3)]), words[-1], words[0]]
+    return cases
+
+
+def test_text_scanner_answers_exactly_what_scan_does() -> None:
+    rules = load_text_rules(tomllib.loads(RULES_FILE.read_text()), str(RULES_FILE))
+    scanner = _TextScanner(rules)
+    rng = random.Random(6)
+    checked = 0
+    for text in [*_texts(), "", ".", "26-004512", "case 26-004512", "see 26 004512 ICE"]:
+        for case_number in _case_numbers(text, rng):
+            expected = scan(rules, text, case_number)
+            assert scanner.matches(text, case_number) == expected, (text, case_number)
+            # Again, now from the memos.
+            assert scanner.matches(text, case_number) == expected, (text, case_number)
+            checked += 1
+    assert checked > 20_000
+
+
+def test_text_scanner_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review, "MEMO_LIMIT", 10)
+    rules = load_text_rules(tomllib.loads(RULES_FILE.read_text()), str(RULES_FILE))
+    scanner = _TextScanner(rules)
+    for n in range(100):
+        text = f"Follow-up on burglary series near {n} Main St"
+        assert scanner.matches(text, f"26-{n:06d}") == scan(rules, text, f"26-{n:06d}")
+        assert scanner.matches(text, text) == scan(rules, text, text)
+    assert max(len(scanner.texts), len(scanner.cases), len(scanner.pairs)) <= 10
+
+
+# -- behaviour ------------------------------------------------------------------------------
 
 RULES = BehaviourRules(
     repeated_min_searches=3,
