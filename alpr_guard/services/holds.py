@@ -19,22 +19,21 @@ are stored with the held plates masked, as a search's justification is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.errors import Conflict, Forbidden, NotFound, ValidationError
 from alpr_guard.models import HoldRead, LegalHold, PlateRead, SearchRecord
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import class_key, ensure_key, hold_key_id
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.search import mask_plate
 from alpr_guard.services.sharing import reads_of_search
 
@@ -114,66 +113,7 @@ def _out(hold: LegalHold, now: datetime) -> HoldOut:
     )
 
 
-_READS = select(
-    PlateRead.id,
-    PlateRead.key_id,
-    PlateRead.plate_ct,
-    PlateRead.observed_at,
-    PlateRead.camera_id,
-    PlateRead.hit,
-    PlateRead.retention_class,
-    PlateRead.expires_at,
-    PlateRead.agency_id,
-).where(PlateRead.id.in_(bindparam("ids", expanding=True)))
-
-READS = cast(Table, PlateRead.__table__)
 HOLD_READS = cast(Table, HoldRead.__table__)
-# Core, not ORM: one executemany for the whole hold.
-_REKEY = (
-    update(READS)
-    .where(READS.c.id == bindparam("b_id"))
-    .values(
-        key_id=bindparam("b_key_id"),
-        plate_ct=bindparam("b_plate_ct"),
-        plate_index=bindparam("b_plate_index"),
-        retention_class=bindparam("b_class"),
-        expires_at=bindparam("b_expires_at"),
-    )
-)
-
-
-def _rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
-    rows: list[Any] = []
-    for start in range(0, len(ids), 500):
-        rows.extend(session.execute(_READS, {"ids": list(ids[start : start + 500])}).all())
-    return rows
-
-
-def _plate(rt: Runtime, row: Any) -> bytes:
-    key = rt.keyring.data_key(row.key_id)
-    return KeyRing.decrypt(
-        key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
-    )
-
-
-def _rekeyed(
-    row: Any, plate: bytes, key: DataKey, cls: str, expires: datetime | None
-) -> dict[str, Any]:
-    return {
-        "b_id": row.id,
-        "b_key_id": key.key_id,
-        "b_plate_ct": KeyRing.encrypt(
-            key, plate, read_aad(row.id, key.key_id, row.observed_at, row.camera_id)
-        ),
-        "b_plate_index": KeyRing.blind_index(key, plate.decode()),
-        "b_class": cls,
-        "b_expires_at": expires,
-    }
-
-
-def _execute_rekey(session: Session, params: list[dict[str, Any]]) -> None:
-    if params:
-        session.execute(_REKEY, params)
 
 
 def place_hold(
@@ -200,7 +140,7 @@ def place_hold(
     if len(ids) > MAX_READS:
         raise ValidationError({"read_ids": f"at most {MAX_READS} reads per hold"})
 
-    rows = {row.id: row for row in _rows(session, ids)}
+    rows = {row.id: row for row in rows_by_id(session, ids)}
     errors: dict[str, str] = {}
     for i, read_id in enumerate(request.read_ids):
         row = rows.get(read_id)
@@ -218,7 +158,7 @@ def place_hold(
         and (rows[i].expires_at is None or rows[i].expires_at > now)
     ]
 
-    plates = {_plate(rt, row) for row in live}
+    plates = {plate_of(rt, row) for row in live}
     hold = LegalHold(
         id=uuid.uuid4(),
         case_number=_masked(request.case_number, plates)[:64],
@@ -300,8 +240,8 @@ def release_hold(
     counts = {"returned": 0, "expired": 0, "still_held": 0}
     if was_active:
         counts = _deactivate(session, rt, hold, now)
-    rows = _rows(session, _hold_read_ids(session, hold.id))
-    hold.release_reason = _masked(reason, {_plate(rt, r) for r in rows if _readable(rt, r)})
+    rows = rows_by_id(session, _hold_read_ids(session, hold.id))
+    hold.release_reason = _masked(reason, {plate_of(rt, r) for r in rows if _readable(rt, r)})
     rt.audit.append(
         session,
         "hold.released",
@@ -383,14 +323,14 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
     key = ensure_key(session, rt, hold.key_id, "hold", now, now)
     params = []
     protected = 0
-    for row in _rows(session, _hold_read_ids(session, hold.id)):
+    for row in rows_by_id(session, _hold_read_ids(session, hold.id)):
         if row.expires_at is not None and row.expires_at <= now:
             continue  # expired while the hold was pending: gone, whatever the purge says
         protected += 1
         if row.retention_class == "held":
             continue  # already held: it stays under the first hold's key
-        params.append(_rekeyed(row, _plate(rt, row), key, "held", None))
-    _execute_rekey(session, params)
+        params.append(rekeyed(row, plate_of(rt, row), key, "held", None))
+    execute_rekey(session, params)
     hold.read_count = protected
     return protected
 
@@ -412,14 +352,14 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
             others.setdefault(read_id, key_id)
     counts = {"returned": 0, "expired": 0, "still_held": 0}
     params = []
-    for row in _rows(session, ids):
+    for row in rows_by_id(session, ids):
         if row.retention_class != "held":
             continue  # purged or never protected by this hold
         if row.id in others:
             counts["still_held"] += 1
             if row.key_id == hold.key_id:
                 other = ensure_key(session, rt, others[row.id], "hold", now, now)
-                params.append(_rekeyed(row, _plate(rt, row), other, "held", None))
+                params.append(rekeyed(row, plate_of(rt, row), other, "held", None))
             continue
         window = rt.settings.retention.read_window(row.hit)
         expires = row.observed_at + timedelta(days=window.days)
@@ -427,7 +367,7 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
         if expires > now:
             counts["returned"] += 1
             key = class_key(session, rt, row.hit, row.observed_at)
-            params.append(_rekeyed(row, _plate(rt, row), key, cls, expires))
+            params.append(rekeyed(row, plate_of(rt, row), key, cls, expires))
         else:
             # Past its window: it keeps the hold key (its class key may be gone) until the
             # purge deletes it, which the class and expiry now allow.
@@ -437,5 +377,5 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
                 .where(PlateRead.id == row.id)
                 .values(retention_class=cls, expires_at=expires)
             )
-    _execute_rekey(session, params)
+    execute_rekey(session, params)
     return counts

@@ -46,6 +46,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
+from alpr_guard.services.rekey import rekey_legacy_hits
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +290,7 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
             log.warning("resuming purge run %s left unfinished (%s)", run.id, run.status)
         run_id = run.id
     try:
+        _rekey_legacy_hits(rt, holder, ttl)
         _drop_partitions(rt, run_id, holder, ttl)
         _delete_batches(rt, run_id, holder, ttl)
         keys = _mark_keys(rt, run_id, holder, ttl)
@@ -307,6 +309,18 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         receipt.duration_s,
     )
     return receipt
+
+
+def _rekey_legacy_hits(rt: Runtime, holder: str, ttl: timedelta) -> None:
+    """Hits stored under day keys by earlier versions move to their month key before any day
+    key is destroyed (a no-op once done)."""
+    moved = 1
+    while moved:
+        with session_scope(rt.sessions) as session:
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            moved = rekey_legacy_hits(session, rt)
+        if moved:
+            log.info("moved %d hit reads from day keys to their month keys", moved)
 
 
 def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:

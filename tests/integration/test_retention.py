@@ -466,3 +466,27 @@ def test_the_purge_also_expires_access_records_and_old_audit_events(
         assert result.ok, result.describe()
         # The enforced policy is on record again after its old event went.
         assert session.scalar(select(func.count()).where(AuditEvent.kind == "config.policy")) == 1
+
+
+def test_hits_stored_under_a_day_key_by_earlier_versions_move_to_their_month_key(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    import uuid
+
+    from alpr_guard.services.keys import class_key
+    from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
+
+    (hit_id,) = ingest(client, tokens, read(at=OBSERVED.isoformat(), hit=True))
+    with rt.sessions.begin() as session:  # as version 0004 stored it: under the day key
+        (legacy,) = rows_by_id(session, [uuid.UUID(hit_id)])
+        day_key = class_key(session, rt, False, OBSERVED)
+        execute_rekey(
+            session, [rekeyed(legacy, plate_of(rt, legacy), day_key, "hit", legacy.expires_at)]
+        )
+    assert row(rt, hit_id).key_id == "day-2026-11-19"
+
+    clock.set(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(days=60))
+    receipt = purge_expired(rt, trigger="test")
+    assert "day-2026-11-19" in receipt.keys_destroyed
+    assert row(rt, hit_id).key_id == "hit-2026-11"
+    assert found(client, fresh(rt, tokens)) == [hit_id]
