@@ -14,6 +14,7 @@ wait is bounded by ``lock_timeout`` so a stuck writer makes searches fail closed
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
@@ -143,6 +145,45 @@ def _sqlite_on_connect(timeout_ms: int) -> Any:
     return on_connect
 
 
+def _begin_immediate(conn: Any, timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, waiting at most ``timeout_ms`` for the write lock, polled every few ms.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, so a writer waiting behind another
+    oversleeps the moment the lock is free, and the holder's next transaction often takes it
+    again first: concurrent ingest requests then queue for seconds (and fail closed at the
+    timeout) while the lock sits idle. Polling in short sleeps hands the lock over within a
+    few ms. The wait is still bounded by the same timeout, with the same error at the end.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    deadline = time.monotonic() + timeout_ms / 1000
+    pause = _BEGIN_POLL_FIRST_S
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() + pause >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _BEGIN_POLL_MAX_S)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        cursor.close()
+
+
+_BEGIN_POLL_FIRST_S = 0.0005
+_BEGIN_POLL_MAX_S = 0.004
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and getattr(
+        orig, "sqlite_errorname", ""
+    ).startswith("SQLITE_BUSY")
+
+
 def make_engine(
     url: str, *, audit_timeout_ms: int = 2000, pool_size: int = 10, echo: bool = False
 ) -> Engine:
@@ -159,8 +200,10 @@ def make_engine(
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # Read-only work (a chain walk, a report) must not hold the write lock for seconds.
-            read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY, False):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                _begin_immediate(conn, audit_timeout_ms)
 
         return engine
     return create_engine(

@@ -225,6 +225,10 @@ def main() -> None:
         )
         if errors:
             print(f"errors: {len(errors)}; first: {errors[0]}")
+            log.flush()
+            logged = (workdir / "server.log").read_text(errors="replace").splitlines()
+            for line in [x for x in logged if "error" in x.lower()][:5]:
+                print(f"  server log: {line[:300]}")
         print()
         print(
             f"{verdict(rate >= TARGET_RATE and not errors)}  HTTP ingest >= {TARGET_RATE:,} "

@@ -15,8 +15,14 @@ bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 @require("ingest")
 def post_reads() -> tuple[Response, int]:
     rt = runtime()
+    db = session()
+    # Authentication read the token in this session's transaction, which on SQLite holds the
+    # database's write lock (BEGIN IMMEDIATE). Decoding and checking a 1,000-read body needs no
+    # database: end that read-only transaction first, so that other requests can write while
+    # this one parses. record_reads begins the write transaction afresh.
+    db.rollback()
     reads = parse_read_batch(json_body(), rt.settings.ingest.max_batch)
-    result = record_reads(session(), rt, principal(), reads)
+    result = record_reads(db, rt, principal(), reads)
     commit()
     return jsonify(
         {
