@@ -21,6 +21,7 @@ with the run's audit event.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,7 @@ SHARING_CODES = frozenset(
 )
 PAGE = 5000
 IN_CHUNK = 500  # ids per IN list: well under any SQLite's bound-parameter limit
+_DIGIT_RUNS = re.compile(r"[0-9]+(?:-[0-9]+)*")
 MEMO_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A search's record carries the time it started but commits a moment later. Reviewing only up
@@ -181,13 +183,17 @@ class _TextScanner:
             )
         if not case_number:
             return text[0]
-        case = self.cases.get(case_number)
-        if case is None:
-            field = _field(case_number)
-            triggers: dict[int, list[Any]] = {}
-            _scan_field(self.rules, field, triggers, 1)
-            case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
-        words, triggers_a_rule = case
+        words = self._plain_number(case_number)
+        if words is not None:
+            triggers_a_rule = False
+        else:
+            case = self.cases.get(case_number)
+            if case is None:
+                field = _field(case_number)
+                triggers: dict[int, list[Any]] = {}
+                _scan_field(self.rules, field, triggers, 1)
+                case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
+            words, triggers_a_rule = case
         if not triggers_a_rule and not _contains(text[1], words):
             return text[0]
         key = (justification, case_number)
@@ -195,6 +201,25 @@ class _TextScanner:
         if found is None:
             found = self._remember(self.pairs, key, scan(self.rules, justification, case_number))
         return found
+
+    def _plain_number(self, case_number: str) -> tuple[str, ...] | None:
+        """The words of a case number made of digit runs joined by hyphens ("26-004512", most
+        of them) if it certainly triggers no rule, else None.
+
+        Such a number is its own normal form and its words are the runs. ``_scan_field`` finds
+        nothing in a field where no word can start a phrase (``trie.starts``, the test it
+        inlines) and no pattern matches, so neither is worth tokenising and scanning; a number
+        that fails either test goes the long way.
+        """
+        if not _DIGIT_RUNS.fullmatch(case_number):
+            return None
+        words = tuple(case_number.split("-"))
+        starts = self.rules.trie.starts
+        if any(starts(word) for word in words):
+            return None
+        if any(pattern.search(case_number) for _, pattern in self.rules.patterns):
+            return None
+        return words
 
     @staticmethod
     def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:

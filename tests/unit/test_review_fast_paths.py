@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import statistics
 import tomllib
 import uuid
@@ -27,12 +28,13 @@ from alpr_guard.policy.behaviour import (
     peer_medians,
     review_user,
 )
-from alpr_guard.policy.text_rules import load_text_rules, scan
+from alpr_guard.policy.text_rules import TextRules, load_text_rules, scan
 from alpr_guard.services import review
 from alpr_guard.services.review import _TextScanner
 from tests.conftest import REPO
 
 RULES_FILE = REPO / "config" / "rules.california.toml"
+_DIGITS = re.compile(r"[0-9]+")
 DATA = (
     REPO / "tests" / "data" / "justifications.csv",
     REPO / "tests" / "data" / "justifications_heldout.csv",
@@ -54,25 +56,61 @@ def _case_numbers(text: str, rng: random.Random) -> list[str | None]:
     cases: list[str | None] = [None, "", "  ", "26-004512", f"26-{rng.randrange(10**6):06d}"]
     cases += ["HSI-2025-0193", "ICE 4471", "per FBI", "I.C.E. 12", "B/M", "inv", "my ex", "#"]
     cases += ["ｉｃｅ-1", "24-001234", "10-851", "CR", "a", "x y z", text, text.upper()]
+    # Digit runs joined by hyphens (the shortcut's own case), and near misses of that form.
+    cases += ["287", "287-1", "1-287", "2-8-7", "0", "1-2-3-4", "26--1", "-26", "26-", "26 1"]
+    cases += ["７７７-1", "777-123", "26-777001", "26-004512-B", "26/004512", "26-00451２"]
+    cases += ["-".join(run for run in _DIGITS.findall(text)) or "0"]
     if words:
         k = rng.randrange(len(words))
         cases += [" ".join(words[k : k + rng.randrange(1, 3)]), words[-1], words[0]]
     return cases
 
 
-def test_text_scanner_answers_exactly_what_scan_does() -> None:
-    rules = load_text_rules(tomllib.loads(RULES_FILE.read_text()), str(RULES_FILE))
+def _tuned_rules() -> TextRules:
+    """The shipped rules plus what an agency might add that makes bare numbers matter: a
+    pattern over digits and a phrase starting with any number."""
+    table = tomllib.loads(RULES_FILE.read_text())
+    table["rules"]["non_criminal_use"]["match"] += [
+        {"patterns": [r"\b777\d*"]},
+        {"terms": ["<num> repo"]},
+    ]
+    return load_text_rules(table, str(RULES_FILE))
+
+
+@pytest.mark.parametrize("tuned", [False, True], ids=["shipped", "tuned"])
+def test_text_scanner_answers_exactly_what_scan_does(tuned: bool) -> None:
+    rules = (
+        _tuned_rules()
+        if tuned
+        else load_text_rules(tomllib.loads(RULES_FILE.read_text()), str(RULES_FILE))
+    )
     scanner = _TextScanner(rules)
     rng = random.Random(6)
     checked = 0
-    for text in [*_texts(), "", ".", "26-004512", "case 26-004512", "see 26 004512 ICE"]:
+    texts = [*_texts(), "", ".", "26-004512", "case 26-004512", "see 26 004512 ICE", "777 repo"]
+    for text in texts:
         for case_number in _case_numbers(text, rng):
             expected = scan(rules, text, case_number)
             assert scanner.matches(text, case_number) == expected, (text, case_number)
             # Again, now from the memos.
             assert scanner.matches(text, case_number) == expected, (text, case_number)
             checked += 1
-    assert checked > 20_000
+    assert checked > 30_000
+
+
+def test_plain_case_numbers_take_the_short_way_only_when_inert() -> None:
+    shipped = _TextScanner(load_text_rules(tomllib.loads(RULES_FILE.read_text()), str(RULES_FILE)))
+    assert shipped._plain_number("26-004512") == ("26", "004512")
+    assert shipped._plain_number("7") == ("7",)
+    # "287" starts a phrase ("287 g"); the others are not digit runs joined by hyphens.
+    for case_number in ("287-1", "26-287", "26 004512", "26--1", "26-", "26-00451２", "HSI-26"):
+        assert shipped._plain_number(case_number) is None, case_number
+    tuned = _TextScanner(_tuned_rules())
+    assert tuned._plain_number("26-777001") is None  # the pattern matches
+    assert tuned._plain_number("26-004512") is None  # any number may start "<num> repo"
+    assert scan(tuned.rules, "Follow-up on burglary series", "26-777001") != scan(
+        tuned.rules, "Follow-up on burglary series"
+    )
 
 
 def test_text_scanner_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
