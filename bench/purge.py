@@ -12,8 +12,8 @@ the clock at the instant the oldest day passes its 60-day window, so exactly one
 Figures are for the whole ``purge_expired`` run: lease, deletes (or partition drop), key
 shredding, access-record and audit retention, the receipt.
 
-The search comparison runs the search's own SELECT (``services.search._FIND``'s shape, with
-the day keys' tokens) against ``plate_reads`` and against an unpartitioned copy of the same
+The search comparison runs the search's own SELECT (``services.search.search_statement``, with
+the keys' tokens) against ``plate_reads`` and against an unpartitioned copy of the same
 rows with the same indexes, alternating queries so noise hits both alike.
 
 Usage: .venv/bin/python bench/purge.py [--reads 1000000] [--db sqlite|postgresql|both]
@@ -33,13 +33,13 @@ from sqlalchemy import text
 
 from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
-from alpr_guard.crypto import KeyRing
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services import partitions
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.keys import days_between, keys_for_search
 from alpr_guard.services.retention import purge_expired
+from alpr_guard.services.search import search_statement
 
 DAYS = 61
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -146,18 +146,9 @@ def purge_one_day(env: BenchEnv, rt: Runtime, clock: FixedClock) -> bool:
     return ok
 
 
-SELECT = (
-    "SELECT id, key_id, plate_ct, observed_at, camera_id FROM {table} "
-    "WHERE key_id IN :keys AND plate_index IN :tokens "
-    "AND observed_at >= :lo AND observed_at < :hi "
-    "AND (expires_at IS NULL OR expires_at > :now) ORDER BY observed_at DESC, id DESC"
-)
-
-
 def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]]) -> bool:
-    """p99 of the search SELECT on the partitioned table and on an unpartitioned copy."""
-    from sqlalchemy import bindparam
-
+    """p99 of the search's own SELECT (``services.search.search_statement``) on the partitioned
+    ``plate_reads`` and on an unpartitioned copy of the same rows with the same indexes."""
     with env.rt.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS reads_flat"))
         conn.execute(text("CREATE TABLE reads_flat AS SELECT * FROM plate_reads"))
@@ -166,41 +157,36 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
         conn.execute(text("ANALYZE reads_flat"))
         conn.execute(text("ANALYZE plate_reads"))
     rng = random.Random(9)
-    queries = []
+    queries: list[tuple[str, dict[str, Any]]] = []
     now = rt.clock.now()
+    dialect = env.rt.engine.dialect
     with rt.sessions() as session:
         for plate, at in rng.sample(sample, min(1000, len(sample))):
             lo = max(at - timedelta(days=3), now - timedelta(days=58))
             hi = lo + timedelta(days=7)
             keys = keys_for_search(session, rt, days_between(lo, hi))
-            queries.append(
-                {
-                    "keys": [k.key_id for k in keys],
-                    "tokens": [KeyRing.blind_index(k, plate) for k in keys],
-                    "lo": lo,
-                    "hi": hi,
-                    "now": now,
-                }
-            )
-    stmts = {
-        table: text(SELECT.format(table=table)).bindparams(
-            bindparam("keys", expanding=True), bindparam("tokens", expanding=True)
-        )
-        for table in ("plate_reads", "reads_flat")
-    }
-    times: dict[str, list[float]] = {t: [] for t in stmts}
-    rows: dict[str, int] = dict.fromkeys(stmts, 0)
-    with env.rt.engine.connect() as conn:
-        for i, params in enumerate(queries * 2):
+            statement, params = search_statement(keys, plate, lo, hi, now)
+            sql = str(statement.compile(dialect=dialect))
+            queries.append((sql, params))
+    raw = env.rt.engine.raw_connection()
+    times: dict[str, list[float]] = {"plate_reads": [], "reads_flat": []}
+    rows: dict[str, int] = dict.fromkeys(times, 0)
+    try:
+        cursor = raw.cursor()
+        for i, (sql, params) in enumerate(queries * 2):
             order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
             for table in order:
+                query = sql.replace("plate_reads", table)
                 t0 = time.perf_counter()
-                got = conn.execute(stmts[table], params).all()
+                cursor.execute(query, params)
+                got = cursor.fetchall()
                 elapsed = (time.perf_counter() - t0) * 1000
                 if i >= 50:  # warm-up
                     times[table].append(elapsed)
                     rows[table] += len(got)
-        conn.rollback()
+        raw.rollback()
+    finally:
+        raw.close()
     assert rows["plate_reads"] == rows["reads_flat"], rows
     p99 = {t: percentile(v, 99) for t, v in times.items()}
     p50 = {t: percentile(v, 50) for t, v in times.items()}

@@ -94,6 +94,19 @@ def ensure_key(
     return rt.keyring.data_key(key_id, create=True)
 
 
+def key_scope(key_id: str) -> tuple[str, datetime | None, datetime | None]:
+    """(retention class, epoch start, epoch end) of the reads a key can hold: a day key holds
+    unmatched reads of its day, a hit-period key hits of its month, a hold key held reads of
+    any time (no epoch)."""
+    if key_id.startswith("day-"):
+        day = date.fromisoformat(key_id[4:])
+        return "unmatched", day_start(day), day_start(day + timedelta(days=1))
+    if key_id.startswith("hit-"):
+        month = date.fromisoformat(f"{key_id[4:]}-01")
+        return "hit", day_start(month), day_start(next_month(month))
+    return "held", None, None
+
+
 def class_key(session: Session, rt: Runtime, hit: bool, observed_at: datetime) -> DataKey:
     """The (live) class key of a read, created if need be: where a released read goes back."""
     if hit:

@@ -20,11 +20,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, Executable, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from alpr_guard.crypto import KeyRing
+from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import Agency, PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision
@@ -34,7 +36,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import SearchRequest, encode_cursor
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.ingest import read_aad
-from alpr_guard.services.keys import days_between, keys_for_search
+from alpr_guard.services.keys import days_between, key_scope, keys_for_search
 from alpr_guard.services.principals import Principal
 
 
@@ -122,51 +124,102 @@ def run_search(
     return SearchOutcome(search_id, decision, results, total, next_cursor)
 
 
-# Built once: constructing the expression per search cost more than running it. Each day's
-# token is only meaningful with its own key; a token of one day matching a row of another is
-# a 64-bit coincidence that the decrypt-and-compare below rejects like any other.
-_FIND = (
-    select(
-        PlateRead.id,
-        PlateRead.key_id,
-        PlateRead.plate_ct,
-        PlateRead.plate_state,
-        PlateRead.observed_at,
-        PlateRead.camera_id,
-        PlateRead.latitude,
-        PlateRead.longitude,
-        PlateRead.confidence,
-    )
-    .where(
-        PlateRead.key_id.in_(bindparam("key_ids", expanding=True)),
-        PlateRead.plate_index.in_(bindparam("tokens", expanding=True)),
-        PlateRead.observed_at >= bindparam("window_from"),
-        PlateRead.observed_at < bindparam("window_to"),
-        # Past its retention window a read is gone, whether or not a purge has run yet; a read
-        # under a legal hold has no expiry until the hold is released.
-        or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > bindparam("now")),
-    )
-    .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+_COLUMNS = (
+    PlateRead.id,
+    PlateRead.key_id,
+    PlateRead.plate_ct,
+    PlateRead.plate_state,
+    PlateRead.observed_at,
+    PlateRead.camera_id,
+    PlateRead.latitude,
+    PlateRead.longitude,
+    PlateRead.confidence,
 )
 
 
+def _live(now: Any) -> ColumnElement[bool]:
+    # Past its retention window a read is gone, whether or not a purge has run yet; a read
+    # under a legal hold has no expiry until the hold is released.
+    return or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > now)
+
+
+@lru_cache(maxsize=64)
+def _find_statement(exact: int, holds: bool) -> Executable:
+    """One branch per day or hit-period key, each an exact (key, token) lookup bounded to its
+    class and to its epoch within the window, so PostgreSQL reads exactly one partition per
+    branch (and SQLite one index entry range); one more branch for all hold keys. Built once
+    per shape: constructing the expression per search cost more than running it."""
+    branches = [
+        select(*_COLUMNS).where(
+            PlateRead.key_id == bindparam(f"k{i}"),
+            PlateRead.plate_index == bindparam(f"t{i}"),
+            PlateRead.retention_class == bindparam(f"c{i}"),
+            PlateRead.observed_at >= bindparam(f"lo{i}"),
+            PlateRead.observed_at < bindparam(f"hi{i}"),
+            _live(bindparam("now")),
+        )
+        for i in range(exact)
+    ]
+    if holds:
+        branches.append(
+            select(*_COLUMNS).where(
+                PlateRead.key_id.in_(bindparam("hold_keys", expanding=True)),
+                PlateRead.plate_index.in_(bindparam("hold_tokens", expanding=True)),
+                PlateRead.retention_class == "held",
+                PlateRead.observed_at >= bindparam("window_from"),
+                PlateRead.observed_at < bindparam("window_to"),
+                _live(bindparam("now")),
+            )
+        )
+    union = union_all(*branches)
+    return union.order_by(
+        union.selected_columns.observed_at.desc(), union.selected_columns.id.desc()
+    )
+
+
+def search_statement(
+    keys: list[DataKey], plate: str, window_from: datetime, window_to: datetime, now: datetime
+) -> tuple[Executable, dict[str, Any]]:
+    """The SELECT for ``plate`` under ``keys`` over [window_from, window_to), and its
+    parameters: the tokens are computed here, one per key."""
+    params: dict[str, Any] = {"window_from": window_from, "window_to": window_to, "now": now}
+    exact = 0
+    hold_keys: list[str] = []
+    hold_tokens: list[int] = []
+    for key in keys:
+        cls, start, end = key_scope(key.key_id)
+        token = KeyRing.blind_index(key, plate)
+        if start is None or end is None:
+            hold_keys.append(key.key_id)
+            hold_tokens.append(token)
+            continue
+        params[f"k{exact}"] = key.key_id
+        params[f"t{exact}"] = token
+        params[f"c{exact}"] = cls
+        params[f"lo{exact}"] = max(start, window_from)
+        params[f"hi{exact}"] = min(end, window_to)
+        exact += 1
+    if hold_keys:
+        params["hold_keys"] = hold_keys
+        params["hold_tokens"] = hold_tokens
+    return _find_statement(exact, bool(hold_keys)), params
+
+
 def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
-    """Every read of the plate in the window, newest first, false positives removed."""
+    """Every read of the plate in the window, newest first, false positives removed.
+
+    Each key's token is only meaningful with its own key; a token of one key matching a row of
+    another is a 64-bit coincidence that the decrypt-and-compare below rejects like any other.
+    """
     keys = keys_for_search(session, rt, days_between(request.window_from, request.window_to))
     if not keys:
         return []
     plate = request.plate.value
     by_key = {key.key_id: key for key in keys}
-    rows = session.execute(
-        _FIND,
-        {
-            "key_ids": list(by_key),
-            "tokens": [KeyRing.blind_index(key, plate) for key in keys],
-            "window_from": request.window_from,
-            "window_to": request.window_to,
-            "now": rt.clock.now(),
-        },
-    ).all()
+    statement, params = search_statement(
+        keys, plate, request.window_from, request.window_to, rt.clock.now()
+    )
+    rows = session.execute(statement, params).all()
     found = []
     wanted = plate.encode()
     for row in rows:
