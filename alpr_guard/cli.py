@@ -162,6 +162,31 @@ def db_upgrade(state: _State, revision: str) -> None:
             engine.dispose()
         if created:
             click.echo(f"created {len(created)} plate_reads partitions ahead of time")
+        _rekey_legacy_hits(state)
+
+
+def _rekey_legacy_hits(state: _State) -> None:
+    """Hits stored under day keys before revision 0005 move to their month key now, so that
+    searches find them under it (the purge would otherwise do it on its next run)."""
+    from alpr_guard.db import session_scope
+    from alpr_guard.runtime import build_runtime
+    from alpr_guard.services.rekey import rekey_legacy_hits
+
+    try:
+        rt = build_runtime(state.settings)
+    except ConfigError as exc:
+        click.echo(f"note: hits under day keys not re-keyed yet ({exc.message})")
+        return
+    moved, total = 1, 0
+    try:
+        while moved:
+            with session_scope(rt.sessions) as session:
+                moved = rekey_legacy_hits(session, rt)
+            total += moved
+    finally:
+        rt.dispose()
+    if total:
+        click.echo(f"moved {total} hit reads from day keys to their month keys")
 
 
 @db_group.command("downgrade")
