@@ -139,9 +139,10 @@ def purge_one_day(env: BenchEnv, rt: Runtime, clock: FixedClock) -> bool:
         )
         return ok
     wal = wal_bytes(env, lsn)
-    ok = receipt.delete_ms <= PG_DAY_MS and wal <= PG_WAL_BYTES
+    # Each partition (one day) is dropped in its own transaction; the slowest is the figure.
+    ok = receipt.max_batch_ms <= PG_DAY_MS and wal <= PG_WAL_BYTES
     print(
-        f"  {verdict(ok)}: one day deleted in {receipt.delete_ms:.1f} ms by partition drop "
+        f"  {verdict(ok)}: one day deleted in {receipt.max_batch_ms:.1f} ms by partition drop "
         f"(target <= {PG_DAY_MS:.0f}); WAL of the whole run {wal / 1024:,.0f} KiB (target <= "
         f"{PG_WAL_BYTES // 1024:,} KiB)"
     )
