@@ -219,7 +219,10 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     statement, params = search_statement(
         keys, plate, request.window_from, request.window_to, rt.clock.now()
     )
-    rows = session.execute(statement, params).all()
+    # On the session's Connection: the same transaction, without the ORM's per-statement and
+    # per-result machinery (the statement selects columns, not entities: the rows are the same
+    # Rows). About a third of the statement's CPU time in bench/search.py.
+    rows = session.connection().execute(statement, params).all()
     found = []
     wanted = plate.encode()
     for row in rows:
