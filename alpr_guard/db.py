@@ -395,3 +395,51 @@ def day_bucket(session: Session, column: Any) -> Any:
     if is_sqlite(session):
         return func.substr(column, 1, 10)  # stored as naive UTC "YYYY-MM-DD HH:MM:SS"
     return func.date(func.timezone("UTC", column))
+
+
+@contextmanager
+def generic_plans(session: Session) -> Iterator[None]:
+    """PostgreSQL: run the enclosed statements as prepared statements with a generic plan.
+
+    For the search over partitioned ``plate_reads``: planning a statement that touches a dozen
+    partitions costs more than running it, so the plan is made once per connection and
+    partitions are pruned when it runs (from its parameters). Only the enclosed statements are
+    prepared: elsewhere automatic preparation stays off (see ``make_engine``), because a
+    generic plan for ingest's replay lookup scans instead of seeking. SQLite: no effect.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    previous = getattr(driver, "prepare_threshold", None)
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    driver.prepare_threshold = 0  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = previous  # type: ignore[union-attr]
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
+
+
+def reclaim_free_pages(engine: Engine) -> int:
+    """SQLite: return the pages a purge freed to the file system (incremental auto-vacuum;
+    ``schema.upgrade`` puts databases in that mode). Returns the pages freed. PostgreSQL: 0
+    (autovacuum reuses the space; dropped partitions give theirs back at once)."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        free = int(driver.execute("PRAGMA freelist_count").fetchone()[0])
+        if free:
+            # The pragma frees one page per step of its statement; executescript steps it to
+            # the end (execute() would free one page), in its own short write transaction.
+            try:
+                driver.executescript("PRAGMA incremental_vacuum;")
+            except sqlite3.OperationalError:
+                return 0  # busy: the pages stay free for reuse and the next purge returns them
+        return free
+    finally:
+        raw.close()

@@ -39,7 +39,7 @@ from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.db import execute_insert_ignore, session_scope
+from alpr_guard.db import execute_insert_ignore, reclaim_free_pages, session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
 from alpr_guard.runtime import Runtime
@@ -296,6 +296,9 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         keys = _mark_keys(rt, run_id, holder, ttl)
         _destroy_marked(rt, keys)
         _expire_records(rt, run_id, holder, ttl)
+        freed = reclaim_free_pages(rt.engine)
+        if freed:
+            log.info("returned %d free pages to the file system", freed)
         receipt = _complete(rt, run_id, holder, started)
     finally:
         with session_scope(rt.sessions) as session:

@@ -490,3 +490,35 @@ def test_hits_stored_under_a_day_key_by_earlier_versions_move_to_their_month_key
     assert "day-2026-11-19" in receipt.keys_destroyed
     assert row(rt, hit_id).key_id == "hit-2026-11"
     assert found(client, fresh(rt, tokens)) == [hit_id]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_gives_the_purged_pages_back(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> None:
+    from sqlalchemy import text
+
+    for start in range(0, 3000, 1000):
+        ingest(
+            client,
+            tokens,
+            *[
+                read(plate=f"P{n:05d}", at=OBSERVED.isoformat(), camera=f"c{n}")
+                for n in range(start, start + 1000)
+            ],
+        )
+
+    def pages() -> tuple[int, int]:
+        with rt.engine.connect() as conn:
+            count = conn.execute(text("PRAGMA page_count")).scalar_one()
+            free = conn.execute(text("PRAGMA freelist_count")).scalar_one()
+            return int(count), int(free)
+
+    with rt.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA auto_vacuum")).scalar_one() == 2  # incremental
+    before, _ = pages()
+    clock.set(EXPIRES)
+    assert purge_expired(rt, trigger="test").deleted_by_class["unmatched"] == 3000
+    after, free = pages()
+    assert free == 0
+    assert after < before - 50
