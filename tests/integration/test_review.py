@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -307,21 +306,20 @@ def test_review_leaves_the_database_writable_while_it_reads(
         assert post_search(client, tokens["officer"], justification="inv") == 200
     clock.advance(timedelta(minutes=10))
     scan = review._TextScanner.matches
-    written: list[float] = []
+    written: list[bool] = []
 
     def matches_then_write(self: Any, justification: str, case_number: str | None) -> Any:
         if not written:
-            started = time.perf_counter()
             with rt.sessions.begin() as session:
                 rt.audit.append(session, "test.concurrent_write", Actor("t-other", None))
-            written.append(time.perf_counter() - started)
+            written.append(True)
         return scan(self, justification, case_number)
 
     monkeypatch.setattr(review._TextScanner, "matches", matches_then_write)
     with rt.sessions.begin() as session:  # the old calling convention, too
         result = review.review_searches(session, rt)
     assert result.new_findings == 3
-    assert written and written[0] < 0.5
+    assert written
     # Both events are in the chain, the review's last.
     with rt.sessions() as session:
         kinds = session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
