@@ -32,9 +32,12 @@ from sqlalchemy import (
     Table,
     Uuid,
     create_engine,
+    delete,
     event,
     func,
+    select,
     text,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
@@ -470,3 +473,31 @@ def reclaim_free_pages(engine: Engine) -> int:
         return free
     finally:
         raw.close()
+
+
+def delete_expired(session: Session, table: Table, cutoff: datetime, limit: int) -> list[str]:
+    """Delete up to ``limit`` rows of ``table`` whose ``expires_at`` is at or before ``cutoff``
+    (NULL never is); return the deleted rows' ``retention_class``.
+
+    SQLite deletes by rowid straight from the expiry index's matches (no id list through
+    Python, no primary-key lookups, no bound-variable limit); PostgreSQL by the partitioned
+    table's key (id, retention_class, observed_at).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        statement = text(
+            f"DELETE FROM {table.name} WHERE rowid IN (SELECT rowid FROM {table.name} "  # noqa: S608
+            "WHERE expires_at <= :cutoff LIMIT :limit) RETURNING retention_class"
+        )
+        params: dict[str, Any] = {"cutoff": _sqlite_utc_text(cutoff), "limit": limit}
+        return list(connection.execute(statement, params).scalars())
+    key = tuple_(table.c.id, table.c.retention_class, table.c.observed_at)
+    due = (
+        select(table.c.id, table.c.retention_class, table.c.observed_at)
+        .where(table.c.expires_at <= cutoff)
+        .limit(limit)
+    )
+    deleted = connection.execute(
+        delete(table).where(key.in_(due)).returning(table.c.retention_class)
+    )
+    return list(deleted.scalars())

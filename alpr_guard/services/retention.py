@@ -35,11 +35,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.db import execute_insert_ignore, reclaim_free_pages, session_scope
+from alpr_guard.db import (
+    delete_expired,
+    execute_insert_ignore,
+    reclaim_free_pages,
+    session_scope,
+)
 from alpr_guard.errors import Conflict
 from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
 from alpr_guard.runtime import Runtime
@@ -373,16 +378,13 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
             if run.status != "deleting":
                 return
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
-            rows = session.execute(
-                select(READS.c.id, READS.c.retention_class).where(_expired(run.cutoff)).limit(size)
-            ).all()
-            if not rows:
+            classes = delete_expired(session, READS, run.cutoff, size)
+            if not classes:
                 run.status = "shredding"
                 return
-            session.execute(delete(READS).where(READS.c.id.in_([r.id for r in rows])))
-            hits = sum(1 for r in rows if r.retention_class == "hit")
+            hits = classes.count("hit")
             run.deleted_hit += hits
-            run.deleted_unmatched += len(rows) - hits
+            run.deleted_unmatched += len(classes) - hits
             run.batches += 1
         # The whole transaction, commit included, is what holds the writer.
         last_ms = (time.perf_counter() - t0) * 1000
