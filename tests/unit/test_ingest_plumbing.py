@@ -15,10 +15,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import DateTime, column, create_engine, select, table, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import OperationalError
 
 from alpr_guard.crypto import DataKey, KeyRing, _hmac_pads
-from alpr_guard.db import _sqlite_utc_text, make_engine, make_session_factory, new_id, new_ids
+from alpr_guard.db import (
+    UTCDateTime,
+    _sqlite_utc_text,
+    make_engine,
+    make_session_factory,
+    new_id,
+    new_ids,
+)
 
 
 def test_new_ids_are_uuid7_unique_and_time_ordered() -> None:
@@ -70,6 +78,27 @@ def test_sqlite_text_is_what_sqlalchemy_stores(value: datetime) -> None:
         )
     with pytest.raises(ValueError, match="naive"):
         _sqlite_utc_text(value.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 19, 20, 0, 0, 5, tzinfo=timezone(timedelta(hours=-8))),
+    ],
+)
+def test_utc_datetime_fused_sqlite_bind_matches_the_two_step_one(value: datetime | None) -> None:
+    dialect = sqlite_dialect.dialect()
+    fused = UTCDateTime().bind_processor(dialect)
+    assert fused is not None
+    inner = sqlite_dialect.DATETIME().bind_processor(dialect)
+    assert inner is not None
+    two_step = inner(UTCDateTime().process_bind_param(value, dialect))
+    assert fused(value) == two_step
+    with pytest.raises(ValueError, match="naive"):
+        fused(datetime(2026, 11, 20, 12, 0))
 
 
 def test_sqlite_writer_waits_for_the_lock_then_takes_it(tmp_path: Path) -> None:
