@@ -427,31 +427,6 @@ def day_bucket(session: Session, column: Any) -> Any:
     return func.date(func.timezone("UTC", column))
 
 
-@contextmanager
-def generic_plans(session: Session) -> Iterator[None]:
-    """PostgreSQL: run the enclosed statements as prepared statements with a generic plan.
-
-    For the search over partitioned ``plate_reads``: planning a statement that touches a dozen
-    partitions costs more than running it, so the plan is made once per connection and
-    partitions are pruned when it runs (from its parameters). Only the enclosed statements are
-    prepared: elsewhere automatic preparation stays off (see ``make_engine``), because a
-    generic plan for ingest's replay lookup scans instead of seeking. SQLite: no effect.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    driver = connection.connection.driver_connection
-    previous = getattr(driver, "prepare_threshold", None)
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    driver.prepare_threshold = 0  # type: ignore[union-attr]
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = previous  # type: ignore[union-attr]
-        connection.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
-
-
 def reclaim_free_pages(engine: Engine) -> int:
     """SQLite: return the pages a purge freed to the file system (incremental auto-vacuum;
     ``schema.upgrade`` puts databases in that mode). Returns the pages freed. PostgreSQL: 0

@@ -176,14 +176,12 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
     rows: dict[str, int] = dict.fromkeys(times, 0)
     try:
         cursor = raw.cursor()
-        # As the service runs it (db.generic_plans): prepared, one generic plan per shape.
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
         for i, (sql, params) in enumerate(queries * 2):
             order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
             for table in order:
                 query = sql.replace("plate_reads", table)
                 t0 = time.perf_counter()
-                cursor.execute(query, params, prepare=True)
+                cursor.execute(query, params)
                 got = cursor.fetchall()
                 elapsed = (time.perf_counter() - t0) * 1000
                 if i >= 50:  # warm-up

@@ -27,7 +27,6 @@ from sqlalchemy import ColumnElement, Executable, bindparam, or_, select, union_
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
-from alpr_guard.db import generic_plans
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import Agency, PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision
@@ -223,8 +222,7 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     # On the session's Connection: the same transaction, without the ORM's per-statement and
     # per-result machinery (the statement selects columns, not entities: the rows are the same
     # Rows). About a third of the statement's CPU time in bench/search.py.
-    with generic_plans(session):
-        rows = session.connection().execute(statement, params).all()
+    rows = session.connection().execute(statement, params).all()
     found = []
     wanted = plate.encode()
     for row in rows:
