@@ -450,6 +450,11 @@ def reclaim_free_pages(engine: Engine) -> int:
         raw.close()
 
 
+# The purge walks several indexes of a large table; it runs in its own process (the CLI or the
+# scheduler), so its connections get a bigger page cache than the ingester's.
+SQLITE_PURGE_CACHE_KIB = 256 * 1024
+
+
 def delete_expired(session: Session, table: Table, cutoff: datetime, limit: int) -> list[str]:
     """Delete up to ``limit`` rows of ``table`` whose ``expires_at`` is at or before ``cutoff``
     (NULL never is); return the deleted rows' ``retention_class``.
@@ -460,6 +465,7 @@ def delete_expired(session: Session, table: Table, cutoff: datetime, limit: int)
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_PURGE_CACHE_KIB)}")
         statement = text(
             f"DELETE FROM {table.name} WHERE rowid IN (SELECT rowid FROM {table.name} "  # noqa: S608
             "WHERE expires_at <= :cutoff LIMIT :limit) RETURNING retention_class"

@@ -87,7 +87,11 @@ def build(env: BenchEnv, total: int) -> tuple[Runtime, FixedClock, list[tuple[st
         day = clock.now().date()
         with rt.sessions() as session:
             if day != last_day:
-                partitions.ensure_partitions(session, clock.now())
+                # As the nightly purge would have; the first call must not make partitions for
+                # days before the data (they would be dropped with the first day, empty).
+                partitions.ensure_partitions(
+                    session, max(clock.now(), START + timedelta(days=partitions.BEHIND_DAYS))
+                )
                 last_day = day
             record_reads(session, rt, env.ingest, parse_read_batch({"reads": raw}, BATCH))
             session.commit()

@@ -366,7 +366,8 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
 
 
 def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
-    target_ms = rt.settings.purge.max_batch_ms / 2  # half the ceiling: room for a slow commit
+    # A quarter of the ceiling: room for a slow commit and for a batch that finds colder pages.
+    target_ms = rt.settings.purge.max_batch_ms / 4
     size = FIRST_BATCH
     last_ms = 0.0  # the previous batch's whole transaction, commit included
     while True:
@@ -389,7 +390,7 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
         # The whole transaction, commit included, is what holds the writer.
         last_ms = (time.perf_counter() - t0) * 1000
         if last_ms > 0:
-            size = max(100, min(MAX_BATCH, int(size * target_ms / last_ms)))
+            size = max(100, min(MAX_BATCH, 2 * size, int(size * target_ms / last_ms)))
 
 
 def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> list[str]:
