@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 PURGE_ACTOR = Actor("system:purge", None)
 LEASE_NAME = "purge"
 READS = cast(Table, PlateRead.__table__)
-FIRST_BATCH = 2_000
+FIRST_BATCH = 500  # grown from here by measurement: a cold first batch must stay short
 MAX_BATCH = 50_000
 
 
