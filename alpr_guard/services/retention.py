@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
 from alpr_guard.db import (
+    checkpoint_wal,
     delete_expired,
     execute_insert_ignore,
     reclaim_free_pages,
@@ -370,6 +371,7 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
     target_ms = rt.settings.purge.max_batch_ms / 4
     size = FIRST_BATCH
     last_ms = 0.0  # the previous batch's whole transaction, commit included
+    checkpoint_wal(rt.engine)
     while True:
         t0 = time.perf_counter()
         with session_scope(rt.sessions) as session:
