@@ -298,6 +298,30 @@ def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
     return reads
 
 
+def parse_read_selection(
+    body: Mapping[str, Any], errors: dict[str, str]
+) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None]:
+    """``read_ids`` (in body order, so that errors can name their index) and ``search_id`` of a
+    share or hold body; each bad one is named in ``errors``."""
+    read_ids: list[uuid.UUID] = []
+    raw_ids = body.get("read_ids", [])
+    if not isinstance(raw_ids, list):
+        errors["read_ids"] = "must be a list of read ids"
+    else:
+        for i, raw in enumerate(raw_ids):
+            try:
+                read_ids.append(uuid.UUID(str(raw)))
+            except ValueError:
+                errors[f"read_ids[{i}]"] = "is not a read id"
+    search_id = None
+    if body.get("search_id") is not None:
+        try:
+            search_id = uuid.UUID(str(body["search_id"]))
+        except ValueError:
+            errors["search_id"] = "is not a search id"
+    return tuple(read_ids), search_id
+
+
 def encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:
     """An opaque page cursor: a read's time and id, never anything about the plate."""
     raw = json.dumps([observed_at.isoformat(), str(read_id)]).encode()

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
-from alpr_guard.schemas import CASE_RE, parse_datetime
+from alpr_guard.schemas import CASE_RE, parse_datetime, parse_read_selection
 from alpr_guard.services.holds import (
     HoldRequest,
     approve_hold,
@@ -41,22 +41,7 @@ def _parse(body: object) -> HoldRequest:
         review_by = parse_datetime(body.get("review_by"))
     except ValueError as exc:
         errors["review_by"] = str(exc)
-    read_ids: list[uuid.UUID] = []
-    raw_ids = body.get("read_ids", [])
-    if not isinstance(raw_ids, list):
-        errors["read_ids"] = "must be a list of read ids"
-    else:
-        for i, raw in enumerate(raw_ids):
-            try:
-                read_ids.append(uuid.UUID(str(raw)))
-            except ValueError:
-                errors[f"read_ids[{i}]"] = "is not a read id"
-    search_id = None
-    if body.get("search_id") is not None:
-        try:
-            search_id = uuid.UUID(str(body["search_id"]))
-        except ValueError:
-            errors["search_id"] = "is not a search id"
+    read_ids, search_id = parse_read_selection(body, errors)
     if errors:
         raise ValidationError(errors)
     assert review_by is not None
@@ -66,7 +51,7 @@ def _parse(body: object) -> HoldRequest:
         case_number=case.strip(),
         reason=reason,
         review_by=review_by,
-        read_ids=tuple(read_ids),
+        read_ids=read_ids,
         search_id=search_id,
     )
 

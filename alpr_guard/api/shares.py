@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, Response, jsonify, request
 
 from alpr_guard.api.context import (
@@ -16,7 +14,7 @@ from alpr_guard.api.context import (
     session,
 )
 from alpr_guard.errors import ValidationError
-from alpr_guard.schemas import CASE_RE, ORI_RE
+from alpr_guard.schemas import CASE_RE, ORI_RE, parse_read_selection
 from alpr_guard.services.sharing import (
     ShareRequest,
     list_shares,
@@ -42,22 +40,7 @@ def _parse(body: object) -> ShareRequest:
     case = body.get("case_number")
     if case is not None and (not isinstance(case, str) or not CASE_RE.fullmatch(case.strip())):
         errors["case_number"] = "must be 1-64 printable characters"
-    read_ids: list[uuid.UUID] = []
-    raw_ids = body.get("read_ids", [])
-    if not isinstance(raw_ids, list):
-        errors["read_ids"] = "must be a list of read ids"
-    else:
-        for i, raw in enumerate(raw_ids):
-            try:
-                read_ids.append(uuid.UUID(str(raw)))
-            except ValueError:
-                errors[f"read_ids[{i}]"] = "is not a read id"
-    search_id = None
-    if body.get("search_id") is not None:
-        try:
-            search_id = uuid.UUID(str(body["search_id"]))
-        except ValueError:
-            errors["search_id"] = "is not a search id"
+    read_ids, search_id = parse_read_selection(body, errors)
     if errors:
         raise ValidationError(errors)
     return ShareRequest(
