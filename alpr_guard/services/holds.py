@@ -320,7 +320,7 @@ def _hold_read_ids(session: Session, hold_id: uuid.UUID) -> list[uuid.UUID]:
 def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> int:
     """Move the hold's readable, unexpired reads under the hold key; returns how many are
     now protected by this hold (reads already held by another hold stay under that key)."""
-    key = ensure_key(session, rt, hold.key_id, "hold", now, now)
+    key = ensure_key(session, rt, hold.key_id)
     params = []
     protected = 0
     for row in rows_by_id(session, _hold_read_ids(session, hold.id)):
@@ -358,7 +358,7 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
         if row.id in others:
             counts["still_held"] += 1
             if row.key_id == hold.key_id:
-                other = ensure_key(session, rt, others[row.id], "hold", now, now)
+                other = ensure_key(session, rt, others[row.id])
                 params.append(rekeyed(row, plate_of(rt, row), other, "held", None))
             continue
         window = rt.settings.retention.read_window(row.hit)

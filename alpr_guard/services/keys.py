@@ -62,38 +62,6 @@ def hold_key_id(hold_id: uuid.UUID) -> str:
     return f"hold-{hold_id.hex}"
 
 
-def key_id_for(hit: bool, observed_at: datetime) -> str:
-    """The key a read belongs under when no hold covers it: its class's key."""
-    return period_key_id(month_of(observed_at)) if hit else day_key_id(day_of(observed_at))
-
-
-def ensure_key(
-    session: Session, rt: Runtime, key_id: str, scope: str, start: datetime, end: datetime
-) -> DataKey:
-    """Record (if new) and load a key; refuses one the database marks destroyed."""
-    destroyed = session.scalar(
-        select(DataKeyRecord.destroyed_at).where(DataKeyRecord.key_id == key_id)
-    )
-    if destroyed is not None:
-        raise KeyUnavailable(f"data key {key_id} has been destroyed")
-    execute_insert_ignore(
-        session,
-        cast(Table, DataKeyRecord.__table__),
-        ["key_id"],
-        [
-            {
-                "key_id": key_id,
-                "scope": scope,
-                "epoch_start": start,
-                "epoch_end": end,
-                "created_at": rt.clock.now(),
-                "destroyed_at": None,
-            }
-        ],
-    )
-    return rt.keyring.data_key(key_id, create=True)
-
-
 def key_scope(key_id: str) -> tuple[str, datetime | None, datetime | None]:
     """(retention class, epoch start, epoch end) of the reads a key can hold: a day key holds
     unmatched reads of its day, a hit-period key hits of its month, a hold key held reads of
@@ -107,22 +75,75 @@ def key_scope(key_id: str) -> tuple[str, datetime | None, datetime | None]:
     return "held", None, None
 
 
+_SCOPES = {"unmatched": "day", "hit": "period", "held": "hold"}
+
+
+def _ensure_keys(
+    session: Session, rt: Runtime, wanted: Iterable[str]
+) -> tuple[dict[str, DataKey], set[str]]:
+    """Record the keys ``wanted`` that are new (scope and epoch from their ids; a hold key's
+    epoch is its creation) and load them; also the ids the database marks destroyed, which
+    are never recreated, so a late-arriving read cannot undo crypto-shredding."""
+    # Sorted: two batches creating the same new keys must take their row locks in one order.
+    ids = sorted(set(wanted))
+    if not ids:
+        return {}, set()
+    existing = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(DataKeyRecord.key_id, DataKeyRecord.destroyed_at).where(
+                DataKeyRecord.key_id.in_(ids)
+            )
+        )
+    }
+    destroyed = {k for k, at in existing.items() if at is not None}
+    now = rt.clock.now()
+    missing = []
+    for key_id in ids:
+        if key_id not in existing:
+            cls, start, end = key_scope(key_id)
+            missing.append(
+                {
+                    "key_id": key_id,
+                    "scope": _SCOPES[cls],
+                    "epoch_start": start or now,
+                    "epoch_end": end or now,
+                    "created_at": now,
+                    "destroyed_at": None,
+                }
+            )
+    execute_insert_ignore(session, cast(Table, DataKeyRecord.__table__), ["key_id"], missing)
+    keys = {k: rt.keyring.data_key(k, create=True) for k in ids if k not in destroyed}
+    return keys, destroyed
+
+
+def ensure_key(session: Session, rt: Runtime, key_id: str) -> DataKey:
+    """Record (if new) and load one key; refuses one the database marks destroyed."""
+    keys, _destroyed = _ensure_keys(session, rt, [key_id])
+    if key_id not in keys:
+        raise KeyUnavailable(f"data key {key_id} has been destroyed")
+    return keys[key_id]
+
+
 def class_key(session: Session, rt: Runtime, hit: bool, observed_at: datetime) -> DataKey:
     """The (live) class key of a read, created if need be: where a released read goes back."""
-    if hit:
-        month = month_of(observed_at)
-        return ensure_key(
-            session,
-            rt,
-            period_key_id(month),
-            "period",
-            day_start(month),
-            day_start(next_month(month)),
-        )
-    day = day_of(observed_at)
-    return ensure_key(
-        session, rt, day_key_id(day), "day", day_start(day), day_start(day + timedelta(days=1))
-    )
+    key_id = period_key_id(month_of(observed_at)) if hit else day_key_id(day_of(observed_at))
+    return ensure_key(session, rt, key_id)
+
+
+def _keys_by_epoch(
+    session: Session, rt: Runtime, wanted: dict[str, date]
+) -> tuple[dict[date, DataKey], set[date]]:
+    keys, destroyed = _ensure_keys(session, rt, wanted)
+    return {wanted[k]: key for k, key in keys.items()}, {wanted[k] for k in destroyed}
+
+
+def keys_for_ingest(
+    session: Session, rt: Runtime, days: Iterable[date]
+) -> tuple[dict[date, DataKey], set[date]]:
+    """Day keys for new unmatched reads, created as needed; also the days whose key was
+    destroyed."""
+    return _keys_by_epoch(session, rt, {day_key_id(d): d for d in days})
 
 
 def hit_keys_for_ingest(
@@ -130,54 +151,7 @@ def hit_keys_for_ingest(
 ) -> tuple[dict[date, DataKey], set[date]]:
     """Period keys for new hit reads (one per UTC month), created as needed; also the months
     whose key was destroyed."""
-    keys: dict[date, DataKey] = {}
-    destroyed: set[date] = set()
-    for month in sorted(months):
-        try:
-            keys[month] = ensure_key(
-                session,
-                rt,
-                period_key_id(month),
-                "period",
-                day_start(month),
-                day_start(next_month(month)),
-            )
-        except KeyUnavailable:
-            destroyed.add(month)
-    return keys, destroyed
-
-
-def keys_for_ingest(
-    session: Session, rt: Runtime, days: Iterable[date]
-) -> tuple[dict[date, DataKey], set[date]]:
-    """Day keys for new reads, created as needed; also the days whose key was destroyed."""
-    # Sorted: two batches creating the same new days must take their row locks in one order.
-    wanted = {day_key_id(d): d for d in sorted(days)}
-    existing = {
-        row[0]: row[1]
-        for row in session.execute(
-            select(DataKeyRecord.key_id, DataKeyRecord.destroyed_at).where(
-                DataKeyRecord.key_id.in_(wanted)
-            )
-        )
-    }
-    destroyed = {wanted[k] for k, at in existing.items() if at is not None}
-    now = rt.clock.now()
-    missing = [
-        {
-            "key_id": k,
-            "scope": "day",
-            "epoch_start": day_start(d),
-            "epoch_end": day_start(d + timedelta(days=1)),
-            "created_at": now,
-            "destroyed_at": None,
-        }
-        for k, d in wanted.items()
-        if k not in existing
-    ]
-    execute_insert_ignore(session, cast(Table, DataKeyRecord.__table__), ["key_id"], missing)
-    keys = {d: rt.keyring.data_key(k, create=True) for k, d in wanted.items() if d not in destroyed}
-    return keys, destroyed
+    return _keys_by_epoch(session, rt, {period_key_id(m): m for m in months})
 
 
 _LIVE_KEYS = select(DataKeyRecord.key_id).where(

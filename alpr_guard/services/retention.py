@@ -97,7 +97,7 @@ class PurgeReceipt:
     resumed: int
     audit_seq: int | None
     partitions_dropped: int = 0
-    extra: Mapping[str, object] = field(default_factory=dict)
+    records_expired: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -113,7 +113,7 @@ class PurgeReceipt:
             "duration_s": round(self.duration_s, 3),
             "resumed": self.resumed,
             "audit_seq": self.audit_seq,
-            **self.extra,
+            "records_expired": dict(self.records_expired),
         }
 
 
@@ -299,8 +299,8 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         _rekey_legacy_hits(rt, holder, ttl)
         _drop_partitions(rt, run_id, holder, ttl)
         _delete_batches(rt, run_id, holder, ttl)
-        keys = _mark_keys(rt, run_id, holder, ttl)
-        _destroy_marked(rt, keys)
+        _mark_keys(rt, run_id, holder, ttl)
+        _destroy_marked(rt)
         _expire_records(rt, run_id, holder, ttl)
         freed = reclaim_free_pages(rt.engine)
         if freed:
@@ -395,7 +395,7 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
             size = max(100, min(MAX_BATCH, 2 * size, int(size * target_ms / last_ms)))
 
 
-def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> list[str]:
+def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
     """Mark shreddable keys destroyed in the database, the step that makes shredding final."""
     with session_scope(rt.sessions) as session:
         run = session.get_one(PurgeRun, run_id)
@@ -410,21 +410,24 @@ def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> l
                     .execution_options(synchronize_session=False)
                 )
             run.keys_destroyed = json.dumps(keys)
-        return list(json.loads(run.keys_destroyed or "[]"))
 
 
-def _destroy_marked(rt: Runtime, keys: list[str]) -> None:
+def _destroy_marked(rt: Runtime) -> None:
     """Remove from the key store every key the database marks destroyed (this run's, and any
-    an earlier crash left behind). Idempotent."""
+    an earlier crash left behind), and from this process's memory. Idempotent; one listing
+    of the store, not a look-up per key ever destroyed."""
     with session_scope(rt.sessions) as session:
         marked = set(
             session.scalars(
                 select(DataKeyRecord.key_id).where(DataKeyRecord.destroyed_at.is_not(None))
             )
         )
-    for key_id in sorted(marked | set(keys)):
-        if rt.keyring.destroy(key_id):
+    stored = set(rt.keyring.store.key_ids())
+    for key_id in sorted(marked):
+        if key_id in stored and rt.keyring.destroy(key_id):
             log.info("crypto-shredded data key %s", key_id)
+        else:
+            rt.keyring.forget(key_id)
 
 
 RECORD_COUNTS = (
@@ -445,8 +448,7 @@ def _expire_records(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
             with session_scope(rt.sessions) as session:
                 run = session.get_one(PurgeRun, run_id)
                 renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
-                counts = dict.fromkeys(RECORD_COUNTS, 0)
-                counts.update(json.loads(run.records_expired or "{}"))
+                counts = _record_counts(run)
                 if step == "access":
                     access = expire_access_records(session, rt, run.cutoff)
                     counts["searches_deleted"] += access.searches_deleted
@@ -464,13 +466,17 @@ def _expire_records(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
                 run.records_expired = json.dumps(counts, sort_keys=True)
 
 
+def _record_counts(run: PurgeRun) -> dict[str, int]:
+    counts = dict.fromkeys(RECORD_COUNTS, 0)
+    counts.update(json.loads(run.records_expired or "{}"))
+    return counts
+
+
 def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> PurgeReceipt:
     with session_scope(rt.sessions) as session:
         run = session.get_one(PurgeRun, run_id)
         kept = _kept_held(session, rt, run.cutoff)
         duration = time.monotonic() - started
-        records = dict.fromkeys(RECORD_COUNTS, 0)
-        records.update(json.loads(run.records_expired or "{}"))
         receipt = PurgeReceipt(
             run_id=run.id,
             cutoff=run.cutoff,
@@ -484,7 +490,7 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
             partitions_dropped=run.partitions_dropped,
             resumed=run.resumed,
             audit_seq=None,
-            extra={"records_expired": records},
+            records_expired=_record_counts(run),
         )
         event = rt.audit.append(
             session,
