@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -40,10 +40,13 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -356,6 +359,65 @@ def _sqlite_executemany(
         if convert is not None:
             values[position] = _convert_column(convert, values[position])
     session.connection().exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+class DriverSelect:
+    """A Core SELECT compiled once per dialect and run through ``exec_driver_sql``.
+
+    For the few statements on a request's hot path (a search runs two): SQLAlchemy's per-call
+    compile-cache lookup, parameter construction and per-value bind and result processors cost
+    several times what SQLite spends running the query. The statement is still written in Core
+    and still runs on the session's connection, inside its transaction, with SQLAlchemy's
+    events and error wrapping. Parameters are converted here as the column types would (see
+    ``_sqlite_converter``); result values come back as the driver returns them, for
+    ``from_driver_uuid`` and ``from_driver_utc``.
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+            order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+            found = (compiled.string, order, dict(compiled.params))
+            self._compiled[dialect.name] = found
+        return found
+
+    def rows(self, session: Session, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        connection = session.connection()
+        sql, order, defaults = self._for(connection.dialect)
+        values = {**defaults, **params}
+        if connection.dialect.name == "sqlite":
+            values = {name: _sqlite_value(value) for name, value in values.items()}
+        arguments: Any = values if order is None else tuple(values[name] for name in order)
+        return connection.exec_driver_sql(sql, arguments).all()
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _sqlite_utc_text(value)
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def from_driver_uuid(value: Any) -> uuid.UUID:
+    """A Uuid column's value as the driver returned it (SQLite: 32 hex digits)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+
+
+def from_driver_utc(value: Any) -> datetime:
+    """A UTCDateTime column's value as the driver returned it (SQLite: naive UTC text)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return cast(datetime, value.replace(tzinfo=UTC))
+    return cast(datetime, value.astimezone(UTC))
 
 
 def insert_ignore_returning(

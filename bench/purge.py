@@ -173,7 +173,7 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
             hi = lo + timedelta(days=7)
             keys = keys_for_search(session, rt, days_between(lo, hi))
             statement, params = search_statement(keys, plate, lo, hi, now)
-            sql = str(statement.compile(dialect=dialect))
+            sql = str(statement.statement.compile(dialect=dialect))
             queries.append((sql, params))
     raw = env.rt.engine.raw_connection()
     times: dict[str, list[float]] = {"plate_reads": [], "reads_flat": []}

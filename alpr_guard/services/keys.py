@@ -18,13 +18,14 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import cast
 
 from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, day_key_id
-from alpr_guard.db import execute_insert_ignore
+from alpr_guard.db import DriverSelect, execute_insert_ignore
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import DataKeyRecord
 from alpr_guard.runtime import Runtime
@@ -154,13 +155,18 @@ def hit_keys_for_ingest(
     return _keys_by_epoch(session, rt, {period_key_id(m): m for m in months})
 
 
-_LIVE_KEYS = select(DataKeyRecord.key_id).where(
-    or_(
-        DataKeyRecord.key_id.in_(bindparam("wanted", expanding=True)),
-        DataKeyRecord.scope == "hold",
-    ),
-    DataKeyRecord.destroyed_at.is_(None),
-)
+@lru_cache(maxsize=64)
+def _live_keys(wanted: int) -> DriverSelect:
+    """Live keys among ``wanted`` named ones, and every live hold key (searches run it)."""
+    return DriverSelect(
+        select(DataKeyRecord.key_id).where(
+            or_(
+                DataKeyRecord.key_id.in_([bindparam(f"w{i}") for i in range(wanted)]),
+                DataKeyRecord.scope == "hold",
+            ),
+            DataKeyRecord.destroyed_at.is_(None),
+        )
+    )
 
 
 def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
@@ -169,9 +175,9 @@ def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list
     find."""
     days = list(days)
     wanted = [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
-    live = session.scalars(_LIVE_KEYS, {"wanted": wanted}).all()
+    live = _live_keys(len(wanted)).rows(session, {f"w{i}": w for i, w in enumerate(wanted)})
     keys = []
-    for key_id in live:
+    for (key_id,) in live:
         if not rt.keyring.has_key(key_id):
             # Recorded live but absent from the store: its rows are unreadable anyway. Loud,
             # because it means the key store was damaged or restored from the wrong backup.

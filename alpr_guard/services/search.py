@@ -23,10 +23,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, bindparam, or_, select, union_all
+from sqlalchemy import ColumnElement, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
+from alpr_guard.db import DriverSelect, from_driver_utc, from_driver_uuid
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import Agency, PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision
@@ -144,11 +145,12 @@ def _live(now: Any) -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=64)
-def _find_statement(exact: int, holds: bool) -> Executable:
+def _find_statement(exact: int, holds: int) -> DriverSelect:
     """One branch per day or hit-period key, each an exact (key, token) lookup bounded to its
     class and to its epoch within the window, so PostgreSQL reads exactly one partition per
-    branch (and SQLite one index entry range); one more branch for all hold keys. Built once
-    per shape: constructing the expression per search cost more than running it."""
+    branch (and SQLite one index entry range); one more branch for all hold keys. Built and
+    compiled once per shape: constructing the expression per search cost more than running
+    it."""
     branches = [
         select(*_COLUMNS).where(
             PlateRead.key_id == bindparam(f"k{i}"),
@@ -163,8 +165,8 @@ def _find_statement(exact: int, holds: bool) -> Executable:
     if holds:
         branches.append(
             select(*_COLUMNS).where(
-                PlateRead.key_id.in_(bindparam("hold_keys", expanding=True)),
-                PlateRead.plate_index.in_(bindparam("hold_tokens", expanding=True)),
+                PlateRead.key_id.in_([bindparam(f"hk{i}") for i in range(holds)]),
+                PlateRead.plate_index.in_([bindparam(f"ht{i}") for i in range(holds)]),
                 PlateRead.retention_class == "held",
                 PlateRead.observed_at >= bindparam("window_from"),
                 PlateRead.observed_at < bindparam("window_to"),
@@ -172,26 +174,25 @@ def _find_statement(exact: int, holds: bool) -> Executable:
             )
         )
     union = union_all(*branches)
-    return union.order_by(
-        union.selected_columns.observed_at.desc(), union.selected_columns.id.desc()
+    return DriverSelect(
+        union.order_by(union.selected_columns.observed_at.desc(), union.selected_columns.id.desc())
     )
 
 
 def search_statement(
     keys: list[DataKey], plate: str, window_from: datetime, window_to: datetime, now: datetime
-) -> tuple[Executable, dict[str, Any]]:
+) -> tuple[DriverSelect, dict[str, Any]]:
     """The SELECT for ``plate`` under ``keys`` over [window_from, window_to), and its
     parameters: the tokens are computed here, one per key."""
     params: dict[str, Any] = {"window_from": window_from, "window_to": window_to, "now": now}
-    exact = 0
-    hold_keys: list[str] = []
-    hold_tokens: list[int] = []
+    exact = holds = 0
     for key in keys:
         cls, start, end = key_scope(key.key_id)
         token = KeyRing.blind_index(key, plate)
         if start is None or end is None:
-            hold_keys.append(key.key_id)
-            hold_tokens.append(token)
+            params[f"hk{holds}"] = key.key_id
+            params[f"ht{holds}"] = token
+            holds += 1
             continue
         params[f"k{exact}"] = key.key_id
         params[f"t{exact}"] = token
@@ -199,10 +200,7 @@ def search_statement(
         params[f"lo{exact}"] = max(start, window_from)
         params[f"hi{exact}"] = min(end, window_to)
         exact += 1
-    if hold_keys:
-        params["hold_keys"] = hold_keys
-        params["hold_tokens"] = hold_tokens
-    return _find_statement(exact, bool(hold_keys)), params
+    return _find_statement(exact, holds), params
 
 
 def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
@@ -219,18 +217,15 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     statement, params = search_statement(
         keys, plate, request.window_from, request.window_to, rt.clock.now()
     )
-    # On the session's Connection: the same transaction, without the ORM's per-statement and
-    # per-result machinery (the statement selects columns, not entities: the rows are the same
-    # Rows). About a third of the statement's CPU time in bench/search.py.
-    rows = session.connection().execute(statement, params).all()
     found = []
     wanted = plate.encode()
-    for row in rows:
+    for row in statement.rows(session, params):
+        read_id, observed_at = from_driver_uuid(row.id), from_driver_utc(row.observed_at)
         try:
             clear = KeyRing.decrypt(
                 by_key[row.key_id],
                 row.plate_ct,
-                read_aad(row.id, row.key_id, row.observed_at, row.camera_id),
+                read_aad(read_id, row.key_id, observed_at, row.camera_id),
             )
         except KeyUnavailable:
             continue  # a tampered or moved ciphertext is never returned
@@ -238,10 +233,10 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
             continue  # a 64-bit token collision: the index shows buckets, not plates
         found.append(
             ReadOut(
-                id=row.id,
+                id=read_id,
                 plate=request.plate,
                 plate_state=row.plate_state,
-                observed_at=row.observed_at,
+                observed_at=observed_at,
                 camera_id=row.camera_id,
                 latitude=row.latitude,
                 longitude=row.longitude,
