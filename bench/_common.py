@@ -232,6 +232,15 @@ class ReadSource:
     plate over the run). ``observed_at`` is spread uniformly over the last ``days`` days (well
     inside the 60-day unmatched retention window). With ``keep`` > 0 a reservoir sample of
     (plate, observed_at) is kept for choosing searches; the plates stay in memory only.
+
+    ``arrival`` orders the reads:
+
+    * ``"scattered"``: every read's time is drawn uniformly from the whole span, so each batch
+      touches every day of it: a bulk backfill, and the worst case for every time-keyed index.
+    * ``"stream"``: reads arrive as cameras send them. The run's reads are spread over the span
+      in order (read i of ``total`` at i/total of the way through), each one late by its
+      upload delay: a few seconds to a minute, and 1% of them by up to six hours (a camera that
+      was offline). Same plates, cameras and days as scattered; only the order differs.
     """
 
     def __init__(
@@ -245,9 +254,15 @@ class ReadSource:
         frequent_share: float = 0.2,
         reads_per_plate: float = 4.0,
         keep: int = 0,
+        arrival: str = "scattered",
     ) -> None:
+        if arrival not in ("scattered", "stream"):
+            raise ValueError(f"arrival must be 'scattered' or 'stream', not {arrival!r}")
         self.rng = random.Random(seed)
         self.days = days
+        self.total = total
+        self.arrival = arrival
+        self.start = datetime.now(UTC) - timedelta(days=days)
         pool_size = max(frequent + 1, int(total * (1 - frequent_share) / reads_per_plate))
         self.pool = [random_plate(self.rng) for _ in range(pool_size)]
         self.frequent = self.pool[:frequent]
@@ -265,7 +280,12 @@ class ReadSource:
         out = []
         for _ in range(size):
             plate = rng.choice(self.frequent if rng.random() < self.frequent_share else self.pool)
-            at = now - timedelta(seconds=rng.random() * span)
+            if self.arrival == "stream":
+                late = rng.random() * 21_600 if rng.random() < 0.01 else rng.expovariate(1 / 20)
+                nominal = self.start + timedelta(seconds=span * self.emitted / self.total)
+                at = min(now, nominal) - timedelta(seconds=late)
+            else:
+                at = now - timedelta(seconds=rng.random() * span)
             camera = rng.choice(self.cameras)
             self.emitted += 1
             read: dict[str, Any] = {
