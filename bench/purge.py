@@ -13,9 +13,13 @@ the clock at the instant the oldest day passes its 60-day window, so exactly one
 Figures are for the whole ``purge_expired`` run: lease, deletes (or partition drop), key
 shredding, access-record and audit retention, the receipt.
 
-The search comparison runs the search's own SELECT (``services.search.search_statement``, with
-the keys' tokens) against ``plate_reads`` and against an unpartitioned copy of the same
-rows with the same indexes, alternating queries so noise hits both alike.
+The search comparison runs the search's data path without decryption, as ``find_reads`` runs
+it, against ``plate_reads`` and against an unpartitioned copy of the same rows with the same
+indexes, alternating queries so noise hits both alike. Partitioned: the partition lock, the
+live keys and the partitions that exist (``partitions.keys_and_tables_for_search``), then the
+SELECT reading each key's partition by name. Unpartitioned: the live keys, then the same
+SELECT with every branch reading the copy. Both run as the application runs them (prepared,
+each search in its own committed transaction).
 
 Usage: .venv/bin/python bench/purge.py [--reads 1000000] [--db sqlite|postgresql|both]
 """
@@ -31,6 +35,7 @@ from typing import Any
 
 from _common import BenchEnv, open_env, percentile, pg_probe, print_header, random_plate, verdict
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
@@ -154,8 +159,8 @@ def purge_one_day(env: BenchEnv, rt: Runtime, clock: FixedClock) -> bool:
 
 
 def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]]) -> bool:
-    """p99 of the search's own SELECT (``services.search.search_statement``) on the partitioned
-    ``plate_reads`` and on an unpartitioned copy of the same rows with the same indexes."""
+    """p99 of the search's data path (no decryption) on the partitioned ``plate_reads`` and on
+    an unpartitioned copy of the same rows with the same indexes."""
     with env.rt.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS reads_flat"))
         conn.execute(text("CREATE TABLE reads_flat AS SELECT * FROM plate_reads"))
@@ -164,43 +169,45 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
         conn.execute(text("ANALYZE reads_flat"))
         conn.execute(text("ANALYZE plate_reads"))
     rng = random.Random(9)
-    queries: list[tuple[str, dict[str, Any]]] = []
     now = rt.clock.now()
-    dialect = env.rt.engine.dialect
-    with rt.sessions() as session:
-        for plate, at in rng.sample(sample, min(1000, len(sample))):
-            lo = max(at - timedelta(days=3), now - timedelta(days=58))
-            hi = lo + timedelta(days=7)
-            keys = keys_for_search(session, rt, days_between(lo, hi))
-            statement, params = search_statement(keys, plate, lo, hi, now)
-            sql = str(statement.statement.compile(dialect=dialect))
-            queries.append((sql, params))
-    raw = env.rt.engine.raw_connection()
-    times: dict[str, list[float]] = {"plate_reads": [], "reads_flat": []}
-    rows: dict[str, int] = dict.fromkeys(times, 0)
-    try:
-        cursor = raw.cursor()
-        for i, (sql, params) in enumerate(queries * 2):
-            order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
-            for table in order:
-                query = sql.replace("plate_reads", table)
+    windows = []
+    for plate, at in rng.sample(sample, min(1000, len(sample))):
+        lo = max(at - timedelta(days=3), now - timedelta(days=58))
+        windows.append((plate, lo, lo + timedelta(days=7)))
+
+    def partitioned(session: Session, plate: str, lo: datetime, hi: datetime) -> list[Any]:
+        keys, tables = partitions.keys_and_tables_for_search(session, rt, days_between(lo, hi))
+        statement, params = search_statement(keys, plate, lo, hi, now, tables)
+        return list(statement.rows(session, params))
+
+    def unpartitioned(session: Session, plate: str, lo: datetime, hi: datetime) -> list[Any]:
+        keys = keys_for_search(session, rt, days_between(lo, hi))
+        flat = {key.key_id: "reads_flat" for key in keys} | {"held": "reads_flat"}
+        statement, params = search_statement(keys, plate, lo, hi, now, flat)
+        return list(statement.rows(session, params))
+
+    paths = {"plate_reads": partitioned, "reads_flat": unpartitioned}
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    rows: dict[str, int] = dict.fromkeys(paths, 0)
+    for i, (plate, lo, hi) in enumerate(windows * 2):
+        order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
+        for name in order:
+            with rt.sessions() as session:
+                session.connection().exec_driver_sql("SELECT 1")  # BEGIN, outside the clock
                 t0 = time.perf_counter()
-                cursor.execute(query, params)
-                got = cursor.fetchall()
+                got = paths[name](session, plate, lo, hi)
                 elapsed = (time.perf_counter() - t0) * 1000
-                if i >= 50:  # warm-up
-                    times[table].append(elapsed)
-                    rows[table] += len(got)
-        raw.rollback()
-    finally:
-        raw.close()
+                session.commit()
+            if i >= 50:  # warm-up
+                times[name].append(elapsed)
+                rows[name] += len(got)
     assert rows["plate_reads"] == rows["reads_flat"], rows
     p99 = {t: percentile(v, 99) for t, v in times.items()}
     p50 = {t: percentile(v, 50) for t, v in times.items()}
     ratio = p99["plate_reads"] / p99["reads_flat"]
     ok = ratio <= SEARCH_RATIO
     print(
-        f"  7-day search SELECT, {len(times['reads_flat'])} queries each, "
+        f"  7-day search data path, {len(times['reads_flat'])} queries each, "
         f"{rows['reads_flat'] / max(1, len(times['reads_flat'])):.1f} rows/query: "
         f"partitioned p50 {p50['plate_reads']:.3f} ms p99 {p99['plate_reads']:.3f} ms; "
         f"unpartitioned p50 {p50['reads_flat']:.3f} ms p99 {p99['reads_flat']:.3f} ms"

@@ -169,15 +169,18 @@ def _live_keys(wanted: int) -> DriverSelect:
     )
 
 
-def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
-    """Live keys that may hold reads of the window's days: the day keys, the hit-period keys
-    of their months and every live hold key. Destroyed or never-created keys have nothing to
-    find."""
+def search_keys_query(days: Iterable[date]) -> tuple[DriverSelect, dict[str, str]]:
+    """The statement and parameters that list the live keys a search of ``days`` may need:
+    the day keys, the hit-period keys of their months and every live hold key."""
     days = list(days)
     wanted = [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
-    live = _live_keys(len(wanted)).rows(session, {f"w{i}": w for i, w in enumerate(wanted)})
+    return _live_keys(len(wanted)), {f"w{i}": w for i, w in enumerate(wanted)}
+
+
+def usable_keys(rt: Runtime, key_ids: Iterable[str]) -> list[DataKey]:
+    """The data keys of live ``key_ids`` that the key store holds."""
     keys = []
-    for (key_id,) in live:
+    for key_id in key_ids:
         if not rt.keyring.has_key(key_id):
             # Recorded live but absent from the store: its rows are unreadable anyway. Loud,
             # because it means the key store was damaged or restored from the wrong backup.
@@ -185,3 +188,10 @@ def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list
             continue
         keys.append(rt.keyring.data_key(key_id))
     return keys
+
+
+def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
+    """Live keys that may hold reads of the window's days (``search_keys_query``). Destroyed
+    or never-created keys have nothing to find."""
+    statement, params = search_keys_query(days)
+    return usable_keys(rt, [key_id for (key_id,) in statement.rows(session, params)])

@@ -20,14 +20,25 @@ On SQLite every function here does nothing: the table is not partitioned there.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from alpr_guard.crypto import DataKey, day_key_id
+from alpr_guard.db import DriverSelect, lock_partitions
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.keys import day_of, day_start, next_month
+from alpr_guard.services.keys import (
+    day_of,
+    day_start,
+    key_scope,
+    keys_for_search,
+    next_month,
+    period_key_id,
+    usable_keys,
+)
 
 AHEAD_DAYS = 7
 BEHIND_DAYS = 2
@@ -87,7 +98,61 @@ def list_partitions(session: Session) -> list[Partition]:
     return sorted(parts, key=lambda p: (p.retention_class, p.lower))
 
 
+# The live keys among :ids and every live hold key, as (key_id, NULL) rows, then which of the
+# partitions :leaves exist, as (NULL, name) rows: keys.search_keys_query and the partition
+# list in one statement. pg_class is read under the statement's own snapshot, taken after the
+# partition lock was granted (to_regclass() could answer from a catalog cache that predates a
+# DROP committed while this transaction waited for the lock).
+_KEYS_AND_PARTITIONS = DriverSelect(
+    text(
+        "SELECT key_id, NULL FROM data_keys "
+        "WHERE (key_id = ANY(CAST(:ids AS text[])) OR scope = 'hold') AND destroyed_at IS NULL "
+        "UNION ALL SELECT NULL, relname FROM pg_class "
+        "WHERE relname = ANY(CAST(:leaves AS text[])) AND relkind = 'r' AND relispartition "
+        "AND relnamespace = (SELECT relnamespace FROM pg_class "
+        "WHERE oid = CAST('plate_reads' AS regclass))"
+    )
+)
+
+
+def keys_and_tables_for_search(
+    session: Session, rt: Runtime, days: Sequence[date]
+) -> tuple[list[DataKey], dict[str, str]]:
+    """The live keys a search of ``days`` needs (``keys.keys_for_search``) and, on
+    PostgreSQL, the table each key's reads are in, for the search to read directly: a day or
+    hit-period key's partition, or its class's DEFAULT partition when that day or month has
+    none (a read stored before its partition existed is moved into it on creation, so a
+    partition that exists holds all of its range); ``"held"`` maps to the held partition.
+
+    PostgreSQL takes the partition lock shared first and lists keys and partitions after it,
+    so what is chosen here stays true until the transaction ends (``db.lock_partitions``).
+    SQLite: the keys and {} (one table)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return keys_for_search(session, rt, days), {}
+    candidates = [day_key_id(d) for d in days] + sorted(
+        {period_key_id(d.replace(day=1)) for d in days}
+    )
+    leaves, defaults = {}, {}
+    for key_id in candidates:
+        cls, start, _ = key_scope(key_id)
+        assert start is not None  # day and hit-period keys have an epoch
+        leaves[key_id] = _name(cls, start.date())
+        defaults[key_id] = f"plate_reads_{cls}_default"
+    lock_partitions(session, shared=True)
+    rows = _KEYS_AND_PARTITIONS.rows(
+        session, {"ids": candidates, "leaves": [leaves[k] for k in candidates]}
+    )
+    live = [key_id for key_id, _ in rows if key_id is not None]
+    existing = {name for _, name in rows if name is not None}
+    tables = {"held": "plate_reads_held"}
+    for key_id in live:
+        if key_id in leaves:
+            tables[key_id] = leaves[key_id] if leaves[key_id] in existing else defaults[key_id]
+    return usable_keys(rt, live), tables
+
+
 def _create(session: Session, part: Partition) -> None:
+    lock_partitions(session, shared=False)
     parent = f"plate_reads_{part.retention_class}"
     default = f"{parent}_default"
     bounds = {"lower": part.lower, "upper": part.upper}
@@ -163,6 +228,7 @@ def expired_partitions(session: Session, rt: Runtime, cutoff: datetime) -> list[
 def drop_partition(session: Session, part: Partition, cutoff: datetime) -> int | None:
     """Detach and drop ``part`` if nothing in it outlives ``cutoff``; the number of reads it
     held, or None if it was kept (a read in it expires later than its window says)."""
+    lock_partitions(session, shared=False)
     survivor = session.execute(
         text(
             f"SELECT 1 FROM {part.name} WHERE expires_at IS NULL "  # noqa: S608

@@ -18,12 +18,25 @@ import json
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Table,
+    TableClause,
+    bindparam,
+    column,
+    literal_column,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
@@ -37,7 +50,8 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import SearchRequest, encode_cursor
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.ingest import read_aad
-from alpr_guard.services.keys import days_between, key_scope, keys_for_search
+from alpr_guard.services.keys import days_between, key_scope
+from alpr_guard.services.partitions import keys_and_tables_for_search
 from alpr_guard.services.principals import Principal
 
 
@@ -125,82 +139,110 @@ def run_search(
     return SearchOutcome(search_id, decision, results, total, next_cursor)
 
 
-_COLUMNS = (
-    PlateRead.id,
-    PlateRead.key_id,
-    PlateRead.plate_ct,
-    PlateRead.plate_state,
-    PlateRead.observed_at,
-    PlateRead.camera_id,
-    PlateRead.latitude,
-    PlateRead.longitude,
-    PlateRead.confidence,
+_READS = cast(Table, PlateRead.__table__)
+_SELECTED = (
+    "id",
+    "key_id",
+    "plate_ct",
+    "plate_state",
+    "observed_at",
+    "camera_id",
+    "latitude",
+    "longitude",
+    "confidence",
 )
 
 
-def _live(now: Any) -> ColumnElement[bool]:
-    # Past its retention window a read is gone, whether or not a purge has run yet; a read
-    # under a legal hold has no expiry until the hold is released.
-    return or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > now)
+@lru_cache(maxsize=256)
+def _reads_in(name: str) -> TableClause:
+    """``plate_reads`` itself, or one of its PostgreSQL partitions by name (same columns)."""
+    if name == _READS.name:
+        return _READS
+    return table(name, *(column(c.name, c.type) for c in _READS.columns))
 
 
-@lru_cache(maxsize=64)
-def _find_statement(exact: int, holds: int) -> DriverSelect:
-    """One branch per day or hit-period key, each an exact (key, token) lookup bounded to its
-    class and to its epoch within the window, so PostgreSQL reads exactly one partition per
-    branch (and SQLite one index entry range); one more branch for all hold keys. Built and
-    compiled once per shape: constructing the expression per search cost more than running
-    it."""
-    branches = [
-        select(*_COLUMNS).where(
-            PlateRead.key_id == bindparam(f"k{i}"),
-            PlateRead.plate_index == bindparam(f"t{i}"),
-            PlateRead.retention_class == bindparam(f"c{i}"),
-            PlateRead.observed_at >= bindparam(f"lo{i}"),
-            PlateRead.observed_at < bindparam(f"hi{i}"),
-            _live(bindparam("now")),
-        )
-        for i in range(exact)
-    ]
-    if holds:
-        branches.append(
-            select(*_COLUMNS).where(
-                PlateRead.key_id.in_([bindparam(f"hk{i}") for i in range(holds)]),
-                PlateRead.plate_index.in_([bindparam(f"ht{i}") for i in range(holds)]),
-                PlateRead.retention_class == "held",
-                PlateRead.observed_at >= bindparam("window_from"),
-                PlateRead.observed_at < bindparam("window_to"),
-                _live(bindparam("now")),
+def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
+    """Past its retention window a read is gone, whether or not a purge has run yet. A held read
+    has no expiry until its hold is released, and only held reads lack one (a CHECK
+    constraint), so each branch needs just its own half of the test."""
+    if cls == "held":
+        return reads.c.expires_at.is_(None)
+    return reads.c.expires_at > bindparam("now")
+
+
+# The class of each branch is part of its shape, written into the SQL as a constant.
+_CLASS_LITERALS = {"unmatched": "'unmatched'", "hit": "'hit'", "held": "'held'"}
+
+
+@lru_cache(maxsize=256)
+def _find_statement(branches: tuple[tuple[str, str], ...], holds: int) -> DriverSelect:
+    """One branch per (table, class) in ``branches``, each an exact (key, token) lookup in the
+    window: the table is ``plate_reads`` on SQLite and the key's own partition on PostgreSQL,
+    so the planner has one table per branch and nothing to prune. The last branch, if
+    ``holds``, looks up all hold keys at once. Built and compiled once per shape: constructing
+    the expression per search cost more than running it. Branches share the window and
+    ``now`` parameters and alias their table ``r``, which keeps the SQL short enough for
+    psycopg to cache its parsing."""
+    selects = []
+    for i, (name, cls) in enumerate(branches):
+        if i == len(branches) - 1 and holds:
+            keys_in: list[BindParameter[Any]] = [bindparam(f"k{i}_{n}") for n in range(holds)]
+            tokens_in: list[BindParameter[Any]] = [bindparam(f"t{i}_{n}") for n in range(holds)]
+        else:
+            keys_in = [bindparam(f"k{i}")]
+            tokens_in = [bindparam(f"t{i}")]
+        reads = _reads_in(name).alias("r")
+        selects.append(
+            select(*(reads.c[c] for c in _SELECTED)).where(
+                reads.c.key_id.in_(keys_in) if len(keys_in) > 1 else reads.c.key_id == keys_in[0],
+                reads.c.plate_index.in_(tokens_in)
+                if len(tokens_in) > 1
+                else reads.c.plate_index == tokens_in[0],
+                reads.c.retention_class == literal_column(_CLASS_LITERALS[cls]),
+                reads.c.observed_at >= bindparam("window_from"),
+                reads.c.observed_at < bindparam("window_to"),
+                _live(reads, cls),
             )
         )
-    union = union_all(*branches)
+    union = union_all(*selects)
     return DriverSelect(
         union.order_by(union.selected_columns.observed_at.desc(), union.selected_columns.id.desc())
     )
 
 
 def search_statement(
-    keys: list[DataKey], plate: str, window_from: datetime, window_to: datetime, now: datetime
+    keys: list[DataKey],
+    plate: str,
+    window_from: datetime,
+    window_to: datetime,
+    now: datetime,
+    tables: Mapping[str, str] | None = None,
 ) -> tuple[DriverSelect, dict[str, Any]]:
     """The SELECT for ``plate`` under ``keys`` over [window_from, window_to), and its
-    parameters: the tokens are computed here, one per key."""
+    parameters: the tokens are computed here, one per key. ``tables`` maps a key id (and
+    ``"held"``) to the table holding its reads (``partitions.search_tables``); a key it does
+    not name is read from ``plate_reads``. A day or hit-period key holds reads of its own
+    day or month only, so the window alone bounds each branch."""
+    tables = tables or {}
     params: dict[str, Any] = {"window_from": window_from, "window_to": window_to, "now": now}
-    exact = holds = 0
+    branches: list[tuple[str, str]] = []
+    held: list[tuple[str, int]] = []
     for key in keys:
-        cls, start, end = key_scope(key.key_id)
+        cls, start, _ = key_scope(key.key_id)
         token = KeyRing.blind_index(key, plate)
-        if start is None or end is None:
-            params[f"hk{holds}"] = key.key_id
-            params[f"ht{holds}"] = token
-            holds += 1
+        if start is None:
+            held.append((key.key_id, token))
             continue
-        params[f"k{exact}"] = key.key_id
-        params[f"t{exact}"] = token
-        params[f"c{exact}"] = cls
-        params[f"lo{exact}"] = max(start, window_from)
-        params[f"hi{exact}"] = min(end, window_to)
-        exact += 1
-    return _find_statement(exact, holds), params
+        params[f"k{len(branches)}"] = key.key_id
+        params[f"t{len(branches)}"] = token
+        branches.append((tables.get(key.key_id, _READS.name), cls))
+    if held:
+        i = len(branches)
+        for n, (key_id, token) in enumerate(held):
+            params[f"k{i}_{n}"] = key_id
+            params[f"t{i}_{n}"] = token
+        branches.append((tables.get("held", _READS.name), "held"))
+    return _find_statement(tuple(branches), len(held)), params
 
 
 def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
@@ -209,23 +251,27 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     Each key's token is only meaningful with its own key; a token of one key matching a row of
     another is a 64-bit coincidence that the decrypt-and-compare below rejects like any other.
     """
-    keys = keys_for_search(session, rt, days_between(request.window_from, request.window_to))
+    # PostgreSQL: each key's reads are read from its own partition, chosen by name under the
+    # partition lock (held until this transaction ends). SQLite: tables is {} (one table).
+    keys, tables = keys_and_tables_for_search(
+        session, rt, days_between(request.window_from, request.window_to)
+    )
     if not keys:
         return []
     plate = request.plate.value
     by_key = {key.key_id: key for key in keys}
     statement, params = search_statement(
-        keys, plate, request.window_from, request.window_to, rt.clock.now()
+        keys, plate, request.window_from, request.window_to, rt.clock.now(), tables
     )
     found = []
     wanted = plate.encode()
-    for row in statement.rows(session, params):
-        read_id, observed_at = from_driver_uuid(row.id), from_driver_utc(row.observed_at)
+    for raw_id, key_id, plate_ct, plate_state, raw_at, camera_id, lat, lon, conf in statement.rows(
+        session, params
+    ):
+        read_id, observed_at = from_driver_uuid(raw_id), from_driver_utc(raw_at)
         try:
             clear = KeyRing.decrypt(
-                by_key[row.key_id],
-                row.plate_ct,
-                read_aad(read_id, row.key_id, observed_at, row.camera_id),
+                by_key[key_id], plate_ct, read_aad(read_id, key_id, observed_at, camera_id)
             )
         except KeyUnavailable:
             continue  # a tampered or moved ciphertext is never returned
@@ -235,12 +281,12 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
             ReadOut(
                 id=read_id,
                 plate=request.plate,
-                plate_state=row.plate_state,
+                plate_state=plate_state,
                 observed_at=observed_at,
-                camera_id=row.camera_id,
-                latitude=row.latitude,
-                longitude=row.longitude,
-                confidence=row.confidence,
+                camera_id=camera_id,
+                latitude=lat,
+                longitude=lon,
+                confidence=conf,
             )
         )
     return found

@@ -74,7 +74,7 @@ def test_driver_select_binds_and_returns_what_the_orm_types_do(rt: Runtime) -> N
     with rt.sessions() as session:
         raw = statement.rows(session, params)
         orm = session.execute(_BY_WINDOW, params).all()
-    got = sorted((from_driver_uuid(r.id), from_driver_utc(r.window_from)) for r in raw)
+    got = sorted((from_driver_uuid(i), from_driver_utc(at)) for i, at in raw)
     assert got == sorted((r.id, r.window_from) for r in orm)
     assert got == sorted([(ids[1], instants[1]), (ids[2], instants[2])])
     assert all(at.tzinfo is not None and at.utcoffset() == timedelta(0) for _, at in got)

@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import read_only_session
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
+from alpr_guard.services.keys import days_between
 from alpr_guard.services.retention import purge_expired
-from tests.conftest import NOW, auth, read
+from tests.conftest import NOW, auth, read, search_body
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -118,3 +120,69 @@ def test_a_partition_holding_a_later_expiry_is_kept_for_the_row_sweep(
     assert dict(receipt.deleted_by_class) == {"unmatched": 1, "hit": 0}
     assert where(rt) == {second: "plate_reads_unmatched_p20261119"}
     assert "day-2026-11-19" not in receipt.keys_destroyed
+
+
+def found_ids(client: FlaskClient, tokens: dict[str, str], plate: str, start: str) -> set[str]:
+    body = search_body(plate=plate, **{"from": start, "to": "2026-11-20T12:00:00Z"})
+    response = client.post("/api/v1/searches", json=body, headers=auth(tokens["officer"]))
+    assert response.status_code == 200, response.get_json()
+    return {r["id"] for r in response.get_json()["results"]}
+
+
+def test_search_reads_each_key_from_its_partition_or_its_class_default(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    ids = ingest(
+        client,
+        tokens,
+        read(at="2026-11-20T08:00:00+00:00"),  # today's partition
+        read(at="2026-11-12T08:00:00+00:00", camera="c2"),  # no partition: default
+        read(at="2026-11-19T08:00:00+00:00", camera="c3", hit=True),  # the month's partition
+        read(plate="7ZZZ999", at="2026-11-19T09:00:00+00:00", camera="c4"),
+    )
+    with rt.sessions() as session:
+        days = days_between(datetime(2026, 11, 12, tzinfo=UTC), NOW)
+        _, tables = partitions.keys_and_tables_for_search(session, rt, days)
+        session.rollback()
+    assert tables["day-2026-11-20"] == "plate_reads_unmatched_p20261120"
+    assert tables["day-2026-11-12"] == "plate_reads_unmatched_default"
+    assert tables["hit-2026-11"] == "plate_reads_hit_p202611"
+    assert tables["held"] == "plate_reads_held"
+    assert found_ids(client, tokens, "7ABC123", "2026-11-12T00:00:00Z") == set(ids[:3])
+
+    # The day gets its partition (its row moves out of DEFAULT): the search follows it.
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, datetime(2026, 11, 12, tzinfo=UTC))
+    assert where(rt)[ids[1]] == "plate_reads_unmatched_p20261112"
+    assert found_ids(client, tokens, "7ABC123", "2026-11-12T00:00:00Z") == set(ids[:3])
+
+
+def test_partition_changes_wait_for_a_search_that_chose_its_partitions(rt: Runtime) -> None:
+    """A search holds the partition lock shared from choosing its tables until it ends; a
+    drop (or a creation) holds it exclusively, so it cannot pull a table from under it."""
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    days = days_between(datetime(2026, 11, 18, tzinfo=UTC), NOW)
+    with rt.sessions() as search:
+        _, tables = partitions.keys_and_tables_for_search(search, rt, days)
+        assert tables  # the search now holds the lock until its transaction ends
+        with rt.sessions() as purge:
+            purge.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            part = next(
+                p
+                for p in partitions.list_partitions(purge)
+                if p.name == "plate_reads_unmatched_p20261118"
+            )
+            with pytest.raises(OperationalError, match="lock timeout"):
+                partitions.drop_partition(purge, part, NOW + timedelta(days=365))
+            purge.rollback()
+        search.rollback()
+    with rt.sessions.begin() as purge:  # with the search gone, the drop goes through
+        part = next(
+            p
+            for p in partitions.list_partitions(purge)
+            if p.name == "plate_reads_unmatched_p20261118"
+        )
+        assert partitions.drop_partition(purge, part, NOW + timedelta(days=365)) == 0
