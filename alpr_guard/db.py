@@ -438,7 +438,8 @@ def _run_prepared(connection: Connection, sql: str, values: dict[str, Any]) -> l
     assert driver is not None
     error = connection.dialect.loaded_dbapi.Error
     try:
-        return list(driver.execute(sql, values, prepare=True).fetchall())
+        # Binary results: no text parsing of bytea, uuid and timestamptz values.
+        return list(driver.execute(sql, values, prepare=True, binary=True).fetchall())
     except error as exc:
         raise DBAPIError.instance(sql, values, exc, error) from exc
 
