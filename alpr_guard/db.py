@@ -232,15 +232,11 @@ def make_engine(
         # psycopg would prepare any statement after 5 runs, and PostgreSQL might then pick a
         # generic plan: for ingest's replay lookup (hundreds of IN parameters) that plan scans
         # the agency's reads (found by bench/search.py's build). So nothing is prepared
-        # implicitly; DriverSelect prepares its own statements explicitly, and those want the
-        # generic plan from the first run (see DriverSelect).
+        # implicitly; DriverSelect prepares its own statements explicitly. (plan_cache_mode
+        # stays "auto": forcing generic plans applies to unnamed statements too, and gave the
+        # replay lookup that plan again.)
         connect_args=(
-            {
-                "prepare_threshold": _NEVER_IMPLICITLY,
-                "options": "-c plan_cache_mode=force_generic_plan",
-            }
-            if url.startswith("postgresql+psycopg")
-            else {}
+            {"prepare_threshold": _NEVER_IMPLICITLY} if url.startswith("postgresql+psycopg") else {}
         ),
     )
 
@@ -388,9 +384,10 @@ class DriverSelect:
 
     * SQLite: through ``exec_driver_sql`` (SQLAlchemy's events and error wrapping; sqlite3
       keeps its own statement cache).
-    * PostgreSQL: as a server-side prepared statement (psycopg ``prepare=True``), planned once
-      per connection with a generic plan: planning the search's ten-branch UNION cost about
-      1.2 ms a time against 0.3 ms to run it (bench/search.py). Driver errors are wrapped as
+    * PostgreSQL: as a server-side prepared statement (psycopg ``prepare=True``): after five
+      custom plans PostgreSQL settles on the generic plan, which for these statements costs
+      the same, and stops planning: planning the search's ten-branch UNION cost about 1.2 ms
+      a time against 0.3 ms to run it (bench/search.py). Driver errors are wrapped as
       SQLAlchemy's, as ``exec_driver_sql`` would.
 
     Only statements whose generic plan is the right plan for every parameter belong here:
