@@ -15,9 +15,10 @@ shredding, access-record and audit retention, the receipt.
 
 The search comparison runs the search's data path without decryption, as ``find_reads`` runs
 it, against ``plate_reads`` and against an unpartitioned copy of the same rows with the same
-indexes, alternating queries so noise hits both alike. Partitioned: the partition lock, the
-live keys and the partitions that exist (``partitions.keys_and_tables_for_search``), then the
-SELECT reading each key's partition by name. Unpartitioned: the live keys, then the same
+indexes, alternating queries so noise hits both alike, in two passes over 1,000 windows: the
+verdict is the second (warm) pass, and the first is printed too. Partitioned: the partition
+lock, the live keys and the partitions that exist (``partitions.keys_and_tables_for_search``),
+then the SELECT reading each key's partition by name. Unpartitioned: the live keys, then the same
 SELECT with every branch reading the copy. Both run as the application runs them (prepared,
 each search in its own committed transaction).
 
@@ -188,7 +189,12 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
 
     paths = {"plate_reads": partitioned, "reads_flat": unpartitioned}
     times: dict[str, list[float]] = {name: [] for name in paths}
+    cold: dict[str, list[float]] = {name: [] for name in paths}
     rows: dict[str, int] = dict.fromkeys(paths, 0)
+    # Two passes over the same windows; the first warms both sides and is reported apart. The
+    # copy was written just now and sits in shared buffers while plate_reads was written long
+    # before, and each distinct statement is planned on its first runs on a connection
+    # (prepared statements: a server that has run a while has planned them long ago).
     for i, (plate, lo, hi) in enumerate(windows * 2):
         order = ("plate_reads", "reads_flat") if i % 2 else ("reads_flat", "plate_reads")
         for name in order:
@@ -198,16 +204,24 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
                 got = paths[name](session, plate, lo, hi)
                 elapsed = (time.perf_counter() - t0) * 1000
                 session.commit()
-            if i >= 50:  # warm-up
+            if i < len(windows):
+                cold[name].append(elapsed)
+            else:
                 times[name].append(elapsed)
                 rows[name] += len(got)
     assert rows["plate_reads"] == rows["reads_flat"], rows
+    print(
+        f"  first pass (cold): partitioned p50 {percentile(cold['plate_reads'], 50):.3f} ms "
+        f"p99 {percentile(cold['plate_reads'], 99):.3f} ms; unpartitioned p50 "
+        f"{percentile(cold['reads_flat'], 50):.3f} ms "
+        f"p99 {percentile(cold['reads_flat'], 99):.3f} ms"
+    )
     p99 = {t: percentile(v, 99) for t, v in times.items()}
     p50 = {t: percentile(v, 50) for t, v in times.items()}
     ratio = p99["plate_reads"] / p99["reads_flat"]
     ok = ratio <= SEARCH_RATIO
     print(
-        f"  7-day search data path, {len(times['reads_flat'])} queries each, "
+        f"  second pass, 7-day search data path, {len(times['reads_flat'])} queries each, "
         f"{rows['reads_flat'] / max(1, len(times['reads_flat'])):.1f} rows/query: "
         f"partitioned p50 {p50['plate_reads']:.3f} ms p99 {p99['plate_reads']:.3f} ms; "
         f"unpartitioned p50 {p50['reads_flat']:.3f} ms p99 {p99['reads_flat']:.3f} ms"
