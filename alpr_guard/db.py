@@ -418,10 +418,9 @@ class DriverSelect:
         connection = session.connection()
         sql, order, defaults = self._for(connection.dialect)
         values = {**defaults, **params}
-        if connection.dialect.name == "sqlite":
-            values = {name: _sqlite_value(value) for name, value in values.items()}
         if connection.dialect.name == "postgresql":
             return _run_prepared(connection, sql, values)
+        values = {name: _sqlite_value(value) for name, value in values.items()}
         arguments: Any = values if order is None else tuple(values[name] for name in order)
         return connection.exec_driver_sql(sql, arguments).all()
 
@@ -463,12 +462,13 @@ def lock_partitions(session: Session, *, shared: bool) -> None:
 
 
 def _sqlite_value(value: Any) -> Any:
+    """A parameter as the column types' converters (``_sqlite_converter``) would bind it."""
     if isinstance(value, datetime):
         return _sqlite_utc_text(value)
     if isinstance(value, uuid.UUID):
-        return value.hex
+        return _sqlite_uuid_hex(value)
     if isinstance(value, bool):
-        return int(value)
+        return _sqlite_bool(value)
     return value
 
 

@@ -169,12 +169,11 @@ def _live_keys(wanted: int) -> DriverSelect:
     )
 
 
-def search_keys_query(days: Iterable[date]) -> tuple[DriverSelect, dict[str, str]]:
-    """The statement and parameters that list the live keys a search of ``days`` may need:
-    the day keys, the hit-period keys of their months and every live hold key."""
+def search_key_ids(days: Iterable[date]) -> list[str]:
+    """The day and hit-period key ids a search of ``days`` may need (hold keys aside): the
+    day keys, then the hit-period keys of their months."""
     days = list(days)
-    wanted = [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
-    return _live_keys(len(wanted)), {f"w{i}": w for i, w in enumerate(wanted)}
+    return [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
 
 
 def usable_keys(rt: Runtime, key_ids: Iterable[str]) -> list[DataKey]:
@@ -191,7 +190,8 @@ def usable_keys(rt: Runtime, key_ids: Iterable[str]) -> list[DataKey]:
 
 
 def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
-    """Live keys that may hold reads of the window's days (``search_keys_query``). Destroyed
-    or never-created keys have nothing to find."""
-    statement, params = search_keys_query(days)
-    return usable_keys(rt, [key_id for (key_id,) in statement.rows(session, params)])
+    """Live keys that may hold reads of the window's days: ``search_key_ids`` and every live
+    hold key. Destroyed or never-created keys have nothing to find."""
+    wanted = search_key_ids(days)
+    live = _live_keys(len(wanted)).rows(session, {f"w{i}": w for i, w in enumerate(wanted)})
+    return usable_keys(rt, [key_id for (key_id,) in live])

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from alpr_guard.crypto import DataKey, day_key_id
+from alpr_guard.crypto import DataKey
 from alpr_guard.db import DriverSelect, lock_partitions
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.keys import (
@@ -36,7 +36,7 @@ from alpr_guard.services.keys import (
     key_scope,
     keys_for_search,
     next_month,
-    period_key_id,
+    search_key_ids,
     usable_keys,
 )
 
@@ -99,10 +99,10 @@ def list_partitions(session: Session) -> list[Partition]:
 
 
 # The live keys among :ids and every live hold key, as (key_id, NULL) rows, then which of the
-# partitions :leaves exist, as (NULL, name) rows: keys.search_keys_query and the partition
-# list in one statement. pg_class is read under the statement's own snapshot, taken after the
-# partition lock was granted (to_regclass() could answer from a catalog cache that predates a
-# DROP committed while this transaction waited for the lock).
+# partitions :leaves exist, as (NULL, name) rows: keys.keys_for_search's lookup and the
+# partition list in one statement. pg_class is read under the statement's own snapshot, taken
+# after the partition lock was granted (to_regclass() could answer from a catalog cache that
+# predates a DROP committed while this transaction waited for the lock).
 _KEYS_AND_PARTITIONS = DriverSelect(
     text(
         "SELECT key_id, NULL FROM data_keys "
@@ -129,25 +129,24 @@ def keys_and_tables_for_search(
     SQLite: the keys and {} (one table)."""
     if session.get_bind().dialect.name != "postgresql":
         return keys_for_search(session, rt, days), {}
-    candidates = [day_key_id(d) for d in days] + sorted(
-        {period_key_id(d.replace(day=1)) for d in days}
-    )
-    leaves, defaults = {}, {}
+    candidates = search_key_ids(days)
+    # key id -> (its partition, its class's DEFAULT partition)
+    homes: dict[str, tuple[str, str]] = {}
     for key_id in candidates:
         cls, start, _ = key_scope(key_id)
         assert start is not None  # day and hit-period keys have an epoch
-        leaves[key_id] = _name(cls, start.date())
-        defaults[key_id] = f"plate_reads_{cls}_default"
+        homes[key_id] = (_name(cls, start.date()), f"plate_reads_{cls}_default")
     lock_partitions(session, shared=True)
     rows = _KEYS_AND_PARTITIONS.rows(
-        session, {"ids": candidates, "leaves": [leaves[k] for k in candidates]}
+        session, {"ids": candidates, "leaves": [homes[k][0] for k in candidates]}
     )
     live = [key_id for key_id, _ in rows if key_id is not None]
     existing = {name for _, name in rows if name is not None}
     tables = {"held": "plate_reads_held"}
     for key_id in live:
-        if key_id in leaves:
-            tables[key_id] = leaves[key_id] if leaves[key_id] in existing else defaults[key_id]
+        if key_id in homes:
+            leaf, default = homes[key_id]
+            tables[key_id] = leaf if leaf in existing else default
     return usable_keys(rt, live), tables
 
 

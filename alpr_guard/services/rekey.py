@@ -24,16 +24,18 @@ from alpr_guard.services.keys import class_key
 
 READS = cast(Table, PlateRead.__table__)
 
-READS_BY_ID = select(
+# What re-keying a read needs: its plate's ciphertext and everything its associated data names.
+_CIPHERTEXT = (
     PlateRead.id,
     PlateRead.key_id,
     PlateRead.plate_ct,
     PlateRead.observed_at,
     PlateRead.camera_id,
-    PlateRead.hit,
-    PlateRead.retention_class,
     PlateRead.expires_at,
-    PlateRead.agency_id,
+)
+
+READS_BY_ID = select(
+    *_CIPHERTEXT, PlateRead.hit, PlateRead.retention_class, PlateRead.agency_id
 ).where(PlateRead.id.in_(bindparam("ids", expanding=True)))
 
 # Core, not ORM: one executemany for the whole hold.
@@ -86,14 +88,7 @@ def execute_rekey(session: Session, params: list[dict[str, Any]]) -> None:
 
 LEGACY_BATCH = 2_000
 _LEGACY_HITS = (
-    select(
-        PlateRead.id,
-        PlateRead.key_id,
-        PlateRead.plate_ct,
-        PlateRead.observed_at,
-        PlateRead.camera_id,
-        PlateRead.expires_at,
-    )
+    select(*_CIPHERTEXT)
     .where(
         PlateRead.retention_class == "hit",
         PlateRead.key_id.like("day-%"),

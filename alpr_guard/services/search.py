@@ -170,6 +170,10 @@ def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
     return reads.c.expires_at > bindparam("now")
 
 
+def _one_of(column: ColumnElement[Any], values: list[BindParameter[Any]]) -> ColumnElement[bool]:
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
 # The class of each branch is part of its shape, written into the SQL as a constant.
 _CLASS_LITERALS = {"unmatched": "'unmatched'", "hit": "'hit'", "held": "'held'"}
 
@@ -194,10 +198,8 @@ def _find_statement(branches: tuple[tuple[str, str], ...], holds: int) -> Driver
         reads = _reads_in(name).alias("r")
         selects.append(
             select(*(reads.c[c] for c in _SELECTED)).where(
-                reads.c.key_id.in_(keys_in) if len(keys_in) > 1 else reads.c.key_id == keys_in[0],
-                reads.c.plate_index.in_(tokens_in)
-                if len(tokens_in) > 1
-                else reads.c.plate_index == tokens_in[0],
+                _one_of(reads.c.key_id, keys_in),
+                _one_of(reads.c.plate_index, tokens_in),
                 reads.c.retention_class == literal_column(_CLASS_LITERALS[cls]),
                 reads.c.observed_at >= bindparam("window_from"),
                 reads.c.observed_at < bindparam("window_to"),
@@ -220,9 +222,9 @@ def search_statement(
 ) -> tuple[DriverSelect, dict[str, Any]]:
     """The SELECT for ``plate`` under ``keys`` over [window_from, window_to), and its
     parameters: the tokens are computed here, one per key. ``tables`` maps a key id (and
-    ``"held"``) to the table holding its reads (``partitions.search_tables``); a key it does
-    not name is read from ``plate_reads``. A day or hit-period key holds reads of its own
-    day or month only, so the window alone bounds each branch."""
+    ``"held"``) to the table holding its reads (``partitions.keys_and_tables_for_search``); a
+    key it does not name is read from ``plate_reads``. A day or hit-period key holds reads of
+    its own day or month only, so the window alone bounds each branch."""
     tables = tables or {}
     params: dict[str, Any] = {"window_from": window_from, "window_to": window_to, "now": now}
     branches: list[tuple[str, str]] = []

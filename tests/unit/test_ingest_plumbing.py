@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import DateTime, column, create_engine, select, table, text
+from sqlalchemy import DateTime, Engine, column, create_engine, select, table, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from alpr_guard.crypto import DataKey, KeyRing, _hmac_pads
 from alpr_guard.db import (
@@ -101,14 +102,23 @@ def test_utc_datetime_fused_sqlite_bind_matches_the_two_step_one(value: datetime
         fused(datetime(2026, 11, 20, 12, 0))
 
 
-def test_sqlite_writer_waits_for_the_lock_then_takes_it(tmp_path: Path) -> None:
+def _held_write_lock(
+    tmp_path: Path, timeout_ms: int
+) -> tuple[Engine, sessionmaker[Session], sqlite3.Connection]:
+    """An engine on a fresh database with table ``t``, and another connection that holds the
+    write lock (BEGIN IMMEDIATE) until the test commits it."""
     path = tmp_path / "lock.db"
-    engine = make_engine(f"sqlite:///{path}", audit_timeout_ms=2000)
+    engine = make_engine(f"sqlite:///{path}", audit_timeout_ms=timeout_ms)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         session.execute(text("CREATE TABLE t (x INTEGER)"))
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
+    return engine, sessions, holder
+
+
+def test_sqlite_writer_waits_for_the_lock_then_takes_it(tmp_path: Path) -> None:
+    engine, sessions, holder = _held_write_lock(tmp_path, 2000)
     released = threading.Event()
 
     def release() -> None:
@@ -131,13 +141,7 @@ def test_sqlite_writer_waits_for_the_lock_then_takes_it(tmp_path: Path) -> None:
 
 
 def test_sqlite_writer_gives_up_at_the_timeout_with_the_usual_error(tmp_path: Path) -> None:
-    path = tmp_path / "lock.db"
-    engine = make_engine(f"sqlite:///{path}", audit_timeout_ms=200)
-    sessions = make_session_factory(engine)
-    with sessions.begin() as session:
-        session.execute(text("CREATE TABLE t (x INTEGER)"))
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    engine, sessions, holder = _held_write_lock(tmp_path, 200)
     started = time.monotonic()
     with pytest.raises(OperationalError, match="locked"), sessions.begin() as session:
         session.execute(text("INSERT INTO t VALUES (1)"))
