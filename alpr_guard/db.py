@@ -444,9 +444,10 @@ _LOCK_SQL = {
     True: "SELECT pg_advisory_xact_lock_shared(%(k)s)",
     False: "SELECT pg_advisory_xact_lock(%(k)s)",
 }
+_TRY_LOCK_SHARED_SQL = "SELECT pg_try_advisory_xact_lock_shared(%(k)s)"
 
 
-def lock_partitions(session: Session, *, shared: bool) -> None:
+def lock_partitions(session: Session, *, shared: bool, timeout_ms: int | None = None) -> None:
     """PostgreSQL: order searches against partition changes until this transaction ends.
 
     A search picks the partitions it reads by name
@@ -455,10 +456,23 @@ def lock_partitions(session: Session, *, shared: bool) -> None:
     a DEFAULT partition. Searches hold this lock shared; partition maintenance holds it
     exclusively, waiting for running searches and holding new ones for the few milliseconds
     it takes. SQLite: nothing to do (not partitioned).
-    """
+
+    ``timeout_ms`` bounds a shared wait (a search: the audit timeout, so a search stuck behind
+    maintenance fails closed like one stuck behind the audit chain). Free, the lock is taken
+    in one round trip; only a search that has to wait pays for setting the timeout.
+    Maintenance waits without a bound (searches are short)."""
     if is_sqlite(session):
         return
-    _run_prepared(session.connection(), _LOCK_SQL[shared], {"k": PARTITIONS_LOCK})
+    connection = session.connection()
+    values = {"k": PARTITIONS_LOCK}
+    if timeout_ms is None or not shared:
+        _run_prepared(connection, _LOCK_SQL[shared], values)
+        return
+    if _run_prepared(connection, _TRY_LOCK_SHARED_SQL, values)[0][0]:
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+    _run_prepared(connection, _LOCK_SQL[True], values)  # OperationalError after timeout_ms
+    connection.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
 
 
 def _sqlite_value(value: Any) -> Any:

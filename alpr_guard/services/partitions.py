@@ -136,7 +136,7 @@ def keys_and_tables_for_search(
         cls, start, _ = key_scope(key_id)
         assert start is not None  # day and hit-period keys have an epoch
         homes[key_id] = (_name(cls, start.date()), f"plate_reads_{cls}_default")
-    lock_partitions(session, shared=True)
+    lock_partitions(session, shared=True, timeout_ms=rt.settings.database.audit_timeout_ms)
     rows = _KEYS_AND_PARTITIONS.rows(
         session, {"ids": candidates, "leaves": [homes[k][0] for k in candidates]}
     )

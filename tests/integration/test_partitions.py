@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from alpr_guard.clock import FixedClock
-from alpr_guard.db import read_only_session
+from alpr_guard.db import lock_partitions, read_only_session
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.keys import days_between
@@ -186,3 +187,29 @@ def test_partition_changes_wait_for_a_search_that_chose_its_partitions(rt: Runti
             if p.name == "plate_reads_unmatched_p20261118"
         )
         assert partitions.drop_partition(purge, part, NOW + timedelta(days=365)) == 0
+
+
+def test_a_search_waits_for_partition_maintenance_no_longer_than_the_audit_timeout(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    """Maintenance holds the partition lock exclusively: a search waits for it at most
+    ``database.audit_timeout_ms`` and then fails closed, releasing nothing; once maintenance
+    ends, the same search answers."""
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    (stored,) = ingest(client, tokens, read(at="2026-11-19T08:00:00+00:00"))
+    timeout_s = rt.settings.database.audit_timeout_ms / 1000
+    with rt.sessions() as maintenance:
+        lock_partitions(maintenance, shared=False)
+        started = time.monotonic()
+        response = client.post(
+            "/api/v1/searches", json=search_body(), headers=auth(tokens["officer"])
+        )
+        waited = time.monotonic() - started
+        maintenance.rollback()
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["error"]["code"] == "audit_unavailable"
+    assert "results" not in body
+    assert timeout_s * 0.9 <= waited < timeout_s + 5
+    assert found_ids(client, tokens, "7ABC123", "2026-11-13T00:00:00Z") == {stored}
