@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -201,9 +201,11 @@ def _check_times(
     raise ValidationError(errors)
 
 
-# A replay is the same camera, client read id and observation time. Bounding the lookup by the
-# batch's time span lets PostgreSQL prune it to the partitions of those days; without it the
-# lookup probes every partition's index once per client id.
+# A replay is the same camera, client read id and observation time. The lookup is made per UTC
+# day of observation, bounded by that day's first and last read: PostgreSQL then prunes it to
+# the partitions of that day, and each client id is probed only where its read can be. (One
+# lookup bounded by the whole batch's span probed every client id in every partition of the
+# span: a backfill scattered over 30 days cost 30 probes per read.)
 _REPLAYS = select(
     PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id, PlateRead.observed_at
 ).where(
@@ -220,23 +222,27 @@ def _resolve_replays(
 ) -> tuple[int, dict[int, int]]:
     """Fill ``ids`` for reads already stored; map reads repeated within the batch to their
     first occurrence. Returns (duplicates, {repeat position: first position})."""
-    pending = [r for i, r in enumerate(reads) if r.client_read_id is not None and ids[i] is None]
-    if not pending:
+    by_day: dict[date, list[ReadIn]] = {}
+    for i, read in enumerate(reads):
+        if read.client_read_id is not None and ids[i] is None:
+            by_day.setdefault(day_of(read.observed_at), []).append(read)
+    if not by_day:
         return 0, {}
     found: dict[tuple[str, str, datetime], uuid.UUID] = {}
-    clients = sorted({r.client_read_id for r in pending if r.client_read_id is not None})
-    span = {
-        "agency_id": agency_id,
-        "first": min(r.observed_at for r in pending),
-        "last": max(r.observed_at for r in pending),
-    }
-    for start in range(0, len(clients), _REPLAY_CHUNK):
-        chunk = clients[start : start + _REPLAY_CHUNK]
-        for read_id, camera, client_id, observed_at in session.execute(
-            _REPLAYS, {**span, "clients": chunk}
-        ):
-            if client_id is not None:
-                found[(camera, client_id, observed_at)] = read_id
+    for day_reads in by_day.values():
+        clients = sorted({r.client_read_id for r in day_reads if r.client_read_id is not None})
+        span = {
+            "agency_id": agency_id,
+            "first": min(r.observed_at for r in day_reads),
+            "last": max(r.observed_at for r in day_reads),
+        }
+        for start in range(0, len(clients), _REPLAY_CHUNK):
+            chunk = clients[start : start + _REPLAY_CHUNK]
+            for read_id, camera, client_id, observed_at in session.execute(
+                _REPLAYS, {**span, "clients": chunk}
+            ):
+                if client_id is not None:
+                    found[(camera, client_id, observed_at)] = read_id
     duplicates = 0
     seen: dict[tuple[str, str, datetime], int] = {}
     repeats: dict[int, int] = {}
