@@ -65,6 +65,8 @@ def cli(ctx: click.Context, config: str | None) -> None:
     # hold locations and times even where plates are encrypted: owner-only by default.
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic 1.16+ announces each of its plugins at INFO on every upgrade: noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ctx.obj = _State(config)
 
 
