@@ -470,9 +470,10 @@ def lock_partitions(session: Session, *, shared: bool, timeout_ms: int | None = 
         return
     if _run_prepared(connection, _TRY_LOCK_SHARED_SQL, values)[0][0]:
         return
+    # The bound stays until the transaction ends: a search that waited here may not then wait
+    # unbounded elsewhere (the audit chain sets its own).
     connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
     _run_prepared(connection, _LOCK_SQL[True], values)  # OperationalError after timeout_ms
-    connection.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -103,7 +103,8 @@ def run(
     progress: bool,
     arrival: str = "stream",
 ) -> RunResult:
-    prepare_time_partitions(env, DAYS)  # PostgreSQL: as on a server that has run DAYS days
+    if prepare_time_partitions(env, DAYS):  # PostgreSQL: a server that has run DAYS days
+        analyze(env)
     source = ReadSource(total=total, days=DAYS, seed=seed, arrival=arrival)
     batches = source.batches(total, batch)
     start_rss = peak = rss_mb()

@@ -3,7 +3,7 @@
 Targets (issue #3):
 * SQLite: purge >= 50,000 rows/s, and no batch holds the writer longer than 250 ms.
 * PostgreSQL: deleting one day takes <= 100 ms (a partition drop, the transaction that does
-  it) and the whole run writes <= 1 MB of WAL.
+  it) and the whole run writes <= 1 MiB of WAL.
 * PostgreSQL: the 7-day search's p99 on the partitioned table is <= 2x the unpartitioned one.
 
 The database holds N reads spread evenly over 61 UTC days, ingested in time order through

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from werkzeug.test import TestResponse
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import lock_partitions, read_only_session
@@ -189,6 +191,31 @@ def test_partition_changes_wait_for_a_search_that_chose_its_partitions(rt: Runti
         assert partitions.drop_partition(purge, part, NOW + timedelta(days=365)) == 0
 
 
+class SearchInThread:
+    """A search posted from another thread, so this one can hold and release locks while it
+    waits, and a search that never returns fails the test instead of hanging it."""
+
+    def __init__(self, client: FlaskClient, tokens: dict[str, str]) -> None:
+        self.response: TestResponse | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, args=(client, tokens["officer"]))
+        self._thread.start()
+
+    def _run(self, client: FlaskClient, token: str) -> None:
+        started = time.monotonic()
+        self.response = client.post("/api/v1/searches", json=search_body(), headers=auth(token))
+        self.seconds = time.monotonic() - started
+
+    def waiting(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, seconds: float) -> TestResponse:
+        self._thread.join(seconds)
+        assert not self._thread.is_alive(), f"the search did not answer within {seconds} s"
+        assert self.response is not None
+        return self.response
+
+
 def test_a_search_waits_for_partition_maintenance_no_longer_than_the_audit_timeout(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime
 ) -> None:
@@ -201,15 +228,34 @@ def test_a_search_waits_for_partition_maintenance_no_longer_than_the_audit_timeo
     timeout_s = rt.settings.database.audit_timeout_ms / 1000
     with rt.sessions() as maintenance:
         lock_partitions(maintenance, shared=False)
-        started = time.monotonic()
-        response = client.post(
-            "/api/v1/searches", json=search_body(), headers=auth(tokens["officer"])
-        )
-        waited = time.monotonic() - started
-        maintenance.rollback()
+        search = SearchInThread(client, tokens)
+        try:
+            response = search.join(timeout_s + 5)
+        finally:
+            maintenance.rollback()  # lets a search that hangs finish after the test failed
     assert response.status_code == 503
     body = response.get_json()
     assert body["error"]["code"] == "audit_unavailable"
     assert "results" not in body
-    assert timeout_s * 0.9 <= waited < timeout_s + 5
+    assert search.seconds >= timeout_s * 0.9  # it did wait for maintenance first
     assert found_ids(client, tokens, "7ABC123", "2026-11-13T00:00:00Z") == {stored}
+
+
+def test_a_search_that_waited_for_partition_maintenance_then_answers(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    (stored,) = ingest(client, tokens, read(at="2026-11-19T08:00:00+00:00"))
+    timeout_s = rt.settings.database.audit_timeout_ms / 1000
+    with rt.sessions() as maintenance:
+        lock_partitions(maintenance, shared=False)
+        search = SearchInThread(client, tokens)
+        time.sleep(timeout_s / 4)
+        still_waiting = search.waiting()
+        maintenance.rollback()
+    response = search.join(timeout_s + 5)
+    assert still_waiting
+    assert response.status_code == 200, response.get_json()
+    assert [r["id"] for r in response.get_json()["results"]] == [stored]
+    assert search.seconds >= timeout_s / 4

@@ -1,27 +1,37 @@
-"""Property: a replayed read (same camera, client read id and observation time) is stored once
-and answered with the id it was first stored under, whatever days, cameras and hit flags a
-batch mixes; a client id reused at another time or by another camera is another read.
+"""Property: a replayed read (same camera, client read id and observation instant) is stored
+once and answered with the id it was first stored under, whatever days, cameras, UTC offsets
+and hit flags a batch mixes; a client id reused at another instant or by another camera is
+another read.
 
 Each example writes under cameras of its own, so examples share the test's database without
-seeing each other's reads.
+seeing each other's reads. On PostgreSQL the days' partitions exist, so the per-day replay
+lookup runs against the partitions it prunes to.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alpr_guard.runtime import Runtime
+from alpr_guard.services import partitions
 from tests.conftest import NOW, auth
 
-# (days back, minute of the day, camera, client id, hit)
+# (days back, minute of the day, camera, client id, hit, offset in minutes)
 read_strategy = st.tuples(
-    st.integers(0, 9), st.integers(0, 1439), st.integers(0, 2), st.integers(0, 4), st.booleans()
+    st.integers(0, 9),
+    st.integers(0, 1439),
+    st.integers(0, 2),
+    st.integers(0, 4),
+    st.booleans(),
+    st.sampled_from([0, -300, 570]),
 )
+Identity = tuple[object, object, datetime]
 
 
 def post(client: FlaskClient, token: str, reads: list[dict[str, object]]) -> dict[str, object]:
@@ -29,6 +39,15 @@ def post(client: FlaskClient, token: str, reads: list[dict[str, object]]) -> dic
     assert response.status_code == 201, response.get_json()
     body: dict[str, object] = response.get_json()
     return body
+
+
+def identity(r: dict[str, object]) -> Identity:
+    return (r["camera_id"], r["client_read_id"], datetime.fromisoformat(str(r["observed_at"])))
+
+
+def written(at: datetime, offset_minutes: int) -> str:
+    """The instant as a camera in another zone would send it."""
+    return at.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
 
 
 @settings(
@@ -40,27 +59,29 @@ def post(client: FlaskClient, token: str, reads: list[dict[str, object]]) -> dic
 def test_each_read_is_stored_once_under_one_id(
     client: FlaskClient,
     tokens: dict[str, str],
-    spec: list[tuple[int, int, int, int, bool]],
+    rt: Runtime,
+    spec: list[tuple[int, int, int, int, bool, int]],
     seed: int,
 ) -> None:
+    with rt.sessions.begin() as session:
+        if partitions.is_partitioned(session):
+            for at in (NOW - timedelta(days=8), NOW):  # each covers 2 days back, 7 ahead
+                partitions.ensure_partitions(session, at)
     prefix = uuid.uuid4().hex[:8]
     day0 = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
     reads = []
-    for days_back, minute, camera, client_id, hit in spec:
+    for days_back, minute, camera, client_id, hit, offset in spec:
         at = day0 - timedelta(days=days_back) + timedelta(minutes=minute)
         at = min(at, NOW - timedelta(seconds=1))
         reads.append(
             {
                 "plate": "7ABC123",
-                "observed_at": at.isoformat(),
+                "observed_at": written(at, offset),
                 "camera_id": f"{prefix}-cam-{camera}",
                 "client_read_id": f"r-{client_id}",
                 "hit": hit,
             }
         )
-
-    def identity(r: dict[str, object]) -> tuple[object, object, object]:
-        return (r["camera_id"], r["client_read_id"], r["observed_at"])
 
     first = post(client, tokens["ingest"], reads)
     distinct = {identity(r) for r in reads}
@@ -71,17 +92,26 @@ def test_each_read_is_stored_once_under_one_id(
     assert all(id_of[identity(r)] == i for r, i in zip(reads, ids, strict=True))
     assert len(set(ids)) == len(distinct)
 
-    # Replayed in any order, mixed with new reads and with hit flags changed: the stored ones
-    # come back under their ids, the new ones are stored.
+    # Replayed in any order, in another UTC offset, with hit flags changed: the stored reads
+    # come back under their ids. Their client ids reused a second later, or by another camera
+    # at the same instant, are new reads.
     rng = random.Random(seed)
-    again = [
-        {**r, "hit": not r["hit"]} if rng.random() < 0.3 else r
-        for r in rng.sample(reads, k=rng.randint(1, len(reads)))
-    ]
-    fresh = [
-        {**r, "observed_at": str(r["observed_at"]).replace(":00+", ":01+"), "client_read_id": "new"}
-        for r in rng.sample(reads, k=rng.randint(0, min(3, len(reads))))
-    ]
+    again = []
+    for r in rng.sample(reads, k=rng.randint(1, len(reads))):
+        instant = datetime.fromisoformat(str(r["observed_at"]))
+        again.append(
+            {**r, "observed_at": written(instant, rng.choice([0, -300, 570])), "hit": not r["hit"]}
+            if rng.random() < 0.3
+            else r
+        )
+    fresh = []
+    for r in rng.sample(reads, k=rng.randint(0, min(4, len(reads)))):
+        instant = datetime.fromisoformat(str(r["observed_at"]))
+        if rng.random() < 0.5:
+            fresh.append({**r, "observed_at": written(instant + timedelta(seconds=1), 0)})
+        else:
+            fresh.append({**r, "camera_id": f"{prefix}-cam-9"})
+    fresh = [r for r in fresh if identity(r) not in id_of]  # a second later may be stored
     mixed = again + fresh
     rng.shuffle(mixed)
     second = post(client, tokens["ingest"], mixed)
@@ -90,8 +120,11 @@ def test_each_read_is_stored_once_under_one_id(
     assert second["duplicates"] == len(mixed) - len(new_distinct)
     second_ids = second["ids"]
     assert isinstance(second_ids, list)
+    new_ids: dict[Identity, object] = {}
     for r, read_id in zip(mixed, second_ids, strict=True):
         if identity(r) in id_of:
             assert read_id == id_of[identity(r)]
         else:
             assert read_id not in ids
+            assert new_ids.setdefault(identity(r), read_id) == read_id
+    assert len(set(new_ids.values())) == len(new_distinct)
