@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import insert_ignore_returning, new_ids
+from alpr_guard.db import OneOf, insert_ignore_returning, new_ids
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
@@ -210,7 +210,7 @@ _REPLAYS = select(
     PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id, PlateRead.observed_at
 ).where(
     PlateRead.agency_id == bindparam("agency_id"),
-    PlateRead.client_read_id.in_(bindparam("clients", expanding=True)),
+    OneOf(PlateRead.client_read_id, "clients"),
     PlateRead.observed_at >= bindparam("first"),
     PlateRead.observed_at <= bindparam("last"),
 )

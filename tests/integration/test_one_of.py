@@ -1,0 +1,43 @@
+"""db.OneOf: a column matched against a bound list, an expanding IN on SQLite and ``= ANY`` of
+one array on PostgreSQL, must select the same rows for any list, the empty one included."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from alpr_guard.db import OneOf
+from alpr_guard.models import Agency
+from alpr_guard.runtime import Runtime
+from tests.conftest import OPERATING_ORI
+
+_BY_ORI = select(Agency.ori).where(OneOf(Agency.ori, "oris")).order_by(Agency.ori)
+
+
+@pytest.mark.parametrize(
+    "oris",
+    [
+        [],
+        [OPERATING_ORI],
+        [OPERATING_ORI, "CA0190100", "NOSUCH000"],
+        ["NOSUCH000"],
+        [OPERATING_ORI, OPERATING_ORI],
+        ["it's", 'a "quoted", {braced} value', "NULL"],  # array syntax is not SQL syntax
+    ],
+)
+def test_one_of_selects_the_listed_values(rt: Runtime, oris: list[str]) -> None:
+    with rt.sessions() as session:
+        every = set(session.scalars(select(Agency.ori)))
+        found = list(session.scalars(_BY_ORI, {"oris": oris}))
+    assert {OPERATING_ORI, "CA0190100"} <= every
+    assert found == sorted(every & set(oris))
+
+
+def test_one_of_has_one_statement_text_on_postgresql_whatever_the_length(rt: Runtime) -> None:
+    with rt.sessions() as session:
+        dialect = session.get_bind().dialect
+    sql = str(_BY_ORI.compile(dialect=dialect))
+    if dialect.name == "postgresql":
+        assert "= ANY (" in sql and "IN (" not in sql
+    else:
+        assert "IN (" in sql and "ANY" not in sql
