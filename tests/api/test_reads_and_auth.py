@@ -220,3 +220,27 @@ def test_unknown_route_uses_the_error_shape(client: FlaskClient) -> None:
     response = client.get("/api/v1/nope")
     assert response.status_code == 404
     assert set(response.get_json()["error"]) == {"code", "message", "request_id"}
+
+
+def test_a_batch_mixing_integer_and_fractional_numbers_and_absent_fields_is_stored(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    """JSON integers and fractions in one column, and columns absent from every read, all go
+    in (PostgreSQL binds each column as one typed array)."""
+    reads = [
+        read(latitude=37, longitude=-122, confidence=94),
+        read(camera="cam-2", latitude=37.5, longitude=-122.25, confidence=0.5),
+        read(camera="cam-3"),
+    ]
+    response = client.post("/api/v1/reads", json={"reads": reads}, headers=auth(tokens["ingest"]))
+    assert response.status_code == 201, response.get_json()
+    with rt.sessions() as session:
+        stored = {
+            r.camera_id: (r.latitude, r.longitude, r.confidence, r.plate_state, r.client_read_id)
+            for r in session.scalars(select(PlateRead))
+        }
+    assert stored == {
+        "cam-1": (37.0, -122.0, 0.94, None, None),
+        "cam-2": (37.5, -122.25, 0.5, None, None),
+        "cam-3": (None, None, None, None, None),
+    }
