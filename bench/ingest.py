@@ -299,10 +299,13 @@ def main() -> None:
         sync_cost(args.sync_reads, args.batch)
 
     print()
-    print(
-        f"{verdict(encrypted.rate >= TARGET_RATE)}  ingest rate ({args.db}) "
-        f">= {TARGET_RATE:,} reads/s: {encrypted.rate:,.0f}"
-    )
+    if args.db == "sqlite":
+        print(
+            f"{verdict(encrypted.rate >= TARGET_RATE)}  ingest rate (sqlite) "
+            f">= {TARGET_RATE:,} reads/s: {encrypted.rate:,.0f}"
+        )
+    else:  # the rate target is SQLite's, on one core
+        print(f"info  ingest rate ({args.db}, not a target): {encrypted.rate:,.0f} reads/s")
     print(f"{verdict(ratio <= TARGET_RATIO)}  encrypted/plain <= {TARGET_RATIO}: {ratio:.3f}")
     print(
         f"{verdict(encrypted.peak_rss <= TARGET_RSS_MB)}  peak RSS <= {TARGET_RSS_MB} MB: "
