@@ -29,7 +29,9 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    FromClause,
     MetaData,
+    String,
     Table,
     Uuid,
     any_,
@@ -235,7 +237,7 @@ def make_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         # psycopg would prepare any statement after 5 runs, and PostgreSQL might then pick a
-        # generic plan: for ingest's replay lookup (hundreds of IN parameters) that plan scans
+        # generic plan: for ingest's replay lookup (then hundreds of IN parameters) that plan scans
         # the agency's reads (found by bench/search.py's build). So nothing is prepared
         # implicitly; DriverSelect prepares its own statements explicitly. (plan_cache_mode
         # stays "auto": forcing generic plans applies to unnamed statements too, and gave the
@@ -535,8 +537,11 @@ def insert_ignore_returning(
     # every batch (multi-row VALUES made the driver re-parse a statement with thousands of
     # placeholders on every batch: most of PostgreSQL's ingest time). The arrays travel in
     # binary (text arrays cost a quoting check per element: a quarter of the client's time)
-    # and the statement is prepared once per connection. The values are the Python objects
-    # the column types take (UUIDs, aware datetimes, bytes, ...); psycopg dumps them directly.
+    # and the statement is prepared on the connection: once per set of columns that are NULL
+    # throughout a batch (psycopg sends such an array untyped, and keys its prepared statements
+    # on the parameter types), a handful in practice. The values are the Python objects the
+    # column types take (UUIDs, aware datetimes, bytes, floats for Float columns, ...); psycopg
+    # dumps them directly and refuses a list mixing types (int and float, say).
     sql = _pg_unnest_insert(table, tuple(conflict_columns), tuple(columns), returning)
     arrays = {f"c{i}": list(values) for i, values in enumerate(zip(*rows, strict=True))}
     return {row[0] for row in _run_prepared(session.connection(), sql, arrays)}
@@ -579,6 +584,10 @@ class OneOf(ColumnElement[bool]):
         self.column = column.expression if isinstance(column, QueryableAttribute) else column
         self.name = name
 
+    @property
+    def _from_objects(self) -> list[FromClause]:  # its column's table is a FROM source
+        return self.column._from_objects
+
 
 @compiles(OneOf)
 def _one_of_expanding(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
@@ -587,7 +596,12 @@ def _one_of_expanding(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(OneOf, "postgresql")
 def _one_of_array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
-    values = bindparam(element.name, type_=postgresql.ARRAY(element.column.type))
+    element_type = element.column.type
+    if isinstance(element_type, String) and element_type.length is not None:
+        # Not VARCHAR(n)[]: an explicit cast cuts longer values short, and a value whose first
+        # n characters are stored would match.
+        element_type = String()
+    values = bindparam(element.name, type_=postgresql.ARRAY(element_type))
     return compiler.process(element.column == any_(values), **kw)
 
 

@@ -222,11 +222,12 @@ def test_unknown_route_uses_the_error_shape(client: FlaskClient) -> None:
     assert set(response.get_json()["error"]) == {"code", "message", "request_id"}
 
 
-def test_a_batch_mixing_integer_and_fractional_numbers_and_absent_fields_is_stored(
+def test_a_batch_with_integers_fractions_and_fields_absent_from_every_read_is_stored(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime
 ) -> None:
-    """JSON integers and fractions in one column, and columns absent from every read, all go
-    in (PostgreSQL binds each column as one typed array)."""
+    """PostgreSQL binds each column as one typed array: a column absent from every read goes as
+    an all-NULL array, one absent from some reads as a partly NULL one. JSON integers and
+    fractions share a column (parsing makes them all floats)."""
     reads = [
         read(latitude=37, longitude=-122, confidence=94),
         read(camera="cam-2", latitude=37.5, longitude=-122.25, confidence=0.5),

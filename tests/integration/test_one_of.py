@@ -4,7 +4,7 @@ one array on PostgreSQL, must select the same rows for any list, the empty one i
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, not_, or_, select
 
 from alpr_guard.db import OneOf
 from alpr_guard.models import Agency
@@ -23,6 +23,7 @@ _BY_ORI = select(Agency.ori).where(OneOf(Agency.ori, "oris")).order_by(Agency.or
         ["NOSUCH000"],
         [OPERATING_ORI, OPERATING_ORI],
         ["it's", 'a "quoted", {braced} value', "NULL"],  # array syntax is not SQL syntax
+        [OPERATING_ORI + "-LONGER"],  # longer than the column: no match on its prefix
     ],
 )
 def test_one_of_selects_the_listed_values(rt: Runtime, oris: list[str]) -> None:
@@ -41,3 +42,23 @@ def test_one_of_has_one_statement_text_on_postgresql_whatever_the_length(rt: Run
         assert "= ANY (" in sql and "IN (" not in sql
     else:
         assert "IN (" in sql and "ANY" not in sql
+
+
+def test_one_of_composes_and_brings_its_table(rt: Runtime) -> None:
+    oris = [OPERATING_ORI, "CA0190100"]
+    with rt.sessions() as session:
+        every = set(session.scalars(select(Agency.ori)))
+        others = set(
+            session.scalars(select(Agency.ori).where(not_(OneOf(Agency.ori, "o"))), {"o": oris})
+        )
+        either = set(
+            session.scalars(
+                select(Agency.ori).where(or_(OneOf(Agency.ori, "o"), Agency.ori == "NOSUCH000")),
+                {"o": oris},
+            )
+        )
+        # The table appears only in the WHERE clause: OneOf brings it into FROM.
+        count = session.scalar(select(func.count()).where(OneOf(Agency.ori, "o")), {"o": oris})
+    assert others == every - set(oris)
+    assert either == set(oris)
+    assert count == 2
