@@ -216,15 +216,20 @@ class SearchInThread:
         return self.response
 
 
+def one_read_in_its_partition(client: FlaskClient, tokens: dict[str, str], rt: Runtime) -> str:
+    with rt.sessions.begin() as session:
+        partitions.ensure_partitions(session, NOW)
+    (stored,) = ingest(client, tokens, read(at="2026-11-19T08:00:00+00:00"))
+    return stored
+
+
 def test_a_search_waits_for_partition_maintenance_no_longer_than_the_audit_timeout(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime
 ) -> None:
     """Maintenance holds the partition lock exclusively: a search waits for it at most
     ``database.audit_timeout_ms`` and then fails closed, releasing nothing; once maintenance
     ends, the same search answers."""
-    with rt.sessions.begin() as session:
-        partitions.ensure_partitions(session, NOW)
-    (stored,) = ingest(client, tokens, read(at="2026-11-19T08:00:00+00:00"))
+    stored = one_read_in_its_partition(client, tokens, rt)
     timeout_s = rt.settings.database.audit_timeout_ms / 1000
     with rt.sessions() as maintenance:
         lock_partitions(maintenance, shared=False)
@@ -244,9 +249,7 @@ def test_a_search_waits_for_partition_maintenance_no_longer_than_the_audit_timeo
 def test_a_search_that_waited_for_partition_maintenance_then_answers(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime
 ) -> None:
-    with rt.sessions.begin() as session:
-        partitions.ensure_partitions(session, NOW)
-    (stored,) = ingest(client, tokens, read(at="2026-11-19T08:00:00+00:00"))
+    stored = one_read_in_its_partition(client, tokens, rt)
     timeout_s = rt.settings.database.audit_timeout_ms / 1000
     with rt.sessions() as maintenance:
         lock_partitions(maintenance, shared=False)
