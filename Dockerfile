@@ -4,7 +4,7 @@
 # the key store lives on its own volume, never inside the database volume.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY alpr_guard ./alpr_guard
 RUN pip install --no-cache-dir build && python -m build --wheel --outdir /wheels \
  && pip wheel --no-cache-dir --wheel-dir /wheels "psycopg[binary]>=3.1"
