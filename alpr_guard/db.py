@@ -451,7 +451,10 @@ _LOCK_SQL = {
     True: "SELECT pg_advisory_xact_lock_shared(%(k)s)",
     False: "SELECT pg_advisory_xact_lock(%(k)s)",
 }
-_TRY_LOCK_SHARED_SQL = "SELECT pg_try_advisory_xact_lock_shared(%(k)s)"
+_TRY_LOCK_SQL = {
+    True: "SELECT pg_try_advisory_xact_lock_shared(%(k)s)",
+    False: "SELECT pg_try_advisory_xact_lock(%(k)s)",
+}
 
 
 def lock_partitions(session: Session, *, shared: bool, timeout_ms: int | None = None) -> None:
@@ -464,23 +467,23 @@ def lock_partitions(session: Session, *, shared: bool, timeout_ms: int | None = 
     exclusively, waiting for running searches and holding new ones for the few milliseconds
     it takes. SQLite: nothing to do (not partitioned).
 
-    ``timeout_ms`` bounds a shared wait (a search: the audit timeout, so a search stuck behind
-    maintenance fails closed like one stuck behind the audit chain). Free, the lock is taken
-    in one round trip; only a search that has to wait pays for setting the timeout.
-    Maintenance waits without a bound (searches are short)."""
+    ``timeout_ms`` bounds the wait (a search passes the audit timeout, so a search stuck behind
+    maintenance fails closed like one stuck behind the audit chain; maintenance passes none,
+    searches being short). A free lock is taken in one round trip either way; only a wait
+    pays for setting the timeout."""
     if is_sqlite(session):
         return
     connection = session.connection()
     values = {"k": PARTITIONS_LOCK}
-    if timeout_ms is None or not shared:
+    if timeout_ms is None:
         _run_prepared(connection, _LOCK_SQL[shared], values)
         return
-    if _run_prepared(connection, _TRY_LOCK_SHARED_SQL, values)[0][0]:
+    if _run_prepared(connection, _TRY_LOCK_SQL[shared], values)[0][0]:
         return
     # The bound stays until the transaction ends: a search that waited here may not then wait
     # unbounded elsewhere (the audit chain sets its own).
     connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
-    _run_prepared(connection, _LOCK_SQL[True], values)  # OperationalError after timeout_ms
+    _run_prepared(connection, _LOCK_SQL[shared], values)  # OperationalError after timeout_ms
 
 
 def _sqlite_value(value: Any) -> Any:

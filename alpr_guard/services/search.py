@@ -170,7 +170,11 @@ def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
     return reads.c.expires_at > bindparam("now")
 
 
-def _one_of(column: ColumnElement[Any], values: list[BindParameter[Any]]) -> ColumnElement[bool]:
+def _equals_a_param(
+    column: ColumnElement[Any], values: list[BindParameter[Any]]
+) -> ColumnElement[bool]:
+    """``column`` equal to one of separately bound parameters (not ``db.OneOf``'s one list:
+    ``DriverSelect`` binds each key and token by name)."""
     return column == values[0] if len(values) == 1 else column.in_(values)
 
 
@@ -198,8 +202,8 @@ def _find_statement(branches: tuple[tuple[str, str], ...], holds: int) -> Driver
         reads = _reads_in(name).alias("r")
         selects.append(
             select(*(reads.c[c] for c in _SELECTED)).where(
-                _one_of(reads.c.key_id, keys_in),
-                _one_of(reads.c.plate_index, tokens_in),
+                _equals_a_param(reads.c.key_id, keys_in),
+                _equals_a_param(reads.c.plate_index, tokens_in),
                 reads.c.retention_class == literal_column(_CLASS_LITERALS[cls]),
                 reads.c.observed_at >= bindparam("window_from"),
                 reads.c.observed_at < bindparam("window_to"),
