@@ -13,23 +13,25 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from alpr_guard import schema
 from alpr_guard.api import build_app
 from alpr_guard.clock import FixedClock
 from alpr_guard.keystore import write_master_key_file
+from alpr_guard.models import Agency, ApiToken, User
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
-from alpr_guard.services.principals import SYSTEM, add_user
+from alpr_guard.services.principals import SYSTEM, TOKEN_PREFIX, add_user, hash_token
 from alpr_guard.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,11 +210,38 @@ def tokens(rt: Runtime) -> dict[str, str]:
             issued[role] = add_user(
                 session, rt, username=f"t-{role}", role=role, agency_ori=OPERATING_ORI
             ).token
-        for ori in ("CA0190100", "NV0020000", "CAFBISF00"):
-            issued[f"officer@{ori}"] = add_user(
+        issued["officer@CA0190100"] = add_user(
+            session, rt, username="officer-ca0190100", role="officer", agency_ori="CA0190100"
+        ).token
+        # Accounts add_user refuses: what a database from before the rule, or a forged row,
+        # may still hold. Requests must refuse them all the same.
+        for ori in ("NV0020000", "CAFBISF00"):
+            issued[f"officer@{ori}"] = legacy_user(
                 session, rt, username=f"officer-{ori.lower()}", role="officer", agency_ori=ori
-            ).token
+            )
     return issued
+
+
+def legacy_user(session: Session, rt: Runtime, *, username: str, role: str, agency_ori: str) -> str:
+    """A user row and a live token written straight into the tables, past add_user's checks
+    (an account made before they existed, or forged); returns the token."""
+    import secrets
+
+    agency_id = session.scalar(select(Agency.id).where(Agency.ori == agency_ori))
+    assert agency_id is not None, agency_ori
+    user = User(username=username, agency_id=agency_id, role=role, created_at=rt.clock.now())
+    session.add(user)
+    session.flush()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = rt.clock.now()
+    expires = (
+        None if role == "ingest" else now + timedelta(hours=rt.settings.auth.human_token_hours)
+    )
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires)
+    )
+    session.flush()
+    return token
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from flask import Blueprint, Response, jsonify
 from alpr_guard.api.context import commit, principal, require, runtime, session
 from alpr_guard.checkpoints import verify_with_checkpoints
 from alpr_guard.db import read_only_session
+from alpr_guard.policy.access import Exposure
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
 
 @bp.get("/verify")
-@require("auditor")
+@require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_verify() -> Response:
     rt = runtime()
     with read_only_session(rt.sessions) as reader:

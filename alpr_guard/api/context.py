@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 from flask import current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alpr_guard.errors import AuditUnavailable, Forbidden, Refused, ValidationError
-from alpr_guard.policy.decisions import Decision
+from alpr_guard.policy.access import Exposure
+from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.principals import Principal, authenticate
+from alpr_guard.services.principals import Principal, authenticate, decide_request
 
 EXTENSION_KEY = "alpr_guard"
 P = ParamSpec("P")
@@ -57,23 +59,112 @@ def principal() -> Principal:
     return who
 
 
-def require(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Authenticate the bearer token (401) and check the role (403)."""
+@dataclass(frozen=True)
+class RouteAccess:
+    """A route's declaration: which roles may call it and what it exposes."""
+
+    roles: frozenset[str]
+    exposes: Exposure
+
+
+ACCESS_ATTRIBUTE = "route_access"
+
+
+def public(view: Callable[P, R]) -> Callable[P, R]:
+    """Declare a route that needs no token and exposes no plate data and no records."""
+    setattr(view, ACCESS_ATTRIBUTE, RouteAccess(frozenset(), Exposure.PUBLIC))
+    return view
+
+
+def agency_scope() -> str | None:
+    """The ORI whose records alone the caller may see, or None for the operating agency."""
+    scope: str | None = g.agency_scope
+    return scope
+
+
+def own_agency_only(requested: str | None) -> str | None:
+    """The agency filter of a listing of access records: a partner's auditor sees its own
+    agency's records whatever it asks for; asking for another agency's is a refusal."""
+    scope = agency_scope()
+    if scope is None:
+        return requested
+    if requested is not None and requested.strip().upper() != scope:
+        _refuse(
+            runtime(),
+            session(),
+            principal(),
+            g.route_access,
+            Decision.refuse(
+                ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY,
+                "own_agency_records",
+                f"users of agency {scope} may only see the records of their own agency",
+            ),
+        )
+    return scope
+
+
+def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Authenticate the bearer token (401), then decide, from the registry as it stands now,
+    whether the caller's agency may hold what the route exposes, then check the role (403).
+
+    An agency refusal is an audit event, committed before the 403 leaves. One exception keeps
+    the access record whole: a search by a user of an agency the sharing rules refuse goes on
+    to screening, which takes the same decision and records it as a refused search."""
+    declared = RouteAccess(frozenset(roles), exposes)
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header[:7].lower() == "bearer " else None
-            who = authenticate(session(), runtime(), token)
-            if who.role not in roles:
-                raise Forbidden(f"role {who.role} may not do this")
+            db = session()
+            rt = runtime()
+            who = authenticate(db, rt, token)
+            decision, operating = decide_request(db, rt, who, exposes)
+            role_declared = who.role in declared.roles
             g.principal = who
+            g.agency_scope = None if operating else who.agency_ori
+            g.route_access = declared
+            if decision.allowed:
+                if not role_declared:
+                    raise Forbidden(f"role {who.role} may not do this")
+            elif decision.reason == ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY:
+                if not role_declared:
+                    raise Forbidden(f"role {who.role} may not do this")
+                _refuse(rt, db, who, declared, decision)
+            elif not (role_declared and exposes is Exposure.PLATE_READS):
+                _refuse(rt, db, who, declared, decision)
             return view(*args, **kwargs)
 
+        setattr(wrapper, ACCESS_ATTRIBUTE, declared)
         return wrapper
 
     return decorator
+
+
+def _refuse(
+    rt: Runtime, db: Session, who: Principal, declared: RouteAccess, decision: Decision
+) -> NoReturn:
+    """Denials are data: the refusal is on the record before the 403 leaves."""
+    assert decision.reason is not None
+    rt.audit.append(
+        db,
+        "access.refused",
+        who.actor,
+        subject=f"user:{who.username}",
+        details={
+            "method": request.method,
+            # The route's pattern, not the requested path: nothing the client typed.
+            "route": request.url_rule.rule if request.url_rule is not None else None,
+            "role": who.role,
+            "agency": who.agency_ori,
+            "exposes": declared.exposes.value,
+            "reason_code": decision.reason.value,
+            "rule": decision.rule,
+        },
+    )
+    commit()
+    raise Refused(decision.reason.value, decision.reason.status, decision.message)
 
 
 def json_body() -> object:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import CASE_RE, parse_datetime, parse_read_selection
 from alpr_guard.services.holds import (
     HoldRequest,
@@ -64,7 +65,7 @@ def _hold_id(raw: str) -> uuid.UUID:
 
 
 @bp.post("/holds")
-@require("supervisor")
+@require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_hold() -> tuple[Response, int]:
     hold = place_hold(session(), runtime(), principal(), _parse(json_body()))
     commit()
@@ -72,7 +73,7 @@ def post_hold() -> tuple[Response, int]:
 
 
 @bp.post("/holds/<hold_id>/approve")
-@require("supervisor")
+@require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_approve(hold_id: str) -> Response:
     hold = approve_hold(session(), runtime(), principal(), _hold_id(hold_id))
     commit()
@@ -80,7 +81,7 @@ def post_approve(hold_id: str) -> Response:
 
 
 @bp.post("/holds/<hold_id>/release")
-@require("supervisor")
+@require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_release(hold_id: str) -> Response:
     body = json_body()
     if not isinstance(body, dict):
@@ -98,7 +99,7 @@ def post_release(hold_id: str) -> Response:
 
 
 @bp.get("/holds")
-@require("supervisor", "auditor", "admin")
+@require("supervisor", "auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_holds() -> Response:
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
@@ -112,7 +113,7 @@ def get_holds() -> Response:
 
 
 @bp.get("/holds/<hold_id>")
-@require("supervisor", "auditor", "admin")
+@require("supervisor", "auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_one_hold(hold_id: str) -> Response:
     with read_only_session(runtime().sessions) as db:
         hold = get_hold(db, runtime(), principal(), _hold_id(hold_id))
@@ -120,7 +121,7 @@ def get_one_hold(hold_id: str) -> Response:
 
 
 @bp.get("/purges")
-@require("auditor", "admin")
+@require("auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_purges() -> Response:
     raw = request.args.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= 1000:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services.ingest import record_reads
 
@@ -12,7 +13,7 @@ bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/reads")
-@require("ingest")
+@require("ingest", exposes=Exposure.READS_WRITE)
 def post_reads() -> tuple[Response, int]:
     rt = runtime()
     db = session()

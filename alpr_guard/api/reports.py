@@ -14,8 +14,9 @@ from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from alpr_guard.api.context import commit, principal, require, runtime, session
+from alpr_guard.api.context import commit, own_agency_only, principal, require, runtime, session
 from alpr_guard.errors import ValidationError
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_datetime
 from alpr_guard.services.reports import (
     ACCESS_FORMATS,
@@ -80,7 +81,7 @@ def _stamp(at: datetime) -> str:
 
 
 @bp.get("/access-report")
-@require("auditor")
+@require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_access_report() -> Response:
     _refuse_unknown(ACCESS_PARAMS)
     since, until = _period()
@@ -90,7 +91,7 @@ def get_access_report() -> Response:
         since=since,
         until=until,
         username=request.args.get("user"),
-        agency=request.args.get("agency"),
+        agency=own_agency_only(request.args.get("agency")),
         purpose=request.args.get("purpose"),
         outcome=request.args.get("outcome"),
     )
@@ -132,7 +133,7 @@ def get_access_report() -> Response:
 
 
 @bp.get("/summary")
-@require("auditor")
+@require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_summary() -> Response:
     _refuse_unknown(SUMMARY_PARAMS)
     since, until = _period()

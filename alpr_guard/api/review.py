@@ -6,8 +6,17 @@ from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.api.context import (
+    agency_scope,
+    commit,
+    json_body,
+    principal,
+    require,
+    runtime,
+    session,
+)
 from alpr_guard.errors import ValidationError
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_datetime
 from alpr_guard.services.review import (
     FindingFilter,
@@ -61,7 +70,7 @@ def _time_arg(name: str) -> datetime | None:
 
 
 @bp.get("/findings")
-@require("auditor")
+@require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_findings() -> Response:
     unknown = sorted(set(request.args) - FILTERS)
     if unknown:
@@ -81,6 +90,7 @@ def get_findings() -> Response:
         until=_time_arg("to"),
         limit=max(1, _int_arg("limit", 100, 1000)),
         offset=_int_arg("offset", 0, 10**9),
+        agency=agency_scope(),
     )
     findings = list_findings(session(), runtime(), principal(), filters)
     commit()
@@ -88,7 +98,7 @@ def get_findings() -> Response:
 
 
 @bp.post("/findings/<int:finding_id>/resolve")
-@require("auditor")
+@require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def post_resolve(finding_id: int) -> Response:
     body = json_body()
     if not isinstance(body, dict):
@@ -106,14 +116,20 @@ def post_resolve(finding_id: int) -> Response:
             }
         )
     finding = resolve_finding(
-        session(), runtime(), principal(), finding_id, verdict=verdict, note=note
+        session(),
+        runtime(),
+        principal(),
+        finding_id,
+        verdict=verdict,
+        note=note,
+        agency=agency_scope(),
     )
     commit()
     return jsonify(_serialise(finding))
 
 
 @bp.get("/vague-rates")
-@require("auditor")
+@require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_vague_rates() -> Response:
     since, until = _time_arg("from"), _time_arg("to")
     if since is None or until is None:
@@ -121,7 +137,9 @@ def get_vague_rates() -> Response:
     by = request.args.get("by", "user")
     if by not in {"user", "agency"}:
         raise ValidationError({"by": "must be user or agency"})
-    rates = vague_rates(session(), runtime(), principal(), since=since, until=until, by=by)
+    rates = vague_rates(
+        session(), runtime(), principal(), since=since, until=until, by=by, agency=agency_scope()
+    )
     commit()
     return jsonify(
         {

@@ -13,6 +13,7 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_search_request
 from alpr_guard.services.principals import SEARCH_ROLES
 from alpr_guard.services.search import SearchOutcome, run_search
@@ -30,7 +31,7 @@ def _serialise(outcome: SearchOutcome) -> dict[str, object]:
 
 
 @bp.post("/searches")
-@require(*SEARCH_ROLES)
+@require(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
 def post_search() -> tuple[Response, int]:
     rt = runtime()
     request = parse_search_request(json_body(), rt.settings.search.max_page_size)

@@ -8,12 +8,14 @@ from alpr_guard.api.context import (
     commit,
     json_body,
     principal,
+    public,
     raise_if_refused,
     require,
     runtime,
     session,
 )
 from alpr_guard.errors import ValidationError
+from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import CASE_RE, ORI_RE, parse_read_selection
 from alpr_guard.services.sharing import (
     ShareRequest,
@@ -54,7 +56,7 @@ def _parse(body: object) -> ShareRequest:
 
 
 @bp.post("/shares")
-@require("supervisor")
+@require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_share() -> tuple[Response, int]:
     outcome = request_share(session(), runtime(), principal(), _parse(json_body()))
     commit()  # the decision is on record before a bundle leaves
@@ -63,7 +65,7 @@ def post_share() -> tuple[Response, int]:
 
 
 @bp.get("/shares")
-@require("supervisor", "auditor")
+@require("supervisor", "auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_shares() -> Response:
     outcome = request.args.get("outcome")
     if outcome not in {None, "allowed", "refused"}:
@@ -96,6 +98,7 @@ def get_shares() -> Response:
 
 
 @bp.get("/signing-key")
+@public
 def get_signing_key() -> Response:
     """Public: recipients need it to verify bundles."""
     return jsonify(signing_key_info(runtime()))

@@ -25,6 +25,8 @@ class ReasonCode(StrEnum):
     PRIVATE_ENTITY = "private_entity"
     KIND_NOT_ALLOWED = "kind_not_allowed"
     ATTESTATION_EXPIRED = "attestation_expired"
+    # Accounts of a partner agency: only the roles a partner may hold (search, own records).
+    ROLE_NOT_ALLOWED_FOR_AGENCY = "role_not_allowed_for_agency"
 
     @property
     def status(self) -> int:
@@ -44,6 +46,7 @@ _STATUS = {
     ReasonCode.PRIVATE_ENTITY: 403,
     ReasonCode.KIND_NOT_ALLOWED: 403,
     ReasonCode.ATTESTATION_EXPIRED: 403,
+    ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY: 403,
 }
 
 

@@ -19,9 +19,12 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.errors import Conflict, NotFound, Unauthorized, ValidationError
+from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
 from alpr_guard.models import Agency, ApiToken, User
+from alpr_guard.policy.access import Exposure, decide_access, decide_account
+from alpr_guard.policy.decisions import Decision
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.agencies import facts
 
 ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
 SEARCH_ROLES = frozenset({"officer", "supervisor"})
@@ -92,6 +95,48 @@ def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
     )
 
 
+def decide_request(
+    session: Session, rt: Runtime, principal: Principal, exposure: Exposure
+) -> tuple[Decision, bool]:
+    """May ``principal`` use a route exposing ``exposure``, by its agency as the registry stands
+    now? Returns the decision and whether the caller belongs to the operating agency."""
+    operating = principal.agency_ori == rt.settings.instance.operating_agency
+    agency = session.get(Agency, principal.agency_id)
+    decision = decide_access(
+        facts(agency) if agency is not None else None,
+        ori=principal.agency_ori,
+        role=principal.role,
+        operating=operating,
+        exposure=exposure,
+        rules=rt.settings.sharing,
+        home_state=rt.settings.jurisdiction.home_state,
+        now=rt.clock.now(),
+    )
+    return decision, operating
+
+
+def _check_account(rt: Runtime, agency: Agency, role: str) -> None:
+    """Refuse an account (new, or a new token) that no route would let act: any role outside
+    the operating agency other than a partner's, or any role in an agency that may not
+    receive plate data."""
+    decision = decide_account(
+        facts(agency),
+        ori=agency.ori,
+        role=role,
+        operating=agency.ori == rt.settings.instance.operating_agency,
+        rules=rt.settings.sharing,
+        home_state=rt.settings.jurisdiction.home_state,
+        now=rt.clock.now(),
+    )
+    if not decision.allowed:
+        assert decision.reason is not None
+        raise Refused(
+            decision.reason.value,
+            decision.reason.status,
+            f"no {role} account for agency {agency.ori}: {decision.message}",
+        )
+
+
 def _validate_username(username: str) -> str:
     name = username.strip().lower()
     if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_CHARS:
@@ -138,6 +183,7 @@ def add_user(
     agency = session.scalar(select(Agency).where(Agency.ori == agency_ori))
     if agency is None:
         raise NotFound(f"agency {agency_ori} is not in the registry")
+    _check_account(rt, agency, role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"user {name} already exists")
     user = User(username=name, agency_id=agency.id, role=role, created_at=rt.clock.now())
@@ -170,6 +216,7 @@ def issue_token(
     user, ori = _user(session, username)
     if user.disabled_at is not None:
         raise Conflict(f"user {user.username} is disabled")
+    _check_account(rt, session.get_one(Agency, user.agency_id), user.role)
     return _issue(session, rt, user, ori, actor)
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import String, Table, func, select
+from sqlalchemy import ColumnElement, String, Table, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -438,6 +438,7 @@ class FindingFilter:
     until: datetime | None = None
     limit: int = 100
     offset: int = 0
+    agency: str | None = None  # only searches by users of this agency (a partner's auditor)
 
 
 def _view(finding: Finding, record: SearchRecord) -> FindingView:
@@ -472,6 +473,8 @@ def list_findings(
         stmt = stmt.where(Finding.severity == filters.severity)
     if filters.username:
         stmt = stmt.where(SearchRecord.username == filters.username)
+    if filters.agency:
+        stmt = stmt.where(SearchRecord.agency_ori == filters.agency)
     if filters.since:
         stmt = stmt.where(SearchRecord.created_at >= filters.since)
     if filters.until:
@@ -492,8 +495,17 @@ def list_findings(
 
 
 def resolve_finding(
-    session: Session, rt: Runtime, principal: Principal, finding_id: int, *, verdict: str, note: str
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    finding_id: int,
+    *,
+    verdict: str,
+    note: str,
+    agency: str | None = None,
 ) -> FindingView:
+    """Resolve a finding; with ``agency``, only one on a search by a user of that agency (any
+    other is answered as if it did not exist)."""
     errors = {}
     if verdict not in VERDICTS:
         errors["verdict"] = f"must be one of {', '.join(VERDICTS)}"
@@ -502,7 +514,9 @@ def resolve_finding(
     if errors:
         raise ValidationError(errors)
     finding = session.get(Finding, finding_id, with_for_update=True)
-    if finding is None:
+    if finding is None or (
+        agency is not None and session.get_one(SearchRecord, finding.search_id).agency_ori != agency
+    ):
         raise NotFound(f"finding {finding_id} does not exist")
     if finding.status == "resolved":
         raise Conflict(f"finding {finding_id} is already resolved")
@@ -548,11 +562,18 @@ def vague_rates(
     since: datetime,
     until: datetime,
     by: str = "user",
+    agency: str | None = None,
 ) -> list[VagueRate]:
     """Per-user or per-agency share of searches with a vague justification (refused as junk
-    at search time, or flagged by the review), for the compliance summary."""
+    at search time, or flagged by the review), for the compliance summary; with ``agency``,
+    only searches by users of that agency."""
     key = SearchRecord.username if by == "user" else SearchRecord.agency_ori
-    window = (SearchRecord.created_at >= since, SearchRecord.created_at < until)
+    window: tuple[ColumnElement[bool], ...] = (
+        SearchRecord.created_at >= since,
+        SearchRecord.created_at < until,
+    )
+    if agency is not None:
+        window = (*window, SearchRecord.agency_ori == agency)
     totals = dict(session.execute(select(key, func.count()).where(*window).group_by(key)).all())
     flagged_ids = select(Finding.search_id).where(Finding.rule == "vague_justification")
     vague_q = (
@@ -569,7 +590,12 @@ def vague_rates(
         session,
         "review.vague_rates_viewed",
         principal.actor,
-        details={"by": by, "from": since.isoformat(), "to": until.isoformat()},
+        details={
+            "by": by,
+            "from": since.isoformat(),
+            "to": until.isoformat(),
+            **({"agency": agency} if agency is not None else {}),
+        },
     )
     return sorted(
         (VagueRate(str(k), int(n), int(vague.get(k, 0))) for k, n in totals.items()),
