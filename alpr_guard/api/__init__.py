@@ -36,7 +36,8 @@ def error_body(
 
 
 def build_app(runtime: Runtime) -> Flask:
-    app = Flask(__name__)
+    # No static files: every route is one of ours, and declares what it exposes.
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = runtime
