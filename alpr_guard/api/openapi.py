@@ -11,7 +11,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     names = {
         400: "Bad request",
         401: "Missing, bad, expired or revoked token",
-        403: "Role not allowed, or a policy refusal (see error.code)",
+        403: "Role or agency not allowed, or a policy refusal (see error.code)",
         404: "Not found",
         409: "Conflict",
         422: "Invalid input (error.details.fields) or a policy refusal",
