@@ -654,6 +654,7 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
     """
     import json
 
+    from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import read_only_session
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.retention import plan_purge, purge_expired
@@ -667,6 +668,8 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
             header = f"dry run at {plan.cutoff.isoformat()}: would delete"
             keys = plan.keys
         else:
+            # The receipt goes to every checkpoint directory: check them before deleting.
+            ensure_dirs(rt)
             try:
                 receipt = purge_expired(rt, trigger="cli")
             except AlprGuardError as exc:

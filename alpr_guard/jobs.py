@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alpr_guard.audit import Actor
-from alpr_guard.checkpoints import write_checkpoint, write_head_checkpoint
+from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_checkpoint
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
@@ -45,6 +45,8 @@ def run_review(rt: Runtime) -> None:
 
 
 def run_purge(rt: Runtime) -> None:
+    # The receipt goes to every checkpoint directory: a purge waits until they all take it.
+    ensure_dirs(rt)
     try:
         receipt = purge_expired(rt, trigger="scheduler")
     except Conflict as exc:

@@ -35,7 +35,7 @@ from alpr_guard.checkpoints import (
 from alpr_guard.crypto import key_fingerprint
 from alpr_guard.errors import ConfigError, ValidationError
 from alpr_guard.jobs import run_head_checkpoint
-from alpr_guard.models import AuditEvent
+from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.retention import purge_expired
 from alpr_guard.settings import Settings, load_settings
@@ -432,3 +432,28 @@ def test_serve_and_scheduler_pin_the_head_when_they_stop(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0, output(tmp_path)
     assert head(first)["seq"] == head(second)["seq"] == written == last_seq(rt)
+
+
+@pytest.mark.parametrize("command", [("purge",), ("serve", "--port", "0"), ("scheduler",)])
+def test_an_unusable_directory_stops_serve_scheduler_and_purge_before_they_start(
+    rt: Runtime, command: tuple[str, ...]
+) -> None:
+    second = dirs(rt)[1]
+    second.parent.mkdir(parents=True, exist_ok=True)
+    second.write_text("not a directory")
+    before = last_seq(rt)
+    result = subprocess.run(
+        [sys.executable, "-m", "alpr_guard", "--config", str(rt.settings.source), *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "audit.checkpoint_dirs[1]" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    # Nothing ran: no purge run, no start-up event.
+    assert last_seq(rt) == before
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PurgeRun)) == 0
