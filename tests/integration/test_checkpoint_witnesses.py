@@ -457,3 +457,31 @@ def test_an_unusable_directory_stops_serve_scheduler_and_purge_before_they_start
     assert last_seq(rt) == before
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(PurgeRun)) == 0
+
+
+def test_cli_verify_prints_the_unpinned_tail_and_a_bad_directory(rt: Runtime) -> None:
+    def cli_verify() -> subprocess.CompletedProcess[str]:
+        config = str(rt.settings.source)
+        return subprocess.run(
+            [sys.executable, "-m", "alpr_guard", "--config", config, "audit", "verify"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "PYTHONWARNINGS": "error"},
+        )
+
+    pinned = append(rt, 3)
+    run_head_checkpoint(rt)
+    append(rt, 2)
+    out = cli_verify()
+    assert out.returncode == 0, out.stdout + out.stderr
+    headline, tail = out.stdout.strip().splitlines()
+    assert headline.startswith("audit chain verified")
+    assert tail == f"2 events after the last checkpoint (seq {pinned})"
+    shutil.rmtree(dirs(rt)[1])
+    out = cli_verify()
+    assert out.returncode == 1
+    assert out.stdout.strip().splitlines()[-1] == (
+        f"checkpoint directory: audit.checkpoint_dirs[1] ({dirs(rt)[1]}): is missing"
+    )
