@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import secrets
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -47,10 +48,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alpr_guard.audit import Actor, Anchor, VerifyResult, canonical_json, verify_chain
+from alpr_guard.audit import (
+    Actor,
+    Anchor,
+    VerifyResult,
+    canonical_json,
+    event_hash,
+    verify_chain,
+)
 from alpr_guard.crypto import key_fingerprint, verify_signature
-from alpr_guard.errors import ConfigError, ValidationError
-from alpr_guard.models import AuditEvent
+from alpr_guard.errors import AlprGuardError, ConfigError, NotFound, ValidationError
+from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.runtime import Runtime
 
 FORMAT = "alpr_guard.checkpoint.v1"
@@ -272,6 +280,13 @@ def write_purge_receipt(
     """
     if not rt.settings.audit.checkpoint_dirs:
         return ()
+    document = _receipt_document(rt, run_id, seq, digest, receipt)
+    return _write_everywhere(rt, f"receipt-purge-{run_id}.json", document)
+
+
+def _receipt_document(
+    rt: Runtime, run_id: str, seq: int, digest: str, receipt: Mapping[str, object]
+) -> dict[str, object]:
     body = {
         "format": RECEIPT_FORMAT,
         "instance": rt.settings.instance.operating_agency,
@@ -282,7 +297,34 @@ def write_purge_receipt(
         "created_at": rt.clock.now().isoformat(),
         "receipt": dict(receipt),
     }
-    return _write_everywhere(rt, f"receipt-purge-{run_id}.json", _signed(rt, "receipt", body))
+    return _signed(rt, "receipt", body)
+
+
+class ReceiptUnavailable(AlprGuardError):
+    """A completed purge's receipt cannot be signed: it is gone from the chain or was edited."""
+
+    code = "receipt_unavailable"
+    status = 409
+
+
+def purge_receipt_document(session: Session, rt: Runtime, run_id: uuid.UUID) -> dict[str, object]:
+    """A signed receipt of a completed purge, built again from its ``purge.completed`` event
+    (``alpr-guard audit export-receipt``): for a run whose export failed, or to hand to a third
+    party. Refused if the event no longer carries a valid MAC: an edited receipt is never signed.
+    """
+    run = session.get(PurgeRun, run_id)
+    if run is None or run.status != "completed" or run.audit_seq is None:
+        raise NotFound("no completed purge run with that id")
+    event = session.get(AuditEvent, run.audit_seq)
+    if event is None or event.kind != "purge.completed" or event.subject != f"purge:{run_id}":
+        raise ReceiptUnavailable(
+            f"the receipt event (audit seq {run.audit_seq}) is no longer in the audit chain"
+        )
+    if event_hash(rt.keyring, event) != event.hash:
+        raise ReceiptUnavailable(
+            f"the receipt event (audit seq {run.audit_seq}) does not verify: it was edited"
+        )
+    return _receipt_document(rt, str(run_id), event.seq, event.hash, json.loads(event.details))
 
 
 # -- reading -------------------------------------------------------------------------------

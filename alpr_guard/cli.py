@@ -509,6 +509,37 @@ def audit_checkpoint(state: _State) -> None:
         click.echo(f"checkpoint at seq {checkpoint.seq}: {where}")
 
 
+@audit_group.command("export-receipt")
+@click.argument("run_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def audit_export_receipt(state: _State, run_id: str, out: Path) -> None:
+    """Write a completed purge's receipt, signed with the instance's key, to FILE.
+
+    Every purge already exports its receipt into the checkpoint directories; this signs it
+    again from the audit chain (refused if the receipt event was edited or removed).
+    """
+    import json
+    import uuid
+
+    from alpr_guard.checkpoints import purge_receipt_document
+    from alpr_guard.db import read_only_session
+    from alpr_guard.runtime import build_runtime
+
+    try:
+        run = uuid.UUID(run_id)
+    except ValueError:
+        raise click.BadParameter("not a purge run id", param_hint="RUN_ID") from None
+    rt = build_runtime(state.settings)
+    try:
+        with read_only_session(rt.sessions) as session:
+            document = purge_receipt_document(session, rt, run)
+    finally:
+        rt.dispose()
+    out.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    click.echo(f"signed receipt of purge {run} written to {out}")
+
+
 @audit_group.command("verify-receipt")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

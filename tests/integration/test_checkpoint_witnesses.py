@@ -485,3 +485,44 @@ def test_cli_verify_prints_the_unpinned_tail_and_a_bad_directory(rt: Runtime) ->
     assert out.stdout.strip().splitlines()[-1] == (
         f"checkpoint directory: audit.checkpoint_dirs[1] ({dirs(rt)[1]}): is missing"
     )
+
+
+def test_export_receipt_signs_a_completed_purge_again_and_never_an_edited_one(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    receipt = purge_expired(rt, trigger="test")
+
+    def export(run_id: str, out: Path) -> subprocess.CompletedProcess[str]:
+        config = str(rt.settings.source)
+        command = ["audit", "export-receipt", run_id, "--out", str(out)]
+        return subprocess.run(
+            [sys.executable, "-m", "alpr_guard", "--config", config, *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "PYTHONWARNINGS": "error"},
+        )
+
+    out = tmp_path / "handed-over.json"
+    done = export(str(receipt.run_id), out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    exported = json.loads((dirs(rt)[0] / f"receipt-purge-{receipt.run_id}.json").read_text())
+    again = json.loads(out.read_text())
+    for body in (exported["receipt"], again["receipt"]):
+        body.pop("created_at")
+    assert again["receipt"] == exported["receipt"]
+    public = base64.b64encode(rt.keyring.public_key_raw()).decode()
+    assert verify_receipt(tmp_path, out, public).returncode == 0
+
+    unknown = export("6f1c0d0e-0000-4000-8000-000000000001", tmp_path / "x.json")
+    assert unknown.returncode == 1 and "no completed purge run" in unknown.stderr
+    assert export("not-a-uuid", tmp_path / "x.json").returncode == 2
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = :s"),
+            {"d": '{"deleted_by_class":{"unmatched":0,"hit":0}}', "s": receipt.audit_seq},
+        )
+    edited = export(str(receipt.run_id), tmp_path / "edited.json")
+    assert edited.returncode == 1 and "does not verify: it was edited" in edited.stderr
+    assert not (tmp_path / "edited.json").exists()
