@@ -237,8 +237,8 @@ def write_head_checkpoint(session: Session, rt: Runtime) -> Checkpoint | None:
             continue
         if pinned.seq == seq and pinned.hash == digest:
             continue  # nothing written since
-        event_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == pinned.seq))
-        if pinned.seq > seq or event_hash != pinned.hash:
+        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == pinned.seq))
+        if pinned.seq > seq or stored != pinned.hash:
             log.error(
                 "%s pins seq %d, which the audit chain no longer holds as signed; kept as "
                 "evidence, not replaced",
