@@ -132,13 +132,37 @@ class VerifyResult:
     checked: int
     last_seq: int | None
     bad_seq: int | None = None
-    # "edited", "deleted", "reordered", "broken_link", "truncated", "checkpoint_mismatch"
+    # "edited", "deleted", "reordered", "broken_link", "truncated", "checkpoint_mismatch";
+    # "checkpoint_dirs_disagree" (no bad_seq): the chain verifies, a directory does not agree
     problem: str | None = None
     checkpoints: int = 0
     # Where the walk began: above 1 once the audit log's retention has removed older events.
     first_seq: int | None = None
+    # The newest event a signed checkpoint vouches for, and how many events follow it: those
+    # could be cut off without the walk noticing, so they are always reported.
+    last_checkpoint_seq: int | None = None
+    events_after_checkpoint: int | None = None
+    # Checkpoint directories missing checkpoints the others have, or disagreeing with them.
+    directory_problems: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        """One line for the chain, one for its unpinned tail, one per directory problem."""
+        lines = [self._headline()]
+        if self.events_after_checkpoint is not None:
+            if self.last_checkpoint_seq is None:
+                lines.append(
+                    f"{self.events_after_checkpoint} events after the last checkpoint "
+                    "(no signed checkpoint covers the chain)"
+                )
+            else:
+                lines.append(
+                    f"{self.events_after_checkpoint} events after the last checkpoint "
+                    f"(seq {self.last_checkpoint_seq})"
+                )
+        lines.extend(f"checkpoint directory: {p}" for p in self.directory_problems)
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
         anchored = f", {self.checkpoints} signed checkpoints matched" if self.checkpoints else ""
         retained = ""
         if self.first_seq is not None and self.first_seq > 1:
@@ -146,9 +170,10 @@ class VerifyResult:
                 f", first seq {self.first_seq} (events before it removed by retention, "
                 f"vouched for by a signed retention checkpoint)"
             )
-        if self.ok:
+        if self.ok or self.bad_seq is None:
+            verdict = "verified" if self.ok else f"verified, but {self.problem}"
             return (
-                f"audit chain verified: {self.checked} events, last seq {self.last_seq}"
+                f"audit chain {verdict}: {self.checked} events, last seq {self.last_seq}"
                 f"{retained}{anchored}"
             )
         return (

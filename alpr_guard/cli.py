@@ -428,14 +428,36 @@ def demo(state: _State, if_missing: bool) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.pass_obj
 def serve(state: _State, host: str, port: int, threads: int) -> None:
-    """Serve the HTTP API (waitress, a production WSGI server)."""
+    """Serve the HTTP API (waitress, a production WSGI server).
+
+    The chain head is checkpointed every audit.checkpoint_interval_seconds while requests
+    write events, and once more on shutdown (SIGINT or SIGTERM), after in-flight requests end.
+    """
+    import signal
+
     import waitress
 
     from alpr_guard import create_app
+    from alpr_guard.checkpoints import ensure_dirs
+    from alpr_guard.jobs import HeadCheckpointer
+    from alpr_guard.runtime import build_runtime
 
-    app = create_app(state.settings)
+    rt = build_runtime(state.settings)
+    ensure_dirs(rt)
+    app = create_app(runtime=rt)
+    checkpointer = HeadCheckpointer(rt).start()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     click.echo(f"alpr_guard serving on http://{host}:{port} (config {state.settings.source})")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="alpr_guard")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="alpr_guard")
+    finally:
+        checkpointer.stop()
+        rt.dispose()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    # SystemExit unwinds waitress's loop and the scheduler cleanly, so the final checkpoint runs.
+    raise SystemExit(0)
 
 
 # -- audit ----------------------------------------------------------------------------------
@@ -452,7 +474,9 @@ def audit_verify(state: _State) -> None:
     """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event.
 
     After the audit log's retention the chain starts after seq 1, vouched for by a signed
-    retention checkpoint; the output then names the first remaining seq.
+    retention checkpoint; the output then names the first remaining seq. The second line says
+    how many events follow the newest checkpoint; with several audit.checkpoint_dirs, a
+    directory that lacks or disagrees with another's checkpoints is named (exit 1).
     """
     from alpr_guard.checkpoints import verify_with_checkpoints
     from alpr_guard.db import read_only_session
@@ -472,7 +496,7 @@ def audit_verify(state: _State) -> None:
 @audit_group.command("checkpoint")
 @click.pass_obj
 def audit_checkpoint(state: _State) -> None:
-    """Sign the chain's head and write it to audit.checkpoint_dir (outside the database)."""
+    """Sign the chain's head and write it to every audit.checkpoint_dirs directory."""
     from alpr_guard.audit import Actor
     from alpr_guard.checkpoints import write_checkpoint
 
@@ -481,7 +505,60 @@ def audit_checkpoint(state: _State) -> None:
     if checkpoint is None:
         click.echo("the audit log is empty; nothing to checkpoint")
     else:
-        click.echo(f"checkpoint at seq {checkpoint.seq}: {checkpoint.path}")
+        where = ", ".join(str(p) for p in checkpoint.paths)
+        click.echo(f"checkpoint at seq {checkpoint.seq}: {where}")
+
+
+@audit_group.command("export-receipt")
+@click.argument("run_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def audit_export_receipt(state: _State, run_id: str, out: Path) -> None:
+    """Write a completed purge's receipt, signed with the instance's key, to FILE.
+
+    Every purge already exports its receipt into the checkpoint directories; this signs it
+    again from the audit chain (refused if the receipt event was edited or removed).
+    """
+    import json
+    import uuid
+
+    from alpr_guard.checkpoints import purge_receipt_document
+    from alpr_guard.db import read_only_session
+    from alpr_guard.runtime import build_runtime
+
+    try:
+        run = uuid.UUID(run_id)
+    except ValueError:
+        raise click.BadParameter("not a purge run id", param_hint="RUN_ID") from None
+    rt = build_runtime(state.settings)
+    try:
+        with read_only_session(rt.sessions) as session:
+            document = purge_receipt_document(session, rt, run)
+    finally:
+        rt.dispose()
+    out.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    click.echo(f"signed receipt of purge {run} written to {out}")
+
+
+@audit_group.command("verify-receipt")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    required=True,
+    help="Base64 Ed25519 public key of the instance (GET /api/v1/signing-key).",
+)
+def audit_verify_receipt(file: Path, public_key: str) -> None:
+    """Check a signed checkpoint or purge receipt with the public key alone.
+
+    Needs no master key, database or config. Exit 0 and one line describing the file if the
+    signature verifies; exit 1 and one line saying why not otherwise.
+    """
+    from alpr_guard.checkpoints import verify_signed_file
+
+    ok, message = verify_signed_file(file, public_key)
+    click.echo(message)
+    if not ok:
+        sys.exit(1)
 
 
 # -- shares ---------------------------------------------------------------------------------
@@ -608,6 +685,7 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
     """
     import json
 
+    from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import read_only_session
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.retention import plan_purge, purge_expired
@@ -621,6 +699,8 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
             header = f"dry run at {plan.cutoff.isoformat()}: would delete"
             keys = plan.keys
         else:
+            # The receipt goes to every checkpoint directory: check them before deleting.
+            ensure_dirs(rt)
             try:
                 receipt = purge_expired(rt, trigger="cli")
             except AlprGuardError as exc:
@@ -664,21 +744,36 @@ def purge(state: _State, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def scheduler(state: _State) -> None:
     """Run the scheduled jobs (access review, retention purge, audit checkpoints) here."""
+    import signal
+
     from alpr_guard.audit import Actor
+    from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import session_scope
-    from alpr_guard.jobs import build_scheduler
+    from alpr_guard.jobs import build_scheduler, run_head_checkpoint
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.config_audit import record_policy
 
     rt = build_runtime(state.settings)
+    ensure_dirs(rt)
     with session_scope(rt.sessions) as session:
         record_policy(session, rt, Actor("system:startup", rt.settings.instance.operating_agency))
     click.echo(
         f"scheduler: access review at '{state.settings.review.schedule}', purge at "
         f"'{state.settings.purge.schedule}', checkpoints at "
-        f"'{state.settings.audit.checkpoint_schedule}' (UTC)"
+        f"'{state.settings.audit.checkpoint_schedule}' (UTC) and of the head every "
+        f"{state.settings.audit.checkpoint_interval_seconds}s"
     )
-    build_scheduler(rt).start()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    jobs = build_scheduler(rt)
+    try:
+        jobs.start()
+    finally:
+        if jobs.running:
+            jobs.shutdown(wait=True)  # a running job finishes first
+        # The last events before shutdown are pinned too.
+        if rt.settings.audit.checkpoint_dirs:
+            run_head_checkpoint(rt)
+        rt.dispose()
 
 
 def _attach_report_commands() -> None:

@@ -1,23 +1,28 @@
 """Scheduler wiring: thin wrappers over services, one transaction per job run.
 
 ``alpr-guard scheduler`` runs these in their own process: the nightly access review, the
-retention purge and the audit-chain checkpoints. The review and checkpoints are idempotent
-(findings are unique per search and rule; a checkpoint of an unchanged head says the same thing
-twice), so a second scheduler by mistake duplicates work and a few audit events, never
-findings. The purge takes the database lease (``services.retention``): a second scheduler's
-purge finds it held and skips that run.
+retention purge and the audit-chain checkpoints (the hourly permanent ones, and the head
+checkpoint every ``audit.checkpoint_interval_seconds``, which ``serve`` also runs in a thread
+of its own, see ``HeadCheckpointer``, and both write once more when they stop). The review and
+checkpoints are idempotent (findings are unique per search and rule; a checkpoint of an
+unchanged head says the same thing twice, and a head checkpoint of it is not written at all),
+so a second scheduler by mistake duplicates work and a few audit events, never findings. The
+purge takes the database lease (``services.retention``): a second scheduler's purge finds it
+held and skips that run.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from alpr_guard.audit import Actor
-from alpr_guard.checkpoints import write_checkpoint
+from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_checkpoint
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
@@ -40,6 +45,8 @@ def run_review(rt: Runtime) -> None:
 
 
 def run_purge(rt: Runtime) -> None:
+    # The receipt goes to every checkpoint directory: a purge waits until they all take it.
+    ensure_dirs(rt)
     try:
         receipt = purge_expired(rt, trigger="scheduler")
     except Conflict as exc:
@@ -58,6 +65,47 @@ def run_checkpoint(rt: Runtime) -> None:
         checkpoint = write_checkpoint(session, rt, Actor("system:checkpoint", None))
     if checkpoint is not None:
         log.info("audit checkpoint at seq %d written to %s", checkpoint.seq, checkpoint.path)
+
+
+def run_head_checkpoint(rt: Runtime) -> None:
+    """Pin the chain head in every checkpoint directory, if an event was written since."""
+    with rt.sessions() as session:
+        checkpoint = write_head_checkpoint(session, rt)
+    if checkpoint is not None:
+        log.info("audit head checkpoint at seq %d", checkpoint.seq)
+
+
+class HeadCheckpointer:
+    """``serve``'s own head checkpoints: a daemon thread every
+    ``audit.checkpoint_interval_seconds``, and a last one from ``stop`` when the server exits,
+    so at most one interval of events is ever unpinned, even with no scheduler running."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="audit-checkpointer", daemon=True)
+
+    def start(self) -> HeadCheckpointer:
+        if self._rt.settings.audit.checkpoint_dirs:
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        interval = self._rt.settings.audit.checkpoint_interval_seconds
+        while not self._stopping.wait(interval):
+            try:
+                run_head_checkpoint(self._rt)
+            except Exception:
+                # The server keeps serving; verify reports the growing unpinned tail.
+                log.exception("audit head checkpoint failed")
+
+    def stop(self) -> None:
+        """Stop the thread, then write the final head (errors propagate: exit non-zero)."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self._rt.settings.audit.checkpoint_dirs:
+            run_head_checkpoint(self._rt)
 
 
 def _add_cron_job(
@@ -83,8 +131,17 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     _add_cron_job(scheduler, run_review, rt.settings.review.schedule, rt, "access_review")
     _add_cron_job(scheduler, run_purge, rt.settings.purge.schedule, rt, "retention_purge")
-    if rt.settings.audit.checkpoint_dir is not None:
+    if rt.settings.audit.checkpoint_dirs:
         _add_cron_job(
             scheduler, run_checkpoint, rt.settings.audit.checkpoint_schedule, rt, "audit_checkpoint"
+        )
+        scheduler.add_job(
+            run_head_checkpoint,
+            IntervalTrigger(seconds=rt.settings.audit.checkpoint_interval_seconds, timezone="UTC"),
+            args=[rt],
+            id="audit_head_checkpoint",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=rt.settings.audit.checkpoint_interval_seconds,
         )
     return scheduler

@@ -130,8 +130,19 @@ class ReviewSettings:
 class AuditSettings:
     """Signed checkpoints of the audit chain, written outside the database."""
 
-    checkpoint_dir: Path | None
+    checkpoint_dir: Path | None  # the first of checkpoint_dirs (older configs name only this)
     checkpoint_schedule: str  # five-field cron expression, UTC
+    # Every directory gets every checkpoint and purge receipt; one may be a mounted remote.
+    checkpoint_dirs: tuple[Path, ...] = ()
+    # The chain head is signed this often while events are written, and at shutdown.
+    checkpoint_interval_seconds: int = 60
+    checkpoint_dirs_key: str = "audit.checkpoint_dirs"  # the key the directories came from
+
+    def dir_key(self, index: int) -> str:
+        """The config key naming directory ``index``, for error messages."""
+        if self.checkpoint_dirs_key.endswith("_dirs"):
+            return f"{self.checkpoint_dirs_key}[{index}]"
+        return self.checkpoint_dirs_key
 
 
 @dataclass(frozen=True)
@@ -625,13 +636,32 @@ def _policy_json(data: Mapping[str, Any], base: Path) -> str:
 
 
 def _audit(table: _Table, base: Path) -> AuditSettings:
+    # `checkpoint_dir` (one directory) is the older spelling of a one-item `checkpoint_dirs`.
     directory = table.opt_text("checkpoint_dir")
+    names = table.texts("checkpoint_dirs", ())
+    key = "audit.checkpoint_dirs"
+    if directory is not None:
+        if names:
+            raise table.fail("checkpoint_dirs", "set either checkpoint_dir or checkpoint_dirs")
+        names, key = (directory,), "audit.checkpoint_dir"
+    elif any(not n.strip() for n in names):
+        raise table.fail("checkpoint_dirs", "must not contain an empty name")
+    dirs = tuple(_resolve(base, n.strip()) for n in names)
+    if len(set(dirs)) != len(dirs):
+        raise table.fail("checkpoint_dirs", "names the same directory twice")
     schedule = table.text("checkpoint_schedule", "0 * * * *")
     fields = schedule.split()
     if len(fields) != 5 or not all(CRON_FIELD_RE.match(f) for f in fields):
         raise table.fail("checkpoint_schedule", "must be a five-field cron expression (UTC)")
+    interval = table.integer("checkpoint_interval_seconds", 60, lo=1, hi=3600)
     table.done()
-    return AuditSettings(_resolve(base, directory) if directory else None, schedule)
+    return AuditSettings(
+        checkpoint_dir=dirs[0] if dirs else None,
+        checkpoint_schedule=schedule,
+        checkpoint_dirs=dirs,
+        checkpoint_interval_seconds=interval,
+        checkpoint_dirs_key=key,
+    )
 
 
 def _cron(table: _Table, key: str, default: str) -> str:

@@ -29,6 +29,7 @@ def get_verify() -> Response:
             "first_seq": result.first_seq,
             "bad_seq": result.bad_seq,
             "problem": result.problem,
+            "events_after_checkpoint": result.events_after_checkpoint,
         },
     )
     commit()
@@ -41,6 +42,9 @@ def get_verify() -> Response:
             "bad_seq": result.bad_seq,
             "problem": result.problem,
             "checkpoints_matched": result.checkpoints,
+            "last_checkpoint_seq": result.last_checkpoint_seq,
+            "events_after_checkpoint": result.events_after_checkpoint,
+            "checkpoint_dir_problems": list(result.directory_problems),
             "message": result.describe(),
         }
     )

@@ -388,7 +388,8 @@ def spec() -> dict[str, Any]:
             },
             "/api/v1/signing-key": {
                 "get": {
-                    "summary": "The instance's Ed25519 public key (verifies share bundles)",
+                    "summary": "The instance's Ed25519 public key (verifies share bundles, "
+                    "checkpoints and purge receipts)",
                     "security": [],
                     "responses": {"200": {"description": "{algorithm, key_id, public_key}"}},
                 }
@@ -400,7 +401,8 @@ def spec() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "{ok, checked, last_seq, bad_seq, "
-                            "problem, checkpoints_matched, message}"
+                            "problem, checkpoints_matched, last_checkpoint_seq, "
+                            "events_after_checkpoint, checkpoint_dir_problems, message}"
                         },
                         **_errors(401, 403, 503),
                     },

@@ -17,6 +17,7 @@ kept reads "just in case". The rules:
   database marks destroyed but the store still holds.
 * Each run ends with a receipt in the audit chain (``purge.completed``): cutoff, rows deleted
   per class, rows kept because held, keys destroyed by id, duration. Counts only, no plates.
+  A copy signed with the instance's Ed25519 key goes to every checkpoint directory.
 * A lease row in the database (``leases``) makes sure two processes never purge at once; a
   holder that stops renewing for ``purge.lease_seconds`` is presumed dead and the next run
   resumes its unfinished ``purge_runs`` row.
@@ -39,6 +40,7 @@ from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
+from alpr_guard.checkpoints import write_purge_receipt
 from alpr_guard.db import (
     checkpoint_wal,
     delete_expired,
@@ -502,7 +504,12 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
         run.status = "completed"
         run.finished_at = rt.clock.now()
         run.audit_seq = event.seq
-    return replace(receipt, audit_seq=event.seq)
+        seq, digest, details = event.seq, event.hash, json.loads(event.details)
+    # After the commit: a signed copy in every checkpoint directory, checkable without the
+    # master key (a directory that cannot take it fails the run loudly; the receipt is in the
+    # chain already).
+    write_purge_receipt(rt, run_id=str(run_id), seq=seq, digest=digest, receipt=details)
+    return replace(receipt, audit_seq=seq)
 
 
 def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
