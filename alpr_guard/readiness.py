@@ -265,8 +265,11 @@ def _minutes(delta: timedelta) -> str:
     return f"{int(delta.total_seconds() // 60)} min"
 
 
-def readiness(settings: Settings, engine: Engine, keyring: KeyRing | None) -> list[Check]:
+def readiness(
+    settings: Settings, engine: Engine, keyring: KeyRing | None, now: datetime | None = None
+) -> list[Check]:
     """Every check, in order; schema and checkpoints are skipped when the database is down."""
+    now = now or datetime.now(UTC)
     checks = [check_database(engine, settings.database.url)]
     database_up = checks[0].ok
     if database_up:
@@ -276,7 +279,7 @@ def readiness(settings: Settings, engine: Engine, keyring: KeyRing | None) -> li
     checks.append(check_keystore(settings, keyring))
     schema_ok = database_up and checks[1].ok
     checks.append(
-        check_checkpoints(settings, engine if schema_ok else None, datetime.now(UTC))
+        check_checkpoints(settings, engine if schema_ok else None, now)
         if schema_ok or not database_up
         else Check("checkpoints", False, "not checked: the schema is not at head")
     )

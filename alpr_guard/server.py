@@ -40,6 +40,15 @@ def run(settings: Settings, *, host: str, port: int, workers: int, threads: int)
     """Serve until SIGTERM or SIGINT (gunicorn handles graceful shutdown)."""
     from gunicorn.app.base import BaseApplication
 
+    from alpr_guard.runtime import Runtime
+
+    built: list[Runtime] = []  # this worker's runtime, built after the fork
+
+    def worker_exit(_server: object, _worker: object) -> None:
+        # Close the pool's connections at a graceful stop, so the database sees clean exits.
+        for rt in built:
+            rt.dispose()
+
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
@@ -62,6 +71,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, threads: int)
                 # gunicorn 23+ opens a control socket under $HOME; nothing here uses it, and
                 # the container's home is not meant to be written.
                 "control_socket_disable": True,
+                "worker_exit": worker_exit,
             }
             for key, value in options.items():
                 if key in self.cfg.settings:
@@ -71,6 +81,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int, threads: int)
             from alpr_guard.api import build_app
             from alpr_guard.runtime import build_runtime
 
-            return build_app(build_runtime(settings))
+            rt = build_runtime(settings)
+            built.append(rt)
+            return build_app(rt)
 
     _App().run()

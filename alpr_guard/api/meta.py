@@ -28,7 +28,7 @@ def readyz() -> tuple[Response, int]:
     from alpr_guard.readiness import readiness
 
     rt = runtime()
-    checks = readiness(rt.settings, rt.engine, rt.keyring)
+    checks = readiness(rt.settings, rt.engine, rt.keyring, rt.clock.now())
     body = {c.name: c.as_json() for c in checks}
     failed = [c.name for c in checks if not c.ok]
     if failed:
