@@ -74,8 +74,27 @@ def _etc_copies() -> list[tuple[list[str], str]]:
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built from this checkout, in a venv of its own with the runtime extra only."""
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what the Dockerfile's build stage copies: the checkout stays clean
+    # (no build/ or egg-info left behind to leak into a later wheel).
+    source = work / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(
+        REPO / "alpr_guard", source / "alpr_guard", ignore=shutil.ignore_patterns("__pycache__")
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(work),
+            str(source),
+        ],
         check=True,
         capture_output=True,
         timeout=600,
