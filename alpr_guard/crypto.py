@@ -16,7 +16,7 @@ at rest and for derived data (the blind index) to be protected like the plates. 
 * Ciphertexts carry associated data that binds them to their row: swapping the ciphertexts of
   two rows makes both fail to decrypt.
 
-This module imports neither the ORM nor Flask (ARCHITECTURE, import direction).
+This module imports neither the ORM nor Flask: crypto sits below both.
 """
 
 from __future__ import annotations

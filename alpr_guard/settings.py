@@ -120,7 +120,7 @@ class SharingSettings:
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    """The nightly access review (ACCESS_REVIEW.md): when it runs and the behavioural rules."""
+    """The nightly access review (docs/access-review.md): when it runs and the behavioural rules."""
 
     schedule: str  # five-field cron expression, UTC
     behaviour: BehaviourRules
