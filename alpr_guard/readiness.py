@@ -21,12 +21,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from alpr_guard.crypto import KeyRing
@@ -73,11 +75,25 @@ def database_label(url: str) -> str:
     return f"PostgreSQL at {host}{port}/{parsed.database or ''}"
 
 
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection that only reads: on SQLite it must not queue for the writer's lock (a
+    readiness probe during a busy ingest would otherwise wait, and fail, behind it)."""
+    from alpr_guard.db import READ_ONLY
+
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's Alembic revision; None if it was never migrated (no version table)."""
     from sqlalchemy import inspect
 
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
@@ -100,7 +116,7 @@ def check_database(engine: Engine, url: str) -> Check:
             f"{database_label(url)} does not exist: run `alpr-guard db upgrade` to create it",
         )
     try:
-        with engine.connect() as conn:
+        with _reading(engine) as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
@@ -233,7 +249,7 @@ def check_checkpoints(settings: Settings, engine: Engine | None, now: datetime) 
     pinned = newest_checkpoint_seq(directory) if directory.exists() else None
     limit = 2 * checkpoint_interval(settings.audit.checkpoint_schedule, now) + CHECKPOINT_GRACE
     try:
-        with engine.connect() as conn:
+        with _reading(engine) as conn:
             oldest_unpinned = conn.execute(
                 select(AuditEvent.occurred_at)
                 .where(AuditEvent.seq > (pinned or 0))

@@ -677,10 +677,12 @@ def config_faults(path: Path | str | None = None) -> tuple[Settings | None, list
     try:
         settings: Settings | None = _load(path, faults)
     except ConfigError as exc:
-        if all(exc.message != f.message for f in faults):
-            faults.append(exc)
+        faults.append(exc)
         settings = None
-    return settings, faults
+    unique: dict[str, ConfigError] = {}
+    for fault in faults:  # a missing rules file is found by two sections: say it once
+        unique.setdefault(fault.message, fault)
+    return settings, list(unique.values())
 
 
 def _section(faults: list[ConfigError] | None, parse: Any, *args: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -78,3 +80,23 @@ def test_schema_behind_head_says_run_db_upgrade(client: FlaskClient, rt: Runtime
             conn.execute(
                 text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()}
             )
+
+
+def test_ready_while_another_process_holds_the_sqlite_writer(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    """A probe only reads: it must answer while an ingest holds SQLite's write lock, not queue
+    behind it and report the database unreachable."""
+    if rt.engine.dialect.name != "sqlite":
+        return  # PostgreSQL has no single writer lock to hold
+    database = rt.engine.url.database
+    assert database is not None
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        _checks(client, 200)
+        assert time.monotonic() - started < rt.settings.database.audit_timeout_ms / 1000
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

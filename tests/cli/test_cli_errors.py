@@ -4,6 +4,7 @@ non-zero exit code. No traceback, no password."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -196,3 +197,20 @@ def test_config_without_audit_section_is_a_fault(tmp_path: Path) -> None:
     # What config check warned about is what the command that needs it refuses.
     refused = one_line(run(config, "audit", "checkpoint"), 2)
     assert "audit.checkpoint_dir: is not set" in refused
+
+
+def test_config_check_names_a_missing_rules_file_once(tmp_path: Path) -> None:
+    """The image's old failure: a production config copied beside a profile whose screening
+    rules file is not there."""
+    profile_dir = tmp_path / "etc"
+    profile_dir.mkdir()
+    repo_config = Path(__file__).resolve().parents[2] / "config"
+    (profile_dir / "california.toml").write_text((repo_config / "california.toml").read_text())
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config.write_text(
+        re.sub(
+            r'profile = ".*"', f'profile = "{profile_dir / "california.toml"}"', config.read_text()
+        )
+    )
+    line = one_line(run(config, "config", "check"), 2)
+    assert line == f"config error: {profile_dir / 'rules.california.toml'}: file not found"
