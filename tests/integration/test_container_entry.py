@@ -22,7 +22,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -163,6 +166,55 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
+def _post(port: int, path: str, token: str, body: dict[str, object]) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _ingest_and_search_across_workers(entry: list[str], env: dict[str, str], port: int) -> None:
+    """Searches on every worker's own connections: each prepares its statements on its own
+    connection (several workers, several threads each, concurrent requests)."""
+    demo = subprocess.run(
+        [*entry, "demo"], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    tokens = {
+        line.split()[0]: line.split()[-1]
+        for line in demo.stdout.splitlines()
+        if line.strip().split()[-1].startswith("alprg_")
+    }
+    now = datetime.now(UTC)
+    status, body = _post(
+        port,
+        "/api/v1/reads",
+        tokens["ingest"],
+        {"reads": [{"plate": "7ABC123", "observed_at": now.isoformat(), "camera_id": "cam-1"}]},
+    )
+    assert status == 201, body
+    search = {
+        "plate": "7ABC123",
+        "from": (now - timedelta(days=1)).isoformat(),
+        "to": (now + timedelta(minutes=1)).isoformat(),
+        "purpose": "stolen_vehicle",
+        "justification": "Vehicle reported stolen from the Main St lot, owner report filed",
+    }
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda _: _post(port, "/api/v1/searches", tokens["officer"], search), range(24)
+            )
+        )
+    assert [status for status, _ in answers] == [200] * 24, answers[0]
+    assert {body["result_count"] for _, body in answers} == {1}
+
+
 def test_image_entry_commands_serve_ready_on_postgresql(
     venv: Path, empty_pg: str, tmp_path: Path
 ) -> None:
@@ -233,6 +285,7 @@ def test_image_entry_commands_serve_ready_on_postgresql(
             [str(bin_dir / "python"), *health[1:]], env=env, timeout=30, check=False
         )
         assert probe.returncode == 0
+        _ingest_and_search_across_workers(entry, env, port)
         # A second server on the same port: one line naming the port.
         clash = subprocess.run(
             serve, env=env, capture_output=True, text=True, timeout=120, check=False
