@@ -1,22 +1,36 @@
 # Two commands on a fresh machine: `make run` and `make test`. Both bootstrap .venv themselves.
+#   make run [HOST=127.0.0.1] [PORT=8080]   serve the API with dev keys and demo users
+# `make run` installs the runtime only (alpr_guard[postgres]: no test or lint tools); `make test`
+# adds the developer tool chain to the same .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-runtime
 CONFIG ?= config/alpr_guard.toml
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
 export ALPR_GUARD_CONFIG ?= $(CONFIG)
 
-.PHONY: run test lint types unit setup dev-keys migrate demo bench clean
+.PHONY: run test lint types unit setup runtime dev-keys migrate demo bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[postgres]'
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 setup: $(STAMP)
 
-dev-keys: $(STAMP)
+runtime: $(RUN_STAMP)
+
+dev-keys: $(RUN_STAMP)
 	$(BIN)/alpr-guard keys init --if-missing
 
 migrate: dev-keys
@@ -26,7 +40,7 @@ demo: migrate
 	$(BIN)/alpr-guard demo --if-missing
 
 run: demo
-	$(BIN)/alpr-guard serve --host 127.0.0.1 --port 8080
+	$(BIN)/alpr-guard serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check alpr_guard tests bench
@@ -40,7 +54,7 @@ unit: $(STAMP)
 
 test: lint types unit
 
-bench: migrate
+bench: $(STAMP) migrate
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
 

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,27 @@ import click
 from sqlalchemy.orm import Session
 
 from alpr_guard.errors import AlprGuardError, ConfigError
+from alpr_guard.readiness import Check
 from alpr_guard.services.principals import ROLES
 from alpr_guard.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from alpr_guard.crypto import KeyRing
     from alpr_guard.runtime import Runtime
+
+
+class CliFailure(Exception):
+    """A failure the operator can fix: ``main`` prints its one line and exits ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+# The state of the running command, so ``main`` can diagnose a database error against the
+# config the command used.
+_current: list[_State] = []
 
 
 class _State:
@@ -51,6 +68,7 @@ def _runtime_session(state: _State) -> Iterator[tuple[Runtime, Session]]:
 
 
 @click.group()
+@click.version_option(package_name="alpr_guard", prog_name="alpr-guard")
 @click.option(
     "--config",
     "config",
@@ -67,7 +85,10 @@ def cli(ctx: click.Context, config: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Alembic 1.16+ announces each of its plugins at INFO on every upgrade: noise, not news.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Alembic's per-step chatter would bury a failure's one line; `db upgrade` says what it did.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     ctx.obj = _State(config)
+    _current[:] = [ctx.obj]
 
 
 # -- config ---------------------------------------------------------------------------------
@@ -81,15 +102,98 @@ def config_group() -> None:
 @config_group.command("check")
 @click.pass_obj
 def config_check(state: _State) -> None:
-    """Validate the config, its profile and the master key without starting anything."""
-    from alpr_guard.keystore import read_master_key
+    """Validate everything a command will need, and report every fault in one run.
 
-    s = state.settings
-    read_master_key(s.keys.master_key_file, s.keys.master_key_env, str(s.source))
+    The config and its profile and rule files, the master key, the key store (every key must
+    unwrap under the master key), the checkpoint directory, the registry file, and the
+    database: reachable and at this version's schema revision. Exit 2 if anything is wrong.
+    """
+    from sqlalchemy import create_engine
+
+    from alpr_guard import readiness
+    from alpr_guard.crypto import KeyRing
+    from alpr_guard.keystore import FileKeyStore, read_master_key
+    from alpr_guard.settings import config_faults
+
+    settings, faults = config_faults(state.config)
+    lines = [f"config error: {fault.message}" for fault in faults]
+    if settings is not None:
+        keyring = None
+        try:
+            master = read_master_key(
+                settings.keys.master_key_file, settings.keys.master_key_env, str(settings.source)
+            )
+        except ConfigError as exc:
+            lines.append(f"config error: {exc.message}")
+        else:
+            store = FileKeyStore(settings.keys.keystore_dir)
+            try:
+                keyring = KeyRing(master, store)
+            except AlprGuardError:
+                lines.append(
+                    f"keystore: {settings.keys.keystore_dir}: its audit keys do not unwrap "
+                    "under the configured master key (wrong key, or a key store from before "
+                    "`alpr-guard keys rotate`)"
+                )
+        checks = [readiness.check_keystore(settings, keyring)]
+        if checks[0].ok and keyring is not None:
+            checks.append(_check_every_key(settings, keyring))
+        checks.append(readiness.check_checkpoints(settings, None, _now()))
+        if settings.registry_file is not None and not settings.registry_file.is_file():
+            lines.append(
+                f"config error: {settings.source}: registry.file: {settings.registry_file} "
+                "does not exist"
+            )
+        url = settings.database.url
+        engine = create_engine(url, **_connect_timeout(url))
+        try:
+            checks.append(readiness.check_database(engine, url))
+            if checks[-1].ok:
+                checks.append(readiness.check_schema(engine))
+        finally:
+            engine.dispose()
+        lines += [f"{c.name}: {c.detail}" for c in checks if not c.ok]
+    if lines:
+        for line in lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    assert settings is not None
     click.echo(
-        f"{s.source}: ok (profile {s.profile.name if s.profile else 'none'}, "
-        f"{len(s.purposes)} purposes, home state {s.jurisdiction.home_state})"
+        f"{settings.source}: ok (profile {settings.profile.name if settings.profile else 'none'}, "
+        f"{len(settings.purposes)} purposes, home state {settings.jurisdiction.home_state}; "
+        f"database at revision {readiness.head_revision()}; key store and checkpoints usable)"
     )
+
+
+def _check_every_key(settings: Settings, keyring: KeyRing) -> Check:
+    from alpr_guard.errors import KeyUnavailable
+
+    ids = keyring.store.key_ids()
+    bad = []
+    for key_id in ids:
+        try:
+            keyring.check_key(key_id)
+        except KeyUnavailable:
+            bad.append(key_id)
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        return Check(
+            "keystore",
+            False,
+            f"{len(bad)} of {len(ids)} keys in {settings.keys.keystore_dir} do not unwrap under "
+            f"the configured master key ({shown}): a wrong master key, or an interrupted "
+            "`alpr-guard keys rotate` (run it again)",
+        )
+    return Check("keystore", True, f"{len(ids)} keys unwrap")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _connect_timeout(url: str) -> dict[str, object]:
+    """Diagnostics give up on an unreachable PostgreSQL after a few seconds, not minutes."""
+    return {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -126,6 +230,78 @@ def keys_init(state: _State, if_missing: bool) -> None:
     click.echo(f"wrote new master key: {keys.master_key_file} (mode 0600)")
 
 
+@keys_group.command("rotate")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File of the new master key; created (mode 0600) if it does not exist.",
+)
+@click.option(
+    "--new-key-env", default=None, help="Environment variable holding the new master key."
+)
+@click.pass_obj
+def keys_rotate(state: _State, new_key_file: Path | None, new_key_env: str | None) -> None:
+    """Re-wrap every key in the key store under a new master key (stop the API and scheduler).
+
+    The audit keys move into the key store, so the chain, sealed terms and redacted plate
+    tokens stay valid. Idempotent: run it again with the same keys to finish an interrupted
+    run. Afterwards point keys.master_key_file (or _env) at the new key and start again.
+    """
+    from alpr_guard import readiness
+    from alpr_guard.audit import Actor, AuditLog
+    from alpr_guard.clock import SystemClock
+    from alpr_guard.crypto import KeyRing
+    from alpr_guard.db import make_engine, make_session_factory, session_scope
+    from alpr_guard.keystore import (
+        FileKeyStore,
+        decode_master_key,
+        read_master_key,
+        write_master_key_file,
+    )
+    from alpr_guard.services.rotation import rotate_master_key
+
+    if (new_key_file is None) == (new_key_env is None):
+        raise click.UsageError("give exactly one of --new-key-file or --new-key-env")
+    s = state.settings
+    old = read_master_key(s.keys.master_key_file, s.keys.master_key_env, str(s.source))
+    if new_key_env is not None:
+        value = os.environ.get(new_key_env)
+        if not value:
+            raise CliFailure(f"environment variable {new_key_env} is not set", 2)
+        new = decode_master_key(value, f"environment variable {new_key_env}")
+    else:
+        assert new_key_file is not None
+        if not new_key_file.exists():
+            write_master_key_file(new_key_file)
+            click.echo(f"wrote new master key: {new_key_file} (mode 0600)")
+        new = read_master_key(new_key_file, None, "--new-key-file")
+    engine = make_engine(s.database.url, audit_timeout_ms=s.database.audit_timeout_ms)
+    try:
+        # The rotation is recorded in the chain: the database must take the event first.
+        reachable = readiness.check_database(engine, s.database.url)
+        for check in (reachable, readiness.check_schema(engine) if reachable.ok else reachable):
+            if not check.ok:
+                raise CliFailure(f"{check.detail}; nothing was rotated")
+        store = FileKeyStore(s.keys.keystore_dir)
+        result = rotate_master_key(store, old, new)
+        keyring = KeyRing(new, store)
+        with session_scope(make_session_factory(engine)) as session:
+            event = AuditLog(keyring, SystemClock(), s.database.audit_timeout_ms).append(
+                session,
+                "keys.rotated",
+                Actor("cli", s.instance.operating_agency),
+                details=result.as_json(),
+            )
+    finally:
+        engine.dispose()
+    click.echo(
+        f"re-wrapped {result.rewrapped} keys under the new master key "
+        f"({result.already_new} already were; audit seq {event.seq}); now point "
+        f"keys.master_key_file or keys.master_key_env at the new key and restart"
+    )
+
+
 # -- db -------------------------------------------------------------------------------------
 
 
@@ -153,8 +329,10 @@ def db_upgrade(state: _State, revision: str) -> None:
 
     url = state.settings.database.url
     _sqlite_dir(url)
-    schema.upgrade(url, revision)
-    click.echo(f"database at {revision}")
+    before = _revision_now(url)
+    with _revision_errors(revision):
+        schema.upgrade(url, revision)
+    click.echo(f"database at {revision} ({_revision_now(url)}; was {before or 'empty'})")
     if revision == "head":
         engine = create_engine(url)
         try:
@@ -197,8 +375,39 @@ def _rekey_legacy_hits(state: _State) -> None:
 def db_downgrade(state: _State, revision: str) -> None:
     from alpr_guard import schema
 
-    schema.downgrade(state.settings.database.url, revision)
+    with _revision_errors(revision):
+        schema.downgrade(state.settings.database.url, revision)
     click.echo(f"database at {revision}")
+
+
+def _revision_now(url: str) -> str | None:
+    from sqlalchemy import create_engine
+
+    from alpr_guard.readiness import current_revision
+
+    engine = create_engine(url, **_connect_timeout(url))
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _revision_errors(revision: str) -> Iterator[None]:
+    """Alembic's refusal of a revision as one line that lists the revisions there are."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    from alpr_guard.schema import MIGRATIONS
+
+    try:
+        yield
+    except CommandError as exc:
+        known = [r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()]
+        raise CliFailure(
+            f"cannot migrate to revision {revision!r}: {str(exc).splitlines()[0]} "
+            f"(revisions: base, {', '.join(reversed(known))}, head)"
+        ) from None
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -423,40 +632,83 @@ def demo(state: _State, if_missing: bool) -> None:
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ALPR_GUARD_HOST")
+@click.option("--port", default=8080, show_default=True, type=int, envvar="ALPR_GUARD_PORT")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    envvar="ALPR_GUARD_WORKERS",
+    help="Worker processes (default: 1 on SQLite, 2 per CPU up to 8 on PostgreSQL).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar="ALPR_GUARD_THREADS",
+    help="Threads per worker.",
+)
 @click.pass_obj
-def serve(state: _State, host: str, port: int, threads: int) -> None:
-    """Serve the HTTP API (waitress, a production WSGI server).
+def serve(state: _State, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the HTTP API under gunicorn (gthread workers; see docs/deployment.md).
 
-    The chain head is checkpointed every audit.checkpoint_interval_seconds while requests
-    write events, and once more on shutdown (SIGINT or SIGTERM), after in-flight requests end.
+    Each worker checkpoints the chain head every audit.checkpoint_interval_seconds while
+    requests write events, and once more when it stops (SIGINT or SIGTERM to the server).
     """
-    import signal
-
-    import waitress
-
-    from alpr_guard import create_app
+    from alpr_guard import readiness, server
+    from alpr_guard.audit import Actor
     from alpr_guard.checkpoints import ensure_dirs
-    from alpr_guard.jobs import HeadCheckpointer
+    from alpr_guard.db import session_scope
     from alpr_guard.runtime import build_runtime
+    from alpr_guard.services.config_audit import record_policy
 
-    rt = build_runtime(state.settings)
-    ensure_dirs(rt)
-    app = create_app(runtime=rt)
-    checkpointer = HeadCheckpointer(rt).start()
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    click.echo(f"alpr_guard serving on http://{host}:{port} (config {state.settings.source})")
+    _check_port(host, port)
+    settings = state.settings
+    rt = build_runtime(settings)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="alpr_guard")
+        ensure_dirs(rt)
+        # Before any worker forks: one line for the operator instead of a traceback per worker.
+        reachable = readiness.check_database(rt.engine, settings.database.url)
+        schema_ok = readiness.check_schema(rt.engine) if reachable.ok else reachable
+        for check in (reachable, schema_ok, readiness.check_keystore(settings, rt.keyring)):
+            if not check.ok:
+                raise CliFailure(check.detail)
+        with session_scope(rt.sessions) as session:
+            record_policy(session, rt, Actor("system:startup", settings.instance.operating_agency))
     finally:
-        checkpointer.stop()
         rt.dispose()
+    count = workers or server.default_workers(settings)
+    click.echo(
+        f"alpr_guard serving on http://{host}:{port} with {count} worker(s) x {threads} "
+        f"threads (config {settings.source})"
+    )
+    server.run(settings, host=host, port=port, workers=count, threads=threads)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port in use is one line naming it, before anything starts."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CliFailure(
+                    f"port {port} on {host} is already in use: stop the process holding it, "
+                    "or choose another with --port (or ALPR_GUARD_PORT)"
+                ) from None
+            raise CliFailure(
+                f"cannot listen on {host}:{port}: {exc.strerror} (check --host)"
+            ) from None
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
-    # SystemExit unwinds waitress's loop and the scheduler cleanly, so the final checkpoint runs.
+    # SystemExit unwinds the scheduler's loop cleanly, so the final checkpoint runs.
     raise SystemExit(0)
 
 
@@ -786,12 +1038,22 @@ _attach_report_commands()
 
 
 def main() -> None:
+    """The entry point: every failure ends as one line naming the problem and the fix.
+
+    Exit codes: 1 an operation failed, 2 the configuration or the command line is wrong,
+    3 the purge lease is held elsewhere, 130 interrupted. ``ALPR_GUARD_TRACEBACK=1`` shows
+    the traceback of an unexpected error.
+    """
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
+    except click.UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        click.echo(f"error: {' '.join(exc.format_message().split())}{where}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(exc.exit_code)
     except ConfigError as exc:
         click.echo(f"config error: {exc.message}", err=True)
@@ -799,3 +1061,60 @@ def main() -> None:
     except AlprGuardError as exc:
         click.echo(f"error: {exc.code}: {exc.message}", err=True)
         sys.exit(1)
+    except CliFailure as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("ALPR_GUARD_TRACEBACK"):
+            raise
+        click.echo(f"error: {_explain(exc)}", err=True)
+        sys.exit(1)
+
+
+def _explain(exc: Exception) -> str:
+    """One line for an exception no command caught: the database, a file, or a bug."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        return _explain_database(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        path = Path(str(exc.filename))
+        if isinstance(exc, FileNotFoundError) and not path.parent.exists():
+            return (
+                f"cannot write {path}: the folder {path.parent} does not exist "
+                "(create it, or choose another path)"
+            )
+        return f"{path}: {exc.strerror or type(exc).__name__} (check the path and its permissions)"
+    return (
+        f"unexpected {type(exc).__name__} (a bug: run again with ALPR_GUARD_TRACEBACK=1 and "
+        "report the traceback)"
+    )
+
+
+def _explain_database(exc: Exception) -> str:
+    """Is the database down, not migrated, or behind this version? Then say what to run."""
+    from sqlalchemy import create_engine
+
+    from alpr_guard import readiness
+
+    settings = _current[0]._settings if _current else None
+    orig = getattr(exc, "orig", None)
+    reason = type(orig if orig is not None else exc).__name__
+    if settings is None:
+        return f"database error ({reason})"
+    url = settings.database.url
+    engine = create_engine(url, **_connect_timeout(url))
+    try:
+        reachable = readiness.check_database(engine, url)
+        if not reachable.ok:
+            return reachable.detail
+        schema_check = readiness.check_schema(engine)
+        if not schema_check.ok:
+            return schema_check.detail
+    finally:
+        engine.dispose()
+    first = str(orig if orig is not None else exc).strip().splitlines()
+    return (
+        f"the database refused the operation ({reason}: {first[0][:200] if first else ''}); "
+        f"run `alpr-guard config check`"
+    )

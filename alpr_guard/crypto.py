@@ -16,7 +16,7 @@ at rest and for derived data (the blind index) to be protected like the plates. 
 * Ciphertexts carry associated data that binds them to their row: swapping the ciphertexts of
   two rows makes both fail to decrypt.
 
-This module imports neither the ORM nor Flask (ARCHITECTURE, import direction).
+This module imports neither the ORM nor Flask: crypto sits below both.
 """
 
 from __future__ import annotations
@@ -43,12 +43,45 @@ NONCE_BYTES = 12
 DATA_KEY_BYTES = 32
 INDEX_BITS = 64
 SIGNING_KEY_ID = "signing-ed25519"
+# The audit MAC, sealing and term-token keys, stored wrapped once the master key has been rotated
+# (``services.rotation``): until then they are derived from the master key; from the first
+# rotation on they are kept here, so the chain, sealed terms and term tokens outlive the key.
+AUDIT_KEYS_ID = "audit-keys"
+AUDIT_SECRET_LABELS = ("audit-mac", "audit-seal", "term-token")
 
 
 def _hkdf(secret: bytes, label: str) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"alpr_guard/{label}/v1".encode()
     ).derive(secret)
+
+
+def derived_audit_secrets(master_key: bytes) -> tuple[bytes, bytes, bytes]:
+    """The audit MAC, sealing and term-token keys as a master key derives them."""
+    mac, seal, term = (_hkdf(master_key, label) for label in AUDIT_SECRET_LABELS)
+    return mac, seal, term
+
+
+def wrap_under(master_key: bytes, key_id: str, raw: bytes) -> bytes:
+    """``raw`` wrapped under ``master_key``'s key-encryption key, bound to ``key_id``."""
+    nonce = os.urandom(NONCE_BYTES)
+    return VERSION + nonce + AESGCM(_hkdf(master_key, "kek")).encrypt(nonce, raw, key_id.encode())
+
+
+def unwrap_under(master_key: bytes, key_id: str, wrapped: bytes) -> bytes | None:
+    """The key ``wrapped`` holds if ``master_key`` wrapped it; None otherwise."""
+    if wrapped[:1] != VERSION:
+        return None
+    nonce, body = wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(_hkdf(master_key, "kek")).decrypt(nonce, body, key_id.encode())
+    except InvalidTag:
+        return None
+
+
+def master_key_id(master_key: bytes) -> str:
+    """A name for a master key that reveals nothing about it (for the rotation's audit event)."""
+    return _hkdf(master_key, "master-key-id").hex()[:16]
 
 
 def day_key_id(day: date) -> str:
@@ -89,9 +122,10 @@ class KeyRing:
     def __init__(self, master_key: bytes, store: KeyStore) -> None:
         self._store = store
         self._kek = AESGCM(_hkdf(master_key, "kek"))
-        self._audit_mac_key = _hkdf(master_key, "audit-mac")
-        self._audit_seal = AESGCM(_hkdf(master_key, "audit-seal"))
-        self._term_mac = hmac.new(_hkdf(master_key, "term-token"), digestmod=hashlib.sha256)
+        audit_mac, audit_seal, term = self._audit_secrets(master_key)
+        self._audit_mac_key = audit_mac
+        self._audit_seal = AESGCM(audit_seal)
+        self._term_mac = hmac.new(term, digestmod=hashlib.sha256)
         self._cache: dict[str, DataKey] = {}
         self._lock = threading.Lock()
         self._signing: Ed25519PrivateKey | None = None
@@ -102,6 +136,19 @@ class KeyRing:
     @property
     def store(self) -> KeyStore:
         return self._store
+
+    def _audit_secrets(self, master_key: bytes) -> tuple[bytes, bytes, bytes]:
+        wrapped = self._store.get(AUDIT_KEYS_ID)
+        if wrapped is None:
+            return derived_audit_secrets(master_key)
+        raw = self._unwrap(AUDIT_KEYS_ID, wrapped)
+        size = len(raw) // 3
+        return raw[:size], raw[size : 2 * size], raw[2 * size :]
+
+    def check_key(self, key_id: str) -> None:
+        """Read ``key_id`` from the key store and unwrap it (KeyUnavailable if it will not);
+        nothing is cached: for readiness checks, which must see the store as it is now."""
+        self._unwrap(key_id, require_key(self._store, key_id))
 
     # -- data keys -------------------------------------------------------------------------
 

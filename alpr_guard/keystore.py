@@ -43,6 +43,10 @@ class KeyStore(Protocol):
         """Delete the key for good. True if it existed."""
         ...
 
+    def replace(self, key_id: str, wrapped: bytes) -> None:
+        """Overwrite an existing key's wrapped form atomically (master-key rotation)."""
+        ...
+
     def key_ids(self) -> list[str]: ...
 
 
@@ -96,6 +100,21 @@ class FileKeyStore:
             tmp.unlink(missing_ok=True)
         _fsync_dir(self.directory)
         return wrapped
+
+    def replace(self, key_id: str, wrapped: bytes) -> None:
+        final = self._path(key_id)
+        tmp = self.directory / f".{key_id}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, wrapped)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.replace(tmp, final)  # atomic: a reader sees the old or the new form, never half
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(self.directory)
 
     def destroy(self, key_id: str) -> bool:
         path = self._path(key_id)

@@ -190,7 +190,7 @@ class AuditEvent(Base):
 
 
 class Finding(Base):
-    """A search the access review flagged (ACCESS_REVIEW.md rule codes), for an auditor to
+    """A search the access review flagged (rule codes: docs/access-review.md), for an auditor to
     resolve. One finding per (search, rule), so a re-run never duplicates."""
 
     __tablename__ = "review_findings"

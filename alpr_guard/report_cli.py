@@ -47,6 +47,16 @@ def _ticking(rows: Iterable[AccessRow], bar: ProgressBar[int]) -> Iterator[Acces
     bar.update(pending)
 
 
+def _target(out: Path) -> None:
+    """Refuse a path that cannot be written before the pull is put on the record."""
+    folder = out.parent if str(out.parent) else Path()
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"the folder {folder} does not exist (create it, or choose another path)",
+            param_hint="--out",
+        )
+
+
 @click.group("report")
 def report() -> None:
     """Auditors' reports: the access-justification record and the compliance summary."""
@@ -100,6 +110,7 @@ def report_access(
         write_json,
     )
 
+    _target(out)
     filters = ReportFilter(
         since=_when(since, "--from"),
         until=_when(until, "--to"),
@@ -161,6 +172,7 @@ def report_summary(state: _State, since: str, until: str, fmt: str, out: Path) -
         summary_json,
     )
 
+    _target(out)
     start, end = _when(since, "--from"), _when(until, "--to")
     if start >= end:
         raise ValidationError({"--to": "must be after --from"})

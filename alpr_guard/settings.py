@@ -120,7 +120,7 @@ class SharingSettings:
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    """The nightly access review (ACCESS_REVIEW.md): when it runs and the behavioural rules."""
+    """The nightly access review (docs/access-review.md): when it runs and the behavioural rules."""
 
     schedule: str  # five-field cron expression, UTC
     behaviour: BehaviourRules
@@ -290,8 +290,12 @@ class _Table:
 
     def done(self) -> None:
         if self._data:
-            unknown = sorted(self._data)[0]
-            raise self.fail(unknown, "unknown key")
+            unknown = sorted(self._data)
+            if len(unknown) == 1:
+                raise self.fail(unknown[0], "unknown key")
+            raise ConfigError(
+                f"{self._where}: unknown keys {', '.join(self._key(k) for k in unknown)}"
+            )
 
 
 def _merge(
@@ -693,30 +697,69 @@ def _purge(table: _Table) -> PurgeSettings:
 
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the configuration; raise ConfigError naming the file and the key."""
+    return _load(path, None)
+
+
+def config_faults(path: Path | str | None = None) -> tuple[Settings | None, list[ConfigError]]:
+    """Every fault of the configuration in one pass, section by section (``config check``):
+    a section with a fault still stops at its first one, but the other sections are read."""
+    faults: list[ConfigError] = []
+    try:
+        settings: Settings | None = _load(path, faults)
+    except ConfigError as exc:
+        faults.append(exc)
+        settings = None
+    unique: dict[str, ConfigError] = {}
+    for fault in faults:  # a missing rules file is found by two sections: say it once
+        unique.setdefault(fault.message, fault)
+    return settings, list(unique.values())
+
+
+def _section(faults: list[ConfigError] | None, parse: Any, *args: Any) -> Any:
+    if faults is None:
+        return parse(*args)
+    try:
+        return parse(*args)
+    except ConfigError as exc:
+        faults.append(exc)
+        return None
+
+
+def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings:
     if path is None:
         path = os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
     source = Path(path).resolve()
     base = source.parent
     data, profile_path, where = _with_profile(_read_toml(source), source)
-    policy_json = _policy_json(data, base)
+    policy_json = _section(faults, _policy_json, data, base)
     root = _Table(data, "", where)
 
-    instance, jurisdiction = _identity(root)
-    database = _database(root.table("database"), base)
-    keys = _keys(root.table("keys"), base)
-    auth, search, ingest = _limits(root)
-    purposes = _purposes(root.table("purposes"))
-    retention = _retention(root.table("retention"))
-    sharing = _sharing(root.table("sharing"))
-    screening = _screening(root, base, where)
-    review = _review(root.table("review"))
-    audit = _audit(root.table("audit", required=False), base)
-    holds = _holds(root.table("holds", required=False))
-    purge = _purge(root.table("purge", required=False))
-    registry = root.table("registry", required=False)
-    registry_name = registry.opt_text("file")
-    registry.done()
-    root.done()
+    identity = _section(faults, _identity, root)
+    database = _section(faults, lambda: _database(root.table("database"), base))
+    keys = _section(faults, lambda: _keys(root.table("keys"), base))
+    limits = _section(faults, _limits, root)
+    purposes = _section(faults, lambda: _purposes(root.table("purposes")))
+    retention = _section(faults, lambda: _retention(root.table("retention")))
+    sharing = _section(faults, lambda: _sharing(root.table("sharing")))
+    screening = _section(faults, _screening, root, base, where)
+    review = _section(faults, lambda: _review(root.table("review")))
+    audit = _section(faults, lambda: _audit(root.table("audit", required=False), base))
+    holds = _section(faults, lambda: _holds(root.table("holds", required=False)))
+    purge = _section(faults, lambda: _purge(root.table("purge", required=False)))
+
+    def _registry() -> str | None:
+        registry = root.table("registry", required=False)
+        name = registry.opt_text("file")
+        registry.done()
+        return name
+
+    registry_name = _section(faults, _registry)
+    if not faults:  # after a fault, a section's unread keys would show as unknown
+        _section(faults, root.done)
+    if faults:
+        raise faults[0]
+    instance, jurisdiction = identity
+    auth, search, ingest = limits
 
     return Settings(
         source=source,

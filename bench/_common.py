@@ -124,6 +124,25 @@ class BenchEnv:
             admin.dispose()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def config_file(self) -> Path:
+        """A config file for this environment (its database, the shared master key, its key
+        store), for child processes such as ``alpr-guard report`` or a server."""
+        directory = self.workdir / "cfg"
+        directory.mkdir(exist_ok=True)
+        master = self.rt.settings.keys.master_key_file
+        assert master is not None
+        if not (directory / "master.key").exists():
+            shutil.copyfile(master, directory / "master.key")
+            (directory / "master.key").chmod(0o600)
+        path = write_config(directory, self.url)
+        path.write_text(
+            path.read_text().replace(
+                'keystore_dir = "keystore"',
+                f'keystore_dir = "{self.rt.settings.keys.keystore_dir}"',
+            )
+        )
+        return path
+
     def db_size_mb(self) -> float:
         if self.backend == "sqlite":
             path = Path(make_url(self.url).database or "")

@@ -1,4 +1,4 @@
-"""Ingest throughput through HTTP: the real server (``alpr-guard serve``, waitress) on SQLite.
+"""Ingest throughput through HTTP: the real server (``alpr-guard serve``, gunicorn) on SQLite.
 
 Target (issue): through HTTP with 1,000-read batches, >= 10,000 reads/s.
 
@@ -6,7 +6,8 @@ A temporary config and SQLite database are created with the CLI (``db upgrade``,
 ``users add``), the server is started on 127.0.0.1 on a free port, and the bench process POSTs
 pre-serialised 1,000-read JSON batches to ``/api/v1/reads`` over keep-alive connections
 (``http.client``), from ``--clients`` threads. The server's RSS is sampled while it works. The
-server is always terminated.
+server is always terminated. The server's RSS is its worker processes' (gunicorn's master only
+forks and watches them).
 
 Usage: .venv/bin/python bench/http_ingest.py [--reads 200000] [--batch 1000] [--clients 2]
 """
@@ -25,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 from _common import REPO, ReadSource, operating_ori, percentile, print_header, rss_mb, verdict
 from _common import write_config as write_bench_config
 
@@ -46,6 +48,12 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     return env
+
+
+def worker_rss_mb(pid: int) -> float:
+    """The RSS of the server's worker processes (the process itself if it has none)."""
+    children = psutil.Process(pid).children(recursive=True)
+    return sum(rss_mb(child.pid) for child in children) if children else rss_mb(pid)
 
 
 def cli(config: Path, *args: str) -> str:
@@ -134,13 +142,13 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="server threads per worker")
     args = parser.parse_args()
     print_header(
         "bench/http_ingest.py",
         f"POST /api/v1/reads, {args.reads:,} reads in {args.batch:,}-read JSON batches, "
         f"{args.clients} keep-alive client thread(s), server: alpr-guard serve "
-        f"(waitress, {args.threads} threads), sqlite",
+        f"(gunicorn, {args.threads} threads), sqlite",
     )
     workdir = Path(tempfile.mkdtemp(prefix="alpr_bench_http_"))
     server: subprocess.Popen[bytes] | None = None
@@ -196,13 +204,13 @@ def main() -> None:
             env=child_env(),
         )
         wait_healthy(port, server, workdir / "server.log")
-        server_rss = [rss_mb(server.pid)]
+        server_rss = [worker_rss_mb(server.pid)]
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.wait(0.2):
                 try:
-                    server_rss.append(rss_mb(server.pid))
+                    server_rss.append(worker_rss_mb(server.pid))
                 except Exception:
                     return
 

@@ -256,7 +256,7 @@ def main() -> None:
         built = build(env, args.records)
         print(f"build    : {args.records:,} records in {built:.1f}s, db {env.db_size_mb():.0f} MB")
         env.rt.dispose()  # the build's connections (and their page caches) go away
-        config = env.workdir / "cfg" / "alpr_guard.toml"
+        config = env.config_file()
         for full in (True, False):
             form = "full" if full else "redacted"
             out = env.workdir / f"access-{form}.csv"

@@ -57,7 +57,7 @@ TABLES = (
 )
 
 REGISTRY = (
-    # The cases LAW.md cares about, ORI trap included.
+    # The cases docs/law.md cares about, the agency identifier trap included.
     ("CA0190100", "Demo County Sheriff", "local", "CA", True),
     ("CA0190200", "Unvetted City PD", "local", "CA", False),
     ("CA0000HP0", "California Highway Patrol", "state", "CA", True),

@@ -1,6 +1,6 @@
 """HTTP API wiring: blueprints, one error shape, a session per request, request ids.
 
-Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask (ARCHITECTURE, layout).
+Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask.
 """
 
 from __future__ import annotations

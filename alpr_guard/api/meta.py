@@ -1,4 +1,4 @@
-"""Unauthenticated endpoints: health and the API description."""
+"""Unauthenticated endpoints: liveness, readiness and the API description."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
 from alpr_guard.api import openapi
-from alpr_guard.api.context import public, session
+from alpr_guard.api.context import public, runtime, session
 
 bp = Blueprint("meta", __name__)
 
@@ -16,6 +16,26 @@ bp = Blueprint("meta", __name__)
 def healthz() -> tuple[Response, int]:
     session().execute(text("SELECT 1"))
     return jsonify({"status": "ok"}), 200
+
+
+@bp.get("/readyz")
+@public
+def readyz() -> tuple[Response, int]:
+    """Fit to take traffic: database, schema at head, key store, checkpoint age (one line each).
+
+    503 in the one error shape, ``details.checks`` saying which check failed and why; the
+    Docker HEALTHCHECK and load balancers poll it. No secret is in any line.
+    """
+    from alpr_guard.api import error_body
+    from alpr_guard.readiness import readiness
+
+    rt = runtime()
+    checks = readiness(rt.settings, rt.engine, rt.keyring, rt.clock.now())
+    body = {c.name: c.as_json() for c in checks}
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        return error_body("not_ready", f"not ready: {', '.join(failed)}", 503, {"checks": body})
+    return jsonify({"status": "ready", "checks": body}), 200
 
 
 @bp.get("/api/v1/openapi.json")

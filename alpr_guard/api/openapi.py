@@ -139,6 +139,13 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": {"description": "OK"}, **_errors(503)},
                 }
             },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: database, schema revision, key store, checkpoint age",
+                    "security": [],
+                    "responses": {"200": {"description": "Ready"}, **_errors(503)},
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",

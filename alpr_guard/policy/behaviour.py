@@ -1,4 +1,4 @@
-"""Behavioural misuse rules over one user's search history (ACCESS_REVIEW.md).
+"""Behavioural misuse rules over one user's search history (docs/access-review.md).
 
 Pure functions: the review service streams each user's history in time order and feeds it here.
 No single search is wrong on its face under these rules; the pattern is:

@@ -1,7 +1,7 @@
 """Justification text rules: which misuse patterns a search reason (or case number) shows.
 
-Why this exists: public-records releases of ALPR audit logs (2025-2026, shared docs
-ACCESS_REVIEW.md) show California officers running searches whose typed reason was "ICE", "per
+Why this exists: public-records releases of ALPR audit logs (2025-2026, see docs/access-review.md)
+show California officers running searches whose typed reason was "ICE", "per
 HSI", "immigration", "had an abortion, search for female", "per FBI", "protest", "my ex", "B/M",
 "inv" or a lone ".". The California Values Act (Gov. Code 7284.6) and AB 1242 forbid the first
 kinds outright, so they are refused before the search runs; the rest are flagged for the access

@@ -1,7 +1,7 @@
 """The agency registry: who an agency is (kind, jurisdiction), and whether it is vetted.
 
-The registry, not the ORI's prefix, decides sharing (LAW.md, "The ORI trap"). Every change is an
-audit event with its actor.
+The registry, not the ORI's prefix, decides sharing (docs/law.md, "The agency identifier
+trap"). Every change is an audit event with its actor.
 """
 
 from __future__ import annotations

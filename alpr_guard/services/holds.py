@@ -1,6 +1,6 @@
 """Legal holds: reads a case needs outlive their retention window until the hold is released.
 
-Issue #3 and ARCHITECTURE's retention journey. A supervisor places a hold naming reads (by id)
+A supervisor places a hold naming reads (by id)
 and/or an allowed search (its reads are found again from the sealed plate and window), with a
 case number, a reason and a review-by date. With ``holds.require_second_approver`` the hold is
 *pending* until a different supervisor approves it, and a pending hold protects nothing.

@@ -4,7 +4,7 @@ Civil Code 1798.90.52(a) requires a record of every access to the ALPR system: d
 the plate or other data used to query, the username and the user's organisation, and the
 purpose. ``iter_access_rows`` turns the stored access records (``searches``, allowed and refused)
 back into that record, one row per search, with the justification, case number, on-behalf-of
-agency, outcome, reason code, result count and the access review's findings (ACCESS_REVIEW.md).
+agency, outcome, reason code, result count and the access review's findings (docs/access-review.md).
 
 Two forms:
 
@@ -22,7 +22,7 @@ system keep its promises" for a period: reads in and out per retention class, re
 window still stored (must be 0), searches, refusals, shares, findings, how old the data reached
 by searches could be, and whether the audit chain verifies. Every report pulled is an audit
 event (``report.access``, ``report.access_full``, ``report.summary``): auditors' own reads are
-audited too (ARCHITECTURE, journey "Audit").
+audited too.
 """
 
 from __future__ import annotations
@@ -407,7 +407,7 @@ def record_report_access(
     *,
     matching: int | None = None,
 ) -> AuditEvent:
-    """The auditor's own access is on the record (CJIS audit events; ARCHITECTURE "Audit"):
+    """The auditor's own access is on the record (CJIS audit events):
     ``report.access_full`` when plates were unsealed, ``report.access`` for the redacted form.
     Callers commit it before the first row leaves."""
     details: dict[str, object] = {"filters": filters.as_details(), "format": fmt, "full": full}

@@ -1,4 +1,4 @@
-"""The access review: flag misuse after the fact, the same day (ACCESS_REVIEW.md).
+"""The access review: flag misuse after the fact, the same day (docs/access-review.md).
 
 Prohibited purposes are refused at search time; this is the fallback for everything else. A run
 (``review_access``) does three things over the access records since the last run:

@@ -35,17 +35,21 @@ def config(tmp_path: Path) -> Path:
 def test_full_admin_journey(config: Path, tmp_path: Path) -> None:
     result = run(config, "config", "check")
     assert result.returncode == 2
-    assert "keys.master_key_file" in result.stderr and "alpr-guard keys init" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    # Every fault of a fresh install in one run, one line each: no key, no key store, no database.
+    lines = result.stderr.strip().splitlines()
+    assert "keys.master_key_file" in lines[0] and "alpr-guard keys init" in lines[0]
+    assert [line.split(":")[0] for line in lines[1:]] == ["keystore", "database"]
+    assert "run `alpr-guard db upgrade`" in lines[2]
 
     assert run(config, "keys", "init").returncode == 0
     assert stat.S_IMODE((tmp_path / "master.key").stat().st_mode) == 0o600
     again = run(config, "keys", "init")
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
     assert run(config, "keys", "init", "--if-missing").returncode == 0
-    assert run(config, "config", "check").returncode == 0
 
     assert run(config, "db", "upgrade").returncode == 0
+    checked = run(config, "config", "check")
+    assert checked.returncode == 0, checked.stderr
     demo = run(config, "demo")
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.count("alprg_") == 5

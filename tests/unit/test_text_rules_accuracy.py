@@ -7,7 +7,7 @@ them hard negatives containing the trap words ("ice cream van", "burglary of a c
 "Marshall Street", "DHS nurse"). The rules are loaded from config/rules.california.toml through
 load_text_rules, so this measures what ships.
 
-Targets (ACCESS_REVIEW.md): recall >= 0.95 on prohibited, junk and flag-worthy texts, false
+Targets (docs/access-review.md): recall >= 0.95 on prohibited, junk and flag-worthy texts, false
 positives <= 0.03 on legitimate texts. Precision is printed too (run with `pytest -s`).
 
 Caveat, stated where the numbers are: the rules were tuned on this set, so the printed figures

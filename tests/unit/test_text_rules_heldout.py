@@ -7,7 +7,7 @@ to tune these rules: it is the honest estimate of how they do on text nobody tun
 
 Where it disagrees with the rules by design it is left as it is: it labels a bare case number
 ("24-001234") or radio code ("10-851") as junk to refuse, while the shipped rules flag it as a
-vague reason (ACCESS_REVIEW.md's reading). Those disagreements show in the printed figures.
+vague reason (docs/access-review.md's reading). Those disagreements show in the printed figures.
 """
 
 from __future__ import annotations

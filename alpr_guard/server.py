@@ -1,0 +1,97 @@
+"""``alpr-guard serve``: the API under gunicorn, with a worker model that suits the database.
+
+The worker model:
+
+* gunicorn's ``gthread`` workers: each worker is a process with a pool of threads.
+* Nothing is built before the fork (``preload_app`` off): each worker builds its own Runtime
+  after it starts, so each has its own engine, connection pool and key cache. A connection is
+  never shared between processes, which is what the search's server-side prepared statements
+  need (PostgreSQL keeps them per connection; psycopg names them per connection), and what
+  SQLite needs (a SQLite connection must never cross a fork).
+* SQLite has one writer at a time. Every write transaction starts with ``BEGIN IMMEDIATE``, so
+  more processes would only queue behind each other for the same lock: on SQLite the default is
+  one worker with threads. On PostgreSQL the default is two workers per CPU (at most 8).
+* Connections per worker: up to ``database.pool_size`` plus as many overflow; threads above
+  that wait for a connection. Size PostgreSQL's ``max_connections`` for
+  workers x 2 x pool_size (plus the scheduler and CLI).
+
+The master process checks readiness before it forks (database reachable, schema at head, key
+store usable) and records the enforced policy once, so a misconfiguration is one line on the
+terminal instead of a traceback per worker.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from alpr_guard.settings import Settings
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers(settings: Settings) -> int:
+    if settings.database.url.startswith("sqlite"):
+        return 1
+    return max(1, min(2 * (os.cpu_count() or 1), MAX_DEFAULT_WORKERS))
+
+
+def run(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until SIGTERM or SIGINT (gunicorn handles graceful shutdown)."""
+    from gunicorn.app.base import BaseApplication
+
+    from alpr_guard.jobs import HeadCheckpointer
+    from alpr_guard.runtime import Runtime
+
+    built: list[Runtime] = []  # this worker's runtime, built after the fork
+    checkpointers: list[HeadCheckpointer] = []
+
+    def worker_exit(_server: object, _worker: object) -> None:
+        # Pin the chain head once more (the events this worker wrote since the last interval),
+        # then close the pool's connections, so the database sees clean exits.
+        try:
+            for checkpointer in checkpointers:
+                checkpointer.stop()
+        finally:
+            for rt in built:
+                rt.dispose()
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "preload_app": False,
+                # Long report exports stream for minutes; gthread workers heartbeat from their
+                # main loop, so this only catches a worker whose loop is stuck.
+                "timeout": 120,
+                "graceful_timeout": 30,
+                "keepalive": 5,
+                "accesslog": None,  # the app logs one line per request itself
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "alpr_guard",
+                # X-Forwarded-* is honoured only from these addresses (the reverse proxy).
+                "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+                # gunicorn 23+ opens a control socket under $HOME; nothing here uses it, and
+                # the container's home is not meant to be written.
+                "control_socket_disable": True,
+                "worker_exit": worker_exit,
+            }
+            for key, value in options.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from alpr_guard.api import build_app
+            from alpr_guard.runtime import build_runtime
+
+            rt = build_runtime(settings)
+            built.append(rt)
+            # Each worker pins the head it writes; several writers only ever move it forward.
+            checkpointers.append(HeadCheckpointer(rt).start())
+            return build_app(rt)
+
+    _App().run()
