@@ -19,6 +19,7 @@ from alpr_guard.services.review import (
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
 FILTERS = {"status", "rule", "severity", "user", "from", "to", "limit", "offset"}
+MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 def _serialise(f: FindingView) -> dict[str, object]:
@@ -90,6 +91,9 @@ def get_findings() -> Response:
 @bp.post("/findings/<int:finding_id>/resolve")
 @require("auditor")
 def post_resolve(finding_id: int) -> Response:
+    if not 1 <= finding_id <= MAX_FINDING_ID:
+        # The route takes any digits; an id the column cannot hold is malformed, not absent.
+        raise ValidationError({"finding_id": f"must be an integer from 1 to {MAX_FINDING_ID}"})
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"body": "must be a JSON object"})
