@@ -66,6 +66,9 @@ NAMING_CONVENTION = {
 }
 
 READ_ONLY = "alpr_guard_read_only"
+# Execution option: how long (ms) this transaction's BEGIN IMMEDIATE may wait for SQLite's write
+# lock, instead of the engine's audit timeout (ingest waits longer than a search).
+WRITE_WAIT_MS = "alpr_guard_write_wait_ms"
 # Any constant works; it names the one advisory lock that orders audit-chain appends.
 AUDIT_CHAIN_LOCK = 0x41_4C_50_52  # "ALPR"
 # The advisory lock that orders searches against partition maintenance (lock_partitions).
@@ -224,10 +227,11 @@ def make_engine(
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # Read-only work (a chain walk, a report) must not hold the write lock for seconds.
-            if conn.get_execution_options().get(READ_ONLY, False):
+            options = conn.get_execution_options()
+            if options.get(READ_ONLY, False):
                 conn.exec_driver_sql("BEGIN")
             else:
-                _begin_immediate(conn, audit_timeout_ms)
+                _begin_immediate(conn, int(options.get(WRITE_WAIT_MS, audit_timeout_ms)))
 
         return engine
     return create_engine(
@@ -616,6 +620,8 @@ def lock_audit_chain(session: Session, timeout_ms: int) -> None:
     """
     if is_sqlite(session):
         return
+    # A transaction begun with WRITE_WAIT_MS (ingest) waits that long here too.
+    timeout_ms = int(session.connection().get_execution_options().get(WRITE_WAIT_MS, timeout_ms))
     session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
     session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms) * 2}"))
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})

@@ -21,6 +21,7 @@ from alpr_guard.runtime import Runtime
 
 log = logging.getLogger("alpr_guard.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
+RETRY_AFTER_SECONDS = 1
 
 
 def error_body(
@@ -55,6 +56,9 @@ def build_app(runtime: Runtime) -> Flask:
         response.headers["X-Request-ID"] = g.get("request_id", "-")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            # Every 503 is a momentary condition (the writer was busy): say when to come back.
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         # One JSON line (request_log): never a body, a query string, a token or the raw path.
         who = g.get("principal")
         rule = request.url_rule

@@ -12,6 +12,7 @@ from flask import current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from alpr_guard.db import READ_ONLY, is_sqlite
 from alpr_guard.errors import AuditUnavailable, Forbidden, Refused, ValidationError
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.runtime import Runtime
@@ -67,7 +68,17 @@ def require(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header[:7].lower() == "bearer " else None
-            who = authenticate(session(), runtime(), token)
+            db = session()
+            if is_sqlite(db):
+                # Reading the token needs no write lock: on SQLite a plain BEGIN, ended before
+                # the view, so a busy writer never makes authentication wait or fail.
+                db.connection(execution_options={READ_ONLY: True})
+                try:
+                    who = authenticate(db, runtime(), token)
+                finally:
+                    db.rollback()
+            else:
+                who = authenticate(db, runtime(), token)
             if who.role not in roles:
                 raise Forbidden(f"role {who.role} may not do this")
             g.principal = who
