@@ -426,8 +426,16 @@ def demo(state: _State, if_missing: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--trusted-proxy",
+    default=None,
+    help="Address of the reverse proxy whose X-Forwarded-For names the client in the request "
+    "log; from anyone else the header is ignored.",
+)
 @click.pass_obj
-def serve(state: _State, host: str, port: int, threads: int) -> None:
+def serve(
+    state: _State, host: str, port: int, threads: int, trusted_proxy: str | None = None
+) -> None:
     """Serve the HTTP API (waitress, a production WSGI server)."""
     import waitress
 
@@ -445,7 +453,21 @@ def serve(state: _State, host: str, port: int, threads: int) -> None:
     runtime = build_runtime(settings, pool=(min(2, most), most))
     app = create_app(settings, runtime=runtime)
     click.echo(f"alpr_guard serving on http://{host}:{port} (config {settings.source})")
-    waitress.serve(TrimWhenIdle(app), host=host, port=port, threads=threads, ident="alpr_guard")
+    if trusted_proxy:
+        # waitress then sets REMOTE_ADDR (the log's "client") from that proxy's header only.
+        waitress.serve(
+            TrimWhenIdle(app),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="alpr_guard",
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for"},
+            clear_untrusted_proxy_headers=True,
+        )
+    else:
+        waitress.serve(TrimWhenIdle(app), host=host, port=port, threads=threads, ident="alpr_guard")
 
 
 # -- audit ----------------------------------------------------------------------------------
