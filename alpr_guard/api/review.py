@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
 from alpr_guard.errors import ValidationError
-from alpr_guard.schemas import parse_datetime
+from alpr_guard.schemas import parse_datetime, query_int
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
@@ -46,9 +46,10 @@ def _int_arg(name: str, default: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 <= int(raw) <= hi:
+    value = query_int(raw, 0, hi)
+    if value is None:
         raise ValidationError({name: f"must be an integer from 0 to {hi}"})
-    return int(raw)
+    return value
 
 
 def _time_arg(name: str) -> datetime | None:

@@ -194,3 +194,35 @@ def test_json_depth_matches_the_parsed_structure(value: object, ascii_only: bool
     # Brackets, quotes and backslashes inside strings never count, escaped or not.
     raw = json.dumps(value, ensure_ascii=ascii_only).encode()
     assert json_depth(raw) == reference_depth(value)
+
+
+@pytest.mark.parametrize("field", ["latitude", "longitude", "confidence"])
+def test_a_number_too_large_for_a_float_answers_422(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, field: str
+) -> None:
+    values = {"latitude": "1", "longitude": "1", field: "1" + "0" * 400}
+    raw = ",".join(f'"{k}":{v}' for k, v in values.items())
+    body = (
+        '{"reads":[{"plate":"7ABC123","observed_at":"2026-11-19T08:00:00Z",'
+        f'"camera_id":"cam-1",{raw}}}]}}'
+    )
+    response = client.post(
+        "/api/v1/reads", data=body, content_type="application/json", headers=auth(tokens["ingest"])
+    )
+    assert_422_naming(response, f"reads[0].{field}")
+    with rt.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(PlateRead)) == 0
+
+
+@pytest.mark.parametrize("raw", ["9" * 5000, "\u00b2", "1\u0661", " 5", "+5", "-1"])
+def test_query_string_integers_answer_422_for_anything_but_ascii_digits_in_range(
+    client: FlaskClient, tokens: dict[str, str], raw: str
+) -> None:
+    for path, name in (
+        ("/api/v1/review/findings", "offset"),
+        ("/api/v1/review/findings", "limit"),
+        ("/api/v1/shares", "limit"),
+        ("/api/v1/purges", "limit"),
+    ):
+        response = client.get(path, query_string={name: raw}, headers=auth(tokens["auditor"]))
+        assert_422_naming(response, name)
