@@ -649,8 +649,22 @@ def demo(state: _State, if_missing: bool) -> None:
     envvar="ALPR_GUARD_THREADS",
     help="Threads per worker.",
 )
+@click.option(
+    "--trusted-proxy",
+    default=None,
+    envvar="ALPR_GUARD_TRUSTED_PROXY",
+    help="Address of the reverse proxy whose X-Forwarded-For names the client in the request "
+    "log; from anyone else the header is ignored.",
+)
 @click.pass_obj
-def serve(state: _State, host: str, port: int, workers: int | None, threads: int) -> None:
+def serve(
+    state: _State,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    trusted_proxy: str | None = None,
+) -> None:
     """Serve the HTTP API under gunicorn (gthread workers; see docs/deployment.md).
 
     Each worker checkpoints the chain head every audit.checkpoint_interval_seconds while
@@ -683,7 +697,14 @@ def serve(state: _State, host: str, port: int, workers: int | None, threads: int
         f"alpr_guard serving on http://{host}:{port} with {count} worker(s) x {threads} "
         f"threads (config {settings.source})"
     )
-    server.run(settings, host=host, port=port, workers=count, threads=threads)
+    server.run(
+        settings,
+        host=host,
+        port=port,
+        workers=count,
+        threads=threads,
+        trusted_proxy=trusted_proxy,
+    )
 
 
 def _check_port(host: str, port: int) -> None:

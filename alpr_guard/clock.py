@@ -39,4 +39,9 @@ def ensure_utc(value: datetime, field: str = "datetime") -> datetime:
     """Naive datetimes are refused: an ALPR read's time must never be guessed."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{field} must carry a timezone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-14:00 is a valid ISO 8601 string whose UTC instant is past the
+        # last one a datetime can hold (and 0001-01-01T00:00:00+00:01 before the first).
+        raise ValueError(f"{field} is outside the supported range (years 1-9999 in UTC)") from None

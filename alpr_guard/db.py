@@ -66,6 +66,9 @@ NAMING_CONVENTION = {
 }
 
 READ_ONLY = "alpr_guard_read_only"
+# Execution option: how long (ms) this transaction's BEGIN IMMEDIATE may wait for SQLite's write
+# lock, instead of the engine's audit timeout (ingest waits longer than a search).
+WRITE_WAIT_MS = "alpr_guard_write_wait_ms"
 # Any constant works; it names the one advisory lock that orders audit-chain appends.
 AUDIT_CHAIN_LOCK = 0x41_4C_50_52  # "ALPR"
 # The advisory lock that orders searches against partition maintenance (lock_partitions).
@@ -140,6 +143,12 @@ def new_id() -> uuid.UUID:
 # bench/search.py at 1M reads: p50/p99 of the data path the same within noise at 64, 16 and
 # 8 MiB; bench/ingest.py: peak RSS 182 MB at 64 MiB, 123 MB at 16 MiB, same throughput.
 SQLITE_CACHE_KIB = 16 * 1024
+# Only the connection that holds the write lock has that cache (set once its BEGIN IMMEDIATE
+# succeeds, given back when it returns to the pool); every other connection keeps this much.
+# Under 32 concurrent ingest clients, 16 MiB on every pooled connection kept the server's RSS
+# 60-90 MB above idle after the load (bench/load.py).
+SQLITE_IDLE_CACHE_KIB = 2 * 1024
+_BIG_CACHE = "alpr_guard_big_cache"
 # WAL pages after which a commit checkpoints (SQLite's default is 1000). A 1,000-read batch
 # dirties a couple of thousand index pages, so at 1000 every ingest commit also copied its
 # pages back into the database and fsynced it; at 8192 a checkpoint runs every few batches
@@ -160,7 +169,7 @@ def _sqlite_on_connect(timeout_ms: int) -> Any:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
-        cursor.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+        cursor.execute(f"PRAGMA cache_size=-{int(SQLITE_IDLE_CACHE_KIB)}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={int(SQLITE_WAL_AUTOCHECKPOINT_PAGES)}")
         cursor.execute(f"PRAGMA journal_size_limit={int(SQLITE_JOURNAL_SIZE_LIMIT)}")
         cursor.execute("PRAGMA temp_store=MEMORY")
@@ -186,6 +195,10 @@ def _begin_immediate(conn: Any, timeout_ms: int) -> None:
         while True:
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                info = conn.connection.info
+                if not info.get(_BIG_CACHE):
+                    cursor.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+                    info[_BIG_CACHE] = True
                 return
             except OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() + pause >= deadline:
@@ -209,32 +222,48 @@ def _is_busy(exc: OperationalError) -> bool:
 
 
 def make_engine(
-    url: str, *, audit_timeout_ms: int = 2000, pool_size: int = 10, echo: bool = False
+    url: str,
+    *,
+    audit_timeout_ms: int = 2000,
+    pool_size: int = 10,
+    echo: bool = False,
+    max_connections: int | None = None,
 ) -> Engine:
+    """``pool_size`` connections are kept open when idle; at most ``max_connections`` (default
+    twice ``pool_size``) are open at once, the ones above ``pool_size`` closed when returned."""
+    overflow = pool_size if max_connections is None else max(0, max_connections - pool_size)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": audit_timeout_ms / 1000},
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=overflow,
         )
         event.listen(engine, "connect", _sqlite_on_connect(audit_timeout_ms))
+
+        @event.listens_for(engine, "checkin")
+        def _checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+            # The writer's large cache goes back when its connection does (SQLite frees the
+            # pages above the new size at once).
+            if record.info.pop(_BIG_CACHE, False):
+                dbapi_connection.execute(f"PRAGMA cache_size=-{int(SQLITE_IDLE_CACHE_KIB)}")
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # Read-only work (a chain walk, a report) must not hold the write lock for seconds.
-            if conn.get_execution_options().get(READ_ONLY, False):
+            options = conn.get_execution_options()
+            if options.get(READ_ONLY, False):
                 conn.exec_driver_sql("BEGIN")
             else:
-                _begin_immediate(conn, audit_timeout_ms)
+                _begin_immediate(conn, int(options.get(WRITE_WAIT_MS, audit_timeout_ms)))
 
         return engine
     return create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=overflow,
         pool_pre_ping=True,
         # psycopg would prepare any statement after 5 runs, and PostgreSQL might then pick a
         # generic plan: for ingest's replay lookup (then hundreds of IN parameters) that plan scans
@@ -616,6 +645,8 @@ def lock_audit_chain(session: Session, timeout_ms: int) -> None:
     """
     if is_sqlite(session):
         return
+    # A transaction begun with WRITE_WAIT_MS (ingest) waits that long here too.
+    timeout_ms = int(session.connection().get_execution_options().get(WRITE_WAIT_MS, timeout_ms))
     session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
     session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms) * 2}"))
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})

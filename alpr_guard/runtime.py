@@ -33,7 +33,11 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, keystore: KeyStore | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    keystore: KeyStore | None = None,
+    pool: tuple[int, int] | None = None,
 ) -> Runtime:
     """Load the master key (fails closed with a ConfigError naming the file) and wire things."""
     master = read_master_key(
@@ -45,10 +49,13 @@ def build_runtime(
         keystore = file_store
     keyring = KeyRing(master, keystore)
     clock = clock or SystemClock()
+    # pool: (connections kept when idle, most open at once); default database.pool_size, twice it
+    idle, most = pool if pool is not None else (settings.database.pool_size, None)
     engine = make_engine(
         settings.database.url,
         audit_timeout_ms=settings.database.audit_timeout_ms,
-        pool_size=settings.database.pool_size,
+        pool_size=idle,
+        max_connections=most,
     )
     return Runtime(
         settings=settings,

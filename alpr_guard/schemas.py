@@ -106,10 +106,30 @@ def parse_datetime(value: object) -> datetime:
     return ensure_utc(parsed, "value")
 
 
+def query_int(raw: str, lo: int, hi: int) -> int | None:
+    """A query-string integer within [lo, hi], or None. ASCII digits only: ``str.isdigit``
+    accepts "²", which int() refuses, and int() refuses more than 4,300 digits."""
+    if _QUERY_INT.fullmatch(raw) is None:
+        return None
+    value = int(raw)
+    return value if lo <= value <= hi else None
+
+
+_QUERY_INT = re.compile(r"[0-9]{1,18}")
+
+
+def _float(value: int | float) -> float:
+    """A JSON number as a float; an integer too large for one (10**400) is out of range."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+
+
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
-    number = float(value)
+    number = _float(value)
     if not math.isfinite(number):
         raise ValueError("must be a finite number")
     return number
@@ -132,6 +152,8 @@ def _number_in(value: object, lo: float, hi: float) -> float | None:
     """A JSON number within [lo, hi] as a float; None for anything else (bools, NaN, ...)."""
     if type(value) is not float and type(value) is not int:
         return None
+    if type(value) is int and not -(2**53) <= value <= 2**53:
+        return None  # float() may overflow: the slow path names the field
     number = float(value)
     return number if lo <= number <= hi else None  # NaN and infinities fail the comparison
 

@@ -79,6 +79,9 @@ class SearchSettings:
 class IngestSettings:
     max_batch: int
     max_future_skew_seconds: int
+    # How long an ingest request waits for SQLite's single writer. Longer than a search waits
+    # (database.audit_timeout_ms): a camera's batch queues behind other batches rather than fail.
+    write_wait_ms: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -605,6 +608,7 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
     ingest = IngestSettings(
         max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
         max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
+        write_wait_ms=i.integer("write_wait_ms", 10_000, lo=50, hi=120_000),
     )
     i.done()
     return auth, search, ingest

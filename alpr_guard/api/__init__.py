@@ -15,11 +15,13 @@ from werkzeug.exceptions import HTTPException
 
 from alpr_guard.api import audit, holds, meta, reads, reports, review, searches, shares
 from alpr_guard.api.context import EXTENSION_KEY, close_session
+from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
 
 log = logging.getLogger("alpr_guard.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
+RETRY_AFTER_SECONDS = 1
 
 
 def error_body(
@@ -55,14 +57,27 @@ def build_app(runtime: Runtime) -> Flask:
         response.headers["X-Request-ID"] = g.get("request_id", "-")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        # Method, path and status only: bodies may hold plates; paths never do.
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            # Every 503 is a momentary condition (the writer was busy): say when to come back.
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        # One JSON line (request_log): never a body, a query string, a token or the raw path.
+        who = g.get("principal")
+        rule = request.url_rule
         log.info(
-            "%s %s %s %.1fms request_id=%s",
-            request.method,
-            request.path,
-            response.status_code,
-            (time.perf_counter() - g.get("started", 0)) * 1000,
-            g.get("request_id", "-"),
+            "%s",
+            request_line(
+                {
+                    "request_id": g.get("request_id", "-"),
+                    "method": request.method,
+                    "route": logged_path(rule.rule if rule else None, request.view_args),
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
+                    "user": who.username if who else None,
+                    "agency": who.agency_ori if who else None,
+                    "role": who.role if who else None,
+                    "client": request.remote_addr,
+                }
+            ),
         )
         return response
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from itertools import accumulate
 from typing import NoReturn, ParamSpec, TypeVar
 
 from flask import current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from alpr_guard.db import READ_ONLY, is_sqlite
 from alpr_guard.errors import AuditUnavailable, Forbidden, Refused, ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.policy.decisions import Decision, ReasonCode
@@ -119,8 +122,19 @@ def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callab
             token = header[7:].strip() if header[:7].lower() == "bearer " else None
             db = session()
             rt = runtime()
-            who = authenticate(db, rt, token)
-            decision, operating = decide_request(db, rt, who, exposes)
+            if is_sqlite(db):
+                # Reading the token and the registry needs no write lock: on SQLite a plain
+                # BEGIN, ended before the view, so a busy writer never makes authentication
+                # wait or fail.
+                db.connection(execution_options={READ_ONLY: True})
+                try:
+                    who = authenticate(db, rt, token)
+                    decision, operating = decide_request(db, rt, who, exposes)
+                finally:
+                    db.rollback()
+            else:
+                who = authenticate(db, rt, token)
+                decision, operating = decide_request(db, rt, who, exposes)
             role_declared = who.role in declared.roles
             g.principal = who
             g.agency_scope = None if operating else who.agency_ori
@@ -167,9 +181,33 @@ def _refuse(
     raise Refused(decision.reason.value, decision.reason.status, decision.message)
 
 
+# No request body of this API nests deeper than a few levels; the JSON parser recurses once
+# per level, so a deeper document is refused before it is parsed.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_BRACKET_OR_QUOTE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``raw`` (brackets inside strings do not
+    count), in C-speed passes: a 1,000-read batch costs a fraction of a millisecond."""
+    shape = raw.translate(None, _NOT_BRACKET_OR_QUOTE)
+    if b"\\" in shape:
+        # An escaped quote may sit inside a string: strip whole strings from the body itself.
+        brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    else:
+        # No escapes: quotes pair up, so strings are what lies between successive quotes.
+        brackets = b"".join(shape.split(b'"')[::2])
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
 def json_body() -> object:
     if not request.is_json:
         raise ValidationError({"body": "must be JSON (Content-Type: application/json)"})
+    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        raise ValidationError({"body": f"must not nest deeper than {MAX_JSON_DEPTH} levels"})
     body = request.get_json(silent=True)
     if body is None:
         raise ValidationError({"body": "is not valid JSON"})

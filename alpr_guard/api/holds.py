@@ -11,7 +11,7 @@ from alpr_guard.api.context import commit, json_body, principal, require, runtim
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import CASE_RE, parse_datetime, parse_read_selection
+from alpr_guard.schemas import CASE_RE, parse_datetime, parse_read_selection, query_int
 from alpr_guard.services.holds import (
     HoldRequest,
     approve_hold,
@@ -123,9 +123,9 @@ def get_one_hold(hold_id: str) -> Response:
 @bp.get("/purges")
 @require("auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_purges() -> Response:
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    limit = query_int(request.args.get("limit", "100"), 1, 1000)
+    if limit is None:
         raise ValidationError({"limit": "must be an integer from 1 to 1000"})
     with read_only_session(runtime().sessions) as db:
-        runs = list_purges(db, int(raw))
+        runs = list_purges(db, limit)
     return jsonify({"purges": runs})

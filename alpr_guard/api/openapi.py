@@ -17,17 +17,31 @@ def _errors(*codes: int) -> dict[str, Any]:
         422: "Invalid input (error.details.fields) or a policy refusal",
         503: "Fail closed: the access record could not be written (audit_unavailable)",
     }
-    return {
+    out: dict[str, Any] = {
         str(c): {"description": names[c], "content": {"application/json": {"schema": ERROR}}}
         for c in codes
     }
+    if 503 in codes:
+        out["503"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before sending the same request again",
+                "schema": {"type": "integer"},
+            }
+        }
+    return out
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-HOLD_ID = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "string"}}
+HOLD_ID = {
+    "name": "hold_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+READ_IDS = {"type": "array", "items": {"type": "string", "format": "uuid"}}
 
 READ_IN = {
     "type": "object",
@@ -215,7 +229,7 @@ def spec() -> dict[str, Any]:
                             "name": "finding_id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer"},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                         }
                     ],
                     "requestBody": {
@@ -270,8 +284,8 @@ def spec() -> dict[str, Any]:
                                 "required": ["recipient", "purpose", "justification"],
                                 "properties": {
                                     "recipient": {"type": "string", "description": "ORI"},
-                                    "read_ids": {"type": "array", "items": {"type": "string"}},
-                                    "search_id": {"type": "string"},
+                                    "read_ids": READ_IDS,
+                                    "search_id": {"type": "string", "format": "uuid"},
                                     "purpose": {"type": "string"},
                                     "justification": {"type": "string"},
                                     "case_number": {"type": "string"},
@@ -311,8 +325,8 @@ def spec() -> dict[str, Any]:
                                 "properties": {
                                     "case_number": {"type": "string", "maxLength": 64},
                                     "reason": {"type": "string", "maxLength": 2000},
-                                    "read_ids": {"type": "array", "items": {"type": "string"}},
-                                    "search_id": {"type": "string"},
+                                    "read_ids": READ_IDS,
+                                    "search_id": {"type": "string", "format": "uuid"},
                                     "review_by": {"type": "string", "format": "date-time"},
                                 },
                             }
@@ -384,7 +398,7 @@ def spec() -> dict[str, Any]:
                             "name": "limit",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "integer"},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                         }
                     ],
                     "responses": {
@@ -499,7 +513,7 @@ def spec() -> dict[str, Any]:
                                 {
                                     "type": "object",
                                     "properties": {
-                                        "search_id": {"type": "string"},
+                                        "search_id": {"type": "string", "format": "uuid"},
                                         "result_count": {"type": "integer"},
                                         "results": {"type": "array", "items": READ_OUT},
                                         "next_cursor": {"type": ["string", "null"]},

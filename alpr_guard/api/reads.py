@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.db import WRITE_WAIT_MS
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services.ingest import record_reads
@@ -17,12 +18,14 @@ bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 def post_reads() -> tuple[Response, int]:
     rt = runtime()
     db = session()
-    # Authentication read the token in this session's transaction, which on SQLite holds the
-    # database's write lock (BEGIN IMMEDIATE). Decoding and checking a 1,000-read body needs no
-    # database: end that read-only transaction first, so that other requests can write while
-    # this one parses. record_reads begins the write transaction afresh.
+    # Decoding and checking a 1,000-read body needs no database: end authentication's
+    # transaction first (on PostgreSQL; SQLite's has ended already), so that no connection is
+    # held in a transaction while this one parses. record_reads begins the write afresh.
     db.rollback()
     reads = parse_read_batch(json_body(), rt.settings.ingest.max_batch)
+    # On SQLite a batch waits for the single writer longer than a search does: under many
+    # cameras it queues behind the other batches instead of failing (PostgreSQL ignores this).
+    db.connection(execution_options={WRITE_WAIT_MS: rt.settings.ingest.write_wait_ms})
     result = record_reads(db, rt, principal(), reads)
     commit()
     return jsonify(

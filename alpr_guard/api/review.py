@@ -17,7 +17,7 @@ from alpr_guard.api.context import (
 )
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import parse_datetime
+from alpr_guard.schemas import parse_datetime, query_int
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
@@ -28,6 +28,7 @@ from alpr_guard.services.review import (
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
 FILTERS = {"status", "rule", "severity", "user", "from", "to", "limit", "offset"}
+MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 def _serialise(f: FindingView) -> dict[str, object]:
@@ -54,9 +55,10 @@ def _int_arg(name: str, default: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 <= int(raw) <= hi:
+    value = query_int(raw, 0, hi)
+    if value is None:
         raise ValidationError({name: f"must be an integer from 0 to {hi}"})
-    return int(raw)
+    return value
 
 
 def _time_arg(name: str) -> datetime | None:
@@ -100,6 +102,9 @@ def get_findings() -> Response:
 @bp.post("/findings/<int:finding_id>/resolve")
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def post_resolve(finding_id: int) -> Response:
+    if not 1 <= finding_id <= MAX_FINDING_ID:
+        # The route takes any digits; an id the column cannot hold is malformed, not absent.
+        raise ValidationError({"finding_id": f"must be an integer from 1 to {MAX_FINDING_ID}"})
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"body": "must be a JSON object"})

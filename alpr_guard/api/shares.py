@@ -16,7 +16,7 @@ from alpr_guard.api.context import (
 )
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import CASE_RE, ORI_RE, parse_read_selection
+from alpr_guard.schemas import CASE_RE, ORI_RE, parse_read_selection, query_int
 from alpr_guard.services.sharing import (
     ShareRequest,
     list_shares,
@@ -70,10 +70,10 @@ def get_shares() -> Response:
     outcome = request.args.get("outcome")
     if outcome not in {None, "allowed", "refused"}:
         raise ValidationError({"outcome": "must be allowed or refused"})
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+    limit = query_int(request.args.get("limit", "100"), 1, 1000)
+    if limit is None:
         raise ValidationError({"limit": "must be an integer from 1 to 1000"})
-    shares = list_shares(session(), runtime(), principal(), limit=int(limit), outcome=outcome)
+    shares = list_shares(session(), runtime(), principal(), limit=limit, outcome=outcome)
     commit()
     return jsonify(
         {
