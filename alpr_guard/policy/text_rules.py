@@ -1,20 +1,32 @@
 """Justification text rules: which misuse patterns a search reason (or case number) shows.
 
-Why this exists: public-records releases of ALPR audit logs (2025-2026, shared docs
-ACCESS_REVIEW.md) show California officers running searches whose typed reason was "ICE", "per
-HSI", "immigration", "had an abortion, search for female", "per FBI", "protest", "my ex", "B/M",
-"inv" or a lone ".". The California Values Act (Gov. Code 7284.6) and AB 1242 forbid the first
-kinds outright, so they are refused before the search runs; the rest are flagged for the access
-review (Civil Code 1798.90.52(b): use only for the policy's purposes).
+Why this exists: public-records releases of ALPR audit logs (2025-2026, studied by the University
+of Washington Center for Human Rights, EFF and 404 Media) show California officers running
+searches whose typed reason was "ICE", "per HSI", "immigration", "had an abortion, search for
+female", "per FBI", "protest", "my ex", "B/M", "inv" or a lone ".". The California Values Act
+(Gov. Code 7284.6) and AB 1242 forbid the first kinds outright, so they are refused before the
+search runs; the rest are flagged for the access review (Civil Code 1798.90.52(b): use only for
+the policy's purposes).
 
 Naive keyword lists fail both ways, so this module is a generic matcher and the word lists live in
 the config (``config/rules.california.toml``), where an agency can tune them without a release:
 
-* Text is normalised: NFKC (fullwidth letters), combining marks (accents) and zero-width/format
-  characters removed, whitespace collapsed; each of those has been used to slip past a filter.
+* Text is normalised the way people vary it to slip past a filter, in one linear pass: NFKC
+  (full-width and mathematical letters), combining marks (accents) and zero-width/format
+  characters removed, look-alike letters of other scripts folded (Cyrillic, Greek), whitespace
+  collapsed.
 * It is split into words (runs of letters and digits, and "#"), so punctuation never matters:
   "ICE/HSI", "ICE-ERO" and "girlfriend's car" are word sequences. Runs of single letters joined by
-  dots ("I.C.E.", "i.c.e", "U. S.") or by single spaces in capitals ("I C E") become one word.
+  dots ("I.C.E.", "i.c.e", "U. S.") or, from three letters, by any short separator ("I-C-E",
+  "I_C_E", "h s i") become one word; a letter held down counts once ("ICEEE").
+* At scan time a word no phrase knows is repaired when it reads as one that a phrase does know:
+  digits for look-alike letters ("1CE", "ER0", "ab0rtion"), a lower-case L among capitals ("lCE",
+  "HSl"), a doubled or dropped letter in a long word ("deporrtation", "imigration"). Only words of
+  the rules are produced, so plates and case numbers are never rewritten.
+* An entry may set its own ``action`` (refuse where its rule only flags) and, for a refusal, the
+  ``party`` the text says the search is for ("federal", "out_of_state", "private"): screening
+  then refuses with the reason code an on_behalf_of naming such an agency gets.
+  ``right_before``/``right_after`` are contexts that must touch the trigger ("for the" FBI).
 * A rule is a list of match entries. Each entry has ``terms`` (word phrases, found through a word
   trie: one dict lookup per word however many phrases there are) and/or ``patterns`` (regular
   expressions), plus options: ``case_sensitive`` ("ICE" the agency, not "ice"),
@@ -44,7 +56,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alpr_guard.errors import ConfigError
 
@@ -325,10 +337,11 @@ class TextRules:
     vague: _Vague | None
     junk_action: str
     junk_severity: str
-    fixes: dict[str, tuple[str, str] | None]  # memo of _repair_word by word as typed (bounded)
-    vocab: frozenset[str]  # every word of every trigger and exclusion phrase
-    stems: Mapping[str, tuple[str, ...]]  # prefixes ("deport*") by their first three letters
-    skeletons: Mapping[str, str]  # long words by their form without doubled letters
+    # Derived from the trie (so left out of equality and hashing):
+    fixes: dict[str, tuple[str, str] | None] = field(compare=False)  # _repair_word memo (bounded)
+    vocab: frozenset[str] = field(compare=False)  # every word of every trigger and exclusion
+    stems: Mapping[str, tuple[str, ...]] = field(compare=False)  # prefixes by first 3 letters
+    skeletons: Mapping[str, str] = field(compare=False)  # long words by their undoubled form
 
     def known(self, word: str) -> bool:
         """Is ``word`` a word of some phrase (or does a phrase's prefix start it)?"""
@@ -514,9 +527,13 @@ def _join_acronyms(
 
 
 def _held_down(orig: list[str]) -> list[str]:
-    """ "ICEEE" -> "ICE", "immigraaation" -> "immigration": a letter three or more times in a row
-    is one letter (words of one letter held down, "aaaa", stay: they are junk, not a word)."""
-    return [_RUN3.sub(r"\1", w) if _RUN3.search(w) and len(set(w.lower())) > 1 else w for w in orig]
+    """ "ICEEE" -> "ICE", "immigraaation" -> "immigration": in a word of five letters or more, a
+    letter three or more times in a row is one letter. Shorter words keep theirs ("USSS" is the
+    Secret Service), and so do words of one letter held down ("aaaa": junk, not a word)."""
+    return [
+        _RUN3.sub(r"\1", w) if len(w) >= 5 and _RUN3.search(w) and len(set(w.lower())) > 1 else w
+        for w in orig
+    ]
 
 
 def _field(raw: str) -> _Field:
@@ -642,29 +659,51 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
     # In a field typed all in capitals, "ICE" says nothing about whether the agency is meant.
     all_caps = text == text.upper()
     kept: dict[int, list[tuple[int, int, int, str, int]]] = {}
+    spans_by_rule = {rule: _Spans(spans_) for rule, spans_ in excluded.items()}
     for entry_id, i, j, s, matched in hits:
         entry = rules.entries[entry_id]
-        if any(a <= i and j <= b for a, b in excluded.get(entry.rule, ())):
+        vetoes = spans_by_rule.get(entry.rule)
+        if vetoes is not None and vetoes.covers(i, j):
             continue
         if entry.accepts(low, i, j, all_caps):
             kept.setdefault(entry.rule, []).append((i, j, s, matched, entry_id))
+    entries = rules.entries
     for rule, triggers in kept.items():
         out = found.setdefault(rule, [])
+        every = _Spans([(a, b) for a, b, _, _, _ in triggers])
+        refusing = _Spans([(a, b) for a, b, _, _, e in triggers if entries[e].action == "refuse"])
         for i, j, s, matched, entry_id in triggers:
             # "my ex" inside "my ex wife": report the longer phrase only (a refusing entry's
             # phrase is kept even inside a longer flagging one: "per FBI" in "per FBI agent").
-            if any(
-                a <= i
-                and j <= b
-                and b - a > j - i
-                and (
-                    rules.entries[e].action == rules.entries[entry_id].action
-                    or rules.entries[entry_id].action == "flag"
-                )
-                for a, b, _, _, e in triggers
-            ):
+            longer = refusing if entries[entry_id].action == "refuse" else every
+            if longer.covers_longer(i, j):
                 continue
             out.append((field, s, i - j, matched, entry_id))
+
+
+class _Spans:
+    """Word spans (start, end), to ask "does a span contain this one?" without comparing every
+    pair: spans are sorted by start, and only those starting at most ``widest`` words earlier
+    can contain a given one. A text of many repeated phrases stays linear."""
+
+    __slots__ = ("items", "starts", "widest")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.items = sorted(spans)
+        self.starts = [a for a, _ in self.items]
+        self.widest = max((b - a for a, b in self.items), default=0)
+
+    def _near(self, i: int) -> list[tuple[int, int]]:
+        lo = bisect_left(self.starts, i - self.widest)
+        hi = bisect_right(self.starts, i)
+        return self.items[lo:hi]
+
+    def covers(self, i: int, j: int) -> bool:
+        return any(j <= b for _, b in self._near(i))
+
+    def covers_longer(self, i: int, j: int) -> bool:
+        """Does a strictly longer span contain (i, j)?"""
+        return any(j <= b and b - a > j - i for a, b in self._near(i))
 
 
 def _junk_label(f: _Field) -> str | None:
@@ -691,11 +730,13 @@ def _vague_reason(vague: _Vague, low: list[str], case_words: list[str]) -> tuple
             return (label,)
     rest, labels = low, []
     if case_words:
-        size = len(case_words)
-        for k in range(len(low) - size + 1):
-            if low[k : k + size] == case_words:
-                rest, labels = low[:k] + low[k + size :], ["case number"]
-                break
+        # The first run of the case number's words, found by a string search (linear), not by
+        # comparing at every word. Words hold no spaces, so " a b " matches whole words only.
+        at = f" {joined} ".find(f" {' '.join(case_words)} ")
+        if at >= 0:
+            k = joined.count(" ", 0, at) if at else 0
+            size = len(case_words)
+            rest, labels = low[:k] + low[k + size :], ["case number"]
     words = vague.words
     if all(t in words or t.isdigit() for t in rest):
         said = [t for t in rest if t in words and t != "#"]

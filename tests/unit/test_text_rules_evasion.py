@@ -8,6 +8,7 @@ clean. Accuracy on the labelled sets is measured in test_screening_accuracy.py.
 
 from __future__ import annotations
 
+import gc
 import time
 import tomllib
 from pathlib import Path
@@ -188,6 +189,8 @@ def test_the_domain_is_covered(text: str) -> None:
         "parole status check",
         "county narcotics task force, meth sales",
         "7ABC123 stolen vehicle",
+        "per DOJ APPS unit, armed prohibited person",  # California's Department of Justice
+        "Cal DOJ request, firearms",
         "1st amendment auditor filming",
     ],
 )
@@ -209,6 +212,7 @@ def test_hard_legitimate_cases_are_not_prohibited(text: str) -> None:
         ("ATF asked us to run this plate", "federal"),
         ("FBI SA requested plate history", "federal"),
         ("FBI task force request", "federal"),  # joint task force asking: refused
+        ("USSS request", "federal"),  # three S: not a letter held down
         ("Texas DPS request", "out_of_state"),
         ("for Nevada sheriff", "out_of_state"),
         ("requested by Houston PD", "out_of_state"),
@@ -248,6 +252,11 @@ def test_a_text_that_only_mentions_such_a_party_is_flagged(text: str) -> None:
 )
 def test_a_task_force_with_an_immigration_agency_is_prohibited(text: str) -> None:
     assert refused_as_prohibited(text), text
+
+
+def test_us_is_a_pronoun_not_an_agency() -> None:
+    assert {m.rule for m in scan(RULES, "ICE asked us")} == {PROHIBITED}
+    assert scan(RULES, "victim asked us to check the lot, stolen vehicle") == ()
 
 
 def test_a_california_task_force_raises_nothing() -> None:
@@ -334,22 +343,38 @@ def test_plates_and_numbers_are_never_repaired() -> None:
         assert scan(RULES, f"{token} stolen vehicle") == (), token
 
 
-def test_normalisation_is_linear_time() -> None:
-    """Pathological inputs of 200,000 characters scan in well under a second, and four times the
-    input costs about four times the time (a quadratic step would cost sixteen)."""
+def test_screening_is_linear_time() -> None:
+    """Four times the input costs about four times the time (a quadratic step would cost
+    sixteen): pathological spellings, and the same phrase repeated (every repetition a trigger,
+    an exclusion or a phrase inside a longer one), in the reason and in the case number."""
 
     def cost(n: int) -> float:
-        texts = ["I-" * n, "a " * n, "l" * n, "ICE " * (n // 2), "1" * n, "I " * n + "C E"]
+        texts = [
+            "I-" * n,
+            "a " * n,
+            "l" * n,
+            "1" * n,
+            "I " * n + "C E",
+            "ICE " * (n // 2),
+            "per FBI " * (n // 4),
+            "pregnant left " * (n // 4),
+            "ice cream " * (n // 4),
+            "my ex wife " * (n // 4),
+        ]
         best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for text in texts:
-                scan(RULES, text, text)
-            best = min(best, time.perf_counter() - t0)
+        gc.collect()
+        gc.disable()  # the collector's passes grow with the heap: time the algorithm alone
+        try:
+            for _ in range(5):
+                t0 = time.perf_counter()
+                for text in texts:
+                    scan(RULES, text, text)
+                best = min(best, time.perf_counter() - t0)
+        finally:
+            gc.enable()
         return best
 
-    small, large = cost(12_500), cost(50_000)
-    assert large < 5.0
+    small, large = cost(1_000), cost(4_000)
     assert large / small < 8, (small, large)
 
 
