@@ -659,10 +659,10 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
     # In a field typed all in capitals, "ICE" says nothing about whether the agency is meant.
     all_caps = text == text.upper()
     kept: dict[int, list[tuple[int, int, int, str, int]]] = {}
-    spans_by_rule = {rule: _Spans(spans_) for rule, spans_ in excluded.items()}
+    spans_by_rule = {rule: _Spans(spans_) for rule, spans_ in excluded.items()} if excluded else {}
     for entry_id, i, j, s, matched in hits:
         entry = rules.entries[entry_id]
-        vetoes = spans_by_rule.get(entry.rule)
+        vetoes = spans_by_rule.get(entry.rule) if spans_by_rule else None
         if vetoes is not None and vetoes.covers(i, j):
             continue
         if entry.accepts(low, i, j, all_caps):
@@ -670,6 +670,10 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
     entries = rules.entries
     for rule, triggers in kept.items():
         out = found.setdefault(rule, [])
+        if len(triggers) == 1:  # the usual case: nothing to contain it
+            i, j, s, matched, entry_id = triggers[0]
+            out.append((field, s, i - j, matched, entry_id))
+            continue
         every = _Spans([(a, b) for a, b, _, _, _ in triggers])
         refusing = _Spans([(a, b) for a, b, _, _, e in triggers if entries[e].action == "refuse"])
         for i, j, s, matched, entry_id in triggers:
