@@ -18,11 +18,11 @@ the config (``config/rules.california.toml``), where an agency can tune them wit
 * It is split into words (runs of letters and digits, and "#"), so punctuation never matters:
   "ICE/HSI", "ICE-ERO" and "girlfriend's car" are word sequences. Runs of single letters joined by
   dots ("I.C.E.", "i.c.e", "U. S.") or, from three letters, by any short separator ("I-C-E",
-  "I_C_E", "h s i") become one word; a letter held down counts once ("ICEEE").
+  "I_C_E", "h s i") become one word; a letter held down counts once ("ICEEE", not "USSS").
 * At scan time a word no phrase knows is repaired when it reads as one that a phrase does know:
   digits for look-alike letters ("1CE", "ER0", "ab0rtion"), a lower-case L among capitals ("lCE",
-  "HSl"), a doubled or dropped letter in a long word ("deporrtation", "imigration"). Only words of
-  the rules are produced, so plates and case numbers are never rewritten.
+  "HSl"), a doubled letter added or dropped in a long word ("deporrtation", "imigration"). Only
+  words of the rules are produced, so plates and case numbers are never rewritten.
 * An entry may set its own ``action`` (refuse where its rule only flags) and, for a refusal, the
   ``party`` the text says the search is for ("federal", "out_of_state", "private"): screening
   then refuses with the reason code an on_behalf_of naming such an agency gets.
@@ -100,7 +100,7 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 # i and as l.
 _LEET_I = str.maketrans("0134578", "oieastb")
 _LEET_L = str.maketrans("0134578", "oleastb")
-_SKELETON_MIN = 6  # doubled or dropped letters are repaired in words at least this long
+_SKELETON_MIN = 6  # doubled letters added or dropped are repaired in words this long
 
 
 @dataclass(frozen=True)
@@ -556,8 +556,8 @@ _Trigger = tuple[int, int, int, str, int]
 def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
     """A word no phrase knows, spelled so that it reads as one that a phrase does know: digits for
     look-alike letters ("1CE", "ER0", "ab0rtion"), a lower-case L among capitals ("lCE", "HSl"),
-    a letter doubled or dropped in a long word ("deporrtation", "imigration"). Returns the word
-    (as typed, and in lower case) or None. Only words the rules know are ever produced, so a
+    a doubled letter added or dropped in a long word ("deporrtation", "imigration"). Returns the
+    word (as typed, and in lower case) or None. Only words the rules know are ever produced, so a
     plate, a case number or an unrelated word is left alone."""
     candidates: list[str] = []
     if not tok.isalpha():
