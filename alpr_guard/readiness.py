@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from alpr_guard.checkpoints import HEAD_NAME, read_signed
 from alpr_guard.crypto import KeyRing
 from alpr_guard.settings import Settings
 
@@ -207,47 +208,67 @@ def checkpoint_interval(schedule: str, now: datetime) -> timedelta:
 
 
 def newest_checkpoint_seq(directory: Path) -> int | None:
+    """The newest sequence number any checkpoint file in ``directory`` pins: the hourly files by
+    name, the head file by its body (readiness reads it; ``audit verify`` checks signatures)."""
     newest: int | None = None
     for path in directory.glob("checkpoint-*.json"):
         match = _CHECKPOINT_NAME.match(path.name)
         if match and (newest is None or int(match.group(1)) > newest):
             newest = int(match.group(1))
+    head = directory / HEAD_NAME
+    if head.is_file():
+        try:
+            seq = int(read_signed(head)[1]["seq"])
+        except (ValueError, KeyError, TypeError, OSError):
+            seq = None
+        if seq is not None and (newest is None or seq > newest):
+            newest = seq
     return newest
 
 
 def check_checkpoints(settings: Settings, engine: Engine | None, now: datetime) -> Check:
-    """The directory is usable, and no audit event has waited too long for a checkpoint."""
-    directory = settings.audit.checkpoint_dir
-    if directory is None:
+    """Every directory is usable, and no audit event has waited too long for a checkpoint."""
+    audit = settings.audit
+    if not audit.checkpoint_dirs:
         return Check(
             "checkpoints",
             False,
-            "audit.checkpoint_dir is not set: add it under [audit] (the scheduler, the purge "
-            "and `alpr-guard audit checkpoint` write signed checkpoints there)",
+            "audit.checkpoint_dirs is not set: add it under [audit] (serve, the scheduler, the "
+            "purge and `alpr-guard audit checkpoint` write signed checkpoints there)",
         )
-    if directory.exists():
-        if not directory.is_dir() or not os.access(directory, os.R_OK | os.W_OK | os.X_OK):
-            return Check(
-                "checkpoints",
-                False,
-                f"audit.checkpoint_dir ({directory}) is not a directory this user "
-                f"(uid {os.getuid()}) can read and write",
-            )
-    else:
-        parent = next((p for p in directory.parents if p.exists()), None)
-        if parent is None or not os.access(parent, os.W_OK | os.X_OK):
-            return Check(
-                "checkpoints",
-                False,
-                f"audit.checkpoint_dir ({directory}) does not exist and cannot be created here: "
-                "create it, or mount its volume",
-            )
+    for index, directory in enumerate(audit.checkpoint_dirs):
+        key = audit.dir_key(index)
+        if directory.exists():
+            if not directory.is_dir() or not os.access(directory, os.R_OK | os.W_OK | os.X_OK):
+                return Check(
+                    "checkpoints",
+                    False,
+                    f"{key} ({directory}) is not a directory this user "
+                    f"(uid {os.getuid()}) can read and write",
+                )
+        else:
+            parent = next((p for p in directory.parents if p.exists()), None)
+            if parent is None or not os.access(parent, os.W_OK | os.X_OK):
+                return Check(
+                    "checkpoints",
+                    False,
+                    f"{key} ({directory}) does not exist and cannot be created here: "
+                    "create it, or mount its volume",
+                )
+    directory = audit.checkpoint_dirs[0]
     if engine is None:
         return Check("checkpoints", True, f"{directory} usable")
     from alpr_guard.models import AuditEvent
 
-    pinned = newest_checkpoint_seq(directory) if directory.exists() else None
-    limit = 2 * checkpoint_interval(settings.audit.checkpoint_schedule, now) + CHECKPOINT_GRACE
+    seqs = [newest_checkpoint_seq(d) for d in audit.checkpoint_dirs if d.is_dir()]
+    pinned = max((seq for seq in seqs if seq is not None), default=None)
+    # The head is pinned every checkpoint_interval_seconds (serve and the scheduler), the
+    # permanent checkpoints on their schedule: whichever comes sooner bounds the wait.
+    interval = min(
+        checkpoint_interval(audit.checkpoint_schedule, now),
+        timedelta(seconds=audit.checkpoint_interval_seconds),
+    )
+    limit = 2 * interval + CHECKPOINT_GRACE
     try:
         with _reading(engine) as conn:
             oldest_unpinned = conn.execute(

@@ -6,6 +6,13 @@ Gov. Code 7284.6) cares about most. Then: an unknown purpose code, a transfer to
 sharing rules forbid (a search run on another agency's behalf, or by another agency's user),
 a junk justification, a bad window. Text rules whose action is "flag" do not refuse; they ride
 along on the decision so the access review sees them the same day.
+
+A justification that says the search is FOR a federal, out-of-state or private party ("per FBI",
+"Texas DPS request", "repo company asked") is the same act as an on_behalf_of naming one, so it
+is refused at the same point with the same reason code (federal_agency, out_of_state_agency,
+private_entity), unless the profile's sharing rules allow that kind of party and the search
+declares, in on_behalf_of, an agency they allow (which the text then merely names). A text that
+only mentions such a party is flagged.
 """
 
 from __future__ import annotations
@@ -40,6 +47,14 @@ class _Text:
     refusal: Decision | None
     junk: TextMatch | None
     flags: tuple[Flag, ...]
+    beneficiary: TextMatch | None = None  # the text says the search is for this kind of party
+
+
+_PARTY_REASONS = {
+    "federal": (ReasonCode.FEDERAL_AGENCY, "a federal agency"),
+    "out_of_state": (ReasonCode.OUT_OF_STATE_AGENCY, "an agency of another state"),
+    "private": (ReasonCode.PRIVATE_ENTITY, "a private party"),
+}
 
 
 def _screen_purpose_and_text(
@@ -59,12 +74,18 @@ def _screen_purpose_and_text(
     matches = scan(settings.screening, justification, case_number)
     flags = tuple(Flag(m.rule, m.severity, m.matched) for m in matches if m.action == "flag")
     junk = None
+    beneficiary = None
     for match in matches:
         if match.action != "refuse":
             continue
         if match.rule == JUNK_RULE:
             junk = junk or match
             continue
+        if match.party is not None:
+            beneficiary = beneficiary or match
+            continue
+        if beneficiary is not None:  # a prohibited purpose wins; the beneficiary rides along
+            flags = (*flags, Flag(beneficiary.rule, beneficiary.severity, beneficiary.matched))
         return _Text(
             Decision.refuse(
                 ReasonCode.PROHIBITED_PURPOSE,
@@ -77,6 +98,8 @@ def _screen_purpose_and_text(
             flags,
         )
     if purpose is None:
+        if beneficiary is not None:  # the unknown purpose is named; the beneficiary rides along
+            flags = (*flags, Flag(beneficiary.rule, beneficiary.severity, beneficiary.matched))
         return _Text(
             Decision.refuse(
                 ReasonCode.UNKNOWN_PURPOSE,
@@ -88,7 +111,43 @@ def _screen_purpose_and_text(
             None,
             flags,
         )
-    return _Text(None, junk, flags)
+    return _Text(None, junk, flags, beneficiary)
+
+
+def _beneficiary_refusal(
+    text: _Text, declared: AgencyFacts | None, settings: Settings
+) -> Decision | None:
+    """The refusal a justification naming who the search is for earns, or None.
+
+    The profile's sharing rules decide, as they do for on_behalf_of: a kind they allow is no
+    refusal. An out-of-state agency that the profile would accept with an attestation has to be
+    declared in on_behalf_of, where its attestation is checked; only then is the text's naming
+    of it no refusal.
+    """
+    match = text.beneficiary
+    if match is None or match.party is None:
+        return None
+    rules = settings.sharing
+    home = settings.jurisdiction.home_state
+    party = match.party
+    if party == "federal" and "federal" in rules.allowed_kinds:
+        return None
+    if party == "private" and "private" in rules.allowed_kinds:
+        return None
+    if party == "out_of_state":
+        if not rules.home_state_only:
+            return None
+        if declared is not None and declared.jurisdiction != home:
+            return None  # the declared agency passed decide_recipient: the text names it
+    reason, who = _PARTY_REASONS[party]
+    return Decision.refuse(
+        reason,
+        match.rule,
+        f"the justification says the search is for {who}, which may not receive plate data "
+        "under this profile",
+        match.matched,
+        text.flags,
+    )
 
 
 def _junk(match: TextMatch, flags: tuple[Flag, ...]) -> Decision:
@@ -118,6 +177,10 @@ def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Deci
         )
         if not decision.allowed:
             return _with_flags(decision, flags, prefix="on_behalf_of: ")
+    declared = facts.on_behalf_agency if facts.on_behalf_of not in (None, operating) else None
+    named = _beneficiary_refusal(text, declared, settings)
+    if named is not None:
+        return named
     if facts.requester.ori != operating:
         decision = decide_recipient(
             facts.requester,
@@ -184,6 +247,9 @@ def screen_share(facts: ShareFacts, settings: Settings, now: datetime) -> Decisi
     )
     if not decision.allowed:
         return _with_flags(decision, text.flags, prefix="recipient: ")
+    named = _beneficiary_refusal(text, facts.recipient, settings)
+    if named is not None:
+        return named
     if text.junk is not None:
         return _junk(text.junk, text.flags)
     return Decision.allow("recipient_allowed", text.flags)

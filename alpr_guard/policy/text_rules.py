@@ -1,20 +1,32 @@
 """Justification text rules: which misuse patterns a search reason (or case number) shows.
 
-Why this exists: public-records releases of ALPR audit logs (2025-2026, see docs/access-review.md)
-show California officers running searches whose typed reason was "ICE", "per
-HSI", "immigration", "had an abortion, search for female", "per FBI", "protest", "my ex", "B/M",
-"inv" or a lone ".". The California Values Act (Gov. Code 7284.6) and AB 1242 forbid the first
-kinds outright, so they are refused before the search runs; the rest are flagged for the access
-review (Civil Code 1798.90.52(b): use only for the policy's purposes).
+Why this exists: public-records releases of ALPR audit logs (2025-2026, studied by the University
+of Washington Center for Human Rights, EFF and 404 Media; see docs/access-review.md) show
+California officers running searches whose typed reason was "ICE", "per HSI", "immigration",
+"had an abortion, search for female", "per FBI", "protest", "my ex", "B/M", "inv" or a lone ".".
+The California Values Act (Gov. Code 7284.6) and AB 1242 forbid the first kinds outright, so
+they are refused before the search runs; the rest are flagged for the access review (Civil Code
+1798.90.52(b): use only for the policy's purposes).
 
 Naive keyword lists fail both ways, so this module is a generic matcher and the word lists live in
 the config (``config/rules.california.toml``), where an agency can tune them without a release:
 
-* Text is normalised: NFKC (fullwidth letters), combining marks (accents) and zero-width/format
-  characters removed, whitespace collapsed; each of those has been used to slip past a filter.
+* Text is normalised the way people vary it to slip past a filter, in one linear pass: NFKC
+  (full-width and mathematical letters), combining marks (accents) and zero-width/format
+  characters removed, look-alike letters of other scripts folded (Cyrillic, Greek), whitespace
+  collapsed.
 * It is split into words (runs of letters and digits, and "#"), so punctuation never matters:
   "ICE/HSI", "ICE-ERO" and "girlfriend's car" are word sequences. Runs of single letters joined by
-  dots ("I.C.E.", "i.c.e", "U. S.") or by single spaces in capitals ("I C E") become one word.
+  dots ("I.C.E.", "i.c.e", "U. S.") or, from three letters, by any short separator ("I-C-E",
+  "I_C_E", "h s i") become one word; a letter held down counts once ("ICEEE", not "USSS").
+* At scan time a word no phrase knows is repaired when it reads as one that a phrase does know:
+  digits for look-alike letters ("1CE", "ER0", "ab0rtion"), a lower-case L among capitals ("lCE",
+  "HSl"), a doubled letter added or dropped in a long word ("deporrtation", "imigration"). Only
+  words of the rules are produced, so plates and case numbers are never rewritten.
+* An entry may set its own ``action`` (refuse where its rule only flags) and, for a refusal, the
+  ``party`` the text says the search is for ("federal", "out_of_state", "private"): screening
+  then refuses with the reason code an on_behalf_of naming such an agency gets.
+  ``right_before``/``right_after`` are contexts that must touch the trigger ("for the" FBI).
 * A rule is a list of match entries. Each entry has ``terms`` (word phrases, found through a word
   trie: one dict lookup per word however many phrases there are) and/or ``patterns`` (regular
   expressions), plus options: ``case_sensitive`` ("ICE" the agency, not "ice"),
@@ -44,13 +56,14 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alpr_guard.errors import ConfigError
 
 __all__ = [
     "ACTIONS",
     "JUNK_RULE",
+    "PARTIES",
     "SEVERITIES",
     "TextMatch",
     "TextRules",
@@ -73,6 +86,21 @@ _MAX_EXPANSION = 20_000
 _DEFAULT_WINDOW = 3
 _MAX_WINDOW = 12
 _JUNK_DEFAULTS = ("refuse", "medium")
+PARTIES = ("federal", "out_of_state", "private")
+# Between single letters, a separator an officer (or an evader) types: "I.C.E.", "I-C-E", "I_C_E",
+# "I*C*E", "i - c - e", "I C E". Underscore is not a word character here (see _TOKEN).
+_LETTER_SEP = re.compile(r" ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| ")
+# Two single letters with such a separator between them: only then is _join_acronyms needed.
+_SINGLES = re.compile(
+    r"(?<![^\W_])[^\W\d_](?: ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| )[^\W\d_](?![^\W_])"
+)
+_RUN3 = re.compile(r"([^\W\d_])\1{2,}")  # a letter held down: "ICEEE", "immigraaation"
+_DOUBLE = re.compile(r"([a-z])\1+")
+# Digits typed for the letters they resemble ("1CE", "ER0", "ab0rtion", "U5CIS"): 1 is tried as
+# i and as l.
+_LEET_I = str.maketrans("0134578", "oieastb")
+_LEET_L = str.maketrans("0134578", "oleastb")
+_SKELETON_MIN = 6  # doubled letters added or dropped are repaired in words this long
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,9 @@ class TextMatch:
     severity: str
     action: str
     matched: tuple[str, ...]
+    # For a refusal that names who the search is for ("per FBI", "for Texas DPS", "repo company
+    # asked"): "federal", "out_of_state" or "private". None otherwise.
+    party: str | None = None
 
 
 # --------------------------------------------------------------------------- compiled form
@@ -198,6 +229,17 @@ class _Words:
     """A context word list, compiled to a trie for window checks."""
 
     root: _Node
+    longest: int  # words in the longest phrase
+
+    def ends_at(self, low: Sequence[str], i: int) -> bool:
+        """Does a phrase end exactly where word ``i`` starts ("request of" right before)?"""
+        for k in range(max(0, i - self.longest), i):
+            if self.root.starts(low[k]):
+                found: list[tuple[_Cand, int]] = []
+                _walk(self.root, low, k, i, found)
+                if any(end == i for _, end in found):
+                    return True
+        return False
 
     def at(self, low: Sequence[str], k: int, limit: int) -> bool:
         if not self.root.starts(low[k]):
@@ -217,6 +259,8 @@ class _Words:
 @dataclass(frozen=True)
 class _Entry:
     rule: int
+    action: str  # the rule's, unless the entry says otherwise
+    party: str | None
     alone: bool
     skip_if_all_caps: bool
     window: int
@@ -227,6 +271,8 @@ class _Entry:
     not_near: _Words | None
     not_before: _Words | None
     not_after: _Words | None
+    right_before: _Words | None
+    right_after: _Words | None
 
     def accepts(self, low: Sequence[str], i: int, j: int, all_caps: bool) -> bool:
         if self.alone and (i != 0 or j != len(low)):
@@ -242,13 +288,25 @@ class _Entry:
             return False
         if self.not_after is not None and self.not_after.after(low, j, v):
             return False
-        if self.near is None and self.before is None and self.after is None:
+        if (
+            self.near is None
+            and self.before is None
+            and self.after is None
+            and self.right_before is None
+            and self.right_after is None
+        ):
             return True
         w = self.window
         return (
             (self.near is not None and (self.near.before(low, i, w) or self.near.after(low, j, w)))
             or (self.before is not None and self.before.before(low, i, w))
             or (self.after is not None and self.after.after(low, j, w))
+            or (self.right_before is not None and self.right_before.ends_at(low, i))
+            or (
+                self.right_after is not None
+                and j < len(low)
+                and self.right_after.at(low, j, len(low))
+            )
         )
 
 
@@ -279,6 +337,15 @@ class TextRules:
     vague: _Vague | None
     junk_action: str
     junk_severity: str
+    # Derived from the trie (so left out of equality and hashing):
+    fixes: dict[str, tuple[str, str] | None] = field(compare=False)  # _repair_word memo (bounded)
+    vocab: frozenset[str] = field(compare=False)  # every word of every trigger and exclusion
+    stems: Mapping[str, tuple[str, ...]] = field(compare=False)  # prefixes by first 3 letters
+    skeletons: Mapping[str, str] = field(compare=False)  # long words by their undoubled form
+
+    def known(self, word: str) -> bool:
+        """Is ``word`` a word of some phrase (or does a phrase's prefix start it)?"""
+        return word in self.vocab or any(word.startswith(p) for p in self.stems.get(word[:3], ()))
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -297,21 +364,131 @@ class _Field:
     low: list[str]
 
 
+# Letters of other scripts drawn like a Latin letter in common fonts (Unicode's confusables data,
+# UTS #39, restricted to whole-letter look-alikes): Cyrillic "\u0406\u0421\u0415" reads as ICE.
+# NFKC has already folded full-width and mathematical letters to ASCII.
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "\u0410": "A",
+        "\u0412": "B",
+        "\u0415": "E",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0422": "T",
+        "\u0425": "X",
+        "\u0423": "Y",
+        "\u0406": "I",
+        "\u0408": "J",
+        "\u0405": "S",
+        "\u0500": "D",
+        "\u051a": "Q",
+        "\u051c": "W",
+        "\u04c0": "I",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0443": "y",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u0455": "s",
+        "\u04bb": "h",
+        "\u0501": "d",
+        "\u04cf": "l",
+        "\u051b": "q",
+        "\u051d": "w",
+        "\u044c": "b",
+        "\u043f": "n",
+        "\u0442": "t",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u0433": "r",
+        # Greek
+        "\u0391": "A",
+        "\u0392": "B",
+        "\u0395": "E",
+        "\u0396": "Z",
+        "\u0397": "H",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u039f": "O",
+        "\u03a1": "P",
+        "\u03a4": "T",
+        "\u03a5": "Y",
+        "\u03a7": "X",
+        "\u03bf": "o",
+        "\u03b9": "i",
+        "\u03b1": "a",
+        "\u03bd": "v",
+        "\u03ba": "k",
+        "\u03c1": "p",
+        "\u03c5": "u",
+        "\u03c7": "x",
+        "\u03b5": "e",
+        "\u03c4": "t",
+        # other
+        "\u0131": "i",
+        "\u0269": "i",
+        "\u01c0": "l",
+        "\u029f": "L",
+        "\u026a": "I",
+        "\u1d04": "C",
+        "\u1d07": "E",
+        "\ua731": "S",
+        "\u029c": "H",
+        "\u1d0f": "O",
+        "\u0280": "R",
+        "\u1d05": "D",
+        "\u0299": "B",
+        "\u1d18": "P",
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0127": "h",
+        "\u0585": "o",
+        "\u057d": "u",
+        "\u13aa": "A",
+        "\u13f4": "B",
+        "\u13df": "C",
+        "\u13ac": "E",
+        "\u13bb": "H",
+        "\u13a5": "i",
+        "\u13da": "S",
+        "\u13a2": "T",
+        "\u00df": "ss",  # latin small letter sharp s
+    }
+)
+
+
 def _normalise(text: str) -> str:
     if not text.isascii():  # ASCII needs none of this, and almost every reason is ASCII
         text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
         text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
+        text = text.translate(_CONFUSABLES)
     return " ".join(text.split())
 
 
 def _join_acronyms(
     text: str, spans: list[tuple[int, int]], orig: list[str]
 ) -> tuple[list[tuple[int, int]], list[str]]:
-    """Join "I.C.E.", "i.c.e", "U. S." and "I C E" into one word, as officers mean them.
+    """Join "I.C.E.", "i.c.e", "U. S.", "I-C-E", "I_C_E", "h s i" into one word, as meant.
 
-    A run of single letters joins when the letters are separated by dots (optionally followed by
-    a space) or, all in capitals, by single spaces (three letters or more, so "a b" stays apart).
-    A slash next to the run keeps it apart: "W/M. I saw" is a descriptor and a pronoun.
+    A run of single letters joins when the letters are separated by dots (optionally with
+    spaces: "I . C . E") from two letters on, or by any other short separator (a space, "-",
+    "_", "*", "~", "/", "|", ...) from three letters on, so "a b" or "B-M" stay apart. A slash
+    next to a two-letter run keeps it apart: "W/M. I saw" is a descriptor and a pronoun.
     """
     out_spans: list[tuple[int, int]] = []
     out_orig: list[str] = []
@@ -319,7 +496,7 @@ def _join_acronyms(
     k = 0
     while k < n:
         m = k
-        dotted = False
+        dotted = slashed = False
         while (
             m + 1 < n
             and len(orig[m]) == 1
@@ -328,16 +505,17 @@ def _join_acronyms(
             and orig[m + 1].isalpha()
         ):
             sep = text[spans[m][1] : spans[m + 1][0]]
-            if sep in (".", ". "):
-                dotted = True
-            elif not (sep == " " and orig[m].isupper() and orig[m + 1].isupper()):
+            if not _LETTER_SEP.fullmatch(sep):
                 break
+            core = sep.strip()
+            dotted = dotted or core == "."
+            slashed = slashed or "/" in core
             m += 1
         run = m - k + 1
-        if run >= 2 and (dotted or run >= 3):
+        if run >= 3 or (run == 2 and dotted and not slashed):
             before = text[spans[k][0] - 1 : spans[k][0]] if spans[k][0] else ""
             after = text[spans[m][1] : spans[m][1] + 1]
-            if before != "/" and after != "/":
+            if run >= 3 or (before != "/" and after != "/"):
                 out_spans.append((spans[k][0], spans[m][1]))
                 out_orig.append("".join(orig[k : m + 1]).upper())
                 k = m + 1
@@ -348,23 +526,101 @@ def _join_acronyms(
     return out_spans, out_orig
 
 
+def _held_down(orig: list[str]) -> list[str]:
+    """ "ICEEE" -> "ICE", "immigraaation" -> "immigration": in a word of five letters or more, a
+    letter three or more times in a row is one letter. Shorter words keep theirs ("USSS" is the
+    Secret Service), and so do words of one letter held down ("aaaa": junk, not a word)."""
+    return [
+        _RUN3.sub(r"\1", w) if len(w) >= 5 and _RUN3.search(w) and len(set(w.lower())) > 1 else w
+        for w in orig
+    ]
+
+
 def _field(raw: str) -> _Field:
     text = _normalise(raw)
     spans = [m.span() for m in _TOKEN.finditer(text)]
     orig = [text[s:e] for s, e in spans]
-    if orig and min(map(len, orig)) == 1:
+    if _SINGLES.search(text):
         spans, orig = _join_acronyms(text, spans, orig)
+    if _RUN3.search(text):
+        orig = _held_down(orig)
     return _Field(text, spans, orig, [t.lower() for t in orig])
 
 
 # --------------------------------------------------------------------------- scanning
 
-# (field, char start, -words, text): sorts triggers by field, then position, longest first.
-_Trigger = tuple[int, int, int, str]
+# (field, char start, -words, text, entry): sorts triggers by field, then position, longest first.
+_Trigger = tuple[int, int, int, str, int]
+
+
+def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
+    """A word no phrase knows, spelled so that it reads as one that a phrase does know: digits for
+    look-alike letters ("1CE", "ER0", "ab0rtion"), a lower-case L among capitals ("lCE", "HSl"),
+    a doubled letter added or dropped in a long word ("deporrtation", "imigration"). Returns the
+    word (as typed, and in lower case) or None. Only words the rules know are ever produced, so a
+    plate, a case number or an unrelated word is left alone."""
+    candidates: list[str] = []
+    if not tok.isalpha():
+        letters = sum(c.isalpha() for c in tok)
+        if letters <= len(tok) - letters:
+            return None  # mostly digits: a number, a code, a plate
+        candidates += [tok.translate(_LEET_I), tok.translate(_LEET_L)]
+        if "l" in typed and not any(c.islower() for c in typed.replace("l", "")):
+            candidates.append(candidates[0].replace("l", "i"))  # "H5l": 5 for S, l for I
+    elif "l" in typed and typed.replace("l", "").isupper():
+        candidates.append(tok.replace("l", "i"))
+    for cand in candidates:
+        if cand.isalpha() and rules.known(cand):
+            return (cand.upper() if typed.upper() == typed or "l" in typed else cand), cand
+    if len(tok) >= _SKELETON_MIN and tok.isalpha():
+        word = rules.skeletons.get(_DOUBLE.sub(r"\1", tok))
+        if word is not None:
+            return (word.upper() if typed.isupper() else word), word
+    return None
+
+
+def _needs_repair(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
+    if tok in rules.vocab or tok.isdigit():
+        return None
+    if tok.isalpha() and len(tok) < _SKELETON_MIN and ("l" not in tok or tok == typed):
+        return None
+    if rules.known(tok):
+        return None
+    return _repair_word(rules, tok, typed)
+
+
+_FIXES_LIMIT = 50_000
+_UNSEEN = ("", "")
+
+
+def _repaired(rules: TextRules, f: _Field) -> _Field:
+    """The field with look-alike spellings of known words repaired (see ``_repair_word``).
+
+    Officers reuse a small vocabulary, so the answer for each word as typed is remembered (a
+    bounded memo: cleared when full, so memory stays flat in the nightly review)."""
+    orig: list[str] | None = None
+    low: list[str] | None = None
+    fixes = rules.fixes
+    for k, typed in enumerate(f.orig):
+        fixed = fixes.get(typed, _UNSEEN)
+        if fixed is _UNSEEN:
+            fixed = _needs_repair(rules, f.low[k], typed)
+            if len(fixes) >= _FIXES_LIMIT:
+                fixes.clear()
+            fixes[typed] = fixed
+        if fixed is None:
+            continue
+        if orig is None or low is None:
+            orig, low = list(f.orig), list(f.low)
+        orig[k], low[k] = fixed
+    if orig is None or low is None:
+        return f
+    return _Field(f.text, f.spans, orig, low)
 
 
 def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], field: int) -> None:
     """Add the triggers of every rule that fires on this field to ``found`` (by rule)."""
+    f = _repaired(rules, f)
     low, orig, spans, text = f.low, f.orig, f.spans, f.text
     n = len(low)
     hits: list[tuple[int, int, int, int, str]] = []  # entry, i, j, char start, text
@@ -402,20 +658,56 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
         return
     # In a field typed all in capitals, "ICE" says nothing about whether the agency is meant.
     all_caps = text == text.upper()
-    kept: dict[int, list[tuple[int, int, int, str]]] = {}
+    kept: dict[int, list[tuple[int, int, int, str, int]]] = {}
+    spans_by_rule = {rule: _Spans(spans_) for rule, spans_ in excluded.items()} if excluded else {}
     for entry_id, i, j, s, matched in hits:
         entry = rules.entries[entry_id]
-        if any(a <= i and j <= b for a, b in excluded.get(entry.rule, ())):
+        vetoes = spans_by_rule.get(entry.rule) if spans_by_rule else None
+        if vetoes is not None and vetoes.covers(i, j):
             continue
         if entry.accepts(low, i, j, all_caps):
-            kept.setdefault(entry.rule, []).append((i, j, s, matched))
+            kept.setdefault(entry.rule, []).append((i, j, s, matched, entry_id))
+    entries = rules.entries
     for rule, triggers in kept.items():
         out = found.setdefault(rule, [])
-        for i, j, s, matched in triggers:
-            # "my ex" inside "my ex wife": report the longer phrase only.
-            if any(a <= i and j <= b and b - a > j - i for a, b, _, _ in triggers):
+        if len(triggers) == 1:  # the usual case: nothing to contain it
+            i, j, s, matched, entry_id = triggers[0]
+            out.append((field, s, i - j, matched, entry_id))
+            continue
+        every = _Spans([(a, b) for a, b, _, _, _ in triggers])
+        refusing = _Spans([(a, b) for a, b, _, _, e in triggers if entries[e].action == "refuse"])
+        for i, j, s, matched, entry_id in triggers:
+            # "my ex" inside "my ex wife": report the longer phrase only (a refusing entry's
+            # phrase is kept even inside a longer flagging one: "per FBI" in "per FBI agent").
+            longer = refusing if entries[entry_id].action == "refuse" else every
+            if longer.covers_longer(i, j):
                 continue
-            out.append((field, s, i - j, matched))
+            out.append((field, s, i - j, matched, entry_id))
+
+
+class _Spans:
+    """Word spans (start, end), to ask "does a span contain this one?" without comparing every
+    pair: spans are sorted by start, and only those starting at most ``widest`` words earlier
+    can contain a given one. A text of many repeated phrases stays linear."""
+
+    __slots__ = ("items", "starts", "widest")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.items = sorted(spans)
+        self.starts = [a for a, _ in self.items]
+        self.widest = max((b - a for a, b in self.items), default=0)
+
+    def _near(self, i: int) -> list[tuple[int, int]]:
+        lo = bisect_left(self.starts, i - self.widest)
+        hi = bisect_right(self.starts, i)
+        return self.items[lo:hi]
+
+    def covers(self, i: int, j: int) -> bool:
+        return any(j <= b for _, b in self._near(i))
+
+    def covers_longer(self, i: int, j: int) -> bool:
+        """Does a strictly longer span contain (i, j)?"""
+        return any(j <= b and b - a > j - i for a, b in self._near(i))
 
 
 def _junk_label(f: _Field) -> str | None:
@@ -442,11 +734,13 @@ def _vague_reason(vague: _Vague, low: list[str], case_words: list[str]) -> tuple
             return (label,)
     rest, labels = low, []
     if case_words:
-        size = len(case_words)
-        for k in range(len(low) - size + 1):
-            if low[k : k + size] == case_words:
-                rest, labels = low[:k] + low[k + size :], ["case number"]
-                break
+        # The first run of the case number's words, found by a string search (linear), not by
+        # comparing at every word. Words hold no spaces, so " a b " matches whole words only.
+        at = f" {joined} ".find(f" {' '.join(case_words)} ")
+        if at >= 0:
+            k = joined.count(" ", 0, at) if at else 0
+            size = len(case_words)
+            rest, labels = low[:k] + low[k + size :], ["case number"]
     words = vague.words
     if all(t in words or t.isdigit() for t in rest):
         said = [t for t in rest if t in words and t != "#"]
@@ -489,11 +783,18 @@ def scan(
         rule = rules.rules[rule_id]
         if junk is not None and rule.code == JUNK_RULE:
             continue  # the junk match already speaks for this rule
-        words = [t[3] for t in sorted(triggers)]
+        ordered = sorted(triggers)
+        words = [t[3] for t in ordered]
         if vague is not None and rule_id == vague.rule and vague_why is not None:
             words = [*vague_why, *words]
+        # An entry may refuse where its rule only flags ("per FBI" against a mere "FBI"): the
+        # strongest action of the entries that fired is the rule's action on this text.
+        fired = [rules.entries[t[4]] for t in ordered]
+        refusing = [e for e in fired if e.action == "refuse"]
+        action = "refuse" if refusing else ("flag" if fired else rule.action)
+        party = next((e.party for e in refusing if e.party is not None), None)
         matches.append(
-            TextMatch(rule.code, rule.severity, rule.action, tuple(dict.fromkeys(words)))
+            TextMatch(rule.code, rule.severity, action, tuple(dict.fromkeys(words)), party)
         )
     matches.sort(key=lambda m: (_ACTION_RANK[m.action], _SEVERITY_RANK[m.severity], m.rule))
     return tuple(matches)
@@ -629,10 +930,12 @@ def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
 
 def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str) -> _Words:
     root = _Node()
+    longest = 0
     for text, at in _expand(_strings(value, where, path), lists, where, path):
         phrase = _phrase(text, False, where, at)
         root.insert(phrase, _Cand(phrase, -1, -1))
-    return _Words(root)
+        longest = max(longest, len(phrase.words))
+    return _Words(root, longest)
 
 
 def _regex(text: str, flags: int, where: str, path: str) -> re.Pattern[str]:
@@ -649,8 +952,19 @@ def _regex(text: str, flags: int, where: str, path: str) -> re.Pattern[str]:
 _TOP_KEYS = ("rules", "lists")
 _RULE_KEYS = ("action", "severity", "description", "exclude", "match")
 _JUNK_RULE_KEYS = (*_RULE_KEYS, "words", "whole_text", "junk_action", "junk_severity")
-_CONTEXT_KEYS = ("near", "before", "after", "not_near", "not_before", "not_after")
+_CONTEXT_KEYS = (
+    "near",
+    "before",
+    "after",
+    "not_near",
+    "not_before",
+    "not_after",
+    "right_before",
+    "right_after",
+)
 _ENTRY_KEYS = (
+    "action",
+    "party",
     "terms",
     "patterns",
     "case_sensitive",
@@ -679,6 +993,14 @@ class _Builder:
     def entry(self, body: Mapping[str, object], rule: int, path: str) -> None:
         where = self.where
         _check_keys(body, _ENTRY_KEYS, where, path)
+        action = _choice(body, "action", ACTIONS, where, path, self.rules[rule].action)
+        party: str | None = None
+        if "party" in body:
+            party = _choice(body, "party", PARTIES, where, path)
+            if action != "refuse":
+                raise _fail(
+                    where, f"{path}.party", 'names who a refusal is for: needs action "refuse"'
+                )
         case_sensitive = _flag(body, "case_sensitive", where, path)
         window = _window(body, "window", _DEFAULT_WINDOW, where, path)
         contexts = {
@@ -693,6 +1015,8 @@ class _Builder:
         self.entries.append(
             _Entry(
                 rule=rule,
+                action=action,
+                party=party,
                 alone=_flag(body, "alone", where, path),
                 skip_if_all_caps=_flag(body, "skip_if_all_caps", where, path),
                 window=window,
@@ -703,6 +1027,8 @@ class _Builder:
                 not_near=contexts["not_near"],
                 not_before=contexts["not_before"],
                 not_after=contexts["not_after"],
+                right_before=contexts["right_before"],
+                right_after=contexts["right_after"],
             )
         )
         for text, at in _expand(terms, self.lists, where, f"{path}.terms"):
@@ -713,6 +1039,23 @@ class _Builder:
             self.patterns.append((entry_id, _regex(text, flags, where, f"{path}.patterns[{k}]")))
 
     def freeze(self, vague: _Vague | None, junk: tuple[str, str]) -> TextRules:
+        vocab: set[str] = set()
+        stems: dict[str, list[str]] = {}
+        stack = [self.trie]
+        while stack:
+            node = stack.pop()
+            vocab.update(node.children)
+            stack.extend(node.children.values())
+            if node.num is not None:
+                stack.append(node.num)
+            for bucket in node.prefixes.values():
+                for stem, _ in bucket:
+                    if stem not in stems.setdefault(stem[:3], []):
+                        stems[stem[:3]].append(stem)
+        skeletons: dict[str, str] = {}
+        for word in sorted(vocab | {s for b in stems.values() for s in b}):
+            if len(word) >= _SKELETON_MIN and word.isalpha():
+                skeletons.setdefault(_DOUBLE.sub(r"\1", word), word)
         return TextRules(
             rules=tuple(self.rules),
             entries=tuple(self.entries),
@@ -721,6 +1064,10 @@ class _Builder:
             vague=vague,
             junk_action=junk[0],
             junk_severity=junk[1],
+            fixes={},
+            vocab=frozenset(vocab),
+            stems={k: tuple(v) for k, v in stems.items()},
+            skeletons=skeletons,
         )
 
 

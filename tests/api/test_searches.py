@@ -143,6 +143,11 @@ def test_pagination_with_cursor_records_every_page(
         (search_body(on_behalf_of="NV0020000"), ReasonCode.OUT_OF_STATE_AGENCY, 403),
         (search_body(on_behalf_of="CAREPO001"), ReasonCode.PRIVATE_ENTITY, 403),
         (search_body(on_behalf_of="CATRB0001"), ReasonCode.KIND_NOT_ALLOWED, 403),
+        # the justification says who the search is for: the on_behalf_of codes
+        (search_body(justification="per FBI, locate vehicle"), ReasonCode.FEDERAL_AGENCY, 403),
+        (search_body(justification="Texas DPS request"), ReasonCode.OUT_OF_STATE_AGENCY, 403),
+        (search_body(justification="repo company asked"), ReasonCode.PRIVATE_ENTITY, 403),
+        (search_body(justification="I-C-E request"), ReasonCode.PROHIBITED_PURPOSE, 403),
     ],
 )
 def test_refusals_carry_reason_codes_and_are_recorded(

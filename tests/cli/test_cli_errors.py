@@ -193,10 +193,10 @@ def test_config_without_audit_section_is_a_fault(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace('[audit]\ncheckpoint_dir = "checkpoints"', ""))
     assert run(config, "db", "upgrade").returncode == 0
     line = one_line(run(config, "config", "check"), 2)
-    assert line.startswith("checkpoints: audit.checkpoint_dir is not set: add it under [audit]")
+    assert line.startswith("checkpoints: audit.checkpoint_dirs is not set: add it under [audit]")
     # What config check warned about is what the command that needs it refuses.
     refused = one_line(run(config, "audit", "checkpoint"), 2)
-    assert "audit.checkpoint_dir: is not set" in refused
+    assert "audit.checkpoint_dirs: is not set" in refused
 
 
 def test_config_check_names_a_missing_rules_file_once(tmp_path: Path) -> None:

@@ -129,3 +129,116 @@ def test_shares_follow_the_same_purpose_rules(settings: Settings) -> None:
         screen_share(replace(facts, requester=federal_user), settings, NOW).reason
         == ReasonCode.FEDERAL_AGENCY
     )
+
+
+# --------------------------------------------------------------------------- who the text says
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I-C-E",
+        "lCE",
+        "HSl",
+        "BP",
+        "customs",
+        "Immigrations & Customs",
+        "removal case",
+        "alien",
+        "foreign national, no status",
+        "federal partner request re: removal",
+        "went to planned parenthood",
+        "female traveled to CA for procedure",
+        "pregnant female left Texas",
+    ],
+)
+def test_the_reported_variants_are_refused_as_prohibited(settings: Settings, text: str) -> None:
+    decision = screen_search(
+        replace(OK, purpose="criminal_investigation", justification=text), settings, NOW
+    )
+    assert decision.reason == ReasonCode.PROHIBITED_PURPOSE, (text, decision)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("per FBI", ReasonCode.FEDERAL_AGENCY),
+        ("at the request of US Marshals", ReasonCode.FEDERAL_AGENCY),
+        ("FBI task force request", ReasonCode.FEDERAL_AGENCY),
+        ("Texas DPS request", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("for Arizona DPS", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("repo company asked", ReasonCode.PRIVATE_ENTITY),
+        ("for the bail bondsman", ReasonCode.PRIVATE_ENTITY),
+    ],
+)
+def test_a_justification_naming_who_the_search_is_for_gets_the_on_behalf_of_code(
+    settings: Settings, text: str, code: ReasonCode
+) -> None:
+    decision = screen_search(replace(OK, justification=text), settings, NOW)
+    assert decision.reason == code, (text, decision)
+    assert decision.rule == "federal_or_out_of_state_proxy" and decision.matched
+    # the same code an on_behalf_of naming such an agency gets
+    assert code.status == 403
+
+
+def test_a_justification_only_mentioning_a_federal_agency_is_flagged(settings: Settings) -> None:
+    for text in (
+        "FBI also investigating, our robbery case 26-1",
+        "joint task force with FBI, our homicide",
+    ):
+        decision = screen_search(replace(OK, justification=text), settings, NOW)
+        assert decision.allowed, (text, decision)
+        assert "federal_or_out_of_state_proxy" in {f.rule for f in decision.flags}
+
+
+def test_a_prohibited_purpose_wins_and_the_beneficiary_rides_along(settings: Settings) -> None:
+    decision = screen_search(
+        replace(OK, justification="Texas AG request re: trans care"), settings, NOW
+    )
+    assert decision.reason == ReasonCode.PROHIBITED_PURPOSE
+    assert "federal_or_out_of_state_proxy" in {f.rule for f in decision.flags}
+    unknown = screen_search(replace(OK, purpose="fishing", justification="per FBI"), settings, NOW)
+    assert unknown.reason == ReasonCode.UNKNOWN_PURPOSE
+    assert "federal_or_out_of_state_proxy" in {f.rule for f in unknown.flags}
+
+
+def test_a_declared_in_state_agency_does_not_excuse_a_text_naming_the_fbi(
+    settings: Settings,
+) -> None:
+    sheriff = AgencyFacts("CA0190100", "Sheriff", "local", "CA", True, None)
+    decision = screen_search(
+        replace(
+            OK,
+            justification="per FBI, locate vehicle",
+            on_behalf_of="CA0190100",
+            on_behalf_agency=sheriff,
+        ),
+        settings,
+        NOW,
+    )
+    assert decision.reason == ReasonCode.FEDERAL_AGENCY
+
+
+def test_shares_are_refused_when_the_text_names_a_forbidden_party(settings: Settings) -> None:
+    sheriff = AgencyFacts("CA0190100", "Sheriff", "local", "CA", True, None)
+    facts = ShareFacts(HOME, "CA0190100", sheriff, "stolen_vehicle", "for the DEA", "26-1")
+    assert screen_share(facts, settings, NOW).reason == ReasonCode.FEDERAL_AGENCY
+
+
+def test_an_attested_out_of_state_agency_declared_may_be_named_in_the_text(
+    settings: Settings,
+) -> None:
+    # A profile that accepts out-of-state agencies with an attestation (the Illinois-style one)
+    # checks the attestation of the agency declared in on_behalf_of; the text naming an
+    # out-of-state agency is then that agency. Undeclared, nobody's attestation can be checked.
+    attested = replace(
+        settings, sharing=replace(settings.sharing, allow_out_of_state_with_attestation=True)
+    )
+    washoe = AgencyFacts("NV0020000", "Washoe", "local", "NV", True, NOW + timedelta(days=30))
+    text = replace(OK, justification="Nevada sheriff request, armed robbery suspect")
+    declared = replace(text, on_behalf_of="NV0020000", on_behalf_agency=washoe)
+    assert screen_search(declared, attested, NOW).allowed
+    assert screen_search(text, attested, NOW).reason == ReasonCode.OUT_OF_STATE_AGENCY
+    # California: refused either way (the declared agency first)
+    assert screen_search(declared, settings, NOW).reason == ReasonCode.OUT_OF_STATE_AGENCY
+    assert screen_search(text, settings, NOW).reason == ReasonCode.OUT_OF_STATE_AGENCY

@@ -159,13 +159,6 @@ def test_matched_words_are_reported_as_typed_after_normalisation() -> None:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("per FBI", PROXY),
-        ("assist US Marshals", PROXY),
-        ("assist U.S. Marshals", PROXY),
-        ("DEA request", PROXY),
-        ("Texas DPS request", PROXY),
-        ("for Nevada sheriff", PROXY),
-        ("out of state agency request", PROXY),
         ("No Kings rally vehicles", PROTECTED),
         ("vehicles at the march", PROTECTED),
         ("mosque attendees", PROTECTED),
@@ -392,7 +385,7 @@ def test_exclusions_and_contexts_come_from_the_config() -> None:
         ),
         (
             {"terms": ["ice"], "not_near": ["meth"], "window": 1, "not_window": 3},
-            ["ice", "meth a b c ice"],
+            ["ice", "meth is in on ice"],
             ["meth a ice"],
         ),
         ({"terms": ["car"], "not_before": ["his"]}, ["car his"], ["his car"]),
