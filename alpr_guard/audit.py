@@ -137,8 +137,18 @@ class VerifyResult:
     checkpoints: int = 0
     # Where the walk began: above 1 once the audit log's retention has removed older events.
     first_seq: int | None = None
+    # Access records that do not match the events stating them (``record_chain``), each
+    # "table id: damage (audit seq N)"; any of them makes ``ok`` false.
+    record_damage: tuple[str, ...] = ()
+    records_checked: int = 0
 
     def describe(self) -> str:
+        records = "".join(f"\naccess record {d}" for d in self.record_damage)
+        if self.records_checked and not self.record_damage:
+            records = f"\naccess records verified: {self.records_checked} bound to the chain"
+        return self._describe_chain() + records
+
+    def _describe_chain(self) -> str:
         anchored = f", {self.checkpoints} signed checkpoints matched" if self.checkpoints else ""
         retained = ""
         if self.first_seq is not None and self.first_seq > 1:
@@ -146,7 +156,7 @@ class VerifyResult:
                 f", first seq {self.first_seq} (events before it removed by retention, "
                 f"vouched for by a signed retention checkpoint)"
             )
-        if self.ok:
+        if self.problem is None:
             return (
                 f"audit chain verified: {self.checked} events, last seq {self.last_seq}"
                 f"{retained}{anchored}"

@@ -28,6 +28,7 @@ def get_verify() -> Response:
             "first_seq": result.first_seq,
             "bad_seq": result.bad_seq,
             "problem": result.problem,
+            "record_damage": len(result.record_damage),
         },
     )
     commit()
@@ -40,6 +41,8 @@ def get_verify() -> Response:
             "bad_seq": result.bad_seq,
             "problem": result.problem,
             "checkpoints_matched": result.checkpoints,
+            "records_checked": result.records_checked,
+            "record_damage": list(result.record_damage),
             "message": result.describe(),
         }
     )

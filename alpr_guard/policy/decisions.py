@@ -25,6 +25,8 @@ class ReasonCode(StrEnum):
     PRIVATE_ENTITY = "private_entity"
     KIND_NOT_ALLOWED = "kind_not_allowed"
     ATTESTATION_EXPIRED = "attestation_expired"
+    # A malformed request (details.fields names each bad field): still recorded as an attempt.
+    INVALID_REQUEST = "invalid_request"
 
     @property
     def status(self) -> int:
@@ -44,6 +46,7 @@ _STATUS = {
     ReasonCode.PRIVATE_ENTITY: 403,
     ReasonCode.KIND_NOT_ALLOWED: 403,
     ReasonCode.ATTESTATION_EXPIRED: 403,
+    ReasonCode.INVALID_REQUEST: 422,
 }
 
 

@@ -354,7 +354,7 @@ def iter_access_rows(
             username,
             agency_ori,
             on_behalf_of,
-            purpose,
+            stored_purpose,
             stored_justification,
             stored_case,
             window_from,
@@ -367,9 +367,16 @@ def iter_access_rows(
             sealed,
         ) in page:
             justification, case_number = stored_justification, stored_case
+            purpose = stored_purpose
             if full:
                 try:
-                    plate = str(loads(unseal(sealed, search_id.bytes))["plate"])
+                    terms = loads(unseal(sealed, search_id.bytes))
+                    plate = str(terms["plate"]) if terms["plate"] is not None else ""
+                    # The free text as typed (older records hold only the plate there).
+                    if "justification" in terms:
+                        justification = str(terms["justification"])
+                        case_number = terms.get("case_number")
+                        purpose = str(terms.get("purpose") or stored_purpose)
                 except (KeyUnavailable, ValueError, KeyError, TypeError):
                     plate = UNREADABLE
             else:
