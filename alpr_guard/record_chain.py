@@ -331,13 +331,14 @@ class _Walk:
         table: str,
         kinds: Sequence[str],
         rows: Iterator[Any],
-        statements: dict[str, tuple[int, str | None]],
+        statements: dict[str, tuple[int, str | None, str | None]],
         present_search: Any = None,
     ) -> None:
         """Records restated by later events (holds, findings): each must match the latest
-        statement of it. ``rows`` yield (key, audit_seq, created_at, mac of content)."""
+        statement of it. ``rows`` yield (key, audit_seq, created_at, status, mac of content);
+        a statement is (seq, mac, the status it states)."""
         seen: set[str] = set()
-        for key, audit_seq, created_at, computed in rows:
+        for key, audit_seq, created_at, status, computed in rows:
             seen.add(key)
             latest = statements.get(key)
             if audit_seq is None:
@@ -355,10 +356,11 @@ class _Walk:
                     self.report(table, key, "inserted", audit_seq)
                 continue
             self.checked += 1
-            seq, expected = latest
+            seq, expected, stated = latest
             if audit_seq != seq or (expected is not None and computed != expected):
-                self.report(table, key, "edited", seq)
-        for key, (seq, _) in statements.items():
+                flipped = stated is not None and status != stated
+                self.report(table, key, "flipped" if flipped else "edited", seq)
+        for key, (seq, _, _) in statements.items():
             if key in seen:
                 continue
             if present_search is not None and not present_search(key):
@@ -368,20 +370,26 @@ class _Walk:
     first_binding: datetime | None = None
 
 
-def _hold_statements(session: Session, first_seq: int) -> dict[str, tuple[int, str | None]]:
-    out: dict[str, tuple[int, str | None]] = {}
-    for seq, _, subject, _, details in _events(
+_HOLD_STATES = {"hold.approved": "active", "hold.released": "released"}
+
+
+def _hold_statements(
+    session: Session, first_seq: int
+) -> dict[str, tuple[int, str | None, str | None]]:
+    out: dict[str, tuple[int, str | None, str | None]] = {}
+    for seq, kind, subject, _, details in _events(
         session, ("hold.placed", "hold.approved", "hold.released"), first_seq
     ):
         if subject and subject.startswith("hold:"):
-            out[subject[5:]] = (seq, _field(details, RECORD_MAC))
+            state = _HOLD_STATES.get(kind) or _field(details, "status")
+            out[subject[5:]] = (seq, _field(details, RECORD_MAC), state)
     return out
 
 
 def _finding_statements(
     session: Session, first_seq: int
-) -> tuple[dict[str, tuple[int, str | None]], datetime | None]:
-    out: dict[str, tuple[int, str | None]] = {}
+) -> tuple[dict[str, tuple[int, str | None, str | None]], datetime | None]:
+    out: dict[str, tuple[int, str | None, str | None]] = {}
     first: datetime | None = None
     for seq, kind, _, occurred_at, details in _events(
         session, (FINDINGS_KIND, "review.finding_resolved"), first_seq
@@ -389,14 +397,14 @@ def _finding_statements(
         if kind == FINDINGS_KIND:
             first = occurred_at if first is None else first
             for key, mac in json.loads(details).get("findings", {}).items():
-                out[key] = (seq, mac)
+                out[key] = (seq, mac, "open")
             continue
         parsed = json.loads(details)
         mac = parsed.get(RECORD_MAC)
         if mac is None:
             continue  # a resolution from before records were bound
         key = finding_key(parsed["search_id"], parsed["rule"])
-        out[key] = (seq, mac)
+        out[key] = (seq, mac, "resolved")
     return out, first
 
 
@@ -425,7 +433,7 @@ def verify_records(session: Session, keyring: KeyRing) -> RecordsResult:
         for row in _stream(session, select(LegalHold.id, LegalHold.audit_seq, *HOLD_COLUMNS)):
             key = str(row[0])
             values = row[2:]
-            yield key, row[1], values[5], content_mac(keyring, "hold", key, values)
+            yield key, row[1], values[5], values[2], content_mac(keyring, "hold", key, values)
 
     walk.restated("legal_holds", ("hold",), hold_rows(), holds)
 
@@ -439,7 +447,7 @@ def verify_records(session: Session, keyring: KeyRing) -> RecordsResult:
         ):
             key = finding_key(row[0], row[1])
             values = row[3:]
-            yield key, row[2], values[5], finding_mac_of(keyring, key, values)
+            yield key, row[2], values[5], values[2], finding_mac_of(keyring, key, values)
 
     def present(key: str) -> bool:
         search_id = key.split("/", 1)[0]
@@ -460,3 +468,42 @@ def with_records(session: Session, keyring: KeyRing, result: VerifyResult) -> Ve
         record_damage=tuple(d.describe() for d in records.damage),
         records_checked=records.checked,
     )
+
+
+def check_search_rows(
+    session: Session, keyring: KeyRing, rows: Sequence[tuple[Any, int, Sequence[object]]]
+) -> dict[Any, str]:
+    """For the access report: each search row (id, audit_seq, values in ``SEARCH_COLUMNS``
+    order) against the event stating it: ``verified``, ``unbound`` (stated before records were
+    bound, or its event removed by retention), or the damage (``edited``, ``flipped``,
+    ``inserted``)."""
+    seqs = sorted({seq for _, seq, _ in rows})
+    events: dict[int, tuple[str, str | None, str]] = {}
+    for start in range(0, len(seqs), 500):
+        for seq, kind, subject, details in session.connection().execute(
+            select(AuditEvent.seq, AuditEvent.kind, AuditEvent.subject, AuditEvent.details).where(
+                AuditEvent.seq.in_(seqs[start : start + 500])
+            )
+        ):
+            events[seq] = (kind, subject, details)
+    first = _first_seq(session) if rows else 1
+    outcome_at = SEARCH_COLUMNS.index(SearchRecord.outcome)
+    out: dict[Any, str] = {}
+    for record_id, seq, values in rows:
+        event = events.get(seq)
+        if event is None:
+            out[record_id] = "unbound" if seq < first else "inserted"
+            continue
+        kind, subject, details = event
+        if subject != f"search:{record_id}" or not kind.startswith("search."):
+            out[record_id] = "inserted"
+            continue
+        expected = _field(details, RECORD_MAC)
+        if expected is None:
+            out[record_id] = "unbound"
+        elif content_mac(keyring, "search", str(record_id), values) == expected:
+            out[record_id] = "verified"
+        else:
+            flipped = values[outcome_at] != kind.rsplit(".", 1)[1]
+            out[record_id] = "flipped" if flipped else "edited"
+    return out

@@ -34,7 +34,10 @@ MAX_PLATE = 10
 # The normaliser's separators (policy.plates._STRIP), as seen after NFKC.
 SEPARATORS = r"\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
 _SEP_RUN = f"[{SEPARATORS}]*"
-_TOKENS = re.compile(rf"(?P<chunk>[A-Za-z0-9]+)|(?P<sep>[{SEPARATORS}]+)|(?P<other>.)", re.DOTALL)
+_CHUNK = re.compile(r"[A-Za-z0-9]+")
+_SEP_ONLY = re.compile(f"[{SEPARATORS}]+")
+_DIGIT = re.compile(r"[0-9]")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 
 @lru_cache(maxsize=1024)
@@ -58,31 +61,27 @@ def mask_known(text: str, plates: Iterable[str]) -> str:
 
 
 def _kind(chunk: str) -> int:
-    """1: has a letter, 2: has a digit, 3: both."""
-    kind = 0
-    for ch in chunk:
-        kind |= 2 if ch.isdigit() else 1
-        if kind == 3:
-            break
-    return kind
+    """1: letters only, 2: digits only, 3: both."""
+    if chunk.isdigit():
+        return 2
+    return 1 if chunk.isalpha() else 3
 
 
 def _mask_run(run: list[tuple[int, int, int, bool, int]], masked: list[bool]) -> None:
     """Mark the chunks of one run (start, end, kind, keep_alone, letters and digits in it) that
     some mixed window of at most MAX_PLATE letters and digits covers; ``masked`` is indexed
     like ``run``."""
-    lengths = [size for *_, size in run]
-    for i, (_, _, kind, keep, _) in enumerate(run):
+    for i, (_, _, kind, keep, size) in enumerate(run):
         if kind == 3 and not keep:
             masked[i] = True
             continue
-        if lengths[i] > MAX_PLATE:
+        if size > MAX_PLATE:
             continue
         # The nearest chunk of the other kind on each side, within the length budget.
         for step in (-1, 1):
-            total, j, seen = lengths[i], i + step, kind
+            total, j, seen = size, i + step, kind
             while 0 <= j < len(run):
-                total += lengths[j]
+                total += run[j][4]
                 if total > MAX_PLATE:
                     break
                 seen |= run[j][2]
@@ -94,54 +93,55 @@ def _mask_run(run: list[tuple[int, int, int, bool, int]], masked: list[bool]) ->
                 break
 
 
+def _chunks(text: str, case_pattern: str | None) -> list[tuple[int, int, int, bool, int]]:
+    """(start, end, kind, keep_alone, letters and digits) of each chunk; a case-number match is
+    one chunk of its own that is kept readable unless a plate-shaped window covers it."""
+    keep: list[tuple[int, int]] = []
+    if case_pattern:
+        keep = [m.span() for m in _case_pattern(case_pattern).finditer(text) if m.end() > m.start()]
+    chunks: list[tuple[int, int, int, bool, int]] = []
+    pos = 0
+    for k_start, k_end in [*keep, (len(text), len(text))]:
+        for m in _CHUNK.finditer(text, pos, k_start):
+            chunk = m.group()
+            chunks.append((m.start(), m.end(), _kind(chunk), False, len(chunk)))
+        if k_end > k_start:
+            alnum = _NOT_ALNUM.sub("", text[k_start:k_end])
+            chunks.append((k_start, k_end, _kind(alnum) if alnum else 0, True, len(alnum)))
+        pos = k_end
+    return chunks
+
+
 def mask_text(text: str, plates: Iterable[str] = (), case_pattern: str | None = None) -> str:
     """The display copy of free text: ``plates`` (normalised) and every plate-shaped token
     masked (module docstring); ``case_pattern`` matches stay readable."""
     text = mask_known(text, plates)
-    keep: list[tuple[int, int]] = []
-    if case_pattern:
-        keep = [m.span() for m in _case_pattern(case_pattern).finditer(text) if m.end() > m.start()]
-    # Tokens: chunks (the case-number matches become single chunks), separators, others.
-    # (what, start, end, kind, keep_alone, letters and digits in it)
-    tokens: list[tuple[str, int, int, int, bool, int]] = []
-    pos = 0
-    for k_start, k_end in [*keep, (len(text), len(text))]:
-        for m in _TOKENS.finditer(text, pos, k_start):
-            what = m.lastgroup or "other"
-            if what == "chunk":
-                tokens.append(
-                    (what, m.start(), m.end(), _kind(m.group()), False, m.end() - m.start())
-                )
-            else:
-                tokens.append((what, m.start(), m.end(), 0, False, 0))
-        if k_end > k_start:
-            alnum = [ch for ch in text[k_start:k_end] if ch.isascii() and ch.isalnum()]
-            tokens.append(("chunk", k_start, k_end, _kind("".join(alnum)), True, len(alnum)))
-        pos = k_end
-    # Runs: chunks joined by separators only.
+    if _DIGIT.search(text) is None:
+        return text  # every plate-shaped window holds a digit
     masked_spans: list[tuple[int, int]] = []
     run: list[tuple[int, int, int, bool, int]] = []
 
     def close_run() -> None:
-        if not run:
-            return
-        flags = [False] * len(run)
-        _mask_run(run, flags)
-        for n, flag in enumerate(flags):
-            if not flag:
-                continue
-            start, end = run[n][0], run[n][1]
-            if masked_spans and n > 0 and flags[n - 1]:
-                masked_spans[-1] = (masked_spans[-1][0], end)  # one mask over the whole span
-            else:
-                masked_spans.append((start, end))
+        if any(c[2] & 2 for c in run):  # no digit in the run: nothing to mask
+            flags = [False] * len(run)
+            _mask_run(run, flags)
+            for n, flag in enumerate(flags):
+                if not flag:
+                    continue
+                start, end = run[n][0], run[n][1]
+                if n > 0 and flags[n - 1]:
+                    masked_spans[-1] = (masked_spans[-1][0], end)  # one mask over the span
+                else:
+                    masked_spans.append((start, end))
         run.clear()
 
-    for what, start, end, kind, keep_alone, size in tokens:
-        if what == "chunk":
-            run.append((start, end, kind, keep_alone, size))
-        elif what == "other":
-            close_run()
+    previous_end = -1
+    for chunk in _chunks(text, case_pattern):
+        start = chunk[0]
+        if run and start > previous_end and _SEP_ONLY.fullmatch(text, previous_end, start) is None:
+            close_run()  # something other than separators between: a new run
+        run.append(chunk)
+        previous_end = chunk[1]
     close_run()
     if not masked_spans:
         return text
