@@ -35,11 +35,13 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, Uuid, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from alpr_guard.audit import _ENCODER, VerifyResult
 from alpr_guard.crypto import KeyRing
+from alpr_guard.db import UTCDateTime
 from alpr_guard.models import AuditEvent, Finding, LegalHold, SearchRecord, Share
 
 RECORD_MAC = "record_mac"
@@ -116,20 +118,65 @@ FINDING_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
 
 
 def _plain(value: object) -> object:
+    """A value in its canonical form: datetimes as SQLite stores them (naive UTC text with
+    microseconds, which is also what a PostgreSQL value is turned into), UUIDs as 32 hex
+    digits (SQLite's form), bytes in base64."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return _utc_text(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, uuid.UUID):
-        return str(value)
+        return value.hex
     return value
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _mac_input(kind: str, key: str, canonical: list[object]) -> bytes:
+    return b"record\x1f" + _ENCODER.encode([kind, key, canonical]).encode()
 
 
 def content_mac(keyring: KeyRing, kind: str, key: str, values: Iterable[object]) -> str:
     """The MAC over a record's canonical content (domain-separated from event MACs, whose
     input is a JSON array, never starting with ``record``)."""
-    body = _ENCODER.encode([kind, key, [_plain(v) for v in values]])
-    return keyring.audit_mac(b"record\x1f" + body.encode())
+    return keyring.audit_mac(_mac_input(kind, key, [_plain(v) for v in values]))
+
+
+class _Canon:
+    """Raw driver rows (no SQLAlchemy result processing: the walk reads every record) turned
+    into the canonical values ``_plain`` gives the same content at write time."""
+
+    def __init__(self, columns: Sequence[InstrumentedAttribute[Any]]) -> None:
+        self.datetimes = [i for i, c in enumerate(columns) if isinstance(c.type, UTCDateTime)]
+        self.uuids = [i for i, c in enumerate(columns) if isinstance(c.type, Uuid)]
+        self.binaries = [i for i, c in enumerate(columns) if isinstance(c.type, LargeBinary)]
+
+    def __call__(self, raw: Sequence[Any]) -> list[object]:
+        values = list(raw)
+        for i in self.datetimes:
+            value = values[i]
+            if value is not None and type(value) is not str:  # PostgreSQL: an aware datetime
+                values[i] = _utc_text(value)
+        for i in self.uuids:
+            value = values[i]
+            if value is not None and type(value) is not str:  # PostgreSQL: a UUID
+                values[i] = value.hex
+        for i in self.binaries:
+            value = values[i]
+            if value is not None:
+                values[i] = base64.b64encode(bytes(value)).decode()
+        return values
+
+
+def _raw(column: Any) -> Any:
+    """A column read as the driver returns it, with no result processor."""
+    return type_coerce(column, NullType())
+
+
+def _record_id(raw: Any) -> str:
+    return str(raw) if isinstance(raw, uuid.UUID) else str(uuid.UUID(hex=raw))
 
 
 def _values(obj: object, columns: Sequence[InstrumentedAttribute[Any]]) -> list[object]:
@@ -212,13 +259,7 @@ def _stream(session: Session, stmt: Any) -> Iterator[Any]:
 def _events(session: Session, kinds: Sequence[str], first_seq: int) -> Iterator[Any]:
     return _stream(
         session,
-        select(
-            AuditEvent.seq,
-            AuditEvent.kind,
-            AuditEvent.subject,
-            AuditEvent.occurred_at,
-            AuditEvent.details,
-        )
+        select(AuditEvent.seq, AuditEvent.kind, AuditEvent.subject, AuditEvent.details)
         .where(AuditEvent.kind.in_(kinds), AuditEvent.seq >= first_seq)
         .order_by(AuditEvent.seq),
     )
@@ -276,8 +317,11 @@ class _Walk:
         events = _events(self.session, (f"{kind}.allowed", f"{kind}.refused"), self.first_seq)
         records = _stream(
             self.session,
-            select(model.id, model.audit_seq, *columns).order_by(model.audit_seq, model.id),
+            select(_raw(model.id), model.audit_seq, *(_raw(c) for c in columns)).order_by(
+                model.audit_seq, model.id
+            ),
         )
+        canon = _Canon(columns)
         event = next(events, None)
         record = next(records, None)
         mac = self.keyring.audit_mac
@@ -286,7 +330,7 @@ class _Walk:
                 if record[1] < self.first_seq:
                     self.unbound += 1  # its event was removed by the audit log's retention
                 else:
-                    self.report(table, str(record[0]), "inserted", record[1])
+                    self.report(table, _record_id(record[0]), "inserted", record[1])
                 record = next(records, None)
                 continue
             assert event is not None
@@ -294,8 +338,8 @@ class _Walk:
                 self._gone(table, event, prefix)
                 event = next(events, None)
                 continue
-            seq, event_kind, subject, _, details = event
-            record_id = str(record[0])
+            seq, event_kind, subject, details = event
+            record_id = _record_id(record[0])
             if subject != prefix + record_id:
                 # Another record's event: this row was made up; that record may be gone too.
                 self.report(table, record_id, "inserted", record[1])
@@ -305,25 +349,27 @@ class _Walk:
             self.checked += 1
             if expected is None:
                 self.unbound += 1  # stated before records were bound: nothing to compare
-            else:
-                body = _ENCODER.encode([kind, record_id, [_plain(v) for v in record[2:]]])
-                if mac(b"record\x1f" + body.encode()) != expected:
-                    flipped = (
-                        outcome_at is not None
-                        and record[2 + outcome_at] != event_kind.rsplit(".", 1)[1]
-                    )
-                    self.report(table, record_id, "flipped" if flipped else "edited", seq)
+            elif mac(_mac_input(kind, record_id, canon(record[2:]))) != expected:
+                flipped = (
+                    outcome_at is not None
+                    and record[2 + outcome_at] != event_kind.rsplit(".", 1)[1]
+                )
+                self.report(table, record_id, "flipped" if flipped else "edited", seq)
             record = next(records, None)
             event = next(events, None)
 
     def _gone(self, table: str, event: Any, prefix: str) -> None:
-        seq, _, subject, occurred_at, details = event
+        seq, _, subject, details = event
         record_id = subject[len(prefix) :] if subject and subject.startswith(prefix) else subject
         created = _field(details, "created_at")
-        at = datetime.fromisoformat(created) if created else occurred_at
+        at: datetime | None
+        if created:
+            at = datetime.fromisoformat(created)
+        else:  # stated before events carried the record's time: the event's own
+            at = self.session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
         if table == "searches":
             self.missing_searches.add(str(record_id))
-        if not _retained(at, self.cutoff):
+        if at is None or not _retained(at, self.cutoff):
             self.report(table, str(record_id), "deleted", seq)
 
     def restated(
@@ -377,7 +423,7 @@ def _hold_statements(
     session: Session, first_seq: int
 ) -> dict[str, tuple[int, str | None, str | None]]:
     out: dict[str, tuple[int, str | None, str | None]] = {}
-    for seq, kind, subject, _, details in _events(
+    for seq, kind, subject, details in _events(
         session, ("hold.placed", "hold.approved", "hold.released"), first_seq
     ):
         if subject and subject.startswith("hold:"):
@@ -391,11 +437,12 @@ def _finding_statements(
 ) -> tuple[dict[str, tuple[int, str | None, str | None]], datetime | None]:
     out: dict[str, tuple[int, str | None, str | None]] = {}
     first: datetime | None = None
-    for seq, kind, _, occurred_at, details in _events(
+    for seq, kind, _, details in _events(
         session, (FINDINGS_KIND, "review.finding_resolved"), first_seq
     ):
         if kind == FINDINGS_KIND:
-            first = occurred_at if first is None else first
+            if first is None:
+                first = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
             for key, mac in json.loads(details).get("findings", {}).items():
                 out[key] = (seq, mac, "open")
             continue

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from alpr_guard.models import Finding, LegalHold, SearchRecord, Share
@@ -271,8 +271,8 @@ def test_no_plate_typed_in_free_text_reaches_storage_logs_or_redacted_exports(
     (row,) = [r for r in full["rows"] if r["search_id"] == search_id]
     assert typed[0] in row["justification"]
     with rt.sessions() as session:
-        share = session.scalars(select(Share).order_by(Share.created_at.desc())).first()
-        assert share is not None
+        share_id = refused.get_json()["error"]["details"]["share_id"]
+        share = session.get_one(Share, uuid.UUID(share_id))
         assert (
             original(rt, share.text_sealed, share_aad(share.id.bytes), "justification", None)
             == share_body["justification"]
