@@ -426,9 +426,12 @@ def _hold_statements(
     for seq, kind, subject, details in _events(
         session, ("hold.placed", "hold.approved", "hold.released"), first_seq
     ):
+        mac = _field(details, RECORD_MAC)
+        if mac is None:
+            continue  # stated before records were bound: such a hold is counted as unbound
         if subject and subject.startswith("hold:"):
             state = _HOLD_STATES.get(kind) or _field(details, "status")
-            out[subject[5:]] = (seq, _field(details, RECORD_MAC), state)
+            out[subject[5:]] = (seq, mac, state)
     return out
 
 

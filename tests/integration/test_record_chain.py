@@ -344,3 +344,60 @@ def test_the_access_report_marks_rows_that_fail_verification(
     rows = {r["search_id"]: r for r in json.loads(response.get_data(as_text=True))["rows"]}
     assert rows[world.refused_search]["record_check"] == "flipped"
     assert rows[world.allowed_search]["record_check"] == "verified"
+
+
+def test_records_written_before_binding_are_counted_unbound_not_damaged(
+    rt: Runtime, tokens: dict[str, str]
+) -> None:
+    """A search and a hold as the previous release wrote them: the search's event states no
+    ``record_mac``, the hold has no ``audit_seq``. They keep working and are not reported."""
+    from alpr_guard.services.principals import authenticate
+
+    with rt.sessions() as session:
+        officer = authenticate(session, rt, tokens["officer"])
+    search_id, hold_id = uuid.uuid4(), uuid.uuid4()
+    with rt.sessions.begin() as session:
+        event = rt.audit.append(
+            session,
+            "search.allowed",
+            officer.actor,
+            subject=f"search:{search_id}",
+            details={"search_id": str(search_id), "outcome": "allowed"},
+        )
+        session.add(
+            SearchRecord(
+                id=search_id,
+                created_at=NOW,
+                user_id=officer.user_id,
+                username=officer.username,
+                agency_ori=officer.agency_ori,
+                purpose="stolen_vehicle",
+                justification="as stored by the previous release",
+                terms_sealed=rt.keyring.seal(b'{"plate": "7ABC123"}', search_id.bytes),
+                terms_token="0" * 32,
+                outcome="allowed",
+                result_count=0,
+                audit_seq=event.seq,
+            )
+        )
+        rt.audit.append(
+            session, "hold.placed", officer.actor, subject=f"hold:{hold_id}", details={}
+        )
+        session.add(
+            LegalHold(
+                id=hold_id,
+                case_number="26-000001",
+                reason="as stored by the previous release",
+                status="active",
+                agency_ori=officer.agency_ori,
+                requested_by="t-supervisor",
+                created_at=NOW - timedelta(days=1),
+                review_by=NOW + timedelta(days=30),
+                read_count=0,
+                key_id=f"hold-{hold_id}",
+            )
+        )
+    with rt.sessions() as session:
+        result = verify_records(session, rt.keyring)
+    assert result.ok, [d.describe() for d in result.damage]
+    assert result.unbound == 2
