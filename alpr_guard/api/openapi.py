@@ -396,11 +396,13 @@ def spec() -> dict[str, Any]:
             "/api/v1/audit/verify": {
                 "get": {
                     "summary": "Verify the audit chain against the signed checkpoints (auditor); "
-                    "names the first edited, deleted, reordered or truncated event",
+                    "names the first edited, deleted, reordered or truncated event, and each "
+                    "access record edited, flipped, deleted or inserted",
                     "responses": {
                         "200": {
                             "description": "{ok, checked, last_seq, bad_seq, "
-                            "problem, checkpoints_matched, message}"
+                            "problem, checkpoints_matched, records_checked, record_damage, "
+                            "message}"
                         },
                         **_errors(401, 403, 503),
                     },
