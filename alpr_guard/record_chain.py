@@ -176,7 +176,10 @@ def _raw(column: Any) -> Any:
 
 
 def _record_id(raw: Any) -> str:
-    return str(raw) if isinstance(raw, uuid.UUID) else str(uuid.UUID(hex=raw))
+    """The dashed form of a Uuid column's raw value (SQLite: 32 hex digits; PostgreSQL: UUID)."""
+    if type(raw) is str and len(raw) == 32:
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return str(raw if isinstance(raw, uuid.UUID) else uuid.UUID(hex=raw))
 
 
 def _values(obj: object, columns: Sequence[InstrumentedAttribute[Any]]) -> list[object]:
