@@ -523,6 +523,9 @@ def with_records(session: Session, keyring: KeyRing, result: VerifyResult) -> Ve
     )
 
 
+_SEARCH_CANON = _Canon(SEARCH_COLUMNS)
+
+
 def check_search_rows(
     session: Session, keyring: KeyRing, rows: Sequence[tuple[Any, int, Sequence[object]]]
 ) -> dict[Any, str]:
@@ -533,14 +536,19 @@ def check_search_rows(
     seqs = sorted({seq for _, seq, _ in rows})
     events: dict[int, tuple[str, str | None, str]] = {}
     for start in range(0, len(seqs), 500):
-        for seq, kind, subject, details in session.connection().execute(
-            select(AuditEvent.seq, AuditEvent.kind, AuditEvent.subject, AuditEvent.details).where(
-                AuditEvent.seq.in_(seqs[start : start + 500])
+        for seq, kind, subject, details in (
+            session.connection()
+            .execute(
+                select(
+                    AuditEvent.seq, AuditEvent.kind, AuditEvent.subject, AuditEvent.details
+                ).where(AuditEvent.seq.in_(seqs[start : start + 500]))
             )
+            .all()
         ):
             events[seq] = (kind, subject, details)
     first = _first_seq(session) if rows else 1
     outcome_at = SEARCH_COLUMNS.index(SearchRecord.outcome)
+    canon, mac = _SEARCH_CANON, keyring.audit_mac
     out: dict[Any, str] = {}
     for record_id, seq, values in rows:
         event = events.get(seq)
@@ -548,13 +556,14 @@ def check_search_rows(
             out[record_id] = "unbound" if seq < first else "inserted"
             continue
         kind, subject, details = event
-        if subject != f"search:{record_id}" or not kind.startswith("search."):
+        key = str(record_id)
+        if subject != f"search:{key}" or not kind.startswith("search."):
             out[record_id] = "inserted"
             continue
         expected = _field(details, RECORD_MAC)
         if expected is None:
             out[record_id] = "unbound"
-        elif content_mac(keyring, "search", str(record_id), values) == expected:
+        elif mac(_mac_input("search", key, canon(values))) == expected:
             out[record_id] = "verified"
         else:
             flipped = values[outcome_at] != kind.rsplit(".", 1)[1]
