@@ -144,10 +144,15 @@ class VerifyResult:
     events_after_checkpoint: int | None = None
     # Checkpoint directories missing checkpoints the others have, or disagreeing with them.
     directory_problems: tuple[str, ...] = ()
+    # Access records that do not match the events stating them (``record_chain``), each
+    # "table id: damage (audit seq N)"; any of them makes ``ok`` false.
+    record_damage: tuple[str, ...] = ()
+    records_checked: int = 0
 
     def describe(self) -> str:
-        """One line for the chain, one for its unpinned tail, one per directory problem."""
-        lines = [self._headline()]
+        """One line for the chain, one for its unpinned tail, one per directory problem, then
+        the access records: one line each that is damaged, or one saying they all verified."""
+        lines = [self._describe_chain()]
         if self.events_after_checkpoint is not None:
             if self.last_checkpoint_seq is None:
                 lines.append(
@@ -160,9 +165,12 @@ class VerifyResult:
                     f"(seq {self.last_checkpoint_seq})"
                 )
         lines.extend(f"checkpoint directory: {p}" for p in self.directory_problems)
+        lines.extend(f"access record {d}" for d in self.record_damage)
+        if self.records_checked and not self.record_damage:
+            lines.append(f"access records verified: {self.records_checked} bound to the chain")
         return "\n".join(lines)
 
-    def _headline(self) -> str:
+    def _describe_chain(self) -> str:
         anchored = f", {self.checkpoints} signed checkpoints matched" if self.checkpoints else ""
         retained = ""
         if self.first_seq is not None and self.first_seq > 1:
@@ -170,8 +178,9 @@ class VerifyResult:
                 f", first seq {self.first_seq} (events before it removed by retention, "
                 f"vouched for by a signed retention checkpoint)"
             )
-        if self.ok or self.bad_seq is None:
-            verdict = "verified" if self.ok else f"verified, but {self.problem}"
+        # Record damage and directory problems leave the chain itself verified.
+        if self.problem is None or self.bad_seq is None:
+            verdict = "verified" if self.problem is None else f"verified, but {self.problem}"
             return (
                 f"audit chain {verdict}: {self.checked} events, last seq {self.last_seq}"
                 f"{retained}{anchored}"

@@ -522,7 +522,15 @@ def _tail(result: VerifyResult, anchors: Iterable[Anchor]) -> VerifyResult:
 
 
 def verify_with_checkpoints(session: Session, rt: Runtime) -> VerifyResult:
-    """The chain walk against every signed checkpoint: what ``audit verify`` answers.
+    """What ``audit verify`` answers: the chain walk against every signed checkpoint, then
+    every access record against the events stating it (``record_chain.with_records``)."""
+    from alpr_guard.record_chain import with_records
+
+    return with_records(session, rt.keyring, _verify_chain_with_checkpoints(session, rt))
+
+
+def _verify_chain_with_checkpoints(session: Session, rt: Runtime) -> VerifyResult:
+    """The chain walk against every signed checkpoint.
 
     The checkpoints are read before the walk, so every ordinary one pins an event the walk can
     see. A retention purge committing in between would make the chain start after a checkpoint

@@ -147,6 +147,7 @@ class SearchRecord(Base):
     __table_args__ = (
         Index("ix_searches_created_at", "created_at"),
         Index("ix_searches_user_id_created_at", "user_id", "created_at"),
+        Index("ix_searches_audit_seq", "audit_seq"),
         CheckConstraint("outcome IN ('allowed', 'refused')", name="outcome"),
     )
 
@@ -217,6 +218,10 @@ class Finding(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+    # The resolution note as typed, sealed under the audit key; ``note`` is its display copy.
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The latest audit event stating this finding's content (NULL: written before chaining).
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Share(Base):
@@ -247,7 +252,10 @@ class Share(Base):
     reason_code: Mapped[str | None] = mapped_column(String(64))
     rule: Mapped[str | None] = mapped_column(String(64))
     bundle_sha256: Mapped[str | None] = mapped_column(String(64))
-    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    audit_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Purpose, justification and case number as typed, sealed under the audit key; the
+    # columns above hold display copies with plates masked.
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class LegalHold(Base):
@@ -279,6 +287,12 @@ class LegalHold(Base):
     released_by: Mapped[str | None] = mapped_column(String(64))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     release_reason: Mapped[str | None] = mapped_column(Text)
+    # Case number and reason (and the release reason) as typed, sealed under the audit key;
+    # the columns above hold display copies with plates masked.
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    release_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The latest audit event stating this hold's content (NULL: written before chaining).
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class HoldRead(Base):

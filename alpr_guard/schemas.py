@@ -362,9 +362,38 @@ def decode_cursor(cursor: object) -> tuple[datetime, uuid.UUID]:
 
 
 def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
+    values, errors = search_request_values(body, max_page_size)
+    errors.raise_if_any()
+    return SearchRequest(**values)
+
+
+def salvage_search_request(
+    body: object, max_page_size: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A malformed search's parsable fields (``SearchRequest`` names) and its field errors.
+
+    Every attempt is recorded, a malformed one included: what could be parsed is kept, and the
+    free text of a field that broke only a length limit is kept up to that limit (it is sealed
+    and screened by the access review like any other). Errors name fields, never values."""
+    values, errors = search_request_values(body, max_page_size)
+    if isinstance(body, Mapping):
+        for name, target, limit in (
+            ("purpose", "purpose", 64),
+            ("justification", "justification", 2000),
+            ("case_number", "case_number", 64),
+        ):
+            raw = body.get(name)
+            if target not in values and isinstance(raw, str):
+                values[target] = raw[:limit]
+    return values, errors.fields
+
+
+def search_request_values(body: object, max_page_size: int) -> tuple[dict[str, Any], _Errors]:
+    """The search request's fields that parse (``SearchRequest`` names), and the errors."""
     errors = _Errors()
     if not isinstance(body, Mapping):
-        raise ValidationError({"body": "must be a JSON object"})
+        errors.add("body", "must be a JSON object")
+        return {}, errors
     for key in sorted(set(body) - SEARCH_FIELDS):
         errors.add(key, "unknown field")
     values: dict[str, Any] = {}
@@ -419,5 +448,46 @@ def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
     )
     take("page_size", "page_size", page_size)
     take("cursor", "cursor", decode_cursor)
-    errors.raise_if_any()
-    return SearchRequest(**values)
+    return values, errors
+
+
+SHARE_FIELDS = frozenset(
+    {"recipient", "read_ids", "search_id", "purpose", "justification", "case_number"}
+)
+MAX_SHARE_READS = 1000
+
+
+def share_request_values(body: object) -> tuple[dict[str, Any], dict[str, str]]:
+    """A share request's fields that parse (``recipient_ori``, ``purpose``, ``justification``,
+    ``case_number``, ``read_ids``, ``search_id``) and the errors by field, never values. Free
+    text that broke only a length limit is kept up to that limit, so that a refused attempt is
+    recorded with what it said."""
+    if not isinstance(body, Mapping):
+        return {}, {"body": "must be a JSON object"}
+    errors = dict.fromkeys(sorted(set(body) - SHARE_FIELDS), "unknown field")
+    values: dict[str, Any] = {}
+    recipient = body.get("recipient")
+    if isinstance(recipient, str) and ORI_RE.fullmatch(recipient.strip().upper()):
+        values["recipient_ori"] = recipient.strip().upper()
+    else:
+        errors["recipient"] = "must be a 9-character ORI"
+    for name, limit in (("purpose", 64), ("justification", 2000)):
+        value = body.get(name)
+        if isinstance(value, str):
+            values[name] = value[:limit]
+        if not isinstance(value, str) or len(value) > limit:
+            errors[name] = f"is required: a string of at most {limit} characters"
+    case = body.get("case_number")
+    if case is not None and (not isinstance(case, str) or not CASE_RE.fullmatch(case.strip())):
+        errors["case_number"] = "must be 1-64 printable characters"
+    if isinstance(case, str):
+        values["case_number"] = case.strip()[:64] or None
+    read_ids, search_id = parse_read_selection(body, errors)
+    values["read_ids"] = tuple(dict.fromkeys(read_ids))
+    values["search_id"] = search_id
+    if not errors:
+        if bool(read_ids) == (search_id is not None):
+            errors["read_ids"] = "give either read_ids or search_id"
+        elif len(values["read_ids"]) > MAX_SHARE_READS:
+            errors["read_ids"] = f"at most {MAX_SHARE_READS} reads per share"
+    return values, errors

@@ -73,6 +73,8 @@ class SearchSettings:
     max_window_days: int
     page_size: int
     max_page_size: int
+    # The agency's own case-number format: matches stay readable in masked free text.
+    case_number_pattern: str = r"[0-9]{2}-[0-9]{6}"
 
 
 @dataclass(frozen=True)
@@ -600,9 +602,14 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
         max_window_days=s.integer("max_window_days", 31, lo=1, hi=3660),
         page_size=s.integer("page_size", 100, lo=1, hi=10_000),
         max_page_size=s.integer("max_page_size", 1000, lo=1, hi=10_000),
+        case_number_pattern=s.text("case_number_pattern", r"[0-9]{2}-[0-9]{6}"),
     )
     if search.page_size > search.max_page_size:
         raise s.fail("page_size", "must not exceed max_page_size")
+    try:
+        re.compile(search.case_number_pattern)
+    except re.error:
+        raise s.fail("case_number_pattern", "must be a regular expression") from None
     s.done()
     i = root.table("ingest")
     ingest = IngestSettings(

@@ -1,9 +1,11 @@
 """Benchmark: audit-chain verification of N events (target: >= 50,000 events/s).
 
-Builds a chain of N realistic events (search records' details, some sealed terms) with the same
-MAC the AuditLog uses, inserted with Core bulk inserts into a freshly migrated SQLite database
-(or PostgreSQL with --db postgresql), then times verify_chain over it, with and without a
-checkpoint anchor. Prints figures.
+Builds a chain of N realistic events (search records' details, sealed terms) with the same
+MAC the AuditLog uses, and the N search records they state (each event carrying its record's
+content MAC), inserted with Core bulk inserts into a freshly migrated SQLite database (or
+PostgreSQL with --db postgresql), then times verify_chain over it, with and without a
+checkpoint anchor, and what ``audit verify`` does: the chain walk plus the access records'
+walk (``record_chain.verify_records``). Prints figures.
 
     .venv/bin/python bench/verify_chain.py --events 1000000
 """
@@ -26,7 +28,8 @@ from sqlalchemy.engine import make_url
 
 from alpr_guard import schema
 from alpr_guard.audit import GENESIS, Anchor, _message, canonical_json, verify_chain
-from alpr_guard.models import AuditEvent
+from alpr_guard.models import Agency, AuditEvent, SearchRecord, User
+from alpr_guard.record_chain import SEARCH_COLUMNS, content_mac, verify_records
 from alpr_guard.runtime import build_runtime
 from alpr_guard.settings import load_settings
 from tests.conftest import write_config
@@ -45,21 +48,64 @@ def build(url: str, events: int, cfg_dir: Path) -> tuple[object, Anchor]:
     batch: list[dict[str, object]] = []
     anchor = Anchor(0, GENESIS)
     t0 = time.perf_counter()
+    records: list[dict[str, object]] = []
     with rt.engine.begin() as conn:
+        conn.execute(
+            insert(Agency.__table__).values(
+                id=1,
+                ori="CA0199900",
+                name="Bench PD",
+                kind="local",
+                jurisdiction="CA",
+                vetted=True,
+                created_at=start,
+                updated_at=start,
+            )
+        )
+        conn.execute(
+            insert(User.__table__).values(
+                id=1, username="officer-1", agency_id=1, role="officer", created_at=start
+            )
+        )
         for seq in range(1, events + 1):
             search_id = uuid.uuid4()
+            occurred = start + timedelta(seconds=seq)
+            sealed = rt.keyring.seal(b'{"plate":"BENCH01"}', search_id.bytes)
+            record = {
+                "created_at": occurred,
+                "user_id": 1,
+                "username": "officer-1",
+                "agency_ori": "CA0199900",
+                "purpose": "stolen_vehicle",
+                "justification": "Vehicle reported stolen from Main St lot",
+                "case_number": f"26-{seq:06d}",
+                "on_behalf_of": None,
+                "window_from": occurred - timedelta(days=7),
+                "window_to": occurred,
+                "terms_sealed": sealed,
+                "terms_token": "0" * 32,
+                "outcome": "allowed",
+                "reason_code": None,
+                "rule": "allowed",
+                "matched": None,
+                "result_count": 3,
+            }
+            mac = content_mac(
+                rt.keyring, "search", str(search_id), [record[c.key] for c in SEARCH_COLUMNS]
+            )
+            records.append({**record, "id": search_id, "audit_seq": seq})
             details = canonical_json(
                 {
                     "search_id": str(search_id),
+                    "created_at": occurred.isoformat(),
                     "purpose": "stolen_vehicle",
                     "justification": "Vehicle reported stolen from Main St lot",
                     "case_number": f"26-{seq:06d}",
                     "outcome": "allowed",
                     "result_count": 3,
+                    "record_mac": mac,
                 }
             )
-            sealed = rt.keyring.seal(b'{"plate":"BENCH01"}', search_id.bytes) if seq % 2 else None
-            occurred = start + timedelta(seconds=seq)
             digest = rt.keyring.audit_mac(
                 _message(
                     seq,
@@ -92,9 +138,12 @@ def build(url: str, events: int, cfg_dir: Path) -> tuple[object, Anchor]:
                 anchor = Anchor(seq, digest)
             if len(batch) == 10_000:
                 conn.execute(insert(table), batch)
+                conn.execute(insert(SearchRecord.__table__), records)
                 batch.clear()
+                records.clear()
         if batch:
             conn.execute(insert(table), batch)
+            conn.execute(insert(SearchRecord.__table__), records)
     print(f"built {events:,} events in {time.perf_counter() - t0:.1f}s")
     return rt, anchor
 
@@ -131,6 +180,18 @@ def main() -> None:
                     f"{rate:,.0f} events/s  ok={result.ok}  "
                     f"{'PASS' if rate >= 50_000 and result.ok else 'FAIL'} (target >= 50,000/s)"
                 )
+            with rt.sessions() as session:  # type: ignore[attr-defined]
+                t0 = time.perf_counter()
+                chain = verify_chain(session, rt.keyring, [anchor])  # type: ignore[attr-defined]
+                walked = verify_records(session, rt.keyring)  # type: ignore[attr-defined]
+                seconds = time.perf_counter() - t0
+            rate = chain.checked / seconds
+            ok = chain.ok and walked.ok and walked.checked == chain.checked
+            print(
+                f"audit verify (chain + {walked.checked:,} access records): {chain.checked:,} "
+                f"events in {seconds:.2f}s = {rate:,.0f} events/s  ok={ok}  "
+                f"{'PASS' if rate >= 50_000 and ok else 'FAIL'} (target >= 50,000/s)"
+            )
             rt.dispose()  # type: ignore[attr-defined]
         finally:
             if admin is not None:

@@ -30,6 +30,7 @@ def get_verify() -> Response:
             "bad_seq": result.bad_seq,
             "problem": result.problem,
             "events_after_checkpoint": result.events_after_checkpoint,
+            "record_damage": len(result.record_damage),
         },
     )
     commit()
@@ -45,6 +46,8 @@ def get_verify() -> Response:
             "last_checkpoint_seq": result.last_checkpoint_seq,
             "events_after_checkpoint": result.events_after_checkpoint,
             "checkpoint_dir_problems": list(result.directory_problems),
+            "records_checked": result.records_checked,
+            "record_damage": list(result.record_damage),
             "message": result.describe(),
         }
     )

@@ -418,12 +418,14 @@ def spec() -> dict[str, Any]:
             "/api/v1/audit/verify": {
                 "get": {
                     "summary": "Verify the audit chain against the signed checkpoints (auditor); "
-                    "names the first edited, deleted, reordered or truncated event",
+                    "names the first edited, deleted, reordered or truncated event, and each "
+                    "access record edited, flipped, deleted or inserted",
                     "responses": {
                         "200": {
                             "description": "{ok, checked, last_seq, bad_seq, "
                             "problem, checkpoints_matched, last_checkpoint_seq, "
-                            "events_after_checkpoint, checkpoint_dir_problems, message}"
+                            "events_after_checkpoint, checkpoint_dir_problems, "
+                            "records_checked, record_damage, message}"
                         },
                         **_errors(401, 403, 503),
                     },

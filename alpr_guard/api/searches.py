@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import (
@@ -13,10 +15,10 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.errors import Refused, ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import parse_search_request
 from alpr_guard.services.principals import SEARCH_ROLES
-from alpr_guard.services.search import SearchOutcome, run_search
+from alpr_guard.services.search import SearchOutcome, invalid_request, search_from_body
 
 bp = Blueprint("searches", __name__, url_prefix="/api/v1")
 
@@ -30,12 +32,27 @@ def _serialise(outcome: SearchOutcome) -> dict[str, object]:
     }
 
 
+def attempt_body() -> tuple[object, dict[str, str]]:
+    """The JSON body, or (None, why) when there is none: the attempt is recorded either way."""
+    try:
+        return json_body(), {}
+    except ValidationError as exc:
+        return None, exc.fields
+
+
+def raise_if_invalid(fields: Mapping[str, str] | None, **record_ids: str) -> None:
+    """A malformed request (already recorded and committed): 422 ``invalid_request`` naming
+    each bad field in ``details.fields``, never its value."""
+    if fields:
+        decision = invalid_request(fields)
+        raise Refused("invalid_request", 422, decision.message, **record_ids, fields=dict(fields))
+
+
 @bp.post("/searches")
 @require(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
 def post_search() -> tuple[Response, int]:
-    rt = runtime()
-    request = parse_search_request(json_body(), rt.settings.search.max_page_size)
-    outcome = run_search(session(), rt, principal(), request)
+    outcome = search_from_body(session(), runtime(), principal(), *attempt_body())
     commit()  # the access record is durable before a single result leaves
+    raise_if_invalid(outcome.fields, search_id=str(outcome.search_id))
     raise_if_refused(outcome.decision, search_id=str(outcome.search_id))
     return jsonify(_serialise(outcome)), 200

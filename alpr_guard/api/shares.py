@@ -6,7 +6,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from alpr_guard.api.context import (
     commit,
-    json_body,
     principal,
     public,
     raise_if_refused,
@@ -14,52 +13,21 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.api.searches import attempt_body, raise_if_invalid
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import CASE_RE, ORI_RE, parse_read_selection, query_int
-from alpr_guard.services.sharing import (
-    ShareRequest,
-    list_shares,
-    request_share,
-    signing_key_info,
-)
+from alpr_guard.schemas import query_int
+from alpr_guard.services.sharing import list_shares, share_from_body, signing_key_info
 
 bp = Blueprint("shares", __name__, url_prefix="/api/v1")
-FIELDS = {"recipient", "read_ids", "search_id", "purpose", "justification", "case_number"}
-
-
-def _parse(body: object) -> ShareRequest:
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    errors = dict.fromkeys(sorted(set(body) - FIELDS), "unknown field")
-    recipient = body.get("recipient")
-    if not isinstance(recipient, str) or not ORI_RE.fullmatch(recipient.strip().upper()):
-        errors["recipient"] = "must be a 9-character ORI"
-    for name, limit in (("purpose", 64), ("justification", 2000)):
-        value = body.get(name)
-        if not isinstance(value, str) or len(value) > limit:
-            errors[name] = f"is required: a string of at most {limit} characters"
-    case = body.get("case_number")
-    if case is not None and (not isinstance(case, str) or not CASE_RE.fullmatch(case.strip())):
-        errors["case_number"] = "must be 1-64 printable characters"
-    read_ids, search_id = parse_read_selection(body, errors)
-    if errors:
-        raise ValidationError(errors)
-    return ShareRequest(
-        recipient_ori=str(recipient).strip().upper(),
-        purpose=str(body["purpose"]),
-        justification=str(body["justification"]),
-        case_number=case.strip() if isinstance(case, str) else None,
-        read_ids=tuple(dict.fromkeys(read_ids)),
-        search_id=search_id,
-    )
 
 
 @bp.post("/shares")
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_share() -> tuple[Response, int]:
-    outcome = request_share(session(), runtime(), principal(), _parse(json_body()))
+    outcome = share_from_body(session(), runtime(), principal(), *attempt_body())
     commit()  # the decision is on record before a bundle leaves
+    raise_if_invalid(outcome.fields, share_id=str(outcome.share_id))
     raise_if_refused(outcome.decision, share_id=str(outcome.share_id))
     return jsonify({"share_id": str(outcome.share_id), **(outcome.bundle or {})}), 201
 

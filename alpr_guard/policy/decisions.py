@@ -27,6 +27,8 @@ class ReasonCode(StrEnum):
     ATTESTATION_EXPIRED = "attestation_expired"
     # Accounts of a partner agency: only the roles a partner may hold (search, own records).
     ROLE_NOT_ALLOWED_FOR_AGENCY = "role_not_allowed_for_agency"
+    # A malformed request (details.fields names each bad field): still recorded as an attempt.
+    INVALID_REQUEST = "invalid_request"
 
     @property
     def status(self) -> int:
@@ -47,6 +49,7 @@ _STATUS = {
     ReasonCode.KIND_NOT_ALLOWED: 403,
     ReasonCode.ATTESTATION_EXPIRED: 403,
     ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY: 403,
+    ReasonCode.INVALID_REQUEST: 422,
 }
 
 

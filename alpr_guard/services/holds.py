@@ -29,12 +29,12 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.errors import Conflict, Forbidden, NotFound, ValidationError
 from alpr_guard.models import HoldRead, LegalHold, PlateRead, SearchRecord
-from alpr_guard.policy.plates import Plate
+from alpr_guard.record_chain import hold_mac
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.free_text import display, hold_aad, hold_release_aad, seal_texts
 from alpr_guard.services.keys import class_key, ensure_key, hold_key_id
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
-from alpr_guard.services.search import mask_plate
 from alpr_guard.services.sharing import reads_of_search
 
 MAX_READS = 10_000
@@ -159,10 +159,16 @@ def place_hold(
     ]
 
     plates = {plate_of(rt, row) for row in live}
+    hold_id = uuid.uuid4()
     hold = LegalHold(
-        id=uuid.uuid4(),
-        case_number=_masked(request.case_number, plates)[:64],
-        reason=_masked(request.reason, plates),
+        id=hold_id,
+        case_number=_masked(rt, request.case_number, plates)[:64],
+        reason=_masked(rt, request.reason, plates),
+        text_sealed=seal_texts(
+            rt,
+            {"case_number": request.case_number, "reason": request.reason},
+            hold_aad(hold_id.bytes),
+        ),
         status="pending" if rt.settings.holds.require_second_approver else "active",
         agency_ori=principal.agency_ori,
         requested_by=principal.username,
@@ -179,12 +185,15 @@ def place_hold(
         HOLD_READS.insert(),
         [{"hold_id": hold.id, "read_id": row.id} for row in live],
     )
-    rt.audit.append(
+    if hold.status == "active":
+        _activate(session, rt, hold, now)
+    _state(
         session,
+        rt,
+        principal,
+        hold,
         "hold.placed",
-        principal.actor,
-        subject=f"hold:{hold.id}",
-        details={
+        {
             "hold_id": str(hold.id),
             "case_number": hold.case_number,
             "status": hold.status,
@@ -193,9 +202,25 @@ def place_hold(
             "review_by": hold.review_by.isoformat(),
         },
     )
-    if hold.status == "active":
-        _activate(session, rt, hold, now)
     return _out(hold, now)
+
+
+def _state(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    hold: LegalHold,
+    kind: str,
+    details: dict[str, object],
+) -> None:
+    """The audit event stating the hold's content as it now is (``record_chain``)."""
+    session.flush()
+    details["record_mac"] = hold_mac(rt.keyring, hold)
+    event = rt.audit.append(
+        session, kind, principal.actor, subject=f"hold:{hold.id}", details=details
+    )
+    hold.audit_seq = event.seq
+    session.flush()
 
 
 def approve_hold(
@@ -212,12 +237,13 @@ def approve_hold(
     hold.approved_by = principal.username
     hold.approved_at = now
     moved = _activate(session, rt, hold, now)
-    rt.audit.append(
+    _state(
         session,
+        rt,
+        principal,
+        hold,
         "hold.approved",
-        principal.actor,
-        subject=f"hold:{hold.id}",
-        details={"hold_id": str(hold.id), "read_count": hold.read_count, "protected": moved},
+        {"hold_id": str(hold.id), "read_count": hold.read_count, "protected": moved},
     )
     return _out(hold, now)
 
@@ -241,13 +267,15 @@ def release_hold(
     if was_active:
         counts = _deactivate(session, rt, hold, now)
     rows = rows_by_id(session, _hold_read_ids(session, hold.id))
-    hold.release_reason = _masked(reason, {plate_of(rt, r) for r in rows if _readable(rt, r)})
-    rt.audit.append(
+    hold.release_reason = _masked(rt, reason, {plate_of(rt, r) for r in rows if _readable(rt, r)})
+    hold.release_sealed = seal_texts(rt, {"reason": reason}, hold_release_aad(hold.id.bytes))
+    _state(
         session,
+        rt,
+        principal,
+        hold,
         "hold.released",
-        principal.actor,
-        subject=f"hold:{hold.id}",
-        details={"hold_id": str(hold.id), "was_active": was_active, **counts},
+        {"hold_id": str(hold.id), "was_active": was_active, **counts},
     )
     return _out(hold, now)
 
@@ -291,10 +319,9 @@ def _check_request(rt: Runtime, request: HoldRequest, now: datetime) -> None:
         raise ValidationError(errors)
 
 
-def _masked(text: str, plates: Iterable[bytes]) -> str:
-    for plate in plates:
-        text = mask_plate(text, Plate(plate.decode()))
-    return text
+def _masked(rt: Runtime, text: str, plates: Iterable[bytes]) -> str:
+    """The display copy: the held plates and every plate-shaped token masked."""
+    return display(rt, text, [plate.decode() for plate in plates])
 
 
 def _readable(rt: Runtime, row: Any) -> bool:

@@ -31,6 +31,7 @@ from alpr_guard.checkpoints import rt_anchors, write_retention_checkpoint
 from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
+from alpr_guard.record_chain import EXPIRED_KIND
 from alpr_guard.runtime import Runtime
 
 BATCH = 5_000
@@ -95,16 +96,17 @@ def expire_access_records(
     dry_run: bool = False,
 ) -> AccessRecordsExpiry:
     """Delete search records (``searches``) and share records (``shares``) created at or before
-    ``now - retention.access_records.days``, with the review findings on those searches.
+        ``now - retention.access_records.days``, with the review findings on those searches.
 
-    A search with an *open* review finding is kept, finding and all, until an auditor resolves
-    it: deleting it would close a misuse question unanswered. It is counted in
-    ``searches_kept_open_finding`` and goes with the first purge after resolution. Resolved
-    findings go with their search.
+        A search with an *open* review finding is kept, finding and all, until an auditor resolves
+        it: deleting it would close a misuse question unanswered. It is counted in
+        ``searches_kept_open_finding`` and goes with the first purge after resolution. Resolved
+        findings go with their search.
 
-    Searches and shares are not linked by a foreign key (``shares.search_id`` is a plain id), so
-    each table expires on its own clock. Counts only, no plates, are in the result; the caller
-    records them in its purge record (this step appends no audit event of its own).
+        Searches and shares are not linked by a foreign key (``shares.search_id`` is a plain id), so
+        each table expires on its own clock. Counts only, no plates, are in the result; the caller
+        records them in its purge record. A batch that removed records appends ``records.expired``
+    (its cutoff and counts), which ``audit verify`` reads to tell retention from deletion.
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
@@ -180,6 +182,20 @@ def expire_access_records(
                 .where(Share.id.in_(share_ids))
                 .execution_options(synchronize_session=False)
             )
+        )
+    if searches_deleted or shares_deleted or findings_deleted:
+        # ``audit verify`` matches access records against the events stating them: this event
+        # tells it which missing records retention removed (created at or before the cutoff).
+        rt.audit.append(
+            session,
+            EXPIRED_KIND,
+            RETENTION_ACTOR,
+            details={
+                "cutoff": cutoff.isoformat(),
+                "searches": searches_deleted,
+                "findings": findings_deleted,
+                "shares": shares_deleted,
+            },
         )
     session.flush()
     more = bool(

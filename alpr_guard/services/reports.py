@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, func, null, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor, verify_chain
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
+from alpr_guard.record_chain import check_search_rows
 from alpr_guard.runtime import Runtime
 
 PAGE = 2000
@@ -231,6 +232,35 @@ class AccessRow:
     rule: str | None
     result_count: int
     findings: tuple[str, ...]
+    # The record against the audit event stating it (``record_chain``): "verified", "unbound"
+    # (written before records were bound), or its damage ("edited", "flipped", "inserted").
+    record_check: str = "verified"
+
+
+def _bound_values(row: Sequence[Any]) -> list[object]:
+    """A page row's values in ``record_chain.SEARCH_COLUMNS`` order."""
+    (_, created_at, username, agency, on_behalf_of, purpose, justification, case_number) = row[:8]
+    window_from, window_to, token, outcome, reason_code, rule, result_count, sealed = row[8:16]
+    user_id, matched = row[16], row[17]
+    return [
+        created_at,
+        user_id,
+        username,
+        agency,
+        purpose,
+        justification,
+        case_number,
+        on_behalf_of,
+        window_from,
+        window_to,
+        sealed,
+        token,
+        outcome,
+        reason_code,
+        rule,
+        matched,
+        result_count,
+    ]
 
 
 def _keyset(since: datetime, after: tuple[datetime, uuid.UUID] | None) -> list[ColumnElement[bool]]:
@@ -302,8 +332,12 @@ def _pages(
         SearchRecord.reason_code,
         SearchRecord.rule,
         SearchRecord.result_count,
-        # The redacted form does not even fetch the sealed terms.
-        SearchRecord.terms_sealed if full else null().label("terms_sealed"),
+        # The redacted form never unseals the terms; their bytes are fetched only to check the
+        # record against the audit event that states it.
+        SearchRecord.terms_sealed,
+        SearchRecord.user_id,
+        SearchRecord.matched,
+        SearchRecord.audit_seq,
     ]
     base = select(*columns).where(*_conditions(filters, lower=False))
     after: tuple[datetime, uuid.UUID] | None = None
@@ -348,13 +382,18 @@ def iter_access_rows(
     for page, findings in _pages(
         session, filters, full=full, release_between_pages=release_between_pages
     ):
+        checks = check_search_rows(
+            session, rt.keyring, [(row[0], row[-1], _bound_values(row)) for row in page]
+        )
+        if release_between_pages:
+            session.rollback()
         for (
             search_id,
             created_at,
             username,
             agency_ori,
             on_behalf_of,
-            purpose,
+            stored_purpose,
             stored_justification,
             stored_case,
             window_from,
@@ -365,11 +404,21 @@ def iter_access_rows(
             rule,
             result_count,
             sealed,
+            _user_id,
+            _matched,
+            _audit_seq,
         ) in page:
             justification, case_number = stored_justification, stored_case
+            purpose = stored_purpose
             if full:
                 try:
-                    plate = str(loads(unseal(sealed, search_id.bytes))["plate"])
+                    terms = loads(unseal(sealed, search_id.bytes))
+                    plate = str(terms["plate"]) if terms["plate"] is not None else ""
+                    # The free text as typed (older records hold only the plate there).
+                    if "justification" in terms:
+                        justification = str(terms["justification"])
+                        case_number = terms.get("case_number")
+                        purpose = str(terms.get("purpose") or stored_purpose)
                 except (KeyUnavailable, ValueError, KeyError, TypeError):
                     plate = UNREADABLE
             else:
@@ -394,6 +443,7 @@ def iter_access_rows(
                 rule,
                 result_count,
                 tuple(sorted(rules)) if rules else (),
+                checks.get(search_id, "verified"),
             )
 
 
@@ -441,6 +491,7 @@ FIELDS = (
     "rule",
     "result_count",
     "findings",
+    "record_check",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -484,6 +535,7 @@ def _csv_record(row: AccessRow) -> list[object]:
         row.rule or "",
         row.result_count,
         ";".join(row.findings),
+        row.record_check,
     ]
 
 
@@ -533,6 +585,7 @@ def row_json(row: AccessRow, *, full: bool) -> dict[str, object]:
         "rule": row.rule,
         "result_count": row.result_count,
         "findings": list(row.findings),
+        "record_check": row.record_check,
     }
 
 
@@ -589,7 +642,7 @@ h1{font-size:1.3rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}
 p.meta{color:#444;margin:.15rem 0;font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.78rem}
 th,td{border:1px solid #bbb;padding:.2rem .35rem;text-align:left;vertical-align:top}
-th{background:#eee}tr.refused td{background:#fff4f4}
+th{background:#eee}tr.refused td{background:#fff4f4}tr.tampered td{background:#ffd0d0}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#106b21;font-weight:600}.bad{color:#c00000;font-weight:700}
 .note{font-size:.8rem;color:#444}
@@ -619,8 +672,11 @@ def _html_row(row: AccessRow) -> str:
         row.result_count,
         ", ".join(row.findings),
         row.search_id,
+        row.record_check,
     )
     klass = ' class="refused"' if row.outcome == "refused" else ""
+    if row.record_check not in ("verified", "unbound"):
+        klass = ' class="tampered"'  # fails verification against the audit chain
     body = "".join(
         f'<td class="num">{_e(c)}</td>' if isinstance(c, int) else f"<td>{_e(c)}</td>"
         for c in cells
@@ -660,6 +716,7 @@ def render_access_html(
         "Results",
         "Review findings",
         "Search id",
+        "Record check",
     )
     yield (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -35,12 +35,14 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
 from alpr_guard.db import execute_insert_ignore, read_only_session
-from alpr_guard.errors import Conflict, NotFound, ValidationError
+from alpr_guard.errors import Conflict, KeyUnavailable, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
+from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.principals import Principal
 
 FINDINGS = cast(Table, Finding.__table__)
@@ -112,6 +114,9 @@ TEXT_COLUMNS = (
     SearchRecord.reason_code,
     SearchRecord.rule,
     SearchRecord.matched,
+    # The text as typed: the columns above hold display copies with plates masked.
+    SearchRecord.terms_sealed,
+    SearchRecord.purpose,
 )
 
 
@@ -151,6 +156,40 @@ def _structured(
             {"refused": True, "reason_code": reason_code},
         )
     return None
+
+
+def _typed(rt: Runtime, search_id: str, sealed: bytes | None) -> dict[str, Any] | None:
+    """The search's sealed terms (plate and free text as typed); None for old records, whose
+    stored text is then what is scanned."""
+    if not sealed:
+        return None
+    try:
+        value = json.loads(rt.keyring.unseal(sealed, uuid.UUID(search_id).bytes))
+    except (KeyUnavailable, ValueError):
+        return None
+    if not isinstance(value, dict) or "justification" not in value:
+        return None
+    return value
+
+
+def _new_finding_values(row: dict[str, Any]) -> list[object]:
+    """A new finding's content in ``record_chain.FINDING_COLUMNS`` order (open, no note)."""
+    return [
+        row["severity"],
+        row["matched"],
+        "open",
+        None,
+        None,
+        row["created_at"],
+        None,
+        None,
+        None,
+    ]
+
+
+def _masked_words(rt: Runtime, words: Sequence[str]) -> dict[str, object]:
+    """Matched words come from text as typed: the finding keeps their display copies."""
+    return {"matched": [display(rt, w) for w in words]}
 
 
 class _TextScanner:
@@ -279,6 +318,25 @@ class _Findings:
             )
             existing.update((search_id, rule) for search_id, rule in found)
         rows = [self.pending[key] for key in keys if key not in existing]
+        if rows:
+            # Each new finding is stated in the chain (``record_chain``): its content's MAC.
+            event = self.rt.audit.append(
+                session,
+                FINDINGS_KIND,
+                SYSTEM_REVIEW,
+                details={
+                    "findings": {
+                        finding_key(row["search_id"], row["rule"]): finding_mac_of(
+                            self.rt.keyring,
+                            finding_key(row["search_id"], row["rule"]),
+                            _new_finding_values(row),
+                        )
+                        for row in rows
+                    }
+                },
+            )
+            for row in rows:
+                row["audit_seq"] = event.seq
         # Still insert-or-ignore: on PostgreSQL a concurrent run may insert the same finding.
         execute_insert_ignore(session, FINDINGS, ["search_id", "rule"], rows)
         for row in rows:
@@ -355,6 +413,7 @@ def _review_records(
     lookback = timedelta(days=max(rules.repeated_window_days, rules.spike_baseline_days, 90))
     start = max(since - lookback, EPOCH)
     texts = _TextScanner(rt.settings.screening)
+    known_purposes = {p.code for p in rt.settings.purposes}
     users: dict[int, UserReview] = {}
     add = findings.add
     scanned = 0
@@ -393,14 +452,24 @@ def _review_records(
                 if not text_rules:
                     continue
                 scanned += 1
-                justification, outcome, reason_code, rule, matched = row[5:]
+                justification, outcome, reason_code, rule, matched, sealed, purpose = row[5:]
+                typed = _typed(rt, search_id, sealed)
+                if typed is not None:
+                    justification = str(typed.get("justification") or justification)
+                    case_number = str(typed.get("case_number") or case_number or "") or None
+                    purpose = str(typed.get("purpose") or purpose)
                 structured = _structured(outcome, reason_code, rule, matched)
                 if structured is not None:
                     add(search_id, *structured)
-                for match in texts.matches(justification, case_number):
+                found = list(texts.matches(justification, case_number))
+                if outcome == "refused" and purpose not in known_purposes:
+                    # A refused attempt whose purpose is no code of the policy (unknown, or a
+                    # malformed request): the purpose text is screened as free text too.
+                    found.extend(texts.matches(purpose, None))
+                for match in found:
                     if structured is not None and match.rule == structured[0]:
                         continue
-                    add(search_id, match.rule, match.severity, {"matched": list(match.matched)})
+                    add(search_id, match.rule, match.severity, _masked_words(rt, match.matched))
             findings.flush_if_full()
     judge_day()
     return scanned
@@ -520,13 +589,20 @@ def resolve_finding(
         raise NotFound(f"finding {finding_id} does not exist")
     if finding.status == "resolved":
         raise Conflict(f"finding {finding_id} is already resolved")
+    record = session.get_one(SearchRecord, finding.search_id)
+    typed = _typed(rt, str(record.id), record.terms_sealed)
+    plates = [str(typed["plate"])] if typed and typed.get("plate") else []
     finding.status = "resolved"
     finding.verdict = verdict
-    finding.note = note.strip()
+    # The note as typed is sealed; the column holds its display copy (plates masked).
+    finding.note = display(rt, note.strip(), plates)
+    finding.note_sealed = rt.keyring.seal(
+        json.dumps({"note": note.strip()}).encode(), note_aad(finding_id)
+    )
     finding.resolved_at = rt.clock.now()
     finding.resolved_by = principal.username
     session.flush()
-    rt.audit.append(
+    event = rt.audit.append(
         session,
         "review.finding_resolved",
         principal.actor,
@@ -537,9 +613,11 @@ def resolve_finding(
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,
+            "record_mac": finding_mac(rt.keyring, finding),
         },
     )
-    record = session.get_one(SearchRecord, finding.search_id)
+    finding.audit_seq = event.seq
+    session.flush()
     return _view(finding, record)
 
 

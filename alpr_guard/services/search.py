@@ -15,8 +15,6 @@ plate into the reason field.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -43,12 +41,15 @@ from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.db import DriverSelect, from_driver_utc, from_driver_uuid
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import Agency, PlateRead, SearchRecord
-from alpr_guard.policy.decisions import Decision
+from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.policy.plates import Plate
+from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
+from alpr_guard.record_chain import search_mac
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest, encode_cursor
+from alpr_guard.schemas import SearchRequest, encode_cursor, salvage_search_request
 from alpr_guard.services.agencies import facts, find_agency
+from alpr_guard.services.free_text import display, display_opt
 from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import days_between, key_scope
 from alpr_guard.services.partitions import keys_and_tables_for_search
@@ -87,16 +88,56 @@ class SearchOutcome:
     results: tuple[ReadOut, ...] = field(default=())
     result_count: int = 0
     next_cursor: str | None = None
+    # A malformed request: each bad field and the rule it broke (never its value).
+    fields: Mapping[str, str] | None = None
 
 
-_SEPARATORS = r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63]*"
+def invalid_request(fields: Mapping[str, str]) -> Decision:
+    """The refusal of a malformed request, naming its bad fields (never their values)."""
+    return Decision.refuse(
+        ReasonCode.INVALID_REQUEST,
+        "invalid_request",
+        "the request is malformed ("
+        + ", ".join(sorted(fields))
+        + "; details.fields says why); the attempt is recorded",
+    )
+
+
+def search_from_body(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    body: object,
+    body_errors: Mapping[str, str] | None = None,
+) -> SearchOutcome:
+    """Parse a search request and run it; a malformed one is refused ``invalid_request`` and
+    recorded like any other refusal, with what could be parsed (free text sealed)."""
+    values, fields = salvage_search_request(body, rt.settings.search.max_page_size)
+    if body_errors:
+        fields = {**fields, **body_errors}
+    if not fields:
+        return run_search(session, rt, principal, SearchRequest(**values))
+    attempt = AttemptFacts(
+        plate=values.get("plate"),
+        purpose=values.get("purpose", ""),
+        justification=values.get("justification", ""),
+        case_number=values.get("case_number"),
+        on_behalf_of=values.get("on_behalf_of"),
+        window_from=values.get("window_from"),
+        window_to=values.get("window_to"),
+        page_cursor=values.get("cursor") is not None,
+    )
+    search_id = uuid.uuid4()
+    decision = invalid_request(fields)
+    write_record(session, rt, principal, attempt, search_id, decision, 0, rt.clock.now(), fields)
+    return SearchOutcome(search_id, decision, fields=dict(fields))
 
 
 def mask_plate(text: str, plate: Plate) -> str:
     """Replace the queried plate inside free text, however it was typed: the same forms the plate
-    parser accepts (case, spaces, ASCII or Unicode dashes, full-width characters)."""
-    pattern = _SEPARATORS.join(re.escape(ch) for ch in plate.value)
-    return re.sub(pattern, "[plate]", unicodedata.normalize("NFKC", text), flags=re.IGNORECASE)
+    parser accepts (case, spaces, ASCII or Unicode dashes, full-width characters). The pattern
+    is compiled once per plate (``policy.redaction``)."""
+    return mask_known(text, (plate.value,))
 
 
 def run_search(
@@ -120,7 +161,7 @@ def run_search(
         now,
     )
 
-    decision = _masked(decision, request.plate)
+    decision = _masked(rt, decision, request.plate)
     search_id = uuid.uuid4()
     results: tuple[ReadOut, ...] = ()
     total = 0
@@ -298,16 +339,45 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     return found
 
 
-def _masked(decision: Decision, plate: Plate) -> Decision:
-    """Matched words come from the justification, which may hold the queried plate."""
+def _masked(rt: Runtime, decision: Decision, plate: Plate | None) -> Decision:
+    """Matched words come from the justification, which may hold plates: display copies."""
+    plates = (plate.value,) if plate is not None else ()
     return replace(
         decision,
-        matched=tuple(mask_plate(m, plate) for m in decision.matched),
+        matched=tuple(display(rt, m, plates) for m in decision.matched),
         flags=tuple(
-            replace(f, matched=tuple(mask_plate(m, plate) for m in f.matched))
+            replace(f, matched=tuple(display(rt, m, plates) for m in f.matched))
             for f in decision.flags
         ),
     )
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    """What a search attempt said, as far as it could be parsed (all of it for a well-formed
+    request; the salvaged fields of a malformed one)."""
+
+    plate: Plate | None
+    purpose: str
+    justification: str = field(repr=False)
+    case_number: str | None = field(default=None, repr=False)
+    on_behalf_of: str | None = None
+    window_from: datetime | None = None
+    window_to: datetime | None = None
+    page_cursor: bool = False
+
+    @staticmethod
+    def of(request: SearchRequest) -> AttemptFacts:
+        return AttemptFacts(
+            request.plate,
+            request.purpose,
+            request.justification,
+            request.case_number,
+            request.on_behalf_of,
+            request.window_from,
+            request.window_to,
+            request.cursor is not None,
+        )
 
 
 def _record(
@@ -320,11 +390,40 @@ def _record(
     total: int,
     now: datetime,
 ) -> None:
-    plate = request.plate
-    sealed = rt.keyring.seal(json.dumps({"plate": plate.value}).encode(), search_id.bytes)
-    justification = mask_plate(request.justification, plate)
-    case_number = mask_plate(request.case_number, plate) if request.case_number else None
-    purpose = mask_plate(request.purpose, plate)[:64]
+    write_record(session, rt, principal, AttemptFacts.of(request), search_id, decision, total, now)
+
+
+def write_record(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    attempt: AttemptFacts,
+    search_id: uuid.UUID,
+    decision: Decision,
+    total: int,
+    now: datetime,
+    fields: Mapping[str, str] | None = None,
+) -> SearchRecord:
+    """The access record and its audit event. The plate and the free text as typed are sealed
+    (bound to the search id); the columns and the event hold display copies with plates masked;
+    the event carries the MAC of the record's content (``record_chain``)."""
+    plate = attempt.plate
+    plates = (plate.value,) if plate is not None else ()
+    sealed = rt.keyring.seal(
+        json.dumps(
+            {
+                "plate": plate.value if plate is not None else None,
+                "purpose": attempt.purpose,
+                "justification": attempt.justification,
+                "case_number": attempt.case_number,
+            }
+        ).encode(),
+        search_id.bytes,
+    )
+    justification = display(rt, attempt.justification, plates)
+    case_number = display_opt(rt, attempt.case_number, plates)
+    case_number = case_number[:64] if case_number is not None else None
+    purpose = display(rt, attempt.purpose, plates)[:64]
     outcome = "allowed" if decision.allowed else "refused"
     matched = [
         {"rule": f.rule, "severity": f.severity, "matched": list(f.matched)} for f in decision.flags
@@ -333,21 +432,6 @@ def _record(
         matched.insert(
             0, {"rule": decision.rule, "severity": "high", "matched": list(decision.matched)}
         )
-    details: dict[str, object] = {
-        "search_id": str(search_id),
-        "purpose": purpose,
-        "justification": justification,
-        "case_number": case_number,
-        "on_behalf_of": request.on_behalf_of,
-        "from": request.window_from.isoformat(),
-        "to": request.window_to.isoformat(),
-        "outcome": outcome,
-        "reason_code": decision.reason.value if decision.reason else None,
-        "rule": decision.rule,
-        "matched": matched,
-        "result_count": total,
-        "page_cursor": request.cursor is not None,
-    }
     record = SearchRecord(
         id=search_id,
         created_at=now,
@@ -357,11 +441,12 @@ def _record(
         purpose=purpose,
         justification=justification,
         case_number=case_number,
-        on_behalf_of=request.on_behalf_of,
-        window_from=request.window_from,
-        window_to=request.window_to,
+        on_behalf_of=attempt.on_behalf_of,
+        window_from=attempt.window_from,
+        window_to=attempt.window_to,
         terms_sealed=sealed,
-        terms_token=rt.keyring.term_token(plate.value),
+        # No plate parsed: a token of its own, so attempts without one are never one "target".
+        terms_token=rt.keyring.term_token(plate.value) if plate is not None else search_id.hex,
         outcome=outcome,
         reason_code=decision.reason.value if decision.reason else None,
         rule=decision.rule,
@@ -369,6 +454,25 @@ def _record(
         result_count=total,
         audit_seq=0,
     )
+    details: dict[str, object] = {
+        "search_id": str(search_id),
+        "created_at": now.isoformat(),
+        "purpose": purpose,
+        "justification": justification,
+        "case_number": case_number,
+        "on_behalf_of": attempt.on_behalf_of,
+        "from": attempt.window_from.isoformat() if attempt.window_from else None,
+        "to": attempt.window_to.isoformat() if attempt.window_to else None,
+        "outcome": outcome,
+        "reason_code": decision.reason.value if decision.reason else None,
+        "rule": decision.rule,
+        "matched": matched,
+        "result_count": total,
+        "page_cursor": attempt.page_cursor,
+        "record_mac": search_mac(rt.keyring, record),
+    }
+    if fields is not None:
+        details["fields"] = dict(fields)  # names and rules only, never values
     session.add(record)
     event = rt.audit.append(
         session,
@@ -380,3 +484,4 @@ def _record(
     )
     record.audit_seq = event.seq
     session.flush()
+    return record

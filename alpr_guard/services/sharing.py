@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,12 +30,14 @@ from alpr_guard.models import PlateRead, SearchRecord, Share
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.screening import ShareFacts, screen_share
+from alpr_guard.record_chain import share_mac
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest
+from alpr_guard.schemas import SearchRequest, share_request_values
 from alpr_guard.services.agencies import find_agency
+from alpr_guard.services.free_text import display, display_opt, seal_texts, share_aad
 from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.principals import Principal
-from alpr_guard.services.search import ReadOut, find_reads, mask_plate
+from alpr_guard.services.search import ReadOut, find_reads, invalid_request, mask_plate
 
 BUNDLE_FORMAT = "alpr_guard.share.v1"
 MAX_READS = 1000
@@ -55,6 +58,8 @@ class ShareOutcome:
     share_id: uuid.UUID
     decision: Decision
     bundle: dict[str, Any] | None = None  # {"bundle": {...}, "signature": {...}}
+    # A malformed request: each bad field and the rule it broke (never its value).
+    fields: Mapping[str, str] | None = None
 
 
 def signing_key_info(rt: Runtime) -> dict[str, str]:
@@ -165,6 +170,47 @@ def reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list
     return find_reads(session, rt, request)
 
 
+def share_from_body(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    body: object,
+    body_errors: Mapping[str, str] | None = None,
+) -> ShareOutcome:
+    """Parse a share request and decide it; a malformed one is refused ``invalid_request`` and
+    recorded like any other refusal, with what could be parsed (free text sealed)."""
+    values, fields = share_request_values(body)
+    if body_errors:
+        fields = {**fields, **body_errors}
+    request = ShareRequest(
+        recipient_ori=values.get("recipient_ori", ""),
+        purpose=values.get("purpose", ""),
+        justification=values.get("justification", ""),
+        case_number=values.get("case_number"),
+        read_ids=values.get("read_ids", ()),
+        search_id=values.get("search_id"),
+    )
+    if not fields:
+        return request_share(session, rt, principal, request)
+    share_id = uuid.uuid4()
+    decision = invalid_request(fields)
+    write_share_record(
+        session,
+        rt,
+        principal,
+        share_id,
+        request,
+        decision,
+        rt.clock.now(),
+        plates=[],
+        read_ids=[str(i) for i in request.read_ids],
+        read_count=len(request.read_ids),
+        digest=None,
+        fields=fields,
+    )
+    return ShareOutcome(share_id, decision, fields=dict(fields))
+
+
 def request_share(
     session: Session, rt: Runtime, principal: Principal, request: ShareRequest
 ) -> ShareOutcome:
@@ -236,53 +282,104 @@ def request_share(
     digest = (
         hashlib.sha256(canonical_json(signed["bundle"]).encode()).hexdigest() if signed else None
     )
+    share = write_share_record(
+        session,
+        rt,
+        principal,
+        share_id,
+        request,
+        decision,
+        now,
+        plates=[r.plate.value for r in reads],
+        read_ids=[str(r.id) for r in reads]
+        if decision.allowed
+        else [str(i) for i in request.read_ids],
+        read_count=len(reads) if decision.allowed else len(request.read_ids),
+        digest=digest,
+    )
+    return ShareOutcome(share.id, decision, signed)
+
+
+def write_share_record(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    share_id: uuid.UUID,
+    request: ShareRequest,
+    decision: Decision,
+    now: datetime,
+    *,
+    plates: list[str],
+    read_ids: list[str],
+    read_count: int,
+    digest: str | None,
+    fields: Mapping[str, str] | None = None,
+) -> Share:
+    """The share record and its audit event, allowed or refused. The free text as typed is
+    sealed (bound to the share id); the columns and the event hold display copies with plates
+    masked; the event carries the MAC of the record's content (``record_chain``)."""
     outcome = "allowed" if decision.allowed else "refused"
+    sealed = seal_texts(
+        rt,
+        {
+            "purpose": request.purpose,
+            "justification": request.justification,
+            "case_number": request.case_number,
+        },
+        share_aad(share_id.bytes),
+    )
+    case_number = display_opt(rt, request.case_number, plates)
     share = Share(
         id=share_id,
         created_at=now,
         user_id=principal.user_id,
         username=principal.username,
         agency_ori=principal.agency_ori,
-        recipient_ori=request.recipient_ori,
-        purpose=request.purpose[:64],
-        justification=justification,
-        case_number=request.case_number,
+        recipient_ori=request.recipient_ori[:9],
+        purpose=display(rt, request.purpose, plates)[:64],
+        justification=display(rt, request.justification, plates),
+        case_number=case_number[:64] if case_number is not None else None,
         search_id=request.search_id,
-        read_count=len(reads) if decision.allowed else len(request.read_ids),
+        read_count=read_count,
         outcome=outcome,
         reason_code=decision.reason.value if decision.reason else None,
         rule=decision.rule,
         bundle_sha256=digest,
         audit_seq=0,
+        text_sealed=sealed,
     )
+    details: dict[str, object] = {
+        "share_id": str(share_id),
+        "created_at": now.isoformat(),
+        "recipient": share.recipient_ori,
+        "purpose": share.purpose,
+        "case_number": share.case_number,
+        "justification": share.justification,
+        "search_id": str(request.search_id) if request.search_id else None,
+        "read_count": share.read_count,
+        "outcome": outcome,
+        "reason_code": share.reason_code,
+        "rule": decision.rule,
+        "matched": [display(rt, m, plates) for m in decision.matched],
+        "bundle_sha256": digest,
+        # What was disclosed (or asked for): read ids identify records, never plates.
+        "read_ids": read_ids,
+        "record_mac": share_mac(rt.keyring, share),
+    }
+    if fields is not None:
+        details["fields"] = dict(fields)  # names and rules only, never values
     session.add(share)
     event = rt.audit.append(
         session,
         f"share.{outcome}",
         principal.actor,
         subject=f"share:{share_id}",
-        details={
-            "share_id": str(share_id),
-            "recipient": request.recipient_ori,
-            "purpose": request.purpose,
-            "case_number": request.case_number,
-            "justification": justification,
-            "search_id": str(request.search_id) if request.search_id else None,
-            "read_count": share.read_count,
-            "outcome": outcome,
-            "reason_code": share.reason_code,
-            "rule": decision.rule,
-            "matched": list(decision.matched),
-            "bundle_sha256": digest,
-            # What was disclosed (or asked for): read ids identify records, never plates.
-            "read_ids": [str(r.id) for r in reads]
-            if decision.allowed
-            else [str(i) for i in request.read_ids],
-        },
+        details=details,
+        sealed=sealed,
     )
     share.audit_seq = event.seq
     session.flush()
-    return ShareOutcome(share_id, decision, signed)
+    return share
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,11 @@ def test_allowed_search_returns_reads_newest_first_and_is_recorded(
         event = session.get_one(AuditEvent, record.audit_seq)
         assert event.kind == "search.allowed"
         assert json.loads(event.details)["result_count"] == 2
-        # The plate used to query is in the record, sealed for auditors only.
-        opened = rt.keyring.unseal(record.terms_sealed, record.id.bytes)
-        assert json.loads(opened) == {"plate": "7ABC123"}
+        # The plate used to query and the free text as typed are in the record, sealed for
+        # auditors only.
+        opened = json.loads(rt.keyring.unseal(record.terms_sealed, record.id.bytes))
+        assert opened["plate"] == "7ABC123"
+        assert opened["case_number"] == "26-004512"
         assert verify_chain(session, rt.keyring).ok
 
 
@@ -265,9 +267,17 @@ def test_malformed_search_requests_name_the_field(
     response = client.post("/api/v1/searches", json=body, headers=auth(tokens["officer"]))
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["code"] == "validation_error"
+    assert error["code"] == "invalid_request"
     assert field in error["details"]["fields"]
     assert "7ABC" not in response.get_data(as_text=True)
+    # The attempt is on record all the same: a refused access record and its audit event.
+    (record,) = records(rt)
+    assert (record.outcome, record.reason_code) == ("refused", "invalid_request")
+    assert str(record.id) == error["details"]["search_id"]
+    with rt.sessions() as session:
+        event = session.get_one(AuditEvent, record.audit_seq)
+    assert event.kind == "search.refused"
+    assert field in json.loads(event.details)["fields"]
 
 
 def test_bad_cursor_is_a_validation_error(client: FlaskClient, tokens: dict[str, str]) -> None:

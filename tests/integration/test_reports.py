@@ -50,7 +50,7 @@ PERSONAL = (
     "Owner called it in: SSN 123-45-6789, DOB 01/02/1980, DL B1234567, "
     "phone (415) 555-0142, mail jdoe@example.com"
 )
-HTML_JUSTIFICATION = "Assist Demo County: vehicle seen near <b>Main</b> St & 5th after robbery"
+HTML_JUSTIFICATION = "Assist Demo County: vehicle seen near <b>Main</b> St & Fifth after robbery"
 PLATES = ("7ABC123", "9REF000", "5NVX001", "6OTH002")
 ROLES_REFUSED = ("officer", "supervisor", "admin", "ingest")
 
@@ -322,7 +322,7 @@ def test_html_page_is_printable_escaped_and_self_contained(
     page = response.get_data(as_text=True)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "@media print" in page
-    assert "&lt;b&gt;Main&lt;/b&gt; St &amp; 5th" in page and "<b>Main</b>" not in page
+    assert "&lt;b&gt;Main&lt;/b&gt; St &amp; Fifth" in page and "<b>Main</b>" not in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert page.count('<tr class="refused">') == 2
     assert "5 access records." in page

@@ -320,7 +320,7 @@ def test_review_leaves_the_database_writable_while_it_reads(
         result = review.review_searches(session, rt)
     assert result.new_findings == 3
     assert written
-    # Both events are in the chain, the review's last.
+    # Both events are in the chain, the review's last (after the event stating its findings).
     with rt.sessions() as session:
         kinds = session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
-    assert kinds[-2:] == ["test.concurrent_write", "review.completed"]
+    assert kinds[-3:] == ["test.concurrent_write", "review.findings_recorded", "review.completed"]
