@@ -19,6 +19,8 @@ part of the labelled set:
   held-out     tests/data/justifications_heldout_evasion.csv   written before tuning, by someone
                                                           trying to evade; only ever scored
   held-out     tests/data/justifications_heldout.csv     written for another detector; scored
+  held-out     tests/data/justifications_heldout_blind.csv   written blind (without reading the
+                                                          rules, engine or other sets); only scored
 
   prohibited refused   prohibited texts refused up front (prohibited_purpose, or the sharing
                        reason code of the party the text says the search is for)
@@ -61,6 +63,7 @@ PARTS = {
     "development": DATA / "justifications.csv",
     "held-out (evasion)": DATA / "justifications_heldout_evasion.csv",
     "held-out (other detector)": DATA / "justifications_heldout.csv",
+    "held-out (blind)": DATA / "justifications_heldout_blind.csv",
 }
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"
