@@ -148,7 +148,7 @@ class PurgeSettings:
 
     schedule: str  # five-field cron expression, UTC
     max_batch_ms: int  # no delete batch holds the SQLite writer longer than this
-    lease_seconds: int  # a purge that stops renewing its lease this long is presumed dead
+    lease_seconds: int  # a purge whose heartbeat is silent this long is presumed dead
 
 
 @dataclass(frozen=True)
@@ -655,7 +655,7 @@ def _purge(table: _Table) -> PurgeSettings:
     result = PurgeSettings(
         schedule=_cron(table, "schedule", "30 3 * * *"),
         max_batch_ms=table.integer("max_batch_ms", 250, lo=10, hi=10_000),
-        lease_seconds=table.integer("lease_seconds", 900, lo=30, hi=86_400),
+        lease_seconds=table.integer("lease_seconds", 60, lo=10, hi=86_400),
     )
     table.done()
     return result
