@@ -45,6 +45,7 @@ from alpr_guard.audit import Actor, verify_chain
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.windows import past_window
 
 PAGE = 2000
 OUTCOMES = ("allowed", "refused")
@@ -938,14 +939,24 @@ def compliance_summary(
         purge_runs=runs,
         holds=_holds(session, since, until, now),
         stored_by_class=_class_order(dict(_grouped(session, PlateRead.retention_class))),
+        # Past the window in force, not just the expiry stored at ingest: a window shortened
+        # since then leaves reads to count until the purge applies it.
         past_window=int(
             session.scalar(
-                select(func.count()).select_from(PlateRead).where(PlateRead.expires_at <= now)
+                select(func.count())
+                .select_from(PlateRead)
+                .where(past_window(PlateRead.__table__, rt.settings.retention, now))
             )
             or 0
         ),
         past_window_by_class=_class_order(
-            dict(_grouped(session, PlateRead.retention_class, PlateRead.expires_at <= now))
+            dict(
+                _grouped(
+                    session,
+                    PlateRead.retention_class,
+                    past_window(PlateRead.__table__, rt.settings.retention, now),
+                )
+            )
         ),
         searches_by_outcome=_class_outcomes(_grouped(session, SearchRecord.outcome, *in_period)),
         searches_by_purpose=_grouped(session, SearchRecord.purpose, *in_period),

@@ -4,9 +4,11 @@ Issue #3; Civil Code 1798.90.51(b)/.53(b)(6) (the usage policy states how long d
 and the system must keep it no longer); the State Auditor's 2019-118 finding that agencies
 kept reads "just in case". The rules:
 
-* A read's expiry is fixed at ingest from its class (``retention.unmatched`` /
-  ``retention.hit``) and recomputed when a legal hold is placed or released. Held reads have
-  none. Search and sharing already ignore a read past its expiry; the purge makes it gone.
+* A read's expiry is computed at ingest from its class (``retention.unmatched`` /
+  ``retention.hit``), recomputed when a legal hold is placed or released, and brought to the
+  windows in force when the configuration changes (``services.windows``; every purge starts
+  with it). Held reads have none. Search and sharing already ignore a read past its window in
+  force; the purge makes it gone.
 * Deletion runs in batches sized so that no batch holds the SQLite writer longer than
   ``purge.max_batch_ms``; each batch commits its deletions *and* the run's counters together,
   so a run killed at any instant (kill -9 included) has a true count of what it deleted.
@@ -55,6 +57,7 @@ from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
+from alpr_guard.services.windows import live, past_window
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +125,10 @@ class PurgeReceipt:
 # -- what is due -----------------------------------------------------------------------------
 
 
-def _expired(cutoff: datetime) -> Any:
-    # Held reads have no expiry (NULL), so this never selects them.
-    return READS.c.expires_at <= cutoff
+def _expired(rt: Runtime, cutoff: datetime) -> Any:
+    # Held reads have no expiry (NULL) and no class window, so this never selects them. The
+    # window in force counts even where a stored expiry has not been brought to it yet.
+    return past_window(READS, rt.settings.retention, cutoff)
 
 
 def _kept_held(session: Session, rt: Runtime, cutoff: datetime) -> int:
@@ -159,8 +163,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
     retention = rt.settings.retention
     keys = DataKeyRecord
     survivor = exists().where(
-        READS.c.key_id == keys.key_id,
-        or_(READS.c.expires_at.is_(None), READS.c.expires_at > cutoff),
+        READS.c.key_id == keys.key_id, live(READS, rt.settings.retention, cutoff)
     )
     released = select(LegalHold.key_id).where(LegalHold.status == "released")
     return list(
@@ -192,7 +195,7 @@ def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
     counts = {"unmatched": 0, "hit": 0}
     for cls, n in session.execute(
         select(READS.c.retention_class, func.count())
-        .where(_expired(cutoff))
+        .where(_expired(rt, cutoff))
         .group_by(READS.c.retention_class)
     ):
         counts[cls] = int(n)
@@ -366,6 +369,10 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         now = rt.clock.now()
         if not acquire_lease(session, LEASE_NAME, holder, now, ttl):
             raise Conflict("another process is purging (lease held); try again later")
+        # The policy this run enforces is recorded, and stored expiries follow its windows
+        # before anything is chosen for deletion, so the row sweep, partition drops and key
+        # shredding all see a shortened window (services.windows).
+        record_policy(session, rt, PURGE_ACTOR)
         run = session.scalars(
             select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
         ).first()
