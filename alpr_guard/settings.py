@@ -16,12 +16,13 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alpr_guard.errors import ConfigError
 from alpr_guard.policy.behaviour import BehaviourRules
+from alpr_guard.policy.hit_rates import HitRateRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
@@ -124,6 +125,7 @@ class ReviewSettings:
 
     schedule: str  # five-field cron expression, UTC
     behaviour: BehaviourRules
+    hit_rate: HitRateRules = field(default_factory=HitRateRules)  # cameras' hot-list hit rates
 
 
 @dataclass(frozen=True)
@@ -448,7 +450,18 @@ def _review(table: _Table) -> ReviewSettings:
         if value not in SEVERITIES:
             raise severity_table.fail(rule, f"must be one of {', '.join(SEVERITIES)}")
         severities[rule] = value
+    hit_rate_severity = severity_table.text("hit_rate_anomaly", "medium")
+    if hit_rate_severity not in SEVERITIES:
+        raise severity_table.fail("hit_rate_anomaly", f"must be one of {', '.join(SEVERITIES)}")
     severity_table.done()
+    hit_rate = HitRateRules(
+        window_days=table.integer("hit_rate_window_days", 7, lo=1, hi=365),
+        min_reads=table.integer("hit_rate_min_reads", 500, lo=1, hi=10**9),
+        min_cameras=table.integer("hit_rate_min_cameras", 3, lo=1, hi=100_000),
+        factor=table.number("hit_rate_factor", 5.0, lo=1.0, hi=1_000_000.0),
+        min_rate=table.number("hit_rate_min_rate", 0.05, lo=0.0, hi=1.0),
+        severity=hit_rate_severity,
+    )
     rules = BehaviourRules(
         repeated_min_searches=table.integer("repeated_target_min_searches", 3, lo=2, hi=1000),
         repeated_window_days=table.integer("repeated_target_window_days", 28, lo=1, hi=365),
@@ -460,7 +473,7 @@ def _review(table: _Table) -> ReviewSettings:
         severities=severities,
     )
     table.done()
-    return ReviewSettings(schedule=schedule, behaviour=rules)
+    return ReviewSettings(schedule=schedule, behaviour=rules, hit_rate=hit_rate)
 
 
 def _with_profile(data: dict[str, Any], source: Path) -> tuple[dict[str, Any], Path | None, str]:

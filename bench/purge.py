@@ -85,7 +85,7 @@ def build(env: BenchEnv, total: int) -> tuple[Runtime, FixedClock, list[tuple[st
                     "observed_at": at.isoformat(),
                     "camera_id": f"cam-{n % 64:03d}",
                     "client_read_id": f"p{n}",
-                    "hit": rng.random() < 0.005,
+                    "hit": {"list": "SVS", "entry": f"E{n}"} if rng.random() < 0.005 else False,
                 }
             )
             if n % max(1, total // 4000) == 0:

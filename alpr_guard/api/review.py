@@ -24,7 +24,8 @@ FILTERS = {"status", "rule", "severity", "user", "from", "to", "limit", "offset"
 def _serialise(f: FindingView) -> dict[str, object]:
     return {
         "id": f.id,
-        "search_id": str(f.search_id),
+        "search_id": str(f.search_id) if f.search_id else None,
+        "camera_id": f.camera_id,
         "rule": f.rule,
         "severity": f.severity,
         "matched": f.matched,
@@ -36,7 +37,7 @@ def _serialise(f: FindingView) -> dict[str, object]:
         "resolved_by": f.resolved_by,
         "username": f.username,
         "agency": f.agency_ori,
-        "searched_at": f.searched_at.isoformat(),
+        "searched_at": f.searched_at.isoformat() if f.searched_at else None,
         "purpose": f.purpose,
     }
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import String, Table, func, select
+from sqlalchemy import String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -39,8 +39,10 @@ from alpr_guard.errors import Conflict, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
 
 FINDINGS = cast(Table, Finding.__table__)
@@ -277,7 +279,7 @@ class _Findings:
                     Finding.search_id.in_(ids[n : n + IN_CHUNK])
                 )
             )
-            existing.update((search_id, rule) for search_id, rule in found)
+            existing.update((search_id, rule) for search_id, rule in found if search_id)
         rows = [self.pending[key] for key in keys if key not in existing]
         # Still insert-or-ignore: on PostgreSQL a concurrent run may insert the same finding.
         execute_insert_ignore(session, FINDINGS, ["search_id", "rule"], rows)
@@ -320,9 +322,13 @@ def review_access(
             since = reviewed
         continuous = since <= reviewed
         scanned = _review_records(reader, rt, since, until, findings)
+        cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
     seconds = time.perf_counter() - started
     with rt.sessions.begin() as session:
         findings.flush(session)
+        if cameras:  # findings about a camera, not a search (policy.hit_rates)
+            session.execute(insert(FINDINGS), cameras)
+            findings.by_rule[HIT_RATE_RULE] = len(cameras)
         by_rule = dict(sorted(findings.by_rule.items()))
         new = sum(by_rule.values())
         rt.audit.append(
@@ -412,7 +418,7 @@ def _review_records(
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    search_id: uuid.UUID
+    search_id: uuid.UUID | None  # None for a finding about a camera (camera_id)
     rule: str
     severity: str
     matched: object
@@ -422,10 +428,11 @@ class FindingView:
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
-    username: str
-    agency_ori: str
-    searched_at: datetime
-    purpose: str
+    username: str | None
+    agency_ori: str | None
+    searched_at: datetime | None
+    purpose: str | None
+    camera_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -440,7 +447,26 @@ class FindingFilter:
     offset: int = 0
 
 
-def _view(finding: Finding, record: SearchRecord) -> FindingView:
+def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
+    if record is None:  # a finding about a camera
+        return FindingView(
+            finding.id,
+            None,
+            finding.rule,
+            finding.severity,
+            json.loads(finding.matched),
+            finding.status,
+            finding.verdict,
+            finding.note,
+            finding.created_at,
+            finding.resolved_at,
+            finding.resolved_by,
+            None,
+            None,
+            None,
+            None,
+            finding.camera_id,
+        )
     return FindingView(
         finding.id,
         finding.search_id,
@@ -463,7 +489,11 @@ def _view(finding: Finding, record: SearchRecord) -> FindingView:
 def list_findings(
     session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
 ) -> list[FindingView]:
-    stmt = select(Finding, SearchRecord).join(SearchRecord, SearchRecord.id == Finding.search_id)
+    stmt = select(Finding, SearchRecord).outerjoin(
+        SearchRecord, SearchRecord.id == Finding.search_id
+    )
+    # A camera's finding has no search: its own creation time places it in a period.
+    at = func.coalesce(SearchRecord.created_at, Finding.created_at)
     if filters.status:
         stmt = stmt.where(Finding.status == filters.status)
     if filters.rule:
@@ -473,9 +503,9 @@ def list_findings(
     if filters.username:
         stmt = stmt.where(SearchRecord.username == filters.username)
     if filters.since:
-        stmt = stmt.where(SearchRecord.created_at >= filters.since)
+        stmt = stmt.where(at >= filters.since)
     if filters.until:
-        stmt = stmt.where(SearchRecord.created_at < filters.until)
+        stmt = stmt.where(at < filters.until)
     rows = session.execute(
         stmt.order_by(Finding.id.desc()).limit(filters.limit).offset(filters.offset)
     ).all()
@@ -519,13 +549,14 @@ def resolve_finding(
         subject=f"finding:{finding_id}",
         details={
             "finding_id": finding_id,
-            "search_id": str(finding.search_id),
+            "search_id": str(finding.search_id) if finding.search_id else None,
+            **({"camera_id": finding.camera_id} if finding.camera_id else {}),
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,
         },
     )
-    record = session.get_one(SearchRecord, finding.search_id)
+    record = session.get(SearchRecord, finding.search_id) if finding.search_id else None
     return _view(finding, record)
 
 
