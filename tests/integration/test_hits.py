@@ -23,6 +23,7 @@ from alpr_guard.models import AuditEvent, Finding, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import review
 from alpr_guard.services.ingest import open_hit_ref
+from alpr_guard.services.records_retention import expire_access_records
 from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json
 from tests.conftest import NOW, auth, read
 
@@ -171,6 +172,12 @@ def test_a_camera_marking_every_read_a_hit_is_flagged_and_shown_in_the_summary(
     )
     assert resolved.status_code == 200, resolved.get_json()
     assert resolved.get_json()["camera_id"] == "cam-all-hits"
+    # Resolved, it expires with the access records (kept while it was open).
+    later = NOW + timedelta(days=rt.settings.retention.access_records.days + 1)
+    with rt.sessions.begin() as session:
+        expired = expire_access_records(session, rt, later)
+        assert expired.findings_deleted == 1
+        assert session.scalar(select(func.count()).select_from(Finding)) == 0
 
 
 def test_the_hit_rate_rule_needs_enough_cameras_to_compare(
