@@ -935,9 +935,10 @@ def review_list(state: _State, status: str, limit: int) -> None:
     with _runtime_session(state) as (rt, session):
         findings = list_findings(session, rt, cli_user, FindingFilter(status=status, limit=limit))
     for f in findings:
-        click.echo(
-            f"{f.id}\t{f.severity}\t{f.rule}\t{f.username}\t{f.searched_at.isoformat()}\t{f.status}"
-        )
+        # A camera's finding (hit_rate_anomaly) names the camera where a search names its user.
+        who = f.username if f.username is not None else f"camera:{f.camera_id}"
+        at = (f.searched_at or f.created_at).isoformat()
+        click.echo(f"{f.id}\t{f.severity}\t{f.rule}\t{who}\t{at}\t{f.status}")
 
 
 # -- retention ------------------------------------------------------------------------------

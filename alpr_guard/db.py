@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
@@ -657,6 +658,20 @@ def day_bucket(session: Session, column: Any) -> Any:
     if is_sqlite(session):
         return func.substr(column, 1, 10)  # stored as naive UTC "YYYY-MM-DD HH:MM:SS"
     return func.date(func.timezone("UTC", column))
+
+
+def plus_days(session: Session, column: Any, days: int) -> Any:
+    """A UTCDateTime column plus a whole number of days, in SQL, exact to the microsecond.
+
+    SQLite stores naive UTC text with microseconds always shown; whole days never change the
+    time of day, so the new date is joined to the column's own time text. PostgreSQL adds
+    hours, which do not depend on the session's time zone (days would, across DST)."""
+    if is_sqlite(session):
+        shifted = func.date(column, f"{int(days):+d} days").op("||")(func.substr(column, 11))
+        return type_coerce(shifted, UTCDateTime())
+    return type_coerce(
+        column.op("+")(func.make_interval(0, 0, 0, 0, int(days) * 24)), UTCDateTime()
+    )
 
 
 def reclaim_free_pages(engine: Engine) -> int:

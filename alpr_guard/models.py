@@ -138,6 +138,9 @@ class PlateRead(Base):
     hit: Mapped[bool] = mapped_column(Boolean)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A hit's hot list and entry, sealed under the audit key and bound to this read (NULL for
+    # unmatched reads, and for hits stored before hits had to name their match).
+    hit_ref: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class SearchRecord(Base):
@@ -191,12 +194,15 @@ class AuditEvent(Base):
 
 
 class Finding(Base):
-    """A search the access review flagged (rule codes: docs/access-review.md), for an auditor to
-    resolve. One finding per (search, rule), so a re-run never duplicates."""
+    """A search (or a camera) the access review flagged (rule codes: docs/access-review.md), for an
+    auditor to resolve. One finding per (search, rule), so a re-run never duplicates; a
+    camera's finding (``hit_rate_anomaly``) names the camera instead of a search."""
 
     __tablename__ = "review_findings"
     __table_args__ = (
         UniqueConstraint("search_id", "rule"),
+        Index("ix_review_findings_camera_id_rule", "camera_id", "rule"),
+        CheckConstraint("(search_id IS NULL) <> (camera_id IS NULL)", name="one_subject"),
         Index("ix_review_findings_status_severity", "status", "severity"),
         Index("ix_review_findings_created_at", "created_at"),
         CheckConstraint("status IN ('open', 'resolved')", name="status"),
@@ -208,7 +214,8 @@ class Finding(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    search_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("searches.id"))
+    search_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("searches.id"))
+    camera_id: Mapped[str | None] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     matched: Mapped[str] = mapped_column(Text)

@@ -47,6 +47,7 @@ from alpr_guard.models import AuditEvent, Finding, LegalHold, SearchRecord, Shar
 RECORD_MAC = "record_mac"
 EXPIRED_KIND = "records.expired"
 FINDINGS_KIND = "review.findings_recorded"
+CAMERA_KEY = "camera:"
 PAGE = 5000
 
 SEARCH_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
@@ -198,7 +199,11 @@ def hold_mac(keyring: KeyRing, hold: LegalHold) -> str:
     return content_mac(keyring, "hold", str(hold.id), _values(hold, HOLD_COLUMNS))
 
 
-def finding_key(search_id: uuid.UUID | str, rule: str) -> str:
+def finding_key(search_id: uuid.UUID | str | None, rule: str, finding_id: int | None = None) -> str:
+    """A finding's key in the chain: its search and rule (unique together), or, for a finding
+    about a camera (no search), its own id."""
+    if search_id is None:
+        return f"{CAMERA_KEY}{finding_id}/{rule}"
     return f"{search_id}/{rule}"
 
 
@@ -208,7 +213,9 @@ def finding_mac_of(keyring: KeyRing, key: str, values: Iterable[object]) -> str:
 
 def finding_mac(keyring: KeyRing, finding: Finding) -> str:
     return finding_mac_of(
-        keyring, finding_key(finding.search_id, finding.rule), _values(finding, FINDING_COLUMNS)
+        keyring,
+        finding_key(finding.search_id, finding.rule, finding.id),
+        _values(finding, FINDING_COLUMNS),
     )
 
 
@@ -456,7 +463,7 @@ def _finding_statements(
         mac = parsed.get(RECORD_MAC)
         if mac is None:
             continue  # a resolution from before records were bound
-        key = finding_key(parsed["search_id"], parsed["rule"])
+        key = finding_key(parsed.get("search_id"), parsed["rule"], parsed.get("finding_id"))
         out[key] = (seq, mac, "resolved")
     return out, first
 
@@ -496,13 +503,21 @@ def verify_records(session: Session, keyring: KeyRing) -> RecordsResult:
     def finding_rows() -> Iterator[Any]:
         for row in _stream(
             session,
-            select(Finding.search_id, Finding.rule, Finding.audit_seq, *FINDING_COLUMNS),
+            select(
+                Finding.search_id, Finding.rule, Finding.audit_seq, Finding.id, *FINDING_COLUMNS
+            ),
         ):
-            key = finding_key(row[0], row[1])
-            values = row[3:]
+            key = finding_key(row[0], row[1], row[3])
+            values = row[4:]
             yield key, row[2], values[5], values[2], finding_mac_of(keyring, key, values)
 
     def present(key: str) -> bool:
+        if key.startswith(CAMERA_KEY):
+            # A camera's finding has no search: it is legitimately gone only if the access
+            # records' retention removed it (resolved, and stated before the latest cutoff).
+            seq = findings[key][0]
+            stated_at = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
+            return not (stated_at is not None and _retained(stated_at, walk.cutoff))
         search_id = key.split("/", 1)[0]
         if search_id in walk.missing_searches:
             return False

@@ -54,6 +54,10 @@ CLIENT_ID_RE = re.compile(r"[\x21-\x7e]{1,128}")
 REGION_RE = re.compile(r"[A-Z]{2,3}")
 ORI_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{7}")
 CASE_RE = re.compile(r"[\x20-\x7e]{1,64}")
+HOT_LIST_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?")  # 1-64, no edge space
+HOT_ENTRY_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")  # 1-128
+HIT_FIELDS = frozenset({"list", "entry"})
+HIT_REQUIRED = 'must name the hot list and entry it matched: {"list": "...", "entry": "..."}'
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ class ReadIn:
     longitude: float | None = None
     confidence: float | None = None
     client_read_id: str | None = None
-    hit: bool = False  # matched a hot list: a fact from the camera, which picks the class
+    hit: bool = False  # matched a hot list: picks the class, and is kept a year, so...
+    # ...it must name what it matched: (hot list, entry). Sealed at rest; an entry may be a plate.
+    hit_ref: tuple[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -204,11 +210,17 @@ def _fast_read(raw: object) -> ReadIn | None:
         client = client.strip()
         if CLIENT_ID_RE.fullmatch(client) is None:
             return None
-    hit = get("hit", False)
-    if hit is None:
-        hit = False
-    elif type(hit) is not bool:
-        return None
+    hit = get("hit")
+    ref = None
+    if hit is not None and hit is not False:
+        if type(hit) is not dict or hit.keys() != HIT_FIELDS:
+            return None
+        hot_list, entry = hit["list"], hit["entry"]
+        if type(hot_list) is not str or type(entry) is not str:
+            return None
+        if HOT_LIST_RE.fullmatch(hot_list) is None or HOT_ENTRY_RE.fullmatch(entry) is None:
+            return None
+        ref = (hot_list, entry)
     return ReadIn(
         plate=Plate(value),
         observed_at=observed_at,
@@ -218,8 +230,28 @@ def _fast_read(raw: object) -> ReadIn | None:
         longitude=lon,
         confidence=confidence,
         client_read_id=client,
-        hit=hit,
+        hit=ref is not None,
+        hit_ref=ref,
     )
+
+
+def _hit_ref(value: object, path: str, errors: _Errors) -> tuple[str, str] | None:
+    """``false`` (or absent): no match. A match names its hot list and entry; a bare
+    ``true`` is the camera's word alone, and is refused."""
+    if value is False:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(HIT_REQUIRED)
+    for key in sorted(set(value) - HIT_FIELDS, key=str):
+        errors.add(f"{path}.hit.{key}", "unknown field")
+    hot_list, entry = value.get("list"), value.get("entry")
+    if not isinstance(hot_list, str) or not HOT_LIST_RE.fullmatch(hot_list):
+        errors.add(f"{path}.hit.list", "must be 1-64 printable characters naming the hot list")
+    if not isinstance(entry, str) or not HOT_ENTRY_RE.fullmatch(entry):
+        errors.add(f"{path}.hit.entry", "must be 1-128 printable characters: the entry matched")
+    if not isinstance(hot_list, str) or not isinstance(entry, str):
+        return None
+    return (hot_list, entry)
 
 
 def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
@@ -257,11 +289,6 @@ def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
             raise ValueError("must be between -180 and 180")
         return number
 
-    def flag(value: object) -> bool:
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-
     take("plate", plate, required=True)
     take("observed_at", parse_datetime, required=True)
     take(
@@ -282,7 +309,14 @@ def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
         "client_read_id",
         lambda v: _text(v, CLIENT_ID_RE, "must be 1-128 printable characters without spaces"),
     )
-    take("hit", flag)
+    if raw.get("hit") is not None:
+        try:
+            ref = _hit_ref(raw["hit"], path, errors)
+        except ValueError as exc:
+            errors.add(f"{path}.hit", str(exc))
+        else:
+            if ref is not None:
+                values["hit"], values["hit_ref"] = True, ref
     if (
         ("latitude" in values) != ("longitude" in values)
         and f"{path}.latitude" not in errors.fields

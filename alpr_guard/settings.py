@@ -16,12 +16,13 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alpr_guard.errors import ConfigError
 from alpr_guard.policy.behaviour import BehaviourRules
+from alpr_guard.policy.hit_rates import HitRateRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
@@ -129,6 +130,7 @@ class ReviewSettings:
 
     schedule: str  # five-field cron expression, UTC
     behaviour: BehaviourRules
+    hit_rate: HitRateRules = field(default_factory=HitRateRules)  # cameras' hot-list hit rates
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class PurgeSettings:
 
     schedule: str  # five-field cron expression, UTC
     max_batch_ms: int  # no delete batch holds the SQLite writer longer than this
-    lease_seconds: int  # a purge that stops renewing its lease this long is presumed dead
+    lease_seconds: int  # a purge whose heartbeat is silent this long is presumed dead
 
 
 @dataclass(frozen=True)
@@ -468,7 +470,18 @@ def _review(table: _Table) -> ReviewSettings:
         if value not in SEVERITIES:
             raise severity_table.fail(rule, f"must be one of {', '.join(SEVERITIES)}")
         severities[rule] = value
+    hit_rate_severity = severity_table.text("hit_rate_anomaly", "medium")
+    if hit_rate_severity not in SEVERITIES:
+        raise severity_table.fail("hit_rate_anomaly", f"must be one of {', '.join(SEVERITIES)}")
     severity_table.done()
+    hit_rate = HitRateRules(
+        window_days=table.integer("hit_rate_window_days", 7, lo=1, hi=365),
+        min_reads=table.integer("hit_rate_min_reads", 500, lo=1, hi=10**9),
+        min_cameras=table.integer("hit_rate_min_cameras", 3, lo=1, hi=100_000),
+        factor=table.number("hit_rate_factor", 5.0, lo=1.0, hi=1_000_000.0),
+        min_rate=table.number("hit_rate_min_rate", 0.05, lo=0.0, hi=1.0),
+        severity=hit_rate_severity,
+    )
     rules = BehaviourRules(
         repeated_min_searches=table.integer("repeated_target_min_searches", 3, lo=2, hi=1000),
         repeated_window_days=table.integer("repeated_target_window_days", 28, lo=1, hi=365),
@@ -480,7 +493,7 @@ def _review(table: _Table) -> ReviewSettings:
         severities=severities,
     )
     table.done()
-    return ReviewSettings(schedule=schedule, behaviour=rules)
+    return ReviewSettings(schedule=schedule, behaviour=rules, hit_rate=hit_rate)
 
 
 def _with_profile(data: dict[str, Any], source: Path) -> tuple[dict[str, Any], Path | None, str]:
@@ -700,7 +713,7 @@ def _purge(table: _Table) -> PurgeSettings:
     result = PurgeSettings(
         schedule=_cron(table, "schedule", "30 3 * * *"),
         max_batch_ms=table.integer("max_batch_ms", 250, lo=10, hi=10_000),
-        lease_seconds=table.integer("lease_seconds", 900, lo=30, hi=86_400),
+        lease_seconds=table.integer("lease_seconds", 60, lo=10, hi=86_400),
     )
     table.done()
     return result

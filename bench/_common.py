@@ -318,7 +318,7 @@ class ReadSource:
                 "client_read_id": f"s{self.seed}-{self.emitted}",
             }
             if rng.random() < 0.005:
-                read["hit"] = True
+                read["hit"] = {"list": "SVS", "entry": f"NCIC-{self.emitted}"}
             out.append(read)
             if self.keep:
                 if len(self.sample) < self.keep:

@@ -47,6 +47,7 @@ from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.keys import days_between, keys_for_search
 from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.search import search_statement
+from alpr_guard.services.windows import oldest_kept
 
 DAYS = 61
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -84,7 +85,7 @@ def build(env: BenchEnv, total: int) -> tuple[Runtime, FixedClock, list[tuple[st
                     "observed_at": at.isoformat(),
                     "camera_id": f"cam-{n % 64:03d}",
                     "client_read_id": f"p{n}",
-                    "hit": rng.random() < 0.005,
+                    "hit": {"list": "SVS", "entry": f"E{n}"} if rng.random() < 0.005 else False,
                 }
             )
             if n % max(1, total // 4000) == 0:
@@ -171,6 +172,7 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
         conn.execute(text("ANALYZE plate_reads"))
     rng = random.Random(9)
     now = rt.clock.now()
+    oldest = oldest_kept(rt.settings.retention, now)
     windows = []
     for plate, at in rng.sample(sample, min(1000, len(sample))):
         lo = max(at - timedelta(days=3), now - timedelta(days=58))
@@ -178,13 +180,13 @@ def compare_search(env: BenchEnv, rt: Runtime, sample: list[tuple[str, datetime]
 
     def partitioned(session: Session, plate: str, lo: datetime, hi: datetime) -> list[Any]:
         keys, tables = partitions.keys_and_tables_for_search(session, rt, days_between(lo, hi))
-        statement, params = search_statement(keys, plate, lo, hi, now, tables)
+        statement, params = search_statement(keys, plate, lo, hi, now, tables, oldest=oldest)
         return list(statement.rows(session, params))
 
     def unpartitioned(session: Session, plate: str, lo: datetime, hi: datetime) -> list[Any]:
         keys = keys_for_search(session, rt, days_between(lo, hi))
         flat = {key.key_id: "reads_flat" for key in keys} | {"held": "reads_flat"}
-        statement, params = search_statement(keys, plate, lo, hi, now, flat)
+        statement, params = search_statement(keys, plate, lo, hi, now, flat, oldest=oldest)
         return list(statement.rows(session, params))
 
     paths = {"plate_reads": partitioned, "reads_flat": unpartitioned}

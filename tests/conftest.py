@@ -41,6 +41,7 @@ PG_URL = os.environ.get(
 )
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OPERATING_ORI = "CA0199900"
+HIT_REF = {"list": "SVS stolen vehicles", "entry": "NCIC-V-0001"}  # a read's hot-list match
 TABLES = (
     "review_findings",
     "searches",
@@ -264,6 +265,8 @@ def read(
     camera: str = "cam-1",
     **extra: Any,
 ) -> dict[str, Any]:
+    if extra.get("hit") is True:  # a hit names what it matched
+        extra["hit"] = dict(HIT_REF)
     return {"plate": plate, "observed_at": at, "camera_id": camera, **extra}
 
 

@@ -73,7 +73,32 @@ READ_IN = {
             "maxLength": 128,
             "description": "Idempotency key, unique per camera",
         },
-        "hit": {"type": "boolean", "description": "Matched a hot list"},
+        "hit": {
+            "description": "The hot-list match, if any: the list and the entry matched (kept "
+            "a year, so it must be named; stored sealed). false, null or absent: no match. "
+            "A bare true is refused (422, reads[i].hit)",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["list", "entry"],
+                    "properties": {
+                        "list": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+                        },
+                        "entry": {
+                            "type": "string",
+                            "maxLength": 128,
+                            "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+                        },
+                    },
+                },
+                {"type": "boolean", "enum": [False]},
+                {"type": "null"},
+            ],
+        },
     },
 }
 

@@ -34,7 +34,8 @@ MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreS
 def _serialise(f: FindingView) -> dict[str, object]:
     return {
         "id": f.id,
-        "search_id": str(f.search_id),
+        "search_id": str(f.search_id) if f.search_id else None,
+        "camera_id": f.camera_id,
         "rule": f.rule,
         "severity": f.severity,
         "matched": f.matched,
@@ -46,7 +47,7 @@ def _serialise(f: FindingView) -> dict[str, object]:
         "resolved_by": f.resolved_by,
         "username": f.username,
         "agency": f.agency_ori,
-        "searched_at": f.searched_at.isoformat(),
+        "searched_at": f.searched_at.isoformat() if f.searched_at else None,
         "purpose": f.purpose,
     }
 

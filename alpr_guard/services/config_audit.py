@@ -4,7 +4,8 @@ The published usage policy and the enforced rules come from the same config (Civ
 1798.90.51(b)); a change to purposes, retention, sharing or screening changes what the law-facing
 system does, so each process records, at start-up, a hash of the policy it enforces and, when it
 differs from the last one recorded, a readable diff. "Who switched sharing back on, and when"
-then has an answer in the chain.
+then has an answer in the chain. Recording the policy also brings stored reads to its
+retention windows (``services.windows``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import Actor
 from alpr_guard.models import AuditEvent
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.windows import apply_windows, windows_of
 
 KIND = "config.policy"
 
@@ -65,6 +67,9 @@ def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
     )
     previous = json.loads(last) if last else None
     previous_digest = previous["sha256"] if previous else None
+    # Stored reads follow the windows in force; a shortened window is its own audit event,
+    # with the number of reads it expired.
+    apply_windows(session, rt, actor, windows_of(previous["policy"]) if previous else {})
     if previous_digest == digest:
         return ConfigChange(digest, previous_digest, ())
     diff = policy_diff(previous["policy"] if previous else {}, json.loads(current))

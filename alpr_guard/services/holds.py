@@ -36,6 +36,7 @@ from alpr_guard.services.keys import class_key, ensure_key, hold_key_id
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.sharing import reads_of_search
+from alpr_guard.services.windows import is_live
 
 MAX_READS = 10_000
 
@@ -141,12 +142,13 @@ def place_hold(
         raise ValidationError({"read_ids": f"at most {MAX_READS} reads per hold"})
 
     rows = {row.id: row for row in rows_by_id(session, ids)}
+    retention = rt.settings.retention
     errors: dict[str, str] = {}
     for i, read_id in enumerate(request.read_ids):
         row = rows.get(read_id)
         if row is None or row.agency_id != principal.agency_id:
             errors[f"read_ids[{i}]"] = "no such read (never stored, or purged)"
-        elif row.expires_at is not None and row.expires_at <= now:
+        elif not is_live(row.retention_class, row.observed_at, row.expires_at, retention, now):
             errors[f"read_ids[{i}]"] = "has passed its retention window"
     if errors:
         raise ValidationError(errors)
@@ -155,7 +157,9 @@ def place_hold(
         for i in ids
         if i in rows
         and rows[i].agency_id == principal.agency_id
-        and (rows[i].expires_at is None or rows[i].expires_at > now)
+        and is_live(
+            rows[i].retention_class, rows[i].observed_at, rows[i].expires_at, retention, now
+        )
     ]
 
     plates = {plate_of(rt, row) for row in live}
@@ -351,7 +355,9 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
     params = []
     protected = 0
     for row in rows_by_id(session, _hold_read_ids(session, hold.id)):
-        if row.expires_at is not None and row.expires_at <= now:
+        if not is_live(
+            row.retention_class, row.observed_at, row.expires_at, rt.settings.retention, now
+        ):
             continue  # expired while the hold was pending: gone, whatever the purge says
         protected += 1
         if row.retention_class == "held":

@@ -3,13 +3,15 @@
 Rules enforced here: the plate is normalised and encrypted under its UTC day's data key with
 associated data binding it to its row id and key id (a ciphertext moved to another row no longer
 decrypts); the blind index is that day's keyed token; the retention class and expiry are fixed
-at ingest from the config (``retention.unmatched`` / ``retention.hit``); a replayed
+at ingest from the config (``retention.unmatched`` / ``retention.hit``); a hit must name the
+hot list and entry it matched, which is stored sealed and bound to its read; a replayed
 ``client_read_id`` from the same camera is stored once. Rows go in through SQLAlchemy Core bulk
 inserts. Nothing here writes a plate anywhere but the ciphertext column.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +59,39 @@ def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: 
     )
 
 
+_HIT_AAD_VERSION = b"alpr_guard/hit/v1"
+
+
+def hit_aad(read_id: uuid.UUID, observed_at: datetime, camera_id: str) -> bytes:
+    """Associated data of a hit's sealed reference: it opens only as this read's match."""
+    return b"|".join(
+        (
+            _HIT_AAD_VERSION,
+            read_id.bytes,
+            observed_at.astimezone(UTC).isoformat().encode(),
+            camera_id.encode(),
+        )
+    )
+
+
+def seal_hit_ref(rt: Runtime, read_id: uuid.UUID, read: ReadIn) -> bytes | None:
+    """A hit's hot list and entry, sealed under the audit key (an entry may be a plate)."""
+    if read.hit_ref is None:
+        return None
+    hot_list, entry = read.hit_ref
+    payload = json.dumps({"list": hot_list, "entry": entry}, separators=(",", ":")).encode()
+    return rt.keyring.seal(payload, hit_aad(read_id, read.observed_at, read.camera_id))
+
+
+def open_hit_ref(
+    rt: Runtime, read_id: uuid.UUID, observed_at: datetime, camera_id: str, sealed: bytes
+) -> dict[str, str]:
+    """The hot list and entry a stored hit matched (raises KeyUnavailable if the sealed value
+    was altered or moved to another read)."""
+    opened = json.loads(rt.keyring.unseal(sealed, hit_aad(read_id, observed_at, camera_id)))
+    return {"list": str(opened["list"]), "entry": str(opened["entry"])}
+
+
 # The row tuple built in record_reads, in this order.
 _COLUMNS = (
     "id",
@@ -75,6 +110,7 @@ _COLUMNS = (
     "hit",
     "expires_at",
     "ingested_at",
+    "hit_ref",
 )
 _REPLAY_KEY = ("agency_id", "client_read_id", "camera_id", "retention_class", "observed_at")
 
@@ -144,6 +180,7 @@ def record_reads(
                 read.hit,
                 read.observed_at + (hit_days if read.hit else unmatched_days),
                 now,
+                seal_hit_ref(rt, read_id, read) if read.hit else None,
             )
         )
         ids[i] = read_id

@@ -115,6 +115,16 @@ def expire_access_records(
     open_finding = exists().where(flag.search_id == SearchRecord.id, flag.status == "open")
     expired_search = (SearchRecord.created_at <= cutoff, ~open_finding)
     expired_share = Share.created_at <= cutoff
+    # A finding about a camera (hit_rate_anomaly) has no search: once resolved, it expires when
+    # both its creation and its resolution are past the cutoff (so the event stating it is too,
+    # which is how audit verify tells this removal from a deletion); an open one is kept until an
+    # auditor resolves it.
+    expired_camera_finding = (
+        Finding.camera_id.is_not(None),
+        Finding.status == "resolved",
+        Finding.created_at <= cutoff,
+        Finding.resolved_at <= cutoff,
+    )
     # From the findings side: open findings are few, expired searches may be millions.
     kept = int(
         session.scalar(
@@ -136,8 +146,12 @@ def expire_access_records(
             .where(*expired_search)
         )
         shares = session.scalar(select(func.count()).select_from(Share).where(expired_share))
+        findings = int(findings or 0) + int(
+            session.scalar(select(func.count()).select_from(Finding).where(*expired_camera_finding))
+            or 0
+        )
         return AccessRecordsExpiry(
-            cutoff, int(searches or 0), int(findings or 0), int(shares or 0), kept, False, True
+            cutoff, int(searches or 0), findings, int(shares or 0), kept, False, True
         )
 
     # Lock the batch (PostgreSQL; SQLite's BEGIN IMMEDIATE already excludes other writers), so
@@ -171,6 +185,13 @@ def expire_access_records(
                 .execution_options(synchronize_session=False)
             )
         )
+    findings_deleted += _rowcount(
+        session.execute(
+            delete(Finding)
+            .where(*expired_camera_finding)
+            .execution_options(synchronize_session=False)
+        )
+    )
     share_ids = session.scalars(
         select(Share.id).where(expired_share).order_by(Share.created_at).limit(batch)
     ).all()

@@ -44,8 +44,12 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import Actor, verify_chain
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
+from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
+from alpr_guard.policy.hit_rates import CameraHitRate
 from alpr_guard.record_chain import check_search_rows
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.hit_rates import camera_hit_rates
+from alpr_guard.services.windows import past_window
 
 PAGE = 2000
 OUTCOMES = ("allowed", "refused")
@@ -309,7 +313,8 @@ def _findings_of(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
         .all()
     )
     for search_id, rule in rows:
-        found.setdefault(search_id, []).append(rule)
+        if search_id is not None:
+            found.setdefault(search_id, []).append(rule)
     return found
 
 
@@ -815,6 +820,10 @@ class ComplianceSummary:
     data_age: Counts
     chain: ChainStatus
     holds: HoldCounts
+    # Per camera, the stored reads observed in the period and how many were hot-list hits (a
+    # hit is kept a year), with the cameras the review has an open hit_rate_anomaly for.
+    hit_rate_by_camera: tuple[CameraHitRate, ...] = ()
+    hit_rate_flagged: tuple[str, ...] = ()
 
     @property
     def searches_total(self) -> int:
@@ -994,15 +1003,34 @@ def compliance_summary(
         purged_by_class=purged,
         purge_runs=runs,
         holds=_holds(session, since, until, now),
+        hit_rate_by_camera=tuple(camera_hit_rates(session, since, until)),
+        hit_rate_flagged=tuple(
+            session.scalars(
+                select(Finding.camera_id)
+                .where(Finding.rule == HIT_RATE_RULE, Finding.status == "open")
+                .distinct()
+                .order_by(Finding.camera_id)
+            )
+        ),
         stored_by_class=_class_order(dict(_grouped(session, PlateRead.retention_class))),
+        # Past the window in force, not just the expiry stored at ingest: a window shortened
+        # since then leaves reads to count until the purge applies it.
         past_window=int(
             session.scalar(
-                select(func.count()).select_from(PlateRead).where(PlateRead.expires_at <= now)
+                select(func.count())
+                .select_from(PlateRead)
+                .where(past_window(PlateRead.__table__, rt.settings.retention, now))
             )
             or 0
         ),
         past_window_by_class=_class_order(
-            dict(_grouped(session, PlateRead.retention_class, PlateRead.expires_at <= now))
+            dict(
+                _grouped(
+                    session,
+                    PlateRead.retention_class,
+                    past_window(PlateRead.__table__, rt.settings.retention, now),
+                )
+            )
         ),
         searches_by_outcome=_class_outcomes(_grouped(session, SearchRecord.outcome, *in_period)),
         searches_by_purpose=_grouped(session, SearchRecord.purpose, *in_period),
@@ -1090,6 +1118,15 @@ def summary_json(s: ComplianceSummary) -> dict[str, object]:
             "by_rule": {
                 f.rule: {"open": f.open, "resolved": f.resolved} for f in s.findings_by_rule
             }
+        },
+        "hit_rate_by_camera": {
+            c.camera_id: {
+                "reads": c.reads,
+                "hits": c.hits,
+                "rate": round(c.rate, 6),
+                "flagged": c.camera_id in s.hit_rate_flagged,
+            }
+            for c in s.hit_rate_by_camera
         },
         "holds": {
             "active": s.holds.active,
@@ -1233,6 +1270,22 @@ def render_summary_html(s: ComplianceSummary) -> str:
         )
         if s.findings_by_rule
         else "<p>No findings for searches in this period.</p>",
+        "<h2>Hot-list hit rate per camera</h2>",
+        _table(
+            ("Camera", "Reads", "Hits", "Hit rate", "Flagged (hit_rate_anomaly)"),
+            (
+                (
+                    c.camera_id,
+                    c.reads,
+                    c.hits,
+                    f"{c.rate:.2%}",
+                    "yes" if c.camera_id in s.hit_rate_flagged else "",
+                )
+                for c in s.hit_rate_by_camera
+            ),
+        )
+        if s.hit_rate_by_camera
+        else "<p>No reads stored for this period.</p>",
         "<h2>Legal holds</h2>",
         _table(
             (

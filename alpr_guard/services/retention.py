@@ -4,9 +4,11 @@ Issue #3; Civil Code 1798.90.51(b)/.53(b)(6) (the usage policy states how long d
 and the system must keep it no longer); the State Auditor's 2019-118 finding that agencies
 kept reads "just in case". The rules:
 
-* A read's expiry is fixed at ingest from its class (``retention.unmatched`` /
-  ``retention.hit``) and recomputed when a legal hold is placed or released. Held reads have
-  none. Search and sharing already ignore a read past its expiry; the purge makes it gone.
+* A read's expiry is computed at ingest from its class (``retention.unmatched`` /
+  ``retention.hit``), recomputed when a legal hold is placed or released, and brought to the
+  windows in force when the configuration changes (``services.windows``; every purge starts
+  with it). Held reads have none. Search and sharing already ignore a read past its window in
+  force; the purge makes it gone.
 * Deletion runs in batches sized so that no batch holds the SQLite writer longer than
   ``purge.max_batch_ms``; each batch commits its deletions *and* the run's counters together,
   so a run killed at any instant (kill -9 included) has a true count of what it deleted.
@@ -18,9 +20,10 @@ kept reads "just in case". The rules:
 * Each run ends with a receipt in the audit chain (``purge.completed``): cutoff, rows deleted
   per class, rows kept because held, keys destroyed by id, duration. Counts only, no plates.
   A copy signed with the instance's Ed25519 key goes to every checkpoint directory.
-* A lease row in the database (``leases``) makes sure two processes never purge at once; a
-  holder that stops renewing for ``purge.lease_seconds`` is presumed dead and the next run
-  resumes its unfinished ``purge_runs`` row.
+* A lease row in the database (``leases``) makes sure two processes never purge at once. The
+  holder proves it is alive: a background heartbeat renews the lease every few seconds, so a
+  holder silent for ``purge.lease_seconds`` is dead; and a holder on this host whose process
+  is gone (kill -9) is dead at once. The next run then resumes its unfinished ``purge_runs`` row.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -55,6 +59,7 @@ from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
+from alpr_guard.services.windows import live, past_window
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +127,10 @@ class PurgeReceipt:
 # -- what is due -----------------------------------------------------------------------------
 
 
-def _expired(cutoff: datetime) -> Any:
-    # Held reads have no expiry (NULL), so this never selects them.
-    return READS.c.expires_at <= cutoff
+def _expired(rt: Runtime, cutoff: datetime) -> Any:
+    # Held reads have no expiry (NULL) and no class window, so this never selects them. The
+    # window in force counts even where a stored expiry has not been brought to it yet.
+    return past_window(READS, rt.settings.retention, cutoff)
 
 
 def _kept_held(session: Session, rt: Runtime, cutoff: datetime) -> int:
@@ -159,8 +165,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
     retention = rt.settings.retention
     keys = DataKeyRecord
     survivor = exists().where(
-        READS.c.key_id == keys.key_id,
-        or_(READS.c.expires_at.is_(None), READS.c.expires_at > cutoff),
+        READS.c.key_id == keys.key_id, live(READS, rt.settings.retention, cutoff)
     )
     released = select(LegalHold.key_id).where(LegalHold.status == "released")
     return list(
@@ -192,7 +197,7 @@ def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
     counts = {"unmatched": 0, "hit": 0}
     for cls, n in session.execute(
         select(READS.c.retention_class, func.count())
-        .where(_expired(cutoff))
+        .where(_expired(rt, cutoff))
         .group_by(READS.c.retention_class)
     ):
         counts[cls] = int(n)
@@ -217,16 +222,23 @@ def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
 
 
 def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-    """Take (or renew) the lease ``name`` unless another holder's is still live."""
+    """Take (or renew) the lease ``name`` unless another holder's is still live: not yet past
+    its expiry, and not a process of this host that no longer exists."""
     execute_insert_ignore(
         session,
         cast(Table, Lease.__table__),
         ["name"],
         [{"name": name, "holder": holder, "acquired_at": now, "expires_at": now}],
     )
+    current = session.scalar(select(Lease.holder).where(Lease.name == name))
+    free = or_(Lease.expires_at <= now, Lease.holder == holder)
+    if current is not None and current != holder and holder_is_dead(current):
+        # Compare-and-set on the dead holder's name: a third process taking it first wins.
+        free = or_(free, Lease.holder == current)
+        log.warning("lease %r: holder %s is no longer running; taking over", name, current)
     taken = session.execute(
         update(Lease)
-        .where(Lease.name == name, or_(Lease.expires_at <= now, Lease.holder == holder))
+        .where(Lease.name == name, free)
         .values(holder=holder, acquired_at=now, expires_at=now + ttl)
         .execution_options(synchronize_session=False)
     )
@@ -253,8 +265,95 @@ def release_lease(session: Session, name: str, holder: str, now: datetime) -> No
     )
 
 
+def _host_identity() -> str:
+    """This host as a lease holder names it: the host name and, on Linux, the PID namespace,
+    so that two containers given the same host name never judge each other's processes."""
+    name = socket.gethostname()[:60].replace(":", "_")
+    try:
+        return f"{name}~{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return name
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), which tells a reused pid
+    from the original; None where /proc is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # The command name (field 2) may hold spaces and parentheses: split after it.
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def _pid_alive(pid: int, started: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    now_started = _process_start(pid)
+    # A different start time is a new process that reused the pid: the holder is gone.
+    return not (started and now_started is not None and now_started != started)
+
+
 def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """``host:pid:start:token``: enough for another run on this host to tell whether the
+    holder's process still exists."""
+    pid = os.getpid()
+    return f"{_host_identity()}:{pid}:{_process_start(pid) or ''}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when certain: the holder ran on this host and its process is gone. A holder
+    on another host (or in an unknown format) is judged by its lease's expiry alone."""
+    parts = holder.split(":")
+    if len(parts) != 4 or parts[0] != _host_identity() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # this process: another thread of ours may hold it
+    return not _pid_alive(pid, parts[2])
+
+
+class LeaseHeartbeat:
+    """Renews the lease every ``interval`` seconds from a background thread while the run
+    works, so a live purge never looks silent, however long one step takes; a killed one
+    stops renewing at once. If the lease is lost the beats stop, and the run's own renewal at
+    its next step raises Conflict."""
+
+    def __init__(
+        self, rt: Runtime, name: str, holder: str, ttl: timedelta, interval: float
+    ) -> None:
+        self._rt, self._name, self._holder, self._ttl = rt, name, holder, ttl
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{name}", daemon=True)
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                with session_scope(self._rt.sessions) as session:
+                    renew_lease(session, self._name, self._holder, self._rt.clock.now(), self._ttl)
+            except Conflict:
+                return
+            except Exception:  # a busy database: try again at the next beat
+                log.warning("lease %r: heartbeat failed; retrying", self._name, exc_info=True)
+
+
+def heartbeat_interval(lease_seconds: int) -> float:
+    """A sixth of the lease, at most 5 s: several beats can fail before the lease lapses."""
+    return min(5.0, lease_seconds / 6)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -272,6 +371,10 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
         now = rt.clock.now()
         if not acquire_lease(session, LEASE_NAME, holder, now, ttl):
             raise Conflict("another process is purging (lease held); try again later")
+        # The policy this run enforces is recorded, and stored expiries follow its windows
+        # before anything is chosen for deletion, so the row sweep, partition drops and key
+        # shredding all see a shortened window (services.windows).
+        record_policy(session, rt, PURGE_ACTOR)
         run = session.scalars(
             select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
         ).first()
@@ -297,17 +400,21 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
             run.cutoff = now
             log.warning("resuming purge run %s left unfinished (%s)", run.id, run.status)
         run_id = run.id
+    heartbeat = LeaseHeartbeat(
+        rt, LEASE_NAME, holder, ttl, heartbeat_interval(rt.settings.purge.lease_seconds)
+    )
     try:
-        _rekey_legacy_hits(rt, holder, ttl)
-        _drop_partitions(rt, run_id, holder, ttl)
-        _delete_batches(rt, run_id, holder, ttl)
-        _mark_keys(rt, run_id, holder, ttl)
-        _destroy_marked(rt)
-        _expire_records(rt, run_id, holder, ttl)
-        freed = reclaim_free_pages(rt.engine)
-        if freed:
-            log.info("returned %d free pages to the file system", freed)
-        receipt = _complete(rt, run_id, holder, started)
+        with heartbeat:
+            _rekey_legacy_hits(rt, holder, ttl)
+            _drop_partitions(rt, run_id, holder, ttl)
+            _delete_batches(rt, run_id, holder, ttl)
+            _mark_keys(rt, run_id, holder, ttl)
+            _destroy_marked(rt)
+            _expire_records(rt, run_id, holder, ttl)
+            freed = reclaim_free_pages(rt.engine)
+            if freed:
+                log.info("returned %d free pages to the file system", freed)
+            receipt = _complete(rt, run_id, holder, started)
     finally:
         with session_scope(rt.sessions) as session:
             release_lease(session, LEASE_NAME, holder, rt.clock.now())

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, func, select
+from sqlalchemy import ColumnElement, String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -39,10 +39,12 @@ from alpr_guard.errors import Conflict, KeyUnavailable, NotFound, ValidationErro
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
 from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
+from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
 
 FINDINGS = cast(Table, Finding.__table__)
@@ -170,6 +172,30 @@ def _typed(rt: Runtime, search_id: str, sealed: bytes | None) -> dict[str, Any] 
     if not isinstance(value, dict) or "justification" not in value:
         return None
     return value
+
+
+def _insert_camera_findings(session: Session, rt: Runtime, rows: list[dict[str, Any]]) -> None:
+    """Insert findings about cameras and state them in the chain like any other finding: a
+    camera's finding has no search to key it, so its key is its own id (``record_chain``)."""
+    ids = session.scalars(
+        insert(FINDINGS).returning(FINDINGS.c.id, sort_by_parameter_order=True), rows
+    ).all()
+    event = rt.audit.append(
+        session,
+        FINDINGS_KIND,
+        SYSTEM_REVIEW,
+        details={
+            "findings": {
+                finding_key(None, row["rule"], finding_id): finding_mac_of(
+                    rt.keyring,
+                    finding_key(None, row["rule"], finding_id),
+                    _new_finding_values(row),
+                )
+                for finding_id, row in zip(ids, rows, strict=True)
+            }
+        },
+    )
+    session.execute(FINDINGS.update().where(FINDINGS.c.id.in_(ids)).values(audit_seq=event.seq))
 
 
 def _new_finding_values(row: dict[str, Any]) -> list[object]:
@@ -316,7 +342,7 @@ class _Findings:
                     Finding.search_id.in_(ids[n : n + IN_CHUNK])
                 )
             )
-            existing.update((search_id, rule) for search_id, rule in found)
+            existing.update((search_id, rule) for search_id, rule in found if search_id)
         rows = [self.pending[key] for key in keys if key not in existing]
         if rows:
             # Each new finding is stated in the chain (``record_chain``): its content's MAC.
@@ -378,9 +404,13 @@ def review_access(
             since = reviewed
         continuous = since <= reviewed
         scanned = _review_records(reader, rt, since, until, findings)
+        cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
     seconds = time.perf_counter() - started
     with rt.sessions.begin() as session:
         findings.flush(session)
+        if cameras:  # findings about a camera, not a search (policy.hit_rates)
+            _insert_camera_findings(session, rt, cameras)
+            findings.by_rule[HIT_RATE_RULE] = len(cameras)
         by_rule = dict(sorted(findings.by_rule.items()))
         new = sum(by_rule.values())
         rt.audit.append(
@@ -481,7 +511,7 @@ def _review_records(
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    search_id: uuid.UUID
+    search_id: uuid.UUID | None  # None for a finding about a camera (camera_id)
     rule: str
     severity: str
     matched: object
@@ -491,10 +521,11 @@ class FindingView:
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
-    username: str
-    agency_ori: str
-    searched_at: datetime
-    purpose: str
+    username: str | None
+    agency_ori: str | None
+    searched_at: datetime | None
+    purpose: str | None
+    camera_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -510,7 +541,26 @@ class FindingFilter:
     agency: str | None = None  # only searches by users of this agency (a partner's auditor)
 
 
-def _view(finding: Finding, record: SearchRecord) -> FindingView:
+def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
+    if record is None:  # a finding about a camera
+        return FindingView(
+            finding.id,
+            None,
+            finding.rule,
+            finding.severity,
+            json.loads(finding.matched),
+            finding.status,
+            finding.verdict,
+            finding.note,
+            finding.created_at,
+            finding.resolved_at,
+            finding.resolved_by,
+            None,
+            None,
+            None,
+            None,
+            finding.camera_id,
+        )
     return FindingView(
         finding.id,
         finding.search_id,
@@ -533,7 +583,11 @@ def _view(finding: Finding, record: SearchRecord) -> FindingView:
 def list_findings(
     session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
 ) -> list[FindingView]:
-    stmt = select(Finding, SearchRecord).join(SearchRecord, SearchRecord.id == Finding.search_id)
+    stmt = select(Finding, SearchRecord).outerjoin(
+        SearchRecord, SearchRecord.id == Finding.search_id
+    )
+    # A camera's finding has no search: its own creation time places it in a period.
+    at = func.coalesce(SearchRecord.created_at, Finding.created_at)
     if filters.status:
         stmt = stmt.where(Finding.status == filters.status)
     if filters.rule:
@@ -545,9 +599,9 @@ def list_findings(
     if filters.agency:
         stmt = stmt.where(SearchRecord.agency_ori == filters.agency)
     if filters.since:
-        stmt = stmt.where(SearchRecord.created_at >= filters.since)
+        stmt = stmt.where(at >= filters.since)
     if filters.until:
-        stmt = stmt.where(SearchRecord.created_at < filters.until)
+        stmt = stmt.where(at < filters.until)
     rows = session.execute(
         stmt.order_by(Finding.id.desc()).limit(filters.limit).offset(filters.offset)
     ).all()
@@ -583,14 +637,20 @@ def resolve_finding(
     if errors:
         raise ValidationError(errors)
     finding = session.get(Finding, finding_id, with_for_update=True)
+    searched = (
+        session.get(SearchRecord, finding.search_id)
+        if finding is not None and finding.search_id is not None
+        else None
+    )
+    # A partner's auditor resolves only findings on its own users' searches; a camera's
+    # finding is the operating agency's.
     if finding is None or (
-        agency is not None and session.get_one(SearchRecord, finding.search_id).agency_ori != agency
+        agency is not None and (searched is None or searched.agency_ori != agency)
     ):
         raise NotFound(f"finding {finding_id} does not exist")
     if finding.status == "resolved":
         raise Conflict(f"finding {finding_id} is already resolved")
-    record = session.get_one(SearchRecord, finding.search_id)
-    typed = _typed(rt, str(record.id), record.terms_sealed)
+    typed = _typed(rt, str(searched.id), searched.terms_sealed) if searched else None
     plates = [str(typed["plate"])] if typed and typed.get("plate") else []
     finding.status = "resolved"
     finding.verdict = verdict
@@ -609,7 +669,8 @@ def resolve_finding(
         subject=f"finding:{finding_id}",
         details={
             "finding_id": finding_id,
-            "search_id": str(finding.search_id),
+            "search_id": str(finding.search_id) if finding.search_id else None,
+            **({"camera_id": finding.camera_id} if finding.camera_id else {}),
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,
@@ -618,6 +679,7 @@ def resolve_finding(
     )
     finding.audit_seq = event.seq
     session.flush()
+    record = session.get(SearchRecord, finding.search_id) if finding.search_id else None
     return _view(finding, record)
 
 

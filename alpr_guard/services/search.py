@@ -28,6 +28,7 @@ from sqlalchemy import (
     FromClause,
     Table,
     TableClause,
+    and_,
     bindparam,
     column,
     literal_column,
@@ -54,6 +55,7 @@ from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import days_between, key_scope
 from alpr_guard.services.partitions import keys_and_tables_for_search
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.windows import oldest_kept
 
 
 @dataclass(frozen=True)
@@ -205,10 +207,14 @@ def _reads_in(name: str) -> TableClause:
 def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
     """Past its retention window a read is gone, whether or not a purge has run yet. A held read
     has no expiry until its hold is released, and only held reads lack one (a CHECK
-    constraint), so each branch needs just its own half of the test."""
+    constraint), so each branch needs just its own half of the test. The window in force is
+    tested too (``oldest_<class>``: now minus the class's configured window), so a window
+    shortened since ingest hides a read at once, before any recompute of stored expiries."""
     if cls == "held":
         return reads.c.expires_at.is_(None)
-    return reads.c.expires_at > bindparam("now")
+    return and_(
+        reads.c.expires_at > bindparam("now"), reads.c.observed_at > bindparam(f"oldest_{cls}")
+    )
 
 
 def _equals_a_param(
@@ -264,14 +270,24 @@ def search_statement(
     window_to: datetime,
     now: datetime,
     tables: Mapping[str, str] | None = None,
+    *,
+    oldest: Mapping[str, datetime],
 ) -> tuple[DriverSelect, dict[str, Any]]:
     """The SELECT for ``plate`` under ``keys`` over [window_from, window_to), and its
     parameters: the tokens are computed here, one per key. ``tables`` maps a key id (and
     ``"held"``) to the table holding its reads (``partitions.keys_and_tables_for_search``); a
     key it does not name is read from ``plate_reads``. A day or hit-period key holds reads of
-    its own day or month only, so the window alone bounds each branch."""
+    its own day or month only, so the window alone bounds each branch. ``oldest``: per class,
+    the observation time at or before which a read is past the window in force
+    (``windows.oldest_kept``)."""
     tables = tables or {}
-    params: dict[str, Any] = {"window_from": window_from, "window_to": window_to, "now": now}
+    params: dict[str, Any] = {
+        "window_from": window_from,
+        "window_to": window_to,
+        "now": now,
+        "oldest_unmatched": oldest["unmatched"],
+        "oldest_hit": oldest["hit"],
+    }
     branches: list[tuple[str, str]] = []
     held: list[tuple[str, int]] = []
     for key in keys:
@@ -307,8 +323,15 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
         return []
     plate = request.plate.value
     by_key = {key.key_id: key for key in keys}
+    now = rt.clock.now()
     statement, params = search_statement(
-        keys, plate, request.window_from, request.window_to, rt.clock.now(), tables
+        keys,
+        plate,
+        request.window_from,
+        request.window_to,
+        now,
+        tables,
+        oldest=oldest_kept(rt.settings.retention, now),
     )
     found = []
     wanted = plate.encode()

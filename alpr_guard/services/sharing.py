@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import canonical_json
@@ -38,6 +38,7 @@ from alpr_guard.services.free_text import display, display_opt, seal_texts, shar
 from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.search import ReadOut, find_reads, invalid_request, mask_plate
+from alpr_guard.services.windows import live
 
 BUNDLE_FORMAT = "alpr_guard.share.v1"
 MAX_READS = 1000
@@ -119,7 +120,7 @@ def _reads_by_id(
         .where(
             PlateRead.id.in_(ids),
             PlateRead.agency_id == principal.agency_id,
-            or_(PlateRead.expires_at.is_(None), PlateRead.expires_at > rt.clock.now()),
+            live(PlateRead.__table__, rt.settings.retention, rt.clock.now()),
         )
         .order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
     ).all()

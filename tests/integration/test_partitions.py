@@ -98,9 +98,11 @@ def test_purge_drops_expired_partitions_whole_and_sweeps_stragglers(
     assert "day-2026-11-19" in receipt.keys_destroyed
 
 
-def test_a_partition_holding_a_later_expiry_is_kept_for_the_row_sweep(
+def test_a_read_stored_under_a_longer_window_goes_with_its_partition(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
 ) -> None:
+    """The window in force governs: a read whose stored expiry came from a longer window (as
+    if the config said 90 days when it was ingested) does not keep its day's partition."""
     with rt.sessions.begin() as session:
         partitions.ensure_partitions(session, NOW)
     _first, second = ingest(
@@ -119,10 +121,10 @@ def test_a_partition_holding_a_later_expiry_is_kept_for_the_row_sweep(
         )
     clock.set(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(days=60))
     receipt = purge_expired(rt, trigger="test")
-    assert receipt.partitions_dropped == 1  # only the empty 18th
-    assert dict(receipt.deleted_by_class) == {"unmatched": 1, "hit": 0}
-    assert where(rt) == {second: "plate_reads_unmatched_p20261119"}
-    assert "day-2026-11-19" not in receipt.keys_destroyed
+    assert receipt.partitions_dropped == 2  # the empty 18th and the 19th
+    assert dict(receipt.deleted_by_class) == {"unmatched": 2, "hit": 0}
+    assert where(rt) == {}
+    assert "day-2026-11-19" in receipt.keys_destroyed
 
 
 def found_ids(client: FlaskClient, tokens: dict[str, str], plate: str, start: str) -> set[str]:

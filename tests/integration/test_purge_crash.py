@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -60,9 +61,12 @@ def _count(rt: Runtime) -> int:
         return int(session.scalar(select(func.count()).select_from(PlateRead)) or 0)
 
 
-def test_a_purge_killed_mid_run_is_finished_by_the_next(
+def _kill_a_purge_mid_run(
     client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock, tmp_path: Path
-) -> None:
+) -> tuple[Path, datetime, datetime, int]:
+    """Ingest reads that really expired ten days ago, start ``alpr-guard purge`` in a real
+    process, SIGKILL it after a few committed batches. Returns (config, real now, the reads'
+    time, how many were ingested)."""
     # The CLI runs on the real clock: make reads that really expired ten days ago.
     real_now = datetime.now(UTC)
     clock.set(real_now - timedelta(days=70))
@@ -81,7 +85,7 @@ def test_a_purge_killed_mid_run_is_finished_by_the_next(
     config = write_config(
         tmp_path / "cfg",
         rt.settings.database.url,
-        extra="[purge]\nmax_batch_ms = 10\nlease_seconds = 30\n",
+        extra="[purge]\nmax_batch_ms = 10\nlease_seconds = 60\n",
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
@@ -107,7 +111,13 @@ def test_a_purge_killed_mid_run_is_finished_by_the_next(
         watcher.dispose()
         if process.stderr:
             process.stderr.close()
+    return config, real_now, observed, total
 
+
+def test_a_purge_killed_mid_run_is_finished_by_the_next(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    config, real_now, observed, total = _kill_a_purge_mid_run(client, tokens, rt, clock, tmp_path)
     left = _count(rt)
     assert 0 < left < total, "the kill should land in the middle of the run"
     with read_only_session(rt.sessions) as session:
@@ -136,6 +146,35 @@ def test_a_purge_killed_mid_run_is_finished_by_the_next(
             assert verify_chain(session, later.keyring).ok
     finally:
         later.dispose()
+
+
+def test_a_rerun_right_after_a_kill_resumes_the_run_instead_of_waiting_for_the_lease(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    """kill -9, then at once the CLI again, on the real clock: the dead holder ran on this host
+    and its process is gone, so its lease (60 s) is no obstacle: no exit 3, the run resumes."""
+    config, _, observed, total = _kill_a_purge_mid_run(client, tokens, rt, clock, tmp_path)
+    killed_at = time.monotonic()
+    with read_only_session(rt.sessions) as session:
+        lease_until = session.scalar(text("SELECT expires_at FROM leases WHERE name = 'purge'"))
+        killed = session.execute(select(PurgeRun.id, PurgeRun.status)).one()
+    assert lease_until is not None and killed.status == "deleting"
+    rerun = subprocess.run(
+        [sys.executable, "-m", "alpr_guard", "--config", str(config), "purge", "--json"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert time.monotonic() - killed_at < 60  # within a minute of the kill, lease unexpired
+    receipt = json.loads(rerun.stdout)
+    assert receipt["run_id"] == str(killed.id)
+    assert receipt["resumed"] == 1
+    assert receipt["deleted_by_class"] == {"unmatched": total, "hit": 0}
+    assert f"day-{observed.date().isoformat()}" in receipt["keys_destroyed"]
+    assert _count(rt) == 0
 
 
 def test_a_crash_between_marking_and_destroying_keys_is_finished_by_the_next_run(

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
-from tests.conftest import NOW, auth
+from tests.conftest import HIT_REF, NOW, auth
 
 # (days back, minute of the day, camera, client id, hit, offset in minutes)
 read_strategy = st.tuples(
@@ -79,7 +79,7 @@ def test_each_read_is_stored_once_under_one_id(
                 "observed_at": written(at, offset),
                 "camera_id": f"{prefix}-cam-{camera}",
                 "client_read_id": f"r-{client_id}",
-                "hit": hit,
+                "hit": dict(HIT_REF) if hit else False,
             }
         )
 
@@ -100,7 +100,11 @@ def test_each_read_is_stored_once_under_one_id(
     for r in rng.sample(reads, k=rng.randint(1, len(reads))):
         instant = datetime.fromisoformat(str(r["observed_at"]))
         again.append(
-            {**r, "observed_at": written(instant, rng.choice([0, -300, 570])), "hit": not r["hit"]}
+            {
+                **r,
+                "observed_at": written(instant, rng.choice([0, -300, 570])),
+                "hit": False if r["hit"] else dict(HIT_REF),
+            }
             if rng.random() < 0.3
             else r
         )

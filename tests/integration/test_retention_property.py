@@ -27,7 +27,7 @@ from alpr_guard.services.ingest import read_aad, record_reads
 from alpr_guard.services.principals import SYSTEM, add_user, authenticate
 from alpr_guard.services.retention import plan_purge, purge_expired
 from alpr_guard.settings import load_settings
-from tests.conftest import OPERATING_ORI, Backend, write_config
+from tests.conftest import HIT_REF, OPERATING_ORI, Backend, write_config
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 WINDOWS = {False: timedelta(days=60), True: timedelta(days=365)}
@@ -77,7 +77,7 @@ def test_the_purge_deletes_exactly_what_has_expired(
                             "plate": f"P{n}",
                             "observed_at": at.isoformat(),
                             "camera_id": "c",
-                            "hit": hit,
+                            "hit": dict(HIT_REF) if hit else False,
                         }
                     ]
                 },

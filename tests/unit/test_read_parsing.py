@@ -60,7 +60,24 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "longitude": NUMBERS,
     "confidence": NUMBERS,
     "client_read_id": CLIENTS,
-    "hit": ANY_JSON,
+    "hit": st.one_of(
+        st.sampled_from(
+            [
+                True,
+                False,
+                None,
+                {"list": "SVS", "entry": "NCIC-1"},
+                {"list": "SVS stolen vehicles", "entry": "7ABC123"},
+                {"list": " SVS", "entry": "NCIC-1"},
+                {"list": "SVS", "entry": ""},
+                {"list": "SVS"},
+                {"list": "SVS", "entry": "E", "by": "x"},
+                {"list": 1, "entry": "E"},
+            ]
+        ),
+        st.fixed_dictionaries({"list": ANY_JSON, "entry": ANY_JSON}),
+        ANY_JSON,
+    ),
     "retention_class": ANY_JSON,  # unknown fields are refused
 }
 
@@ -98,6 +115,7 @@ def test_fast_path_agrees_with_the_rule_book(raw: dict[str, Any]) -> None:
             assert fast.plate.value == slow.plate.value
         else:
             assert _same(getattr(fast, name), getattr(slow, name)), name
+    assert fast.hit_ref == slow.hit_ref
 
 
 def test_the_common_read_takes_the_fast_path() -> None:
@@ -110,7 +128,7 @@ def test_the_common_read_takes_the_fast_path() -> None:
         "longitude": -122.42,
         "confidence": 94,
         "client_read_id": "r-1",
-        "hit": True,
+        "hit": {"list": "SVS", "entry": "NCIC-V-1"},
     }
     read = _fast_read(raw)
     assert read is not None
@@ -120,6 +138,8 @@ def test_the_common_read_takes_the_fast_path() -> None:
         0.94,
         True,
     )
+    assert read.hit_ref == ("SVS", "NCIC-V-1")
+    assert "NCIC" not in repr(read)  # an entry may be a plate: never in a repr
     assert read.observed_at.utcoffset() is not None
 
 
@@ -136,3 +156,27 @@ def test_batch_keeps_order_and_names_only_bad_reads() -> None:
 def test_ascii_fast_path_of_normalise_plate_matches_the_full_rule() -> None:
     for raw in ["a", "Z9", "7abc123", "ABCDEFGHIJ", "0000000000"]:
         assert normalise_plate(raw) == raw.upper()
+
+
+def test_a_hit_must_name_the_hot_list_and_entry_it_matched() -> None:
+    good = {"plate": "7ABC123", "observed_at": "2026-11-19T08:00:00Z", "camera_id": "cam-1"}
+    bad = [
+        {**good, "hit": True},  # the camera's word alone
+        {**good, "hit": {"list": "SVS"}},
+        {**good, "hit": {"list": "", "entry": "E-1", "by": "x"}},
+        {**good, "hit": "SVS"},
+    ]
+    with pytest.raises(ValidationError) as info:
+        parse_read_batch({"reads": [good, *bad]}, 10)
+    assert info.value.fields == {
+        "reads[1].hit": 'must name the hot list and entry it matched: {"list": "...", '
+        '"entry": "..."}',
+        "reads[2].hit.entry": "must be 1-128 printable characters: the entry matched",
+        "reads[3].hit.by": "unknown field",
+        "reads[3].hit.list": "must be 1-64 printable characters naming the hot list",
+        "reads[4].hit": 'must name the hot list and entry it matched: {"list": "...", '
+        '"entry": "..."}',
+    }
+    # false, null or absent: not a hit.
+    reads = parse_read_batch({"reads": [good, {**good, "hit": False}, {**good, "hit": None}]}, 10)
+    assert [(r.hit, r.hit_ref) for r in reads] == [(False, None)] * 3

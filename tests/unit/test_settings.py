@@ -59,6 +59,11 @@ def test_shipped_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
         ("[sharing]\nrequire_vetted = false", "sharing.require_vetted"),
         ('[purposes.Bad-Code]\ndescription = "x"', "purposes.Bad-Code"),
         ('[purposes.x_y]\ndescription = "x"\ncolour = "red"', "purposes.x_y.colour"),
+        ("[review]\nhit_rate_factor = 0.5", "review.hit_rate_factor"),
+        ("[review]\nhit_rate_min_rate = 1.5", "review.hit_rate_min_rate"),
+        ("[review]\nhit_rate_min_reads = 0", "review.hit_rate_min_reads"),
+        ('[review.severity]\nhit_rate_anomaly = "urgent"', "review.severity.hit_rate_anomaly"),
+        ("[purge]\nlease_seconds = 5", "purge.lease_seconds"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
@@ -124,3 +129,24 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     settings = load_settings(config(tmp_path))
     assert settings.database.url == f"sqlite:///{tmp_path / 'x.db'}"
     assert settings.keys.keystore_dir == tmp_path / "keystore"
+
+
+def test_hit_rate_thresholds_come_from_the_profile_and_may_be_overridden(tmp_path: Path) -> None:
+    shipped = load_settings(config(tmp_path)).review.hit_rate
+    assert (
+        shipped.window_days,
+        shipped.min_reads,
+        shipped.min_cameras,
+        shipped.factor,
+        shipped.min_rate,
+        shipped.severity,
+    ) == (7, 500, 3, 5.0, 0.05, "medium")
+    tuned = load_settings(
+        config(
+            tmp_path / "t",
+            "[review]\nhit_rate_min_reads = 50\nhit_rate_factor = 3.0\n"
+            '[review.severity]\nhit_rate_anomaly = "high"\n',
+        )
+    ).review.hit_rate
+    assert (tuned.min_reads, tuned.factor, tuned.severity) == (50, 3.0, "high")
+    assert load_settings(config(tmp_path)).purge.lease_seconds == 60

@@ -1,6 +1,6 @@
 """access records: sealed free text, records bound to the audit chain
 
-Revision ID: 0007_records
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-06
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_records"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
