@@ -685,6 +685,9 @@ def _attach_report_commands() -> None:
     from alpr_guard.report_cli import report
 
     cli.add_command(report)
+    from alpr_guard.policy_cli import policy
+
+    cli.add_command(policy)
 
 
 _attach_report_commands()

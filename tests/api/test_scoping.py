@@ -46,7 +46,14 @@ AGENCY_KINDS: dict[str, tuple[str, str | None]] = {
 }
 # The only routes that answer without a token, and the only ones whose records a partner's
 # auditor may see (cut to its own agency). A route joins either list only by editing this file.
-PUBLIC_ROUTES = {"GET /healthz", "GET /api/v1/openapi.json", "GET /api/v1/signing-key"}
+PUBLIC_ROUTES = {
+    "GET /healthz",
+    "GET /api/v1/openapi.json",
+    "GET /api/v1/signing-key",
+    "GET /policy",
+    "GET /transparency",
+    "GET /transparency.json",
+}
 AGENCY_RECORD_ROUTES = {
     "GET /api/v1/audit/access-report",
     "GET /api/v1/review/findings",
