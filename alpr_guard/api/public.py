@@ -14,6 +14,8 @@ from alpr_guard.api.context import public, runtime
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
 from alpr_guard.services.policy_document import FORMATS, MEDIA_TYPES, build_policy, render_policy
+from alpr_guard.services.rendering import render_template
+from alpr_guard.services.transparency import build_transparency
 
 bp = Blueprint("public", __name__)
 MAX_AGE_SECONDS = 300
@@ -39,3 +41,23 @@ def get_policy() -> Response:
     with read_only_session(rt.sessions) as reader:
         body = render_policy(build_policy(reader, rt), fmt)
     return cacheable(body, MEDIA_TYPES[fmt])
+
+
+@bp.get("/transparency")
+@public
+def get_transparency() -> Response:
+    rt = runtime()
+    with read_only_session(rt.sessions) as reader:
+        figures = build_transparency(reader, rt)
+    return cacheable(
+        render_template("transparency.html", t=figures.data).encode(), "text/html; charset=utf-8"
+    )
+
+
+@bp.get("/transparency.json")
+@public
+def get_transparency_json() -> Response:
+    rt = runtime()
+    with read_only_session(rt.sessions) as reader:
+        figures = build_transparency(reader, rt)
+    return cacheable(figures.json_bytes(), "application/json")
