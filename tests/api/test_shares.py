@@ -138,7 +138,7 @@ def test_attestation_expired_under_the_attestation_profile(tmp_path: Path) -> No
         (tmp_path / "alpr_guard.toml")
         .read_text()
         .replace(
-            str(REPO / "config" / "california.toml"), str(REPO / "config" / "illinois-style.toml")
+            str(REPO / "config" / "california.toml"), str(REPO / "config" / "illinois.toml")
         )
     )
     illinois = load_settings(illinois_cfg)
