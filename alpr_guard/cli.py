@@ -79,8 +79,13 @@ def config_group() -> None:
 
 
 @config_group.command("check")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record the enforced policy in the audit chain if it changed, printing the diff.",
+)
 @click.pass_obj
-def config_check(state: _State) -> None:
+def config_check(state: _State, record: bool) -> None:
     """Validate the config, its profile and the master key without starting anything."""
     from alpr_guard.keystore import read_master_key
 
@@ -90,6 +95,30 @@ def config_check(state: _State) -> None:
         f"{s.source}: ok (profile {s.profile.name if s.profile else 'none'}, "
         f"{len(s.purposes)} purposes, home state {s.jurisdiction.home_state})"
     )
+    if record:
+        _record_policy(state)
+
+
+def _record_policy(state: _State) -> None:
+    """Put the configuration in force on the record now, not only at the next start-up."""
+    from alpr_guard.audit import Actor
+    from alpr_guard.services.config_audit import record_policy
+
+    with _runtime_session(state) as (rt, session):
+        change = record_policy(session, rt, Actor("cli", rt.settings.instance.operating_agency))
+    if not change.changed:
+        click.echo(f"policy {change.digest[:12]}: unchanged, nothing recorded")
+        return
+    click.echo(f"policy {change.digest[:12]}: recorded (was {(change.previous or 'none')[:12]})")
+    for item in change.diff:
+        click.echo(f"  {item['key']}: {json_short(item['from'])} -> {json_short(item['to'])}")
+
+
+def json_short(value: object, limit: int = 80) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- keys -----------------------------------------------------------------------------------
