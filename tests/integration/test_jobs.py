@@ -15,7 +15,7 @@ from alpr_guard.runtime import Runtime
 def test_scheduler_has_the_review_purge_and_checkpoint_jobs(rt: Runtime) -> None:
     scheduler = build_scheduler(rt)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"access_review", "retention_purge", "audit_checkpoint"}
+    assert set(jobs) == {"access_review", "retention_purge", "audit_checkpoint", "config_drift"}
     assert "hour='2'" in str(jobs["access_review"].trigger)
     assert "hour='3'" in str(jobs["retention_purge"].trigger)
     assert "minute='30'" in str(jobs["retention_purge"].trigger)
