@@ -100,8 +100,13 @@ def config_group() -> None:
 
 
 @config_group.command("check")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record the enforced policy in the audit chain if it changed, printing the diff.",
+)
 @click.pass_obj
-def config_check(state: _State) -> None:
+def config_check(state: _State, record: bool) -> None:
     """Validate everything a command will need, and report every fault in one run.
 
     The config and its profile and rule files, the master key, the key store (every key must
@@ -163,6 +168,30 @@ def config_check(state: _State) -> None:
         f"{len(settings.purposes)} purposes, home state {settings.jurisdiction.home_state}; "
         f"database at revision {readiness.head_revision()}; key store and checkpoints usable)"
     )
+    if record:
+        _record_policy(state)
+
+
+def _record_policy(state: _State) -> None:
+    """Put the configuration in force on the record now, not only at the next start-up."""
+    from alpr_guard.audit import Actor
+    from alpr_guard.services.config_audit import record_policy
+
+    with _runtime_session(state) as (rt, session):
+        change = record_policy(session, rt, Actor("cli", rt.settings.instance.operating_agency))
+    if not change.changed:
+        click.echo(f"policy {change.digest[:12]}: unchanged, nothing recorded")
+        return
+    click.echo(f"policy {change.digest[:12]}: recorded (was {(change.previous or 'none')[:12]})")
+    for item in change.diff:
+        click.echo(f"  {item['key']}: {json_short(item['from'])} -> {json_short(item['to'])}")
+
+
+def json_short(value: object, limit: int = 80) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_every_key(settings: Settings, keyring: KeyRing) -> Check:
@@ -1054,6 +1083,9 @@ def _attach_report_commands() -> None:
     from alpr_guard.report_cli import report
 
     cli.add_command(report)
+    from alpr_guard.policy_cli import policy
+
+    cli.add_command(policy)
 
 
 _attach_report_commands()

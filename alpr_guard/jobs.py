@@ -108,6 +108,17 @@ class HeadCheckpointer:
             run_head_checkpoint(self._rt)
 
 
+def run_config_drift(rt: Runtime) -> None:
+    from alpr_guard.services.config_audit import check_drift
+
+    with session_scope(rt.sessions) as session:
+        drift = check_drift(session, rt, Actor("system:config", None))
+    if drift.drifted:
+        log.warning(
+            "configuration drift: %d values differ (audit event config.drift)", len(drift.diff)
+        )
+
+
 def _add_cron_job(
     scheduler: BlockingScheduler,
     job: Callable[[Runtime], None],
@@ -131,6 +142,8 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     _add_cron_job(scheduler, run_review, rt.settings.review.schedule, rt, "access_review")
     _add_cron_job(scheduler, run_purge, rt.settings.purge.schedule, rt, "retention_purge")
+    # Daily, with the review: is the policy enforced still the one on file and on the record?
+    _add_cron_job(scheduler, run_config_drift, rt.settings.review.schedule, rt, "config_drift")
     if rt.settings.audit.checkpoint_dirs:
         _add_cron_job(
             scheduler, run_checkpoint, rt.settings.audit.checkpoint_schedule, rt, "audit_checkpoint"

@@ -17,6 +17,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -170,6 +171,31 @@ class PurgeSettings:
 
 
 @dataclass(frozen=True)
+class AccessGrant:
+    """A job title allowed access to the system, the role it gets and the training it needs."""
+
+    job_title: str
+    role: str
+    training: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyElements:
+    """What the published usage and privacy policy states that the engine does not enforce
+    (Civil Code 1798.90.51(b), .53(b), .55(a)). Everything the engine enforces (purposes,
+    retention, sharing, review) is rendered from its own settings, never restated here."""
+
+    custodian_title: str
+    access: tuple[AccessGrant, ...]
+    accuracy_measures: tuple[str, ...]
+    sharing_purposes: tuple[str, ...]
+    public_comment_date: date
+    public_comment_body: str
+    camera_areas: tuple[tuple[str, tuple[str, ...]], ...]  # (area, camera ids), as published
+    contact: str | None
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path
     profile: Path | None
@@ -190,6 +216,7 @@ class Settings:
     purge: PurgeSettings
     policy_json: str  # the enforced policy sections, canonical JSON: recorded when it changes
     registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
+    policy: PolicyElements | None = None  # the published policy's own elements ([policy])
 
     def purpose(self, code: str) -> Purpose | None:
         for purpose in self.purposes:
@@ -654,6 +681,8 @@ def _policy_json(data: Mapping[str, Any], base: Path) -> str:
             return {k: plain(v) for k, v in value.items()}
         if isinstance(value, list):
             return [plain(v) for v in value]
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
         return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
     policy = {k: plain(data[k]) for k in POLICY_SECTIONS if k in data}
@@ -719,6 +748,78 @@ def _purge(table: _Table) -> PurgeSettings:
     return result
 
 
+POLICY_ROLES = ("officer", "supervisor", "auditor", "admin")
+
+
+def _policy(table: _Table) -> PolicyElements:
+    """The published policy's own elements; validated like every other section."""
+    access: list[AccessGrant] = []
+    grants = table._data.pop("access", None)
+    if not isinstance(grants, list) or not grants:
+        raise table.fail("access", "must be one or more [[policy.access]] tables")
+    for n, raw in enumerate(grants):
+        if not isinstance(raw, dict):
+            raise table.fail(f"access[{n}]", "must be a table")
+        sub = _Table(raw, f"{table._key('access')}[{n}]", table._where)
+        role = sub.text("role")
+        if role not in POLICY_ROLES:
+            raise sub.fail("role", f"must be one of {', '.join(POLICY_ROLES)}")
+        grant = AccessGrant(sub.text("job_title"), role, _nonempty(sub, "training"))
+        sub.done()
+        access.append(grant)
+    for role in POLICY_ROLES:
+        if not any(g.role == role for g in access):
+            raise table.fail("access", f"no job title is given the {role} role")
+    comment = table.table("public_comment")
+    held_on = comment._take("date", date, "a date (YYYY-MM-DD)", None)
+    if isinstance(held_on, datetime):
+        raise comment.fail("date", "must be a date (YYYY-MM-DD), not a date and time")
+    body = comment.text("body")
+    comment.done()
+    areas_table = table.table("camera_areas", required=False)
+    areas = tuple((area, _nonempty(areas_table, area)) for area in areas_table.names())
+    areas_table.done()
+    seen: dict[str, str] = {}
+    for area, cameras in areas:
+        for camera in cameras:
+            if camera in seen:
+                raise table.fail(f"camera_areas.{area}", f"a camera is also in {seen[camera]!r}")
+            seen[camera] = area
+    result = PolicyElements(
+        custodian_title=table.text("custodian_title"),
+        access=tuple(access),
+        accuracy_measures=_nonempty(table, "accuracy_measures"),
+        sharing_purposes=_nonempty(table, "sharing_purposes"),
+        public_comment_date=held_on,
+        public_comment_body=body,
+        camera_areas=areas,
+        contact=table.opt_text("contact"),
+    )
+    table.done()
+    return result
+
+
+def _nonempty(table: _Table, key: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in table.texts(key))
+    if not values or not all(values):
+        raise table.fail(key, "must be a non-empty list of non-empty strings")
+    return values
+
+
+def _with_enforced(policy_json: str, resolved: Mapping[str, Any]) -> str:
+    """Add the values in force, defaults included, so that every enforced value is hashed and a
+    change to any of them (a raised search window, a longer token lifetime) is a policy change
+    with a readable from/to diff, whether or not the file spelled the old value out."""
+    import json
+    from dataclasses import asdict
+
+    policy = json.loads(policy_json)
+    policy["enforced"] = {
+        key: asdict(value) if value is not None else None for key, value in resolved.items()
+    }
+    return json.dumps(policy, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the configuration; raise ConfigError naming the file and the key."""
     return _load(path, None)
@@ -778,12 +879,29 @@ def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings
         return name
 
     registry_name = _section(faults, _registry)
+    policy = _section(
+        faults, lambda: _policy(root.table("policy")) if "policy" in root.names() else None
+    )
     if not faults:  # after a fault, a section's unread keys would show as unknown
         _section(faults, root.done)
     if faults:
         raise faults[0]
     instance, jurisdiction = identity
     auth, search, ingest = limits
+    policy_json = _with_enforced(
+        policy_json,
+        {
+            "auth": auth,
+            "search": search,
+            "ingest": ingest,
+            "retention": retention,
+            "sharing": sharing,
+            "review": review,
+            "holds": holds,
+            "purge": purge,
+            "policy": policy,
+        },
+    )
 
     return Settings(
         source=source,
@@ -805,4 +923,5 @@ def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings
         purge=purge,
         policy_json=policy_json,
         registry_file=_resolve(base, registry_name) if registry_name else None,
+        policy=policy,
     )

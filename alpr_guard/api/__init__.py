@@ -13,7 +13,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from alpr_guard.api import audit, holds, meta, reads, reports, review, searches, shares
+from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
 from alpr_guard.api.context import EXTENSION_KEY, close_session
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
@@ -55,7 +55,8 @@ def build_app(runtime: Runtime) -> Flask:
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "-")
-        response.headers["Cache-Control"] = "no-store"
+        # Only the public pages say otherwise (short-lived, aggregate, no plate, no person).
+        response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
         if response.status_code == 503 and "Retry-After" not in response.headers:
             # Every 503 is a momentary condition (the writer was busy): say when to come back.
@@ -116,4 +117,5 @@ def build_app(runtime: Runtime) -> Flask:
     app.register_blueprint(holds.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(public.bp)
     return app

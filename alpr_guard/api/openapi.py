@@ -432,6 +432,44 @@ def spec() -> dict[str, Any]:
                     },
                 }
             },
+            "/policy": {
+                "get": {
+                    "summary": "The published usage and privacy policy, from the config in force",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "schema": {"enum": ["html", "md", "pdf"], "default": "html"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The policy, with its hash and effective date"},
+                        "304": {"description": "Not modified (If-None-Match)"},
+                        **_errors(404, 422),
+                    },
+                }
+            },
+            "/transparency": {
+                "get": {
+                    "summary": "Public transparency figures (HTML), aggregates only",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "HTML page"},
+                        "304": {"description": "Not modified (If-None-Match)"},
+                    },
+                }
+            },
+            "/transparency.json": {
+                "get": {
+                    "summary": "Public transparency figures (JSON), aggregates only",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "The same figures as /transparency"},
+                        "304": {"description": "Not modified (If-None-Match)"},
+                    },
+                }
+            },
             "/api/v1/signing-key": {
                 "get": {
                     "summary": "The instance's Ed25519 public key (verifies share bundles, "

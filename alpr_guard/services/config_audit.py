@@ -86,3 +86,70 @@ def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
         },
     )
     return ConfigChange(digest, previous_digest, diff)
+
+
+DRIFT_KIND = "config.drift"
+
+
+@dataclass(frozen=True)
+class Drift:
+    running: str  # hash of the policy this process enforces
+    on_disk: str | None  # hash of the config file as it is now; None if it no longer loads
+    recorded: str | None  # hash of the last policy put on the record (the approved one)
+    diff: tuple[dict[str, object], ...]
+
+    @property
+    def drifted(self) -> bool:
+        return not (self.running == self.on_disk == self.recorded)
+
+
+def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
+    """Compare the running policy with the config file on disk and the last one recorded.
+
+    A file edited without a restart, a process started with a different file, or a file that no
+    longer loads all mean the published policy and the enforced one may differ: each is a
+    ``config.drift`` audit event (severity high) with a readable diff, for an auditor to explain.
+    Appends nothing when all three agree.
+    """
+    from alpr_guard.errors import ConfigError
+    from alpr_guard.settings import load_settings
+
+    running_json = rt.settings.policy_json
+    running = hashlib.sha256(running_json.encode()).hexdigest()
+    problem = None
+    try:
+        disk_json: str | None = load_settings(rt.settings.source).policy_json
+    except ConfigError as exc:
+        disk_json, problem = None, exc.message
+    on_disk = hashlib.sha256(disk_json.encode()).hexdigest() if disk_json is not None else None
+    last = session.scalar(
+        select(AuditEvent.details)
+        .where(AuditEvent.kind == KIND)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    previous = json.loads(last) if last else None
+    recorded = previous["sha256"] if previous else None
+    if on_disk is not None and on_disk != running:
+        diff = policy_diff(json.loads(running_json), json.loads(disk_json or "{}"))
+    elif previous is not None and recorded != running:
+        diff = policy_diff(previous["policy"], json.loads(running_json))
+    else:
+        diff = ()
+    drift = Drift(running, on_disk, recorded, diff)
+    if drift.drifted:
+        rt.audit.append(
+            session,
+            DRIFT_KIND,
+            actor,
+            details={
+                "severity": "high",
+                "running_sha256": running,
+                "file_sha256": on_disk,
+                "recorded_sha256": recorded,
+                "source": str(rt.settings.source),
+                "file_error": problem,
+                "diff": list(diff),
+            },
+        )
+    return drift

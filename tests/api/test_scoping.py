@@ -51,6 +51,9 @@ PUBLIC_ROUTES = {
     "GET /readyz",
     "GET /api/v1/openapi.json",
     "GET /api/v1/signing-key",
+    "GET /policy",
+    "GET /transparency",
+    "GET /transparency.json",
 }
 AGENCY_RECORD_ROUTES = {
     "GET /api/v1/audit/access-report",

@@ -137,9 +137,7 @@ def test_attestation_expired_under_the_attestation_profile(tmp_path: Path) -> No
     illinois_cfg.write_text(
         (tmp_path / "alpr_guard.toml")
         .read_text()
-        .replace(
-            str(REPO / "config" / "california.toml"), str(REPO / "config" / "illinois-style.toml")
-        )
+        .replace(str(REPO / "config" / "california.toml"), str(REPO / "config" / "illinois.toml"))
     )
     illinois = load_settings(illinois_cfg)
     assert illinois.sharing.allow_out_of_state_with_attestation

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import AuditEvent, Finding, PlateRead
+from alpr_guard.record_chain import verify_records
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import review
 from alpr_guard.services.ingest import open_hit_ref
@@ -205,3 +206,66 @@ def test_a_finding_about_a_camera_needs_exactly_one_subject(rt: Runtime) -> None
         )
     with rt.sessions.begin() as session:
         session.execute(update(Finding).values(status="open"))  # the table is still usable
+
+
+def test_a_finding_about_a_camera_is_bound_into_the_chain_like_any_other(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    """A camera's finding has no search to key it: it is stated in the chain by its own id, so
+    editing, deleting or resolving it behind the review's back is named by audit verify, and
+    its removal by retention is not."""
+    n = rt.settings.review.hit_rate.min_reads
+    batch: list[dict[str, Any]] = []
+    for i, camera in enumerate(("cam-a", "cam-b", "cam-c")):
+        batch += _reads_of(camera, n, hits=i + 2, start=i * n)
+    batch += _reads_of("cam-all-hits", n, hits=n, start=3 * n)
+    for start in range(0, len(batch), 1000):
+        assert _post(client, tokens, batch[start : start + 1000]).status_code == 201
+    assert review.review_access(rt).by_rule.get("hit_rate_anomaly") == 1
+
+    def damage() -> list[str]:
+        with read_only_session(rt.sessions) as session:
+            result = verify_records(session, rt.keyring)
+        return [d.describe() for d in result.damage]
+
+    assert damage() == []
+    with rt.sessions.begin() as session:
+        finding = session.scalars(select(Finding).where(Finding.rule == "hit_rate_anomaly")).one()
+        finding_id, matched = finding.id, finding.matched
+    # Softening what the review saw is an edit; a resolution nobody recorded is a flip.
+    with rt.sessions.begin() as session:
+        session.execute(update(Finding).values(matched=matched.replace("1.0", "0.01")))
+    assert [d.split(" (", 1)[0] for d in damage()] == [
+        f"review_findings camera:{finding_id}/hit_rate_anomaly: edited"
+    ]
+    with rt.sessions.begin() as session:
+        session.execute(update(Finding).values(matched=matched, status="resolved"))
+    assert [d.split(" (", 1)[0] for d in damage()] == [
+        f"review_findings camera:{finding_id}/hit_rate_anomaly: flipped"
+    ]
+    with rt.sessions.begin() as session:
+        session.execute(update(Finding).values(status="open"))
+    assert damage() == []
+
+    resolved = client.post(
+        f"/api/v1/review/findings/{finding_id}/resolve",
+        json={"verdict": "misuse", "note": "Camera marked every read a hit; vendor fixed it"},
+        headers=auth(tokens["auditor"]),
+    )
+    assert resolved.status_code == 200, resolved.get_json()
+    assert damage() == []
+    # Deleting it by hand is named; its removal by the access records' retention is not.
+    with rt.sessions.begin() as session:
+        row = session.get_one(Finding, finding_id)
+        kept = {c.name: getattr(row, c.key) for c in Finding.__table__.columns}
+        session.delete(row)
+    assert [d.split(" (", 1)[0] for d in damage()] == [
+        f"review_findings camera:{finding_id}/hit_rate_anomaly: deleted"
+    ]
+    with rt.sessions.begin() as session:
+        session.execute(Finding.__table__.insert().values(**kept))
+    assert damage() == []
+    later = NOW + timedelta(days=rt.settings.retention.access_records.days + 1)
+    with rt.sessions.begin() as session:
+        assert expire_access_records(session, rt, later).findings_deleted == 1
+    assert damage() == []
