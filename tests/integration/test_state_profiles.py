@@ -22,7 +22,7 @@ from alpr_guard.services.policy_document import build_policy, render_policy
 from alpr_guard.services.principals import SYSTEM, add_user
 from alpr_guard.settings import Settings, load_settings
 from tests.api.test_policy import POLICY
-from tests.conftest import NOW, REPO, Backend, auth
+from tests.conftest import HIT_REF, NOW, REPO, Backend, auth
 
 STATES = {
     # profile file: (home state, statute cited, unmatched-read window in days)
@@ -172,7 +172,12 @@ def _found(
     clock.set(at + timedelta(hours=12))  # ingest refuses reads already past their window
     rt, client, tokens = _engine(backend, tmp_path, clock, profile)
     try:
-        read = {"plate": "7ABC123", "observed_at": at.isoformat(), "camera_id": "cam-1", "hit": hit}
+        read: dict[str, object] = {
+            "plate": "7ABC123",
+            "observed_at": at.isoformat(),
+            "camera_id": "cam-1",
+            **({"hit": dict(HIT_REF)} if hit else {}),
+        }
         posted = client.post(
             "/api/v1/reads", json={"reads": [read]}, headers=auth(tokens["ingest"])
         )
