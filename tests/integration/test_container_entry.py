@@ -66,7 +66,8 @@ def _env() -> dict[str, str]:
 def _etc_copies() -> list[tuple[list[str], str]]:
     """(sources, destination) of every COPY from the repository into /etc/alpr_guard."""
     copies = []
-    for line in re.findall(r"^COPY (?!--from)(.+)$", DOCKERFILE, re.MULTILINE):
+    joined = DOCKERFILE.replace("\\\n", " ")  # continuation lines make one instruction
+    for line in re.findall(r"^COPY (?!--from)(.+)$", joined, re.MULTILINE):
         *sources, dest = line.split()
         if dest.startswith("/etc/alpr_guard"):
             copies.append((sources, dest))
