@@ -401,6 +401,15 @@ def parse_search_request(body: object, max_page_size: int) -> SearchRequest:
     return SearchRequest(**values)
 
 
+NUL = "\x00"
+
+
+def storable(text: str) -> str:
+    """Free text as it can be stored: PostgreSQL text holds no NUL character, so one in a
+    refused attempt's text is kept as U+FFFD (the sealed original keeps every byte)."""
+    return text.replace(NUL, "\ufffd")
+
+
 def salvage_search_request(
     body: object, max_page_size: int
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -418,7 +427,7 @@ def salvage_search_request(
         ):
             raw = body.get(name)
             if target not in values and isinstance(raw, str):
-                values[target] = raw[:limit]
+                values[target] = storable(raw[:limit])
     return values, errors.fields
 
 
@@ -453,6 +462,8 @@ def search_request_values(body: object, max_page_size: int) -> tuple[dict[str, A
                 raise ValueError("must be a string")
             if len(value) > limit:
                 raise ValueError(f"must be at most {limit} characters")
+            if NUL in value:
+                raise ValueError("must not contain a NUL character")
             return value
 
         return convert
@@ -508,9 +519,11 @@ def share_request_values(body: object) -> tuple[dict[str, Any], dict[str, str]]:
     for name, limit in (("purpose", 64), ("justification", 2000)):
         value = body.get(name)
         if isinstance(value, str):
-            values[name] = value[:limit]
+            values[name] = storable(value[:limit])
         if not isinstance(value, str) or len(value) > limit:
             errors[name] = f"is required: a string of at most {limit} characters"
+        elif NUL in value:
+            errors[name] = "must not contain a NUL character"
     case = body.get("case_number")
     if case is not None and (not isinstance(case, str) or not CASE_RE.fullmatch(case.strip())):
         errors["case_number"] = "must be 1-64 printable characters"

@@ -22,7 +22,9 @@ def display(rt: Runtime, text: str, plates: Iterable[str] = ()) -> str:
     """The display copy of ``text``: personal data (SSNs, dates of birth, licence, card and
     phone numbers, emails: ``reports.redact_text``) masked first, then ``plates`` and every
     plate-shaped token."""
-    return mask_text(redact_text(text), plates, rt.settings.search.case_number_pattern)
+    # A NUL cannot be stored in PostgreSQL text; the sealed original keeps it.
+    clean = text.replace("\x00", "\ufffd")
+    return mask_text(redact_text(clean), plates, rt.settings.search.case_number_pattern)
 
 
 def display_opt(rt: Runtime, text: str | None, plates: Iterable[str] = ()) -> str | None:

@@ -234,3 +234,41 @@ def test_query_string_integers_answer_422_for_anything_but_ascii_digits_in_range
     ):
         response = client.get(path, query_string={name: raw}, headers=auth(tokens["auditor"]))
         assert_422_naming(response, name)
+
+
+@pytest.mark.parametrize("field", ["purpose", "justification"])
+def test_a_nul_character_in_free_text_answers_422_and_is_recorded(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, field: str
+) -> None:
+    """PostgreSQL text holds no NUL: one in a search's or share's free text is a malformed
+    request (422 naming the field), still recorded as an attempt, never a 503."""
+    body = search_body(**{field: "Stolen vehicle\x00 reported by owner"})
+    response = client.post("/api/v1/searches", json=body, headers=auth(tokens["officer"]))
+    assert_422_naming(response, field)
+    share = {
+        "recipient": "CA0190100",
+        "read_ids": ["00000000-0000-0000-0000-000000000001"],
+        "purpose": "stolen_vehicle",
+        "justification": "Joint stolen vehicle case with the county",
+        field: "Stolen vehicle\x00 case",
+    }
+    response = client.post("/api/v1/shares", json=share, headers=auth(tokens["supervisor"]))
+    assert_422_naming(response, field)
+    with rt.sessions() as db:
+        assert db.scalars(select(SearchRecord.reason_code)).all() == ["invalid_request"]
+
+
+def test_a_nul_character_in_a_hold_reason_or_note_is_never_a_5xx(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/holds",
+        json={
+            "case_number": "26-004512",
+            "reason": "Evidence\x00 in a homicide case",
+            "review_by": "2027-01-20T00:00:00Z",
+            "read_ids": ["00000000-0000-0000-0000-000000000001"],
+        },
+        headers=auth(tokens["supervisor"]),
+    )
+    assert response.status_code < 500, response.get_json()
