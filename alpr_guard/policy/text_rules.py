@@ -1181,18 +1181,12 @@ def _lists(value: object, where: str) -> dict[str, list[str]]:
         if not _CODE.fullmatch(str(name)):
             raise _fail(where, f"lists.{name}", "list names are lower-case words (a-z, 0-9, _)")
         strings = _strings(items, where, f"lists.{name}")
-        phrases: list[str] = []
         for k, item in enumerate(strings):
-            at = f"lists.{name}[{k}]"
             if item.strip().startswith("@"):
-                raise _fail(where, at, "a list cannot include another list")
-            # An item may hold alternatives, and {@list} of a list defined ABOVE it (so lists
-            # never refer to each other in a circle): "{policia|sheriff} de {@other_states}".
-            if "{" in item or "}" in item:
-                phrases.extend(p for p, _ in _expand([item], lists, where, at))
-            else:
-                phrases.append(item)
-        lists[str(name)] = phrases
+                raise _fail(where, f"lists.{name}[{k}]", "a list cannot include another list")
+        # An item may hold alternatives, and {@list} of a list defined ABOVE it (so lists never
+        # refer to each other in a circle): "{policia|sheriff} de {@other_states}".
+        lists[str(name)] = [p for p, _ in _expand(strings, lists, where, f"lists.{name}")]
     return lists
 
 
