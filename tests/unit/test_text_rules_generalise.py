@@ -252,6 +252,16 @@ def test_misspelling_repair_stays_linear() -> None:
         ("per the feebs", ReasonCode.FEDERAL_AGENCY),
         ("for HHS OIG", ReasonCode.FEDERAL_AGENCY),
         ("for our federal partners at 300 N Los Angeles St", ReasonCode.FEDERAL_AGENCY),
+        # second round, variations of the same classes
+        ("check if driver is legal", ReasonCode.PROHIBITED_PURPOSE),
+        ("detention center walkaway Adelanto", ReasonCode.PROHIBITED_PURPOSE),
+        ("Calexico station agents asked", ReasonCode.PROHIBITED_PURPOSE),
+        ("green and whites want reads", ReasonCode.PROHIBITED_PURPOSE),
+        ("San Ysidro POE request", ReasonCode.PROHIBITED_PURPOSE),
+        ("for Maricopa deputies", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("Carfax request", ReasonCode.PRIVATE_ENTITY),
+        ("for Enterprise rental loss prevention", ReasonCode.PRIVATE_ENTITY),
+        ("skip tracer asked", ReasonCode.PRIVATE_ENTITY),
     ],
 )
 def test_the_classes_the_blind_set_found_are_refused(
@@ -278,6 +288,10 @@ def test_the_classes_the_blind_set_found_are_refused(
         ("Gypsy crew", "profiling"),
         ("Irish Travellers group", "profiling"),
         ("FBI bulletin stolen veh recovered by our unit", "federal_or_out_of_state_proxy"),
+        ("daughter's boyfriend's car", "personal_use"),
+        ("landlord of my rental", "personal_use"),
+        ("car full of Mexicans", "profiling"),
+        ("drug courier southbound", "profiling"),
     ],
 )
 def test_the_flag_classes_the_blind_set_found_are_flagged(
@@ -310,6 +324,14 @@ def test_the_flag_classes_the_blind_set_found_are_flagged(
         "suspect cut off victim then assaulted him 245",
         "boarder at the victim's house is the burglary suspect",
         "federal express van stolen",
+        "immigration office burglarized",
+        "check if window tint is legal",
+        "Chula Vista PD mutual aid 10851",
+        "stolen veh crossed at San Ysidro, 10851 victim report",
+        "Hertz rental stolen 10851",
+        "juvenile detention center escapee, our warrant",
+        "suspect's daughter's boyfriend's car used in 211",
+        "witness saw two Hispanics in the car flee the 211",
     ],
 )
 def test_hard_legitimate_texts_stay_clean(settings: Settings, text: str) -> None:
