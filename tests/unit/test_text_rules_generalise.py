@@ -262,6 +262,19 @@ def test_misspelling_repair_stays_linear() -> None:
         ("Carfax request", ReasonCode.PRIVATE_ENTITY),
         ("for Enterprise rental loss prevention", ReasonCode.PRIVATE_ENTITY),
         ("skip tracer asked", ReasonCode.PRIVATE_ENTITY),
+        # third round
+        ("CPB wants hits", ReasonCode.PROHIBITED_PURPOSE),
+        ("fed partners on removal", ReasonCode.PROHIBITED_PURPOSE),
+        ("removal warrant subject", ReasonCode.PROHIBITED_PURPOSE),
+        ("no green card locate", ReasonCode.PROHIBITED_PURPOSE),
+        ("alphabet boys asked", ReasonCode.FEDERAL_AGENCY),
+        ("our fed partners want hits", ReasonCode.FEDERAL_AGENCY),
+        ("federal building guys asked", ReasonCode.FEDERAL_AGENCY),
+        ("Vegas PD request", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("for an agency in Idaho", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("Mercury Insurance investigator", ReasonCode.PRIVATE_ENTITY),
+        ("bail enforcement agent asked", ReasonCode.PRIVATE_ENTITY),
+        ("tow yard wants owner info", ReasonCode.PRIVATE_ENTITY),
     ],
 )
 def test_the_classes_the_blind_set_found_are_refused(
@@ -292,6 +305,9 @@ def test_the_classes_the_blind_set_found_are_refused(
         ("landlord of my rental", "personal_use"),
         ("car full of Mexicans", "profiling"),
         ("drug courier southbound", "profiling"),
+        ("for a friend", "personal_use"),
+        ("kids from the wrong side of town", "profiling"),
+        ("Reno PD recovered our stolen veh 10851", "federal_or_out_of_state_proxy"),
     ],
 )
 def test_the_flag_classes_the_blind_set_found_are_flagged(
@@ -332,6 +348,11 @@ def test_the_flag_classes_the_blind_set_found_are_flagged(
         "juvenile detention center escapee, our warrant",
         "suspect's daughter's boyfriend's car used in 211",
         "witness saw two Hispanics in the car flee the 211",
+        "FedEx driver victim of 211",
+        "green card found in recovered stolen wallet 487",
+        "tow yard burglary susp veh",
+        "Mercury sedan stolen 10851",
+        "progressive lane closure crash hit and run",
     ],
 )
 def test_hard_legitimate_texts_stay_clean(settings: Settings, text: str) -> None:
