@@ -51,7 +51,9 @@ officers sometimes type the plate itself as the reason, and a finding must never
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -982,17 +984,31 @@ def _expand(
     return out
 
 
+_PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lower-case words, single spaces
+
+
+@functools.lru_cache(maxsize=65_536)
+def _phrase_words(body: str) -> tuple[str, ...]:
+    """The words of a phrase, split exactly as a text is. Remembered: expansions repeat the same
+    phrases across entries ("for the" before every agency list), and the rules load at start-up
+    and on every settings load."""
+    if _PLAIN.fullmatch(body) and not _SINGLES.search(body) and not _RUN3.search(body):
+        return tuple(body.split())  # the usual phrase: already what _field would make of it
+    words: list[str] = []
+    for k, part in enumerate(body.split(_NUM)):
+        if k:
+            words.append(_NUM)
+        words.extend(_field(part).orig)
+    return tuple(words)
+
+
 def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
     """Compile one phrase with exactly the normalisation and word split used on the text."""
     prefix = text.endswith("*")
     body = text[:-1] if prefix else text
     if "*" in body:
         raise _fail(where, path, f"'*' is only allowed at the end of a phrase: {text!r}")
-    words: list[str] = []
-    for k, part in enumerate(body.split(_NUM)):
-        if k:
-            words.append(_NUM)
-        words.extend(_field(part).orig)
+    words = list(_phrase_words(body))
     if not words:
         raise _fail(where, path, f"has no words: {text!r}")
     if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
@@ -1217,7 +1233,31 @@ def _vague_part(
     return _Vague(rule, frozenset(words), tuple(whole))
 
 
+_COMPILED: dict[tuple[str, str], TextRules] = {}
+_COMPILED_LIMIT = 8
+
+
 def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
+    """Parse and compile the ``[screening]`` table; see ``_load_text_rules``.
+
+    The same table is compiled once per process: the shipped lists expand to tens of thousands
+    of phrases (about a second), and settings are loaded again for every job, every CLI command
+    and every test. Compiled rules are immutable (their only state is a bounded memo of word
+    repairs), so sharing them is safe."""
+    try:
+        key = (where, json.dumps(table, sort_keys=True))
+    except (TypeError, ValueError):  # not plain TOML data: compile it, every time
+        return _load_text_rules(table, where)
+    rules = _COMPILED.get(key)
+    if rules is None:
+        rules = _load_text_rules(table, where)
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        _COMPILED[key] = rules
+    return rules
+
+
+def _load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
     """Parse and compile the ``[screening]`` table (fails closed: every doubt is a ConfigError).
 
     ``where`` names the source, e.g. "config/california.toml: screening" (messages then read

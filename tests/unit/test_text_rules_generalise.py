@@ -358,3 +358,20 @@ def test_the_flag_classes_the_blind_set_found_are_flagged(
 )
 def test_hard_legitimate_texts_stay_clean(settings: Settings, text: str) -> None:
     assert decide(settings, text) == (None, set()), text
+
+
+def test_the_same_rules_are_compiled_once_and_a_change_compiles_anew() -> None:
+    table = small(FUZZY)
+    first = load_text_rules(table, "t.toml")
+    assert load_text_rules(copy.deepcopy(table), "t.toml") is first
+    changed = copy.deepcopy(table)
+    changed["rules"]["prohibited_purpose"]["match"][0]["terms"].append("removal case")
+    again = load_text_rules(changed, "t.toml")
+    assert again is not first and scan(again, "removal case") != ()
+    assert scan(first, "removal case") == ()
+    # a bad table still fails every time (errors are never remembered)
+    bad = copy.deepcopy(table)
+    bad["fuzzy"]["words"] = ["bord"]
+    for _ in range(2):
+        with pytest.raises(ConfigError):
+            load_text_rules(bad, "t.toml")
