@@ -19,8 +19,13 @@ part of the labelled set:
   held-out     tests/data/justifications_heldout_evasion.csv   written before tuning, by someone
                                                           trying to evade; only ever scored
   held-out     tests/data/justifications_heldout.csv     written for another detector; scored
-  held-out     tests/data/justifications_heldout_blind.csv   written blind (without reading the
-                                                          rules, engine or other sets); only scored
+  development  tests/data/justifications_dev_blind2.csv   (blind 2) written blind (without
+               reading the rules, engine or other sets) as a held-out part and scored once, with
+               purpose and officer as here: prohibited refused up front 98/117 = 0.838 (target
+               0.90), caught 99/117 = 0.846 (target 0.97), flag-worthy 30/38 = 0.789 (target
+               0.90), false positives 2/105 = 0.019 (target <= 0.03). The rules were then tuned
+               on it (on the classes of miss, not the strings), so it is development data now and
+               says nothing about unseen text.
 
   prohibited refused   prohibited texts refused up front (prohibited_purpose, or the sharing
                        reason code of the party the text says the search is for)
@@ -63,8 +68,9 @@ PARTS = {
     "development": DATA / "justifications.csv",
     "held-out (evasion)": DATA / "justifications_heldout_evasion.csv",
     "held-out (other detector)": DATA / "justifications_heldout.csv",
-    "held-out (blind)": DATA / "justifications_heldout_blind.csv",
+    "development (blind 2)": DATA / "justifications_dev_blind2.csv",
 }
+DEVELOPMENT_PARTS = ("development", "development (blind 2)")
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -149,8 +155,11 @@ def part_rows(part: str) -> tuple[list[dict[str, str]], int]:
     """The rows of one part, and how many were left out: a held-out part is scored only on texts
     the development part does not also hold (the rules may have been tuned on those)."""
     rows = read_rows(PARTS[part])
-    if part == "development":
+    if part in DEVELOPMENT_PARTS:
         return rows, 0
+    # Against the first development part only, as before the blind set was moved: the figures of
+    # the held-out parts stay comparable (a few of their texts also occur, by chance, in the
+    # second development part; they were caught before it was tuned on).
     seen = {row["text"].casefold() for row in read_rows(PARTS["development"])}
     kept = [row for row in rows if row["text"].casefold() not in seen]
     return kept, len(rows) - len(kept)

@@ -51,7 +51,9 @@ officers sometimes type the plate itself as the reason, and a finding must never
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -101,6 +103,14 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 _LEET_I = str.maketrans("0134578", "oieastb")
 _LEET_L = str.maketrans("0134578", "oleastb")
 _SKELETON_MIN = 6  # doubled letters added or dropped are repaired in words this long
+# Misspellings of the [fuzzy] target words: a word typed with at least _FUZZY_TYPED letters, the
+# same first letter, within one edit (insert, drop, change or swap two letters) of a target of
+# _FUZZY_MIN to _FUZZY_TWO - 1 letters, or two edits of a longer one ("boarder", "bordr",
+# "patrl", "immgration", "deportaton", "imigrasion").
+_FUZZY_TYPED = 5
+_FUZZY_MIN = 6
+_FUZZY_TWO = 9
+_FUZZY_LONGEST = 20  # longer words are not looked at (no target is this long)
 
 
 @dataclass(frozen=True)
@@ -342,6 +352,10 @@ class TextRules:
     vocab: frozenset[str] = field(compare=False)  # every word of every trigger and exclusion
     stems: Mapping[str, tuple[str, ...]] = field(compare=False)  # prefixes by first 3 letters
     skeletons: Mapping[str, str] = field(compare=False)  # long words by their undoubled form
+    # Misspelling repair (see ``_fuzzy``): the target words by their deletion variants, and the
+    # ordinary words that are never repaired although they are near a target.
+    fuzzy: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    fuzzy_never: frozenset[str] = field(default_factory=frozenset, compare=False)
 
     def known(self, word: str) -> bool:
         """Is ``word`` a word of some phrase (or does a phrase's prefix start it)?"""
@@ -576,13 +590,74 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
         word = rules.skeletons.get(_DOUBLE.sub(r"\1", tok))
         if word is not None:
             return (word.upper() if typed.isupper() else word), word
+    if rules.fuzzy and tok.isalpha():
+        word = _fuzzy(rules, tok)
+        if word is not None:
+            return (word.upper() if typed.isupper() else word), word
     return None
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    """``word`` with up to ``depth`` letters dropped (itself included)."""
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:k] + w[k + 1 :] for w in frontier for k in range(len(w))}
+        out |= frontier
+    return out
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of two short words (a swap of neighbours is one edit),
+    or ``limit + 1`` once it is certainly above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _fuzzy_limit(target: str) -> int:
+    return 1 if len(target) < _FUZZY_TWO else 2
+
+
+def _fuzzy(rules: TextRules, tok: str) -> str | None:
+    """The [fuzzy] target word ``tok`` is a misspelling of, or None.
+
+    Symmetric deletion: a target and the typed word are within k edits only if some variant of
+    each with up to k letters dropped is the same string, so the candidates are found with a few
+    dozen dict lookups (the targets' variants are indexed at load time), then each is confirmed
+    by an edit distance on the two words. Bounded work per word, and each word as typed is
+    remembered (``_repaired``), so a scan stays linear in the text. An ordinary word near a
+    target ("depart", "detained", "patron") is listed in ``never`` and left alone."""
+    if len(tok) < _FUZZY_TYPED or len(tok) > _FUZZY_LONGEST or tok in rules.fuzzy_never:
+        return None
+    best: tuple[int, str] | None = None
+    for variant in _deletes(tok, 2):
+        for target in rules.fuzzy.get(variant, ()):
+            if target[0] != tok[0]:
+                continue
+            limit = _fuzzy_limit(target)
+            d = _edits(tok, target, limit)
+            if d <= limit and (best is None or (d, target) < best):
+                best = (d, target)
+    return None if best is None else best[1]
 
 
 def _needs_repair(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
     if tok in rules.vocab or tok.isdigit():
         return None
-    if tok.isalpha() and len(tok) < _SKELETON_MIN and ("l" not in tok or tok == typed):
+    if tok.isalpha() and len(tok) < _FUZZY_TYPED and ("l" not in tok or tok == typed):
         return None
     if rules.known(tok):
         return None
@@ -909,17 +984,31 @@ def _expand(
     return out
 
 
+_PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lower-case words, single spaces
+
+
+@functools.lru_cache(maxsize=65_536)
+def _phrase_words(body: str) -> tuple[str, ...]:
+    """The words of a phrase, split exactly as a text is. Remembered: expansions repeat the same
+    phrases across entries ("for the" before every agency list), and the rules load at start-up
+    and on every settings load."""
+    if _PLAIN.fullmatch(body) and not _SINGLES.search(body) and not _RUN3.search(body):
+        return tuple(body.split())  # the usual phrase: already what _field would make of it
+    words: list[str] = []
+    for k, part in enumerate(body.split(_NUM)):
+        if k:
+            words.append(_NUM)
+        words.extend(_field(part).orig)
+    return tuple(words)
+
+
 def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
     """Compile one phrase with exactly the normalisation and word split used on the text."""
     prefix = text.endswith("*")
     body = text[:-1] if prefix else text
     if "*" in body:
         raise _fail(where, path, f"'*' is only allowed at the end of a phrase: {text!r}")
-    words: list[str] = []
-    for k, part in enumerate(body.split(_NUM)):
-        if k:
-            words.append(_NUM)
-        words.extend(_field(part).orig)
+    words = list(_phrase_words(body))
     if not words:
         raise _fail(where, path, f"has no words: {text!r}")
     if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
@@ -949,7 +1038,8 @@ def _regex(text: str, flags: int, where: str, path: str) -> re.Pattern[str]:
     return pattern
 
 
-_TOP_KEYS = ("rules", "lists")
+_TOP_KEYS = ("rules", "lists", "fuzzy")
+_FUZZY_KEYS = ("words", "never")
 _RULE_KEYS = ("action", "severity", "description", "exclude", "match")
 _JUNK_RULE_KEYS = (*_RULE_KEYS, "words", "whole_text", "junk_action", "junk_severity")
 _CONTEXT_KEYS = (
@@ -1038,7 +1128,12 @@ class _Builder:
         for k, text in enumerate(patterns):
             self.patterns.append((entry_id, _regex(text, flags, where, f"{path}.patterns[{k}]")))
 
-    def freeze(self, vague: _Vague | None, junk: tuple[str, str]) -> TextRules:
+    def freeze(
+        self,
+        vague: _Vague | None,
+        junk: tuple[str, str],
+        fuzzy: tuple[list[tuple[str, str]], list[str]] = ([], []),
+    ) -> TextRules:
         vocab: set[str] = set()
         stems: dict[str, list[str]] = {}
         stack = [self.trie]
@@ -1056,6 +1151,29 @@ class _Builder:
         for word in sorted(vocab | {s for b in stems.values() for s in b}):
             if len(word) >= _SKELETON_MIN and word.isalpha():
                 skeletons.setdefault(_DOUBLE.sub(r"\1", word), word)
+        index: dict[str, list[str]] = {}
+        targets, never = fuzzy
+        probe = TextRules(
+            (),
+            (),
+            self.trie,
+            (),
+            None,
+            "",
+            "",
+            {},
+            frozenset(vocab),
+            {k: tuple(v) for k, v in stems.items()},
+            {},
+        )
+        for word, at in targets:
+            if not probe.known(word):
+                raise _fail(
+                    self.where, at, f"is not a word of any phrase (nothing to repair to): {word!r}"
+                )
+            for variant in _deletes(word, _fuzzy_limit(word)):
+                if word not in index.setdefault(variant, []):
+                    index[variant].append(word)
         return TextRules(
             rules=tuple(self.rules),
             entries=tuple(self.entries),
@@ -1068,6 +1186,8 @@ class _Builder:
             vocab=frozenset(vocab),
             stems={k: tuple(v) for k, v in stems.items()},
             skeletons=skeletons,
+            fuzzy={k: tuple(v) for k, v in index.items()},
+            fuzzy_never=frozenset(never),
         )
 
 
@@ -1080,7 +1200,9 @@ def _lists(value: object, where: str) -> dict[str, list[str]]:
         for k, item in enumerate(strings):
             if item.strip().startswith("@"):
                 raise _fail(where, f"lists.{name}[{k}]", "a list cannot include another list")
-        lists[str(name)] = strings
+        # An item may hold alternatives, and {@list} of a list defined ABOVE it (so lists never
+        # refer to each other in a circle): "{policia|sheriff} de {@other_states}".
+        lists[str(name)] = [p for p, _ in _expand(strings, lists, where, f"lists.{name}")]
     return lists
 
 
@@ -1111,7 +1233,31 @@ def _vague_part(
     return _Vague(rule, frozenset(words), tuple(whole))
 
 
+_COMPILED: dict[tuple[str, str], TextRules] = {}
+_COMPILED_LIMIT = 8
+
+
 def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
+    """Parse and compile the ``[screening]`` table; see ``_load_text_rules``.
+
+    The same table is compiled once per process: the shipped lists expand to tens of thousands
+    of phrases (about a second), and settings are loaded again for every job, every CLI command
+    and every test. Compiled rules are immutable (their only state is a bounded memo of word
+    repairs), so sharing them is safe."""
+    try:
+        key = (where, json.dumps(table, sort_keys=True))
+    except (TypeError, ValueError):  # not plain TOML data: compile it, every time
+        return _load_text_rules(table, where)
+    rules = _COMPILED.get(key)
+    if rules is None:
+        rules = _load_text_rules(table, where)
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        _COMPILED[key] = rules
+    return rules
+
+
+def _load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
     """Parse and compile the ``[screening]`` table (fails closed: every doubt is a ConfigError).
 
     ``where`` names the source, e.g. "config/california.toml: screening" (messages then read
@@ -1163,4 +1309,26 @@ def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
                 _choice(body, "junk_action", ACTIONS, where, path, _JUNK_DEFAULTS[0]),
                 _choice(body, "junk_severity", SEVERITIES, where, path, _JUNK_DEFAULTS[1]),
             )
-    return build.freeze(vague, junk)
+    return build.freeze(vague, junk, _fuzzy_part(root.get("fuzzy", {}), where))
+
+
+def _fuzzy_part(value: object, where: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """``[fuzzy]``: ``words`` (the agency and act words whose misspellings are repaired; each a
+    single word of at least six letters that some phrase uses) and ``never`` (ordinary words near
+    one of them that stay as typed)."""
+    table = _table(value, where, "fuzzy")
+    _check_keys(table, _FUZZY_KEYS, where, "fuzzy")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key in _FUZZY_KEYS:
+        out[key] = []
+        for k, text in enumerate(_strings(table.get(key, []), where, f"fuzzy.{key}")):
+            at = f"fuzzy.{key}[{k}]"
+            words = _field(text).low
+            if len(words) != 1 or not words[0].isalpha():
+                raise _fail(where, at, f"must be a single word of letters: {text!r}")
+            if key == "words" and not _FUZZY_MIN <= len(words[0]) <= _FUZZY_LONGEST:
+                raise _fail(
+                    where, at, f"must have {_FUZZY_MIN} to {_FUZZY_LONGEST} letters: {text!r}"
+                )
+            out[key].append((words[0], at))
+    return out["words"], [w for w, _ in out["never"]]

@@ -5,6 +5,10 @@ and held-out parts that are only scored: tests/data/justifications_heldout_evasi
 before the rules were tuned, by someone trying to get prohibited searches through (separators,
 look-alike letters, sub-units, paraphrase, Spanish, forbidden beneficiaries named in the text,
 hard legitimate cases), and tests/data/justifications_heldout.csv, written for another detector.
+A second development part, tests/data/justifications_dev_blind2.csv, was written blind (without
+reading the rules) as a held-out part and scored once: prohibited refused up front 98/117 =
+0.838, caught 99/117 = 0.846, flag-worthy 30/38 = 0.789, false positives 2/105 = 0.019. The rules
+were then generalised on its classes of miss, so it is development data now.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -76,9 +80,18 @@ def test_held_out_evasion_targets(settings: Settings) -> None:
 
 
 def test_development_and_other_held_out_part_stay_high(settings: Settings) -> None:
-    for part in ("development", "held-out (other detector)"):
+    for part in ("development", "development (blind 2)", "held-out (other detector)"):
         s = score(settings, part_rows(part)[0])
         assert s.rate(s.refused, "prohibited") >= 0.97, part
         assert s.rate(s.flagged, "flag") >= 0.90, part
         assert s.rate(s.false_positives, "legitimate") <= 0.03, part
         assert s.rate(s.junk, "refuse_junk") >= 0.95, part
+
+
+def test_the_tuned_blind_part_meets_the_targets(settings: Settings) -> None:
+    # Tuned on, so this is no estimate for unseen text; it guards against losing what was fixed.
+    s = score(settings, part_rows("development (blind 2)")[0])
+    assert s.rate(s.caught, "prohibited") >= 0.97
+    assert s.rate(s.refused, "prohibited") >= 0.90
+    assert s.rate(s.flagged, "flag") >= 0.90
+    assert s.rate(s.false_positives, "legitimate") <= 0.03
