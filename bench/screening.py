@@ -26,6 +26,12 @@ part of the labelled set:
                0.90), false positives 2/105 = 0.019 (target <= 0.03). The rules were then tuned
                on it (on the classes of miss, not the strings), so it is development data now and
                says nothing about unseen text.
+  held-out     tests/data/justifications_heldout_blind3.csv   (blind 3) written blind by a third
+               person while the rules were tuned on blind 2, scored once after that tuning:
+               refused up front 115/133 = 0.865, caught 117/133 = 0.880, flag-worthy 57/70 =
+               0.814, false positives 6/112 = 0.054 -- short of every target. Printed, not
+               asserted; once the rules are tuned on it, it is development data too, and the
+               next honest figure needs a new blind set.
 
   prohibited refused   prohibited texts refused up front (prohibited_purpose, or the sharing
                        reason code of the party the text says the search is for)
@@ -69,6 +75,7 @@ PARTS = {
     "held-out (evasion)": DATA / "justifications_heldout_evasion.csv",
     "held-out (other detector)": DATA / "justifications_heldout.csv",
     "development (blind 2)": DATA / "justifications_dev_blind2.csv",
+    "held-out (blind 3)": DATA / "justifications_heldout_blind3.csv",
 }
 DEVELOPMENT_PARTS = ("development", "development (blind 2)")
 P99_LIMIT_MS = 0.2
