@@ -82,8 +82,8 @@ class FileKeyStore:
         except FileNotFoundError:
             return None
 
-    def put_new(self, key_id: str, wrapped: bytes) -> bytes:
-        final = self._path(key_id)
+    def _write_temp(self, key_id: str, wrapped: bytes) -> Path:
+        """``wrapped`` in a new 0600 temp file beside the key's final name, fsynced."""
         tmp = self.directory / f".{key_id}.{secrets.token_hex(8)}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -91,6 +91,11 @@ class FileKeyStore:
             os.fsync(fd)
         finally:
             os.close(fd)
+        return tmp
+
+    def put_new(self, key_id: str, wrapped: bytes) -> bytes:
+        final = self._path(key_id)
+        tmp = self._write_temp(key_id, wrapped)
         try:
             # link() fails if the name exists, so two processes can never both "create" a key.
             os.link(tmp, final)
@@ -103,13 +108,7 @@ class FileKeyStore:
 
     def replace(self, key_id: str, wrapped: bytes) -> None:
         final = self._path(key_id)
-        tmp = self.directory / f".{key_id}.{secrets.token_hex(8)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, wrapped)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        tmp = self._write_temp(key_id, wrapped)
         try:
             os.replace(tmp, final)  # atomic: a reader sees the old or the new form, never half
         finally:

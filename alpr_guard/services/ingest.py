@@ -125,7 +125,7 @@ def record_reads(
     duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids)
 
     # Unmatched reads go under their day's key; hits under their month's period key, which
-    # outlives the day key (issue #3), so a day can be crypto-shredded on schedule.
+    # outlives the day key, so a day can be crypto-shredded on schedule.
     fresh = [r for i, r in enumerate(reads) if ids[i] is None]
     keys, destroyed = keys_for_ingest(
         session, rt, {day_of(r.observed_at) for r in fresh if not r.hit}

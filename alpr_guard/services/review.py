@@ -542,25 +542,7 @@ class FindingFilter:
 
 
 def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
-    if record is None:  # a finding about a camera
-        return FindingView(
-            finding.id,
-            None,
-            finding.rule,
-            finding.severity,
-            json.loads(finding.matched),
-            finding.status,
-            finding.verdict,
-            finding.note,
-            finding.created_at,
-            finding.resolved_at,
-            finding.resolved_by,
-            None,
-            None,
-            None,
-            None,
-            finding.camera_id,
-        )
+    """A finding with its search's who/when/why, or none of them for a finding about a camera."""
     return FindingView(
         finding.id,
         finding.search_id,
@@ -573,10 +555,11 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
         finding.created_at,
         finding.resolved_at,
         finding.resolved_by,
-        record.username,
-        record.agency_ori,
-        record.created_at,
-        record.purpose,
+        record.username if record else None,
+        record.agency_ori if record else None,
+        record.created_at if record else None,
+        record.purpose if record else None,
+        finding.camera_id,
     )
 
 

@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 
-Retention (issue #3): a read under a legal hold takes the class ``held`` and loses its expiry
+Retention: a read under a legal hold takes the class ``held`` and loses its expiry
 until the hold is released; the hold and the reads it names are recorded; each purge run keeps
 its progress in ``purge_runs`` so that a killed run is finished by the next; ``leases`` makes
 sure two processes never purge at once.

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 
-PostgreSQL (issue #3, scale): ``plate_reads`` becomes a partitioned table so that the purge
+PostgreSQL, for scale: ``plate_reads`` becomes a partitioned table so that the purge
 drops a whole expired partition instead of deleting its rows one by one (a DROP writes almost
 no WAL). Level one is LIST (retention_class): every read of one class shares one window.
 Level two is RANGE (observed_at): one partition per UTC day for ``unmatched`` (a day expires as
