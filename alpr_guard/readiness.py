@@ -55,7 +55,7 @@ def head_revision() -> str:
     """The newest migration this code carries."""
     from alembic.script import ScriptDirectory
 
-    from alpr_guard.schema import MIGRATIONS
+    from alpr_guard.db.migrate import MIGRATIONS
 
     heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
     return ",".join(sorted(heads))

@@ -1,6 +1,6 @@
 """Shared benchmark plumbing: throwaway databases, a runtime with users, synthetic reads, stats.
 
-Databases are always built by ``alpr_guard.schema.upgrade`` (the migrations are the schema).
+Databases are always built by ``alpr_guard.db.migrate.upgrade`` (the migrations are the schema).
 SQLite lives in a temporary directory; PostgreSQL gets a fresh database ``alpr_bench_<pid>...``
 on ``ALPR_GUARD_BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
 dropped again by ``BenchEnv.close``. Nothing here prints a plate.
@@ -35,8 +35,8 @@ import psutil  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from alpr_guard import schema  # noqa: E402
 from alpr_guard.clock import SystemClock  # noqa: E402
+from alpr_guard.db import migrate as schema  # noqa: E402
 from alpr_guard.runtime import Runtime, build_runtime  # noqa: E402
 from alpr_guard.services.agencies import AgencyInput, upsert_agency  # noqa: E402
 from alpr_guard.services.principals import SYSTEM, Principal, add_user, authenticate  # noqa: E402

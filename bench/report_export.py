@@ -4,7 +4,7 @@ Target (issue): an export of 1M access records streams at >= 20,000 rows/s with 
 (<= 150 MB RSS), full form (plates unsealed) and redacted form (term tokens, personal data
 masked).
 
-Build: a database migrated by ``alpr_guard.schema.upgrade``, one agency and officer created
+Build: a database migrated by ``alpr_guard.db.migrate.upgrade``, one agency and officer created
 through the services, then ``--records`` access records inserted with SQLAlchemy Core bulk inserts
 into ``searches`` (realistic values: 30 days of searches, 95% allowed, refusals with reason
 codes, 2% on behalf of another agency, a few justifications carrying phone numbers and dates of

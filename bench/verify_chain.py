@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from alpr_guard import schema
 from alpr_guard.audit import GENESIS, Anchor, _message, canonical_json, verify_chain
+from alpr_guard.db import migrate as schema
 from alpr_guard.models import Agency, AuditEvent, SearchRecord, User
 from alpr_guard.record_chain import SEARCH_COLUMNS, content_mac, verify_records
 from alpr_guard.runtime import build_runtime

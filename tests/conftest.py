@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from alpr_guard import schema
 from alpr_guard.api import build_app
 from alpr_guard.clock import FixedClock
+from alpr_guard.db import migrate as schema
 from alpr_guard.keystore import write_master_key_file
 from alpr_guard.models import Agency, ApiToken, User
 from alpr_guard.runtime import Runtime, build_runtime

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from alpr_guard import schema
+from alpr_guard.db import migrate as schema
 from alpr_guard.readiness import head_revision
 from tests.cli.test_cli import run
 from tests.conftest import PG_URL, _pg_reachable, write_config

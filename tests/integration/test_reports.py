@@ -26,11 +26,11 @@ from sqlalchemy import func, select, text
 
 from alpr_guard.api import reports as reports_api
 from alpr_guard.audit import Actor
-from alpr_guard.cli import _State
+from alpr_guard.cli.common import State as _State
+from alpr_guard.cli.report import report
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import AuditEvent, Finding, PlateRead, SearchRecord, User
-from alpr_guard.report_cli import report
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import reports
 from alpr_guard.services.reports import (

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from alpr_guard import schema
 from alpr_guard.db import (
     READ_ONLY,
     SQLITE_CACHE_KIB,
@@ -19,6 +18,7 @@ from alpr_guard.db import (
     make_engine,
     make_session_factory,
 )
+from alpr_guard.db import migrate as schema
 from alpr_guard.memory import TrimWhenIdle, limit_arenas, trim
 
 

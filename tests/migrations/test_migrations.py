@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from alpr_guard import schema
 from alpr_guard.db import Base
+from alpr_guard.db import migrate as schema
 from tests.conftest import PG_URL, _pg_reachable
 
 

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from alpr_guard.crypto import DataKey, KeyRing, _hmac_pads
 from alpr_guard.db import (
     UTCDateTime,
-    _sqlite_utc_text,
     make_engine,
     make_session_factory,
     new_id,
     new_ids,
+)
+from alpr_guard.db import (
+    sqlite_utc_text as _sqlite_utc_text,
 )
 
 

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from alpr_guard.cli.common import runtime_session
+
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from alpr_guard.cli import _State
+    from alpr_guard.cli.common import State
     from alpr_guard.services.reports import AccessRow
 
 PROGRESS_STEP = 1000
@@ -85,7 +87,7 @@ def report() -> None:
 )
 @click.pass_obj
 def report_access(
-    state: _State,
+    state: State,
     since: str,
     until: str,
     fmt: str,
@@ -98,7 +100,6 @@ def report_access(
 ) -> None:
     """Write the access-justification report for a period (redacted unless --full)."""
     from alpr_guard.audit import Actor
-    from alpr_guard.cli import _runtime_session
     from alpr_guard.services.reports import (
         ReportFilter,
         count_access_rows,
@@ -120,7 +121,7 @@ def report_access(
         outcome=outcome,
     )
     actor = Actor("cli", state.settings.instance.operating_agency)
-    with _runtime_session(state) as (rt, session):
+    with runtime_session(state) as (rt, session):
         matching = count_access_rows(session, filters)
         record_report_access(session, rt, actor, filters, full, fmt, matching=matching)
         session.commit()  # the pull is on the record before a row is written
@@ -158,12 +159,11 @@ def report_access(
     "--out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path)
 )
 @click.pass_obj
-def report_summary(state: _State, since: str, until: str, fmt: str, out: Path) -> None:
+def report_summary(state: State, since: str, until: str, fmt: str, out: Path) -> None:
     """Write the compliance summary for a period (JSON, or an HTML page with charts)."""
     import json
 
     from alpr_guard.audit import Actor
-    from alpr_guard.cli import _runtime_session
     from alpr_guard.errors import ValidationError
     from alpr_guard.services.reports import (
         compliance_summary,
@@ -177,7 +177,7 @@ def report_summary(state: _State, since: str, until: str, fmt: str, out: Path) -
     if start >= end:
         raise ValidationError({"--to": "must be after --from"})
     actor = Actor("cli", state.settings.instance.operating_agency)
-    with _runtime_session(state) as (rt, session):
+    with runtime_session(state) as (rt, session):
         summary = compliance_summary(session, rt, start, end)
         record_summary_access(session, rt, actor, start, end, fmt)
         session.commit()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from alpr_guard.cli import _State
+    from alpr_guard.cli.common import State
 
 
 @click.group("policy")
@@ -37,7 +37,7 @@ def policy() -> None:
     help="Write here instead of standard output (required for pdf on a terminal).",
 )
 @click.pass_obj
-def render(state: _State, fmt: str, output: Path | None) -> None:
+def render(state: State, fmt: str, output: Path | None) -> None:
     """Render the usage and privacy policy from the configuration in force."""
     from alpr_guard.db import read_only_session
     from alpr_guard.runtime import build_runtime

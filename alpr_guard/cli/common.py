@@ -1,0 +1,71 @@
+"""What every command shares: the command's state (its config, loaded once), the one-line
+failure type ``main`` prints, and a runtime with one session for a command's work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from alpr_guard.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from alpr_guard.runtime import Runtime
+
+
+class CliFailure(Exception):
+    """A failure the operator can fix: ``main`` prints its one line and exits ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+# The state of the running command, so ``main`` can diagnose a database error against the
+# config the command used.
+current: list[State] = []
+
+
+class State:
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+@contextmanager
+def runtime_session(state: State) -> Iterator[tuple[Runtime, Session]]:
+    from alpr_guard.db import session_scope
+    from alpr_guard.runtime import build_runtime
+
+    rt = build_runtime(state.settings)
+    try:
+        with session_scope(rt.sessions) as session:
+            yield rt, session
+    finally:
+        rt.dispose()
+
+
+def json_short(value: object, limit: int = 80) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def connect_timeout(url: str) -> dict[str, object]:
+    """Diagnostics give up on an unreachable PostgreSQL after a few seconds, not minutes."""
+    return {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}

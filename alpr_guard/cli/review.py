@@ -1,0 +1,73 @@
+"""``alpr-guard review``: run the access review and list its findings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from alpr_guard.cli.common import (
+    State,
+    runtime_session,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.group("review")
+def review_group() -> None:
+    """The access review: flag misuse after the fact."""
+
+
+@review_group.command("run")
+@click.option("--since", default=None, help="ISO 8601 time (default: where the last run ended).")
+@click.pass_obj
+def review_run(state: State, since: str | None) -> None:
+    """Scan access records for misuse and write findings."""
+    from alpr_guard.schemas import parse_datetime
+    from alpr_guard.services.review import review_searches
+
+    start = None
+    if since is not None:
+        try:
+            start = parse_datetime(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+    with runtime_session(state) as (rt, session):
+        result = review_searches(session, rt, since=start)
+    click.echo(
+        f"reviewed {result.searches_scanned} searches from {result.since.isoformat()} "
+        f"to {result.until.isoformat()} in {result.seconds:.1f}s: "
+        f"{result.new_findings} new findings"
+    )
+    for rule, count in sorted(result.by_rule.items()):
+        click.echo(f"  {rule}: {count}")
+
+
+@review_group.command("list")
+@click.option("--status", type=click.Choice(("open", "resolved")), default="open")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_obj
+def review_list(state: State, status: str, limit: int) -> None:
+    """List findings (the listing is itself an audit event)."""
+    from alpr_guard.services.principals import Principal
+    from alpr_guard.services.review import FindingFilter, list_findings
+
+    cli_user = Principal(
+        user_id=0,
+        username="cli",
+        role="auditor",
+        agency_id=0,
+        agency_ori=state.settings.instance.operating_agency,
+    )
+    with runtime_session(state) as (rt, session):
+        findings = list_findings(session, rt, cli_user, FindingFilter(status=status, limit=limit))
+    for f in findings:
+        # A camera's finding (hit_rate_anomaly) names the camera where a search names its user.
+        who = f.username if f.username is not None else f"camera:{f.camera_id}"
+        at = (f.searched_at or f.created_at).isoformat()
+        click.echo(f"{f.id}\t{f.severity}\t{f.rule}\t{who}\t{at}\t{f.status}")
+
+
+# -- retention ------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""``alpr-guard users``: accounts, their tokens, and revoking them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from alpr_guard.cli.common import (
+    State,
+    runtime_session,
+)
+from alpr_guard.services.principals import ROLES
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.group("users")
+def users_group() -> None:
+    """Users and bearer tokens."""
+
+
+@users_group.command("add")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option(
+    "--agency",
+    "agency",
+    default=None,
+    help="ORI of the user's agency (default: the operating agency).",
+)
+@click.pass_obj
+def users_add(state: State, username: str, role: str, agency: str | None) -> None:
+    """Create a user; the new token is the last line of output (shown once)."""
+    from alpr_guard.services.principals import add_user
+
+    with runtime_session(state) as (rt, session):
+        issued = add_user(
+            session,
+            rt,
+            username=username,
+            role=role,
+            agency_ori=agency or state.settings.instance.operating_agency,
+        )
+    expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
+    click.echo(
+        f"created {issued.username} ({issued.role}, {issued.agency_ori}); token expires {expiry}"
+    )
+    click.echo(issued.token)
+
+
+@users_group.command("token")
+@click.option("--username", required=True)
+@click.pass_obj
+def users_token(state: State, username: str) -> None:
+    """Issue a new token for an existing user; the token is the last line of output."""
+    from alpr_guard.services.principals import issue_token
+
+    with runtime_session(state) as (rt, session):
+        issued = issue_token(session, rt, username=username)
+    expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
+    click.echo(f"token for {issued.username} expires {expiry}")
+    click.echo(issued.token)
+
+
+@users_group.command("revoke")
+@click.option("--username", required=True)
+@click.option("--disable", is_flag=True, help="Also disable the account.")
+@click.pass_obj
+def users_revoke(state: State, username: str, disable: bool) -> None:
+    """Revoke every live token of a user."""
+    from alpr_guard.services.principals import revoke_tokens
+
+    with runtime_session(state) as (rt, session):
+        count = revoke_tokens(session, rt, username=username, disable=disable)
+    click.echo(f"revoked {count} token(s) of {username}{' and disabled it' if disable else ''}")
+
+
+@users_group.command("list")
+@click.pass_obj
+def users_list(state: State) -> None:
+    from alpr_guard.services.principals import list_users
+
+    with runtime_session(state) as (_rt, session):
+        for user in list_users(session):
+            click.echo(
+                f"{user.username}\t{user.role}\t{user.agency_ori}\t"
+                f"{'disabled' if user.disabled else 'active'}"
+            )
+
+
+# -- agencies -------------------------------------------------------------------------------
