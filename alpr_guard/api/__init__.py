@@ -9,12 +9,12 @@ import logging
 import time
 import uuid
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
-from alpr_guard.api.context import EXTENSION_KEY, close_session
+from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
@@ -22,19 +22,6 @@ from alpr_guard.runtime import Runtime
 log = logging.getLogger("alpr_guard.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 RETRY_AFTER_SECONDS = 1
-
-
-def error_body(
-    code: str, message: str, status: int, details: dict[str, object] | None = None
-) -> tuple[Response, int]:
-    error: dict[str, object] = {
-        "code": code,
-        "message": message,
-        "request_id": g.get("request_id", "-"),
-    }
-    if details:
-        error["details"] = details
-    return jsonify({"error": error}), status
 
 
 def build_app(runtime: Runtime) -> Flask:

@@ -6,7 +6,8 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
 from alpr_guard.api import openapi
-from alpr_guard.api.context import public, runtime, session
+from alpr_guard.api.context import error_body, public, runtime, session
+from alpr_guard.readiness import readiness
 
 bp = Blueprint("meta", __name__)
 
@@ -26,9 +27,6 @@ def readyz() -> tuple[Response, int]:
     503 in the one error shape, ``details.checks`` saying which check failed and why; the
     Docker HEALTHCHECK and load balancers poll it. No secret is in any line.
     """
-    from alpr_guard.api import error_body
-    from alpr_guard.readiness import readiness
-
     rt = runtime()
     checks = readiness(rt.settings, rt.engine, rt.keyring, rt.clock.now())
     body = {c.name: c.as_json() for c in checks}

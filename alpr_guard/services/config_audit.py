@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
+from alpr_guard.errors import ConfigError
 from alpr_guard.models import AuditEvent
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.windows import apply_windows, windows_of
+from alpr_guard.settings import load_settings
 
 KIND = "config.policy"
 
@@ -111,9 +113,6 @@ def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
     ``config.drift`` audit event (severity high) with a readable diff, for an auditor to explain.
     Appends nothing when all three agree.
     """
-    from alpr_guard.errors import ConfigError
-    from alpr_guard.settings import load_settings
-
     running_json = rt.settings.policy_json
     running = hashlib.sha256(running_json.encode()).hexdigest()
     problem = None
