@@ -17,8 +17,9 @@ from alpr_guard.api.context import (
 )
 from alpr_guard.errors import Refused, ValidationError
 from alpr_guard.policy.access import Exposure
+from alpr_guard.schemas import salvage_search_request
 from alpr_guard.services.principals import SEARCH_ROLES
-from alpr_guard.services.search import SearchOutcome, invalid_request, search_from_body
+from alpr_guard.services.search import SearchOutcome, invalid_request, search_attempt
 
 bp = Blueprint("searches", __name__, url_prefix="/api/v1")
 
@@ -51,7 +52,10 @@ def raise_if_invalid(fields: Mapping[str, str] | None, **record_ids: str) -> Non
 @bp.post("/searches")
 @require(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
 def post_search() -> tuple[Response, int]:
-    outcome = search_from_body(session(), runtime(), principal(), *attempt_body())
+    rt = runtime()
+    body, body_errors = attempt_body()
+    values, fields = salvage_search_request(body, rt.settings.search.max_page_size)
+    outcome = search_attempt(session(), rt, principal(), values, {**fields, **body_errors})
     commit()  # the access record is durable before a single result leaves
     raise_if_invalid(outcome.fields, search_id=str(outcome.search_id))
     raise_if_refused(outcome.decision, search_id=str(outcome.search_id))

@@ -16,8 +16,8 @@ from alpr_guard.api.context import (
 from alpr_guard.api.searches import attempt_body, raise_if_invalid
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import query_int
-from alpr_guard.services.sharing import list_shares, share_from_body, signing_key_info
+from alpr_guard.schemas import query_int, share_request_values
+from alpr_guard.services.sharing import list_shares, share_attempt, signing_key_info
 
 bp = Blueprint("shares", __name__, url_prefix="/api/v1")
 
@@ -25,7 +25,9 @@ bp = Blueprint("shares", __name__, url_prefix="/api/v1")
 @bp.post("/shares")
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_share() -> tuple[Response, int]:
-    outcome = share_from_body(session(), runtime(), principal(), *attempt_body())
+    body, body_errors = attempt_body()
+    values, fields = share_request_values(body)
+    outcome = share_attempt(session(), runtime(), principal(), values, {**fields, **body_errors})
     commit()  # the decision is on record before a bundle leaves
     raise_if_invalid(outcome.fields, share_id=str(outcome.share_id))
     raise_if_refused(outcome.decision, share_id=str(outcome.share_id))
