@@ -43,7 +43,7 @@ from _common import (
     verdict,
 )
 
-from alpr_guard.schemas import parse_read_batch, parse_search_request
+from alpr_guard.api.parsing import parse_read_batch, parse_search_request
 from alpr_guard.services import search as search_service
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.requests import SearchRequest

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, principal, require, runtime, session
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import VerifyOut
 from alpr_guard.checkpoints import verify_with_checkpoints
 from alpr_guard.db import read_only_session
 from alpr_guard.policy.access import Exposure
@@ -12,7 +14,16 @@ from alpr_guard.policy.access import Exposure
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
 
-@bp.get("/verify")
+@route(
+    bp,
+    "GET",
+    "/verify",
+    "Verify the audit chain against the signed checkpoints (auditor); names the first edited, "
+    "deleted, reordered or truncated event, and each access record edited, flipped, deleted "
+    "or inserted",
+    responses={200: VerifyOut},
+    errors=(401, 403, 503),
+)
 @require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_verify() -> Response:
     rt = runtime()

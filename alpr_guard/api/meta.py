@@ -7,19 +7,35 @@ from sqlalchemy import text
 
 from alpr_guard.api import openapi
 from alpr_guard.api.context import error_body, public, runtime, session
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import ReadyOut, Spec, StatusOut
 from alpr_guard.readiness import readiness
 
 bp = Blueprint("meta", __name__)
 
 
-@bp.get("/healthz")
+@route(
+    bp,
+    "GET",
+    "/healthz",
+    "Liveness and database reachability",
+    responses={200: StatusOut},
+    errors=(503,),
+)
 @public
 def healthz() -> tuple[Response, int]:
     session().execute(text("SELECT 1"))
     return jsonify({"status": "ok"}), 200
 
 
-@bp.get("/readyz")
+@route(
+    bp,
+    "GET",
+    "/readyz",
+    "Readiness: database, schema revision, key store, checkpoint age",
+    responses={200: ReadyOut},
+    errors=(503,),
+)
 @public
 def readyz() -> tuple[Response, int]:
     """Fit to take traffic: database, schema at head, key store, checkpoint age (one line each).
@@ -36,7 +52,7 @@ def readyz() -> tuple[Response, int]:
     return jsonify({"status": "ready", "checks": body}), 200
 
 
-@bp.get("/api/v1/openapi.json")
+@route(bp, "GET", "/api/v1/openapi.json", "This document", responses={200: Spec})
 @public
 def openapi_json() -> Response:
     return jsonify(openapi.spec())

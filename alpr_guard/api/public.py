@@ -11,6 +11,8 @@ import hashlib
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import Figures, PolicyQuery
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
 from alpr_guard.services.policy_document import FORMATS, MEDIA_TYPES, build_policy, render_policy
@@ -31,7 +33,16 @@ def cacheable(body: bytes, media_type: str) -> Response:
     return response
 
 
-@bp.get("/policy")
+@route(
+    bp,
+    "GET",
+    "/policy",
+    "The published usage and privacy policy, from the config in force",
+    query=PolicyQuery,
+    responses={200: "The policy, with its hash and effective date", 304: "Not modified"},
+    media={200: ("text/html", "text/markdown", "application/pdf")},
+    errors=(404, 422),
+)
 @public
 def get_policy() -> Response:
     fmt = request.args.get("format", "html")
@@ -43,7 +54,14 @@ def get_policy() -> Response:
     return cacheable(body, MEDIA_TYPES[fmt])
 
 
-@bp.get("/transparency")
+@route(
+    bp,
+    "GET",
+    "/transparency",
+    "Public transparency figures (HTML), aggregates only",
+    responses={200: "HTML page", 304: "Not modified (If-None-Match)"},
+    media={200: ("text/html",)},
+)
 @public
 def get_transparency() -> Response:
     rt = runtime()
@@ -54,7 +72,13 @@ def get_transparency() -> Response:
     )
 
 
-@bp.get("/transparency.json")
+@route(
+    bp,
+    "GET",
+    "/transparency.json",
+    "Public transparency figures (JSON), aggregates only",
+    responses={200: Figures, 304: "Not modified (If-None-Match)"},
+)
 @public
 def get_transparency_json() -> Response:
     rt = runtime()

@@ -5,15 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import IngestOut, ReadBatchIn
+from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.db import WRITE_WAIT_MS
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services.ingest import record_reads
 
 bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 
 
-@bp.post("/reads")
+@route(
+    bp,
+    "POST",
+    "/reads",
+    "Ingest up to ingest.max_batch plate reads (role ingest); all or nothing",
+    body=ReadBatchIn,
+    responses={201: IngestOut},
+    errors=(401, 403, 422, 503),
+)
 @require("ingest", exposes=Exposure.READS_WRITE)
 def post_reads() -> tuple[Response, int]:
     rt = runtime()

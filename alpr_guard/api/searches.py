@@ -15,9 +15,11 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import SearchIn, SearchOut
+from alpr_guard.api.parsing import salvage_search_request
 from alpr_guard.errors import Refused, ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import salvage_search_request
 from alpr_guard.services.principals import SEARCH_ROLES
 from alpr_guard.services.search import SearchOutcome, invalid_request, search_attempt
 
@@ -49,7 +51,16 @@ def raise_if_invalid(fields: Mapping[str, str] | None, **record_ids: str) -> Non
         raise Refused("invalid_request", 422, decision.message, **record_ids, fields=dict(fields))
 
 
-@bp.post("/searches")
+@route(
+    bp,
+    "POST",
+    "/searches",
+    "Justified search for one plate (roles officer, supervisor). Screened before any data is "
+    "touched; every search is recorded, a malformed one included",
+    body=SearchIn,
+    responses={200: SearchOut},
+    errors=(401, 403, 422, 503),
+)
 @require(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
 def post_search() -> tuple[Response, int]:
     rt = runtime()

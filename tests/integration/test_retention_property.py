@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.clock import FixedClock
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import read_only_session
 from alpr_guard.models import DataKeyRecord, PlateRead
 from alpr_guard.runtime import build_runtime
-from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.principals import SYSTEM, add_user, authenticate
