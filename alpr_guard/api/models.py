@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from alpr_guard.api.contract import Msg, Response, Strict, invalid
 from alpr_guard.policy.plates import normalise_plate
@@ -216,8 +216,31 @@ class HitIn(Strict):
     ]
 
 
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """A model's documented examples; a test checks each against the document and the model."""
+    return Strict.model_config | ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+READ_EXAMPLE = {
+    "plate": "7ABC123",
+    "observed_at": "2026-11-19T08:00:00Z",
+    "camera_id": "cam-1",
+    "plate_state": "CA",
+    "latitude": 37.77,
+    "longitude": -122.42,
+    "confidence": 94,
+    "client_read_id": "r-1",
+    "hit": {"list": "SVS", "entry": "NCIC-V-1"},
+}
+
+
 class CameraRead(Strict):
     """One plate read, as a camera sends it."""
+
+    model_config = _examples(
+        READ_EXAMPLE,
+        {"plate": "8 xyz-999", "observed_at": "2026-11-19T10:00:00+02:00", "camera_id": "c2"},
+    )
 
     plate: Annotated[
         str,
@@ -284,6 +307,8 @@ class CameraRead(Strict):
 class ReadBatchIn(Strict):
     """Up to ingest.max_batch reads; all or nothing."""
 
+    model_config = _examples({"reads": [READ_EXAMPLE]})
+
     # Each read is checked apart (the fast path first, then CameraRead, which is the rule book),
     # so that one bad read names its index; the document shows the reads' model.
     reads: Annotated[
@@ -296,6 +321,17 @@ class ReadBatchIn(Strict):
 
 class SearchIn(Strict):
     """A justified search for one plate."""
+
+    model_config = _examples(
+        {
+            "plate": "7ABC123",
+            "from": "2026-11-12T00:00:00Z",
+            "to": "2026-11-19T00:00:00Z",
+            "purpose": "stolen_vehicle",
+            "justification": "Vehicle reported stolen, theft report filed this morning",
+            "case_number": "26-004512",
+        }
+    )
 
     plate: Annotated[str, _rule(_plate, str)]
     window_from: Annotated[datetime, _rule(_when, DateTimeIn), Field(alias="from")]
@@ -350,6 +386,16 @@ class ReadSelection(Strict):
 class ShareIn(ReadSelection):
     """Reads (read_ids, or an allowed search's) for another agency."""
 
+    model_config = _examples(
+        {
+            "recipient": "CA0190100",
+            "search_id": "0b8f2c1e-6f0a-4a57-9d2b-3c1a2f5e7d90",
+            "purpose": "stolen_vehicle",
+            "justification": "Recovered in their city; they need the sightings for the case",
+            "case_number": "26-004512",
+        }
+    )
+
     recipient: Annotated[str, _rule(_recipient, OriIn), Field(description="ORI"), Msg(_ORI_WHY)]
     purpose: Annotated[
         str,
@@ -392,6 +438,15 @@ ReasonIn = Annotated[
 class HoldIn(ReadSelection):
     """A legal hold on reads (read_ids and/or an allowed search's reads)."""
 
+    model_config = _examples(
+        {
+            "case_number": "26-004512",
+            "reason": "Evidence in a pending prosecution",
+            "read_ids": ["0b8f2c1e-6f0a-4a57-9d2b-3c1a2f5e7d90"],
+            "review_by": "2027-05-19T00:00:00Z",
+        }
+    )
+
     case_number: Annotated[
         str,
         _rule(
@@ -409,10 +464,14 @@ class HoldIn(ReadSelection):
 
 
 class ReleaseIn(Strict):
+    model_config = _examples({"reason": "Case closed; the court released the evidence"})
+
     reason: ReasonIn
 
 
 class ResolveIn(Strict):
+    model_config = _examples({"verdict": "justified", "note": "Case file confirms the theft"})
+
     verdict: Annotated[
         str,
         _rule(_verdict, Literal["justified", "misuse", "needs_follow_up"]),
