@@ -136,3 +136,42 @@ def test_more_of_the_immigration_domain_is_refused(settings: Settings, text: str
 )
 def test_the_same_words_in_police_work_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- care by paraphrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "8 weeks along, drove in from Arizona, locate",
+        "second trimester female from Texas, clinic in Fresno",
+        "expectant mother crossed from Nevada for an appt",
+        "took her to California to get rid of the baby",
+        "16 year old taken to Oakland for hormone treatment",
+        "came from Utah for her blockers",
+        "visited the PP clinic in Van Nuys, plate",
+        "car parked outside P. P. on Tuesday",
+        "PPFA patient vehicle",
+        "plannd parenthood, whose car",
+    ],
+)
+def test_care_described_without_its_name_is_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pregnant woman carjacked at gas station, 215 PC",
+        "woman 20 weeks along assaulted by boyfriend, 273.5",
+        "missing 16 year old, traveled to LA, at risk",
+        "suspect went to clinic for treatment of gunshot wound",
+        "see pp 4 of the report, 459 PC",
+        "arson at PP clinic, 451 PC, suspect truck",
+    ],
+)
+def test_pregnant_victims_and_crimes_against_clinics_stay_clean(
+    settings: Settings, text: str
+) -> None:
+    assert_clean(settings, text)
