@@ -470,6 +470,26 @@ def spec() -> dict[str, Any]:
                     },
                 }
             },
+            "/transparency/receipts/{run_id}.json": {
+                "get": {
+                    "summary": "A completed purge's signed receipt (counts and key ids only), "
+                    "checkable with the public key alone",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "run_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "format": "uuid"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The signed receipt document"},
+                        "304": {"description": "Not modified (If-None-Match)"},
+                        **_errors(404, 409, 422),
+                    },
+                }
+            },
             "/api/v1/signing-key": {
                 "get": {
                     "summary": "The instance's Ed25519 public key (verifies share bundles, "
