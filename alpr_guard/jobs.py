@@ -26,6 +26,7 @@ from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_che
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.config_audit import check_drift
 from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.review import review_access
 
@@ -109,13 +110,16 @@ class HeadCheckpointer:
 
 
 def run_config_drift(rt: Runtime) -> None:
-    from alpr_guard.services.config_audit import check_drift
-
     with session_scope(rt.sessions) as session:
         drift = check_drift(session, rt, Actor("system:config", None))
     if drift.drifted:
         log.warning(
-            "configuration drift: %d values differ (audit event config.drift)", len(drift.diff)
+            "configuration drift (%s): %d values differ; %s",
+            ", ".join(drift.reasons),
+            len(drift.diff),
+            f"finding {drift.finding_id} raised"
+            if drift.finding_id is not None
+            else "its finding is already in the review queue",
         )
 
 
