@@ -111,6 +111,8 @@ class Drift:
     diff: tuple[dict[str, object], ...]
     approved: str | None = None  # hash of the last policy approved (None: nothing recorded yet)
     finding_id: int | None = None  # the finding this check raised; None if none was new
+    # Findings about policies recorded since the approval that ran unapproved and are gone again
+    interim_findings: tuple[int, ...] = ()
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -130,7 +132,7 @@ class Drift:
 
     @property
     def drifted(self) -> bool:
-        return bool(self.reasons)
+        return bool(self.reasons or self.interim_findings)
 
     @property
     def config_ref(self) -> str:
@@ -163,18 +165,27 @@ def approved_policy(session: Session) -> str | None:
     """The hash of the last approved policy: the running policy of the ``config_drift`` finding
     an auditor last resolved as justified, or else the first policy ever recorded (the one the
     programme started with). None if no policy was ever recorded."""
-    ref = session.scalar(
-        select(Finding.config_ref)
+    approval = _approval(session)
+    return approval[0] if approval else None
+
+
+def _approval(session: Session) -> tuple[str, int] | None:
+    """(hash of the approved policy, audit seq of its approval)."""
+    row = session.execute(
+        select(Finding.config_ref, Finding.audit_seq)
         .where(Finding.rule == DRIFT_RULE, Finding.verdict == "justified")
         .order_by(Finding.resolved_at.desc(), Finding.id.desc())
         .limit(1)
-    )
-    if ref:
-        return ref.split("/", 1)[0]
-    first = session.scalar(
-        select(AuditEvent.details).where(AuditEvent.kind == KIND).order_by(AuditEvent.seq).limit(1)
-    )
-    return str(json.loads(first)["sha256"]) if first else None
+    ).first()
+    if row is not None and row.config_ref:
+        return row.config_ref.split("/", 1)[0], int(row.audit_seq or 0)
+    first = session.execute(
+        select(AuditEvent.seq, AuditEvent.details)
+        .where(AuditEvent.kind == KIND)
+        .order_by(AuditEvent.seq)
+        .limit(1)
+    ).first()
+    return (str(json.loads(first.details)["sha256"]), int(first.seq)) if first else None
 
 
 def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
@@ -197,7 +208,8 @@ def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
     on_disk = hashlib.sha256(disk_json.encode()).hexdigest() if disk_json is not None else None
     policies = _recorded_policies(session)
     recorded = str(policies[-1][1]["sha256"]) if policies else None
-    approved = approved_policy(session)
+    approval = _approval(session)
+    approved = approval[0] if approval else None
     by_hash = {str(details["sha256"]): details["policy"] for _seq, details in policies}
     if on_disk is not None and on_disk != running:
         diff = policy_diff(json.loads(running_json), json.loads(disk_json or "{}"))
@@ -208,30 +220,79 @@ def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
     else:
         diff = ()
     drift = Drift(running, on_disk, recorded, diff, approved)
-    if not drift.drifted:
-        return drift
+    finding_id = _record_drift(session, rt, actor, drift, problem) if drift.drifted else None
+    # A policy put on the record since the approval and gone again before this check (changed
+    # and changed back between two runs) ran unapproved all the same: a finding of its own.
+    interim: list[int] = []
+    for seq, recorded_policy in policies:
+        digest = str(recorded_policy["sha256"])
+        if approval is None or seq <= approval[1] or digest in (approved, running):
+            continue
+        interim_drift = Drift(digest, None, recorded, (), approved)
+        if _has_finding(session, digest):
+            continue
+        raised = _record_drift(
+            session,
+            rt,
+            actor,
+            interim_drift,
+            None,
+            reasons=("recorded_not_approved",),
+            diff=policy_diff(by_hash[approved], recorded_policy["policy"])
+            if approved in by_hash
+            else (),
+            ref=f"{digest}/interim/{(recorded or 'none')[:SHORT]}/{(approved or 'none')[:SHORT]}",
+        )
+        if raised is not None:
+            interim.append(raised)
+    return Drift(running, on_disk, recorded, diff, approved, finding_id, tuple(interim))
+
+
+def _has_finding(session: Session, digest: str) -> bool:
+    """Is there a drift finding about the policy with this hash (running then)?"""
+    return (
+        session.scalar(
+            select(Finding.id)
+            .where(Finding.rule == DRIFT_RULE, Finding.config_ref.like(f"{digest}/%"))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _record_drift(
+    session: Session,
+    rt: Runtime,
+    actor: Actor,
+    drift: Drift,
+    problem: str | None,
+    *,
+    reasons: tuple[str, ...] | None = None,
+    diff: tuple[dict[str, object], ...] | None = None,
+    ref: str | None = None,
+) -> int | None:
+    """A ``config.drift`` audit event and, once per distinct drift, its finding."""
     details: dict[str, object] = {
         "severity": DRIFT_SEVERITY,
-        "reasons": list(drift.reasons),
-        "running_sha256": running,
-        "file_sha256": on_disk,
-        "recorded_sha256": recorded,
-        "approved_sha256": approved,
+        "reasons": list(reasons if reasons is not None else drift.reasons),
+        "running_sha256": drift.running,
+        "file_sha256": drift.on_disk,
+        "recorded_sha256": drift.recorded,
+        "approved_sha256": drift.approved,
         "source": str(rt.settings.source),
         "file_error": problem,
-        "diff": list(diff),
+        "diff": list(diff if diff is not None else drift.diff),
     }
-    finding_id = _raise_finding(session, rt, actor, drift, details)
+    finding_id = _raise_finding(session, rt, actor, ref or drift.config_ref, details)
     rt.audit.append(session, DRIFT_KIND, actor, details={**details, "finding_id": finding_id})
-    return Drift(running, on_disk, recorded, diff, approved, finding_id)
+    return finding_id
 
 
 def _raise_finding(
-    session: Session, rt: Runtime, actor: Actor, drift: Drift, details: dict[str, object]
+    session: Session, rt: Runtime, actor: Actor, ref: str, details: dict[str, object]
 ) -> int | None:
     """A ``config_drift`` finding for this state of drift, stated in the chain like every
     finding; None if one for the same state exists (open, or already explained)."""
-    ref = drift.config_ref
     exists = session.scalar(
         select(Finding.id).where(Finding.config_ref == ref, Finding.rule == DRIFT_RULE)
     )

@@ -217,3 +217,32 @@ def test_a_restart_on_an_unapproved_policy_is_a_finding_until_an_auditor_approve
     assert third["matched"]["diff"] == [
         {"key": "enforced.auth.human_token_hours", "from": 168, "to": 12}
     ]
+
+
+def test_a_policy_changed_and_changed_back_between_two_checks_is_still_a_finding(
+    rt: Runtime, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    with rt.sessions.begin() as session:
+        record_policy(session, rt, ACTOR)
+    original = rt.settings.source.read_text()
+    # The insider's way around a daily check: loosen, restart, use it, restore, restart.
+    _edit(rt.settings.source, "[search]\n", "[search]\nmax_window_days = 3650\n")
+    loosened = dataclasses.replace(rt, settings=load_settings(rt.settings.source))
+    with rt.sessions.begin() as session:
+        assert record_policy(session, loosened, ACTOR).changed
+    rt.settings.source.write_text(original)
+    with rt.sessions.begin() as session:
+        assert record_policy(session, rt, ACTOR).changed
+    with rt.sessions.begin() as session:
+        drift = check_drift(session, rt, ACTOR)
+    assert drift.reasons == () and drift.drifted and len(drift.interim_findings) == 1
+    (finding,) = _drift_findings(client, tokens["auditor"], status="open")
+    assert finding["config_ref"].startswith(f"{policy_sha256(loosened.settings)}/interim/")
+    assert finding["matched"]["reasons"] == ["recorded_not_approved"]
+    assert finding["matched"]["diff"] == [
+        {"key": "enforced.search.max_window_days", "from": 31, "to": 3650}
+    ]
+    # Once raised, the next day's check raises it no more.
+    with rt.sessions.begin() as session:
+        assert not check_drift(session, rt, ACTOR).drifted
+    assert len(_drift_findings(client, tokens["auditor"])) == 1
