@@ -112,9 +112,19 @@ class HeadCheckpointer:
 def run_config_drift(rt: Runtime) -> None:
     with session_scope(rt.sessions) as session:
         drift = check_drift(session, rt, Actor("system:config", None))
-    if drift.drifted:
+    if drift.reasons:
         log.warning(
-            "configuration drift: %d values differ (audit event config.drift)", len(drift.diff)
+            "configuration drift (%s): %d values differ; %s",
+            ", ".join(drift.reasons),
+            len(drift.diff),
+            f"finding {drift.finding_id} raised"
+            if drift.finding_id is not None
+            else "its finding is already in the review queue",
+        )
+    for finding_id in drift.interim_findings:
+        log.warning(
+            "a policy recorded since the last approval ran unapproved: finding %d raised",
+            finding_id,
         )
 
 

@@ -193,16 +193,26 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# A finding is about exactly one subject: a search, a camera or the configuration.
+ONE_SUBJECT = (
+    "(CASE WHEN search_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN camera_id IS NULL THEN 0 ELSE 1 "
+    "END) + (CASE WHEN config_ref IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Finding(Base):
-    """A search (or a camera) the access review flagged (rule codes: docs/access-review.md), for an
-    auditor to resolve. One finding per (search, rule), so a re-run never duplicates; a
-    camera's finding (``hit_rate_anomaly``) names the camera instead of a search."""
+    """A search, a camera or the configuration that a check flagged (rule codes:
+    docs/access-review.md), for an auditor to resolve. One finding per (search, rule), so a
+    re-run never duplicates; a camera's finding (``hit_rate_anomaly``) names the camera instead
+    of a search, and a configuration's (``config_drift``) names the policy hashes it is about
+    (``config_ref``), one finding per distinct drift."""
 
     __tablename__ = "review_findings"
     __table_args__ = (
         UniqueConstraint("search_id", "rule"),
+        UniqueConstraint("config_ref", "rule"),
         Index("ix_review_findings_camera_id_rule", "camera_id", "rule"),
-        CheckConstraint("(search_id IS NULL) <> (camera_id IS NULL)", name="one_subject"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_review_findings_status_severity", "status", "severity"),
         Index("ix_review_findings_created_at", "created_at"),
         CheckConstraint("status IN ('open', 'resolved')", name="status"),
@@ -216,6 +226,9 @@ class Finding(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     search_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("searches.id"))
     camera_id: Mapped[str | None] = mapped_column(String(64))
+    # A configuration drift: the running policy's hash, then short forms of the file's, the
+    # recorded and the approved policy's (services.config_audit)
+    config_ref: Mapped[str | None] = mapped_column(String(200))
     rule: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     matched: Mapped[str] = mapped_column(Text)

@@ -491,6 +491,10 @@ class HoldPath(Strict):
     hold_id: uuid.UUID
 
 
+class ReceiptPath(Strict):
+    run_id: Annotated[str, Msg("must be a purge run id (a UUID)")]
+
+
 class FindingPath(Strict):
     finding_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
 

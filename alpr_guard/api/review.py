@@ -46,6 +46,7 @@ def _serialise(f: FindingView) -> dict[str, object]:
         "id": f.id,
         "search_id": str(f.search_id) if f.search_id else None,
         "camera_id": f.camera_id,
+        "config_ref": f.config_ref,
         "rule": f.rule,
         "severity": f.severity,
         "matched": f.matched,

@@ -64,8 +64,14 @@ def review_list(state: State, status: str, limit: int) -> None:
     with runtime_session(state) as (rt, session):
         findings = list_findings(session, rt, cli_user, FindingFilter(status=status, limit=limit))
     for f in findings:
-        # A camera's finding (hit_rate_anomaly) names the camera where a search names its user.
-        who = f.username if f.username is not None else f"camera:{f.camera_id}"
+        # A camera's finding (hit_rate_anomaly) names the camera where a search names its user,
+        # and the configuration's (config_drift) the running policy's hash.
+        if f.username is not None:
+            who = f.username
+        elif f.config_ref is not None:
+            who = f"config:{f.config_ref.split('/', 1)[0][:16]}"
+        else:
+            who = f"camera:{f.camera_id}"
         at = (f.searched_at or f.created_at).isoformat()
         click.echo(f"{f.id}\t{f.severity}\t{f.rule}\t{who}\t{at}\t{f.status}")
 

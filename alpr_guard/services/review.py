@@ -511,7 +511,7 @@ def _review_records(
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    search_id: uuid.UUID | None  # None for a finding about a camera (camera_id)
+    search_id: uuid.UUID | None  # None for a finding about a camera or the configuration
     rule: str
     severity: str
     matched: object
@@ -526,6 +526,7 @@ class FindingView:
     searched_at: datetime | None
     purpose: str | None
     camera_id: str | None = None
+    config_ref: str | None = None  # a finding about the configuration (config_drift)
 
 
 @dataclass(frozen=True)
@@ -542,7 +543,8 @@ class FindingFilter:
 
 
 def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
-    """A finding with its search's who/when/why, or none of them for a finding about a camera."""
+    """A finding with its search's who/when/why, or none of them for a finding about a camera
+    or the configuration."""
     return FindingView(
         finding.id,
         finding.search_id,
@@ -560,6 +562,7 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
         record.created_at if record else None,
         record.purpose if record else None,
         finding.camera_id,
+        finding.config_ref,
     )
 
 
@@ -569,7 +572,8 @@ def list_findings(
     stmt = select(Finding, SearchRecord).outerjoin(
         SearchRecord, SearchRecord.id == Finding.search_id
     )
-    # A camera's finding has no search: its own creation time places it in a period.
+    # A camera's or the configuration's finding has no search: its own creation time places it
+    # in a period.
     at = func.coalesce(SearchRecord.created_at, Finding.created_at)
     if filters.status:
         stmt = stmt.where(Finding.status == filters.status)
@@ -625,8 +629,8 @@ def resolve_finding(
         if finding is not None and finding.search_id is not None
         else None
     )
-    # A partner's auditor resolves only findings on its own users' searches; a camera's
-    # finding is the operating agency's.
+    # A partner's auditor resolves only findings on its own users' searches; a camera's or the
+    # configuration's finding is the operating agency's.
     if finding is None or (
         agency is not None and (searched is None or searched.agency_ori != agency)
     ):
@@ -654,6 +658,7 @@ def resolve_finding(
             "finding_id": finding_id,
             "search_id": str(finding.search_id) if finding.search_id else None,
             **({"camera_id": finding.camera_id} if finding.camera_id else {}),
+            **({"config_ref": finding.config_ref} if finding.config_ref else {}),
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,

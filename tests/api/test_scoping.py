@@ -54,6 +54,7 @@ PUBLIC_ROUTES = {
     "GET /policy",
     "GET /transparency",
     "GET /transparency.json",
+    "GET /transparency/receipts/<run_id>.json",  # counts and key ids only
 }
 AGENCY_RECORD_ROUTES = {
     "GET /api/v1/audit/access-report",
