@@ -50,14 +50,21 @@ RUNS = [
     _run("review_run.py", "--records", "1000", "--db", "postgresql", pg=True),
     _run("report_export.py", "--records", "500"),
     _run("report_export.py", "--records", "500", "--db", "postgresql", pg=True),
+    _run(
+        "pg_scale.py",
+        *("--rows", "3000", "--real", "20", "--ingest", "1000", "--queries", "20"),
+        pg=True,
+    ),
 ]
+# Scripts that run on PostgreSQL only, with no --db option.
+PG_ONLY = {"pg_scale.py"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args", RUNS)
 def test_bench_runs_to_its_verdict(args: tuple[str, ...], request: pytest.FixtureRequest) -> None:
     script, *options = args
-    if "postgresql" in options or "both" in options:
+    if script in PG_ONLY or "postgresql" in options or "both" in options:
         request.getfixturevalue("pg_backend")  # skips (or fails under CI) without PostgreSQL
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / script), *options],
