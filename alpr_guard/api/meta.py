@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
+from alpr_guard import metrics
 from alpr_guard.api import openapi
 from alpr_guard.api.context import public, runtime, session
 
@@ -36,6 +37,20 @@ def readyz() -> tuple[Response, int]:
     if failed:
         return error_body("not_ready", f"not ready: {', '.join(failed)}", 503, {"checks": body})
     return jsonify({"status": "ready", "checks": body}), 200
+
+
+@bp.get("/metrics")
+@public
+def metrics_page() -> Response:
+    """Prometheus text format: counts by route, status and reason code, and the jobs' latest
+    figures from the database. Aggregates only: no plate, user or agency. Keep it on the
+    internal network (docs/deployment.md)."""
+    rt = runtime()
+    return Response(
+        metrics.exposition(rt.engine, rt.clock.now()),
+        mimetype=None,
+        content_type=metrics.CONTENT_TYPE,
+    )
 
 
 @bp.get("/api/v1/openapi.json")

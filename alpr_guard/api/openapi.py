@@ -185,6 +185,14 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": {"description": "Ready"}, **_errors(503)},
                 }
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text format): requests, ingest, refusals, "
+                    "latency, the purge, the review, the chain head, the connection pool",
+                    "security": [],
+                    "responses": {"200": {"description": "Prometheus text format 0.0.4"}},
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
