@@ -65,11 +65,12 @@ def run(
     workers: int,
     threads: int,
     trusted_proxy: str | None = None,
+    log_format: str = "json",
 ) -> None:
     """Serve until SIGTERM or SIGINT (gunicorn handles graceful shutdown)."""
     from gunicorn.app.base import BaseApplication
 
-    from alpr_guard import metrics
+    from alpr_guard import logs, metrics
     from alpr_guard.jobs import HeadCheckpointer
     from alpr_guard.runtime import Runtime
 
@@ -113,6 +114,7 @@ def run(
                 "accesslog": None,  # the app logs one line per request itself
                 "errorlog": "-",
                 "loglevel": "info",
+                "logconfig_dict": logs.gunicorn_config(log_format),
                 "proc_name": "alpr_guard",
                 # X-Forwarded-* is honoured only from these addresses (the reverse proxy).
                 "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),

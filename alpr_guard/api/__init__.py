@@ -13,7 +13,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from alpr_guard import metrics
+from alpr_guard import logs, metrics
 from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
 from alpr_guard.api.context import EXTENSION_KEY, close_session
 from alpr_guard.api.request_log import logged_path, request_line
@@ -69,22 +69,19 @@ def build_app(runtime: Runtime) -> Flask:
         metrics.observe_request(
             rule.rule if rule else None, request.method, response.status_code, seconds
         )
-        log.info(
-            "%s",
-            request_line(
-                {
-                    "request_id": g.get("request_id", "-"),
-                    "method": request.method,
-                    "route": logged_path(rule.rule if rule else None, request.view_args),
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "user": who.username if who else None,
-                    "agency": who.agency_ori if who else None,
-                    "role": who.role if who else None,
-                    "client": request.remote_addr,
-                }
-            ),
-        )
+        fields = {
+            "request_id": g.get("request_id", "-"),
+            "method": request.method,
+            "route": logged_path(rule.rule if rule else None, request.view_args),
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": who.username if who else None,
+            "agency": who.agency_ori if who else None,
+            "role": who.role if who else None,
+            "client": request.remote_addr,
+        }
+        # Text logs carry the fields as one JSON message; JSON logs at the line's top level.
+        log.info("%s", request_line(fields), extra={logs.FIELDS: fields})
         return response
 
     @app.errorhandler(AlprGuardError)
