@@ -8,6 +8,8 @@ import click
 
 from alpr_guard.cli.common import (
     State,
+    progress_for,
+    progress_option,
     runtime_session,
 )
 
@@ -22,11 +24,12 @@ def review_group() -> None:
 
 @review_group.command("run")
 @click.option("--since", default=None, help="ISO 8601 time (default: where the last run ended).")
+@progress_option
 @click.pass_obj
-def review_run(state: State, since: str | None) -> None:
+def review_run(state: State, since: str | None, show_progress: bool | None) -> None:
     """Scan access records for misuse and write findings."""
     from alpr_guard.schemas import parse_datetime
-    from alpr_guard.services.review import review_searches
+    from alpr_guard.services.review import review_access
 
     start = None
     if since is not None:
@@ -34,8 +37,8 @@ def review_run(state: State, since: str | None) -> None:
             start = parse_datetime(since)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
-    with runtime_session(state) as (rt, session):
-        result = review_searches(session, rt, since=start)
+    with runtime_session(state) as (rt, _session):
+        result = review_access(rt, since=start, progress=progress_for(show_progress))
     click.echo(
         f"reviewed {result.searches_scanned} searches from {result.since.isoformat()} "
         f"to {result.until.isoformat()} in {result.seconds:.1f}s: "
