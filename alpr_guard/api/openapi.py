@@ -249,7 +249,7 @@ def spec() -> dict[str, Any]:
                         )
                     ],
                     "responses": {
-                        "200": {"description": "Findings, newest first"},
+                        "200": {"description": "Findings, newest first; total, offset, limit"},
                         **_errors(401, 403, 422, 503),
                     },
                 }

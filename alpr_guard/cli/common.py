@@ -89,3 +89,13 @@ def progress_for(show: bool | None) -> Progress:
     if show is False or (show is None and not tty):
         return SILENT
     return TerminalProgress(sys.stderr, tty=tty)
+
+
+def page_line(what: str, offset: int, shown: int, total: int) -> str:
+    """The footer of a paged listing: which rows these are of how many, and the next page."""
+    if not shown:
+        return f"{what}: none at offset {offset:,} of {total:,}"
+    line = f"{what} {offset + 1:,}\u2013{offset + shown:,} of {total:,}"
+    if offset + shown < total:
+        line += f" (next page: --offset {offset + shown})"
+    return line

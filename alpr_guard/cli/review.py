@@ -8,6 +8,7 @@ import click
 
 from alpr_guard.cli.common import (
     State,
+    page_line,
     progress_for,
     progress_option,
     runtime_session,
@@ -50,12 +51,19 @@ def review_run(state: State, since: str | None, show_progress: bool | None) -> N
 
 @review_group.command("list")
 @click.option("--status", type=click.Choice(("open", "resolved")), default="open")
-@click.option("--limit", default=50, show_default=True, type=int)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--offset", default=0, show_default=True, type=click.IntRange(0), help="Findings to skip."
+)
 @click.pass_obj
-def review_list(state: State, status: str, limit: int) -> None:
-    """List findings (the listing is itself an audit event)."""
+def review_list(state: State, status: str, limit: int, offset: int) -> None:
+    """List findings, newest first, a page at a time (the listing is itself an audit event).
+
+    The last line says which findings these are of how many ("findings 51-100 of 352") and
+    how to see the next page.
+    """
     from alpr_guard.services.principals import Principal
-    from alpr_guard.services.review import FindingFilter, list_findings
+    from alpr_guard.services.review import FindingFilter, count_findings, list_findings
 
     cli_user = Principal(
         user_id=0,
@@ -64,13 +72,16 @@ def review_list(state: State, status: str, limit: int) -> None:
         agency_id=0,
         agency_ori=state.settings.instance.operating_agency,
     )
+    filters = FindingFilter(status=status, limit=limit, offset=offset)
     with runtime_session(state) as (rt, session):
-        findings = list_findings(session, rt, cli_user, FindingFilter(status=status, limit=limit))
+        findings = list_findings(session, rt, cli_user, filters)
+        total = count_findings(session, filters)
     for f in findings:
         # A camera's finding (hit_rate_anomaly) names the camera where a search names its user.
         who = f.username if f.username is not None else f"camera:{f.camera_id}"
         at = (f.searched_at or f.created_at).isoformat()
         click.echo(f"{f.id}\t{f.severity}\t{f.rule}\t{who}\t{at}\t{f.status}")
+    click.echo(page_line(f"{status} findings", offset, len(findings), total))
 
 
 # -- retention ------------------------------------------------------------------------------

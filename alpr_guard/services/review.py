@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -583,9 +583,7 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
     )
 
 
-def list_findings(
-    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
-) -> list[FindingView]:
+def _findings_query(filters: FindingFilter) -> Select[Finding, SearchRecord]:
     stmt = select(Finding, SearchRecord).outerjoin(
         SearchRecord, SearchRecord.id == Finding.search_id
     )
@@ -605,8 +603,23 @@ def list_findings(
         stmt = stmt.where(at >= filters.since)
     if filters.until:
         stmt = stmt.where(at < filters.until)
+    return stmt
+
+
+def count_findings(session: Session, filters: FindingFilter) -> int:
+    """How many findings the filters match, whatever the page (listings say "51-100 of 352")."""
+    matching = _findings_query(filters).with_only_columns(Finding.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+
+
+def list_findings(
+    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
+) -> list[FindingView]:
     rows = session.execute(
-        stmt.order_by(Finding.id.desc()).limit(filters.limit).offset(filters.offset)
+        _findings_query(filters)
+        .order_by(Finding.id.desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
     ).all()
     rt.audit.append(
         session,
