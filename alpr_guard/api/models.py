@@ -709,6 +709,9 @@ class FindingOut(Response):
 
 class FindingsOut(Response):
     findings: list[FindingOut]
+    total: Annotated[int, Field(description="Findings matching the filters, on every page")]
+    offset: int
+    limit: int
 
 
 class Rate(Response):

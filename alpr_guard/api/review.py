@@ -31,6 +31,7 @@ from alpr_guard.schemas import parse_datetime, query_int
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
+    count_findings,
     list_findings,
     resolve_finding,
     vague_rates,
@@ -115,8 +116,16 @@ def get_findings() -> Response:
         agency=agency_scope(),
     )
     findings = list_findings(session(), runtime(), principal(), filters)
+    total = count_findings(session(), filters)
     commit()
-    return jsonify({"findings": [_serialise(f) for f in findings]})
+    return jsonify(
+        {
+            "findings": [_serialise(f) for f in findings],
+            "total": total,
+            "offset": filters.offset,
+            "limit": filters.limit,
+        }
+    )
 
 
 @route(
