@@ -10,6 +10,7 @@ import click
 from alpr_guard.cli import (
     agencies,
     audit,
+    cameras,
     config,
     database,
     demo,
@@ -54,6 +55,7 @@ for command in (
     keys.keys_group,
     database.db_group,
     users.users_group,
+    cameras.cameras_group,
     agencies.agencies_group,
     demo.demo,
     serve.serve,
