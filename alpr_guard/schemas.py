@@ -47,6 +47,7 @@ SEARCH_FIELDS = frozenset(
         "on_behalf_of",
         "page_size",
         "cursor",
+        "include_images",
     }
 )
 CAMERA_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
@@ -86,6 +87,7 @@ class SearchRequest:
     on_behalf_of: str | None = None
     page_size: int | None = None
     cursor: tuple[datetime, uuid.UUID] | None = None  # (observed_at, id) of the last read seen
+    include_images: bool = False  # return each read's plate crop and vehicle image
 
 
 class _Errors:
@@ -493,6 +495,13 @@ def search_request_values(body: object, max_page_size: int) -> tuple[dict[str, A
     )
     take("page_size", "page_size", page_size)
     take("cursor", "cursor", decode_cursor)
+
+    def flag(value: object) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+    take("include_images", "include_images", flag)
     return values, errors
 
 
