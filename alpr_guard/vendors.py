@@ -166,9 +166,13 @@ _UNITS = {"epoch_ms": "milliseconds", "epoch_s": "seconds"}
 
 
 def _confidence(quirks: Quirks, value: object) -> object:
-    """On the native 0-1 scale; anything not a number is passed on for the parser to name."""
+    """On the native 0-1 scale. The vendor's own scale is checked first: 1.4 from a vendor
+    that reports 0-1 is an error, not the percentage 1.4. Anything not a number is passed on
+    for the parser to name."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
+    if not 0 <= value <= quirks.confidence_max:
+        raise ValueError(f"must be between 0 and {quirks.confidence_max:g}")
     return value / quirks.confidence_max if quirks.confidence_max != 1 else value
 
 
@@ -196,10 +200,12 @@ def _put(
     paths: dict[str, str],
     native: str,
     path: str,
-    convert: Callable[[], object],
+    convert: Callable[[Quirks, object], object],
+    quirks: Quirks,
+    value: object,
 ) -> None:
     try:
-        read[native] = convert()
+        read[native] = convert(quirks, value)
     except ValueError as exc:
         batch.errors.setdefault(path, str(exc))
     paths[native] = path
@@ -249,11 +255,10 @@ def _rekor_group(
     read: dict[str, Any] = {"plate": plate, "camera_id": camera_id, "client_read_id": uuid}
     paths = {"plate": plate_path, "camera_id": "camera_id", "client_read_id": "best_uuid"}
     if epoch is not None:
-        _put(batch, read, paths, "observed_at", "epoch_start", lambda: _time(quirks, epoch))
+        _put(batch, read, paths, "observed_at", "epoch_start", _time, quirks, epoch)
     confidence = body.get("best_confidence", best.get("confidence"))
     if confidence is not None:
-        read["confidence"] = _confidence(quirks, confidence)
-        paths["confidence"] = "best_confidence"
+        _put(batch, read, paths, "confidence", "best_confidence", _confidence, quirks, confidence)
     state = region_to_state(quirks, body.get("best_region", best.get("region")))
     if state is not None:
         read["plate_state"], paths["plate_state"] = state, "best_region"
@@ -288,10 +293,18 @@ def _rekor_results(
         }
         paths = {"plate": f"{path}.plate", "camera_id": "camera_id", "client_read_id": "uuid"}
         if epoch is not None:
-            _put(batch, read, paths, "observed_at", "epoch_time", lambda: _time(quirks, epoch))
+            _put(batch, read, paths, "observed_at", "epoch_time", _time, quirks, epoch)
         if result.get("confidence") is not None:
-            read["confidence"] = _confidence(quirks, result["confidence"])
-            paths["confidence"] = f"{path}.confidence"
+            _put(
+                batch,
+                read,
+                paths,
+                "confidence",
+                f"{path}.confidence",
+                _confidence,
+                quirks,
+                result["confidence"],
+            )
         state = region_to_state(quirks, result.get("region"))
         if state is not None:
             read["plate_state"], paths["plate_state"] = state, f"{path}.region"
@@ -358,10 +371,18 @@ def plate_recognizer(body: object, image: bytes | None = None) -> VendorBatch:
             "client_read_id": "data.timestamp",
         }
         if stamp is not None:
-            _put(batch, read, paths, "observed_at", "data.timestamp", lambda: _time(quirks, stamp))
+            _put(batch, read, paths, "observed_at", "data.timestamp", _time, quirks, stamp)
         if result.get("score") is not None:
-            read["confidence"] = _confidence(quirks, result["score"])
-            paths["confidence"] = f"{path}.score"
+            _put(
+                batch,
+                read,
+                paths,
+                "confidence",
+                f"{path}.score",
+                _confidence,
+                quirks,
+                result["score"],
+            )
         region = result.get("region")
         if isinstance(region, Mapping):
             state = region_to_state(quirks, region.get("code"))
@@ -410,15 +431,23 @@ def verkada(body: object) -> VendorBatch:
     }
     paths = {"plate": "data.license_plate_number", "camera_id": "data.camera_id"}
     if created is not None:
-        _put(batch, read, paths, "observed_at", "data.created", lambda: _time(quirks, created))
+        _put(batch, read, paths, "observed_at", "data.created", _time, quirks, created)
     # The detection's own millisecond time, when sent, tells two reads of one second apart.
     marker = detected if isinstance(detected, int) and not isinstance(detected, bool) else created
     if isinstance(marker, int | str):
         read["client_read_id"] = f"vk:{marker}"
         paths["client_read_id"] = "data.detected"
     if data.get("confidence") is not None:
-        read["confidence"] = _confidence(quirks, data["confidence"])
-        paths["confidence"] = "data.confidence"
+        _put(
+            batch,
+            read,
+            paths,
+            "confidence",
+            "data.confidence",
+            _confidence,
+            quirks,
+            data["confidence"],
+        )
     state = region_to_state(quirks, data.get("license_plate_state"))
     if state is not None:
         read["plate_state"], paths["plate_state"] = state, "data.license_plate_state"

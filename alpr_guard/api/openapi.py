@@ -122,6 +122,11 @@ SEARCH_IN = {
             "type": "string",
             "description": "next_cursor of the previous page; every page is a recorded search",
         },
+        "include_images": {
+            "type": "boolean",
+            "description": "Return each read's plate crop and vehicle image (base64), if any; "
+            "their number is on the search's record",
+        },
     },
 }
 
@@ -136,8 +141,55 @@ READ_OUT = {
         "latitude": {"type": ["number", "null"]},
         "longitude": {"type": ["number", "null"]},
         "confidence": {"type": ["number", "null"]},
+        "images": {
+            "type": "array",
+            "description": "Only when the search asked for include_images",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"enum": ["plate", "vehicle"]},
+                    "content_type": {"enum": ["image/jpeg", "image/png"]},
+                    "data": {"type": "string", "contentEncoding": "base64"},
+                },
+            },
+        },
     },
 }
+
+CAMERA_SECURITY = [{"camera": []}, {"cameraSignature": [], "cameraName": [], "cameraTime": []}]
+WEBHOOK_OUT = {
+    "type": "object",
+    "properties": {
+        "accepted": {"type": "integer"},
+        "duplicates": {"type": "integer"},
+        "ids": {"type": "array", "items": {"type": "string"}},
+        "images": {"type": "integer", "description": "Images stored with the new reads"},
+        "ignored_fields": {
+            "type": "integer",
+            "description": "Fields the vendor does not document, ignored (counted, not named)",
+        },
+    },
+}
+VENDOR_BODY = {"type": "object", "description": "The vendor's own body, as it sends it"}
+JSON_BODY = {"application/json": {"schema": VENDOR_BODY}}
+
+
+def _webhook(summary: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "security": CAMERA_SECURITY,
+            "requestBody": {"required": True, "content": body},
+            "responses": {
+                "201": {
+                    "description": "Stored (replays answered with their ids)",
+                    **_json(WEBHOOK_OUT),
+                },
+                "200": {"description": "No read in the body (a heartbeat): the camera is seen"},
+                **_errors(401, 403, 422, 503),
+            },
+        }
+    }
 
 
 def spec() -> dict[str, Any]:
@@ -149,7 +201,23 @@ def spec() -> dict[str, Any]:
             "description": "Encrypted ALPR storage with justified, recorded search.",
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "camera": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A camera credential (alprc_..., alpr-guard cameras add)",
+                },
+                "cameraName": {"type": "apiKey", "in": "header", "name": "X-Alprg-Camera"},
+                "cameraTime": {"type": "apiKey", "in": "header", "name": "X-Alprg-Timestamp"},
+                "cameraSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Alprg-Signature",
+                    "description": "Hex HMAC-SHA256 of '<X-Alprg-Timestamp>.<body>' under the "
+                    "credential's secret (credentials added with --auth hmac)",
+                },
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -224,6 +292,32 @@ def spec() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/webhooks/rekor": _webhook(
+                "Rekor Scout / OpenALPR agent posts: alpr_group (one read), alpr_results (one "
+                "read per plate), heartbeat (none); camera credential",
+                JSON_BODY,
+            ),
+            "/api/v1/webhooks/platerecognizer": _webhook(
+                "Plate Recognizer Stream webhook (hook + data): one read per data.results "
+                "entry; JSON, or multipart with the body in 'json' and the frame in 'upload'",
+                {
+                    **JSON_BODY,
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["json"],
+                            "properties": {
+                                "json": {"type": "string"},
+                                "upload": {"type": "string", "format": "binary"},
+                            },
+                        }
+                    },
+                },
+            ),
+            "/api/v1/webhooks/verkada": _webhook(
+                "Verkada-style LPR webhook (webhook_type: lpr): one read; camera credential",
+                JSON_BODY,
+            ),
             "/api/v1/review/findings": {
                 "get": {
                     "summary": "Access-review findings (role auditor); the listing is audited",

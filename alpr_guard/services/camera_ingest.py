@@ -134,6 +134,11 @@ class GroupCommit:
         self._busy = False
         self._max_group = max_group
 
+    def waiting(self) -> int:
+        """Requests queued behind the commit under way."""
+        with self._lock:
+            return len(self._queue)
+
     def submit(self, sub: Submission) -> IngestResult:
         with self._lock:
             self._queue.append(sub)
