@@ -156,7 +156,10 @@ READ_OUT = {
     },
 }
 
-CAMERA_SECURITY = [{"camera": []}, {"cameraSignature": [], "cameraName": [], "cameraTime": []}]
+CAMERA_SECURITY: list[dict[str, list[str]]] = [
+    {"camera": []},
+    {"cameraSignature": [], "cameraName": [], "cameraTime": []},
+]
 WEBHOOK_OUT = {
     "type": "object",
     "properties": {
