@@ -38,6 +38,7 @@ from alpr_guard.services.cameras import (
 from alpr_guard.services.images import images_for
 from alpr_guard.services.keys import ensure_key, hold_key_id
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
+from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json
 from alpr_guard.services.retention import purge_expired
 from tests.conftest import NOW, auth, search_body
 
@@ -483,6 +484,14 @@ def test_silent_camera_is_named_after_the_configured_time(
     assert set(silent) == {"scout-agent-1", "stream-1", "verkada-lot"}
     assert silent["verkada-lot"].silent_minutes == rt.settings.ingest.camera_silence_minutes
     assert silent["stream-1"].last_seen_at is None
+    # The compliance summary names them (JSON and the printable page).
+    with rt.sessions() as session:
+        summary = compliance_summary(session, rt, NOW - timedelta(days=1), clock.now())
+    cameras_json: Any = summary_json(summary)["silent_cameras"]
+    listed = {c["name"]: c for c in cameras_json}
+    assert set(listed) == set(silent) and listed["stream-1"]["last_seen_at"] is None
+    page = render_summary_html(summary)
+    assert "Silent cameras" in page and "verkada-lot" in page
     clock.advance(timedelta(minutes=-1))
     with rt.sessions() as session:
         assert "verkada-lot" not in {c.name for c in silent_cameras(session, rt, clock.now())}
