@@ -356,6 +356,19 @@ def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
     return reads
 
 
+def parse_one_read(raw: object, path: str = "read") -> ReadIn:
+    """One read, checked as in a batch (ValidationError naming each bad field under ``path``):
+    for importers, which refuse a bad row on its own instead of its whole batch."""
+    read = _fast_read(raw)
+    if read is not None:
+        return read
+    errors = _Errors()
+    read = _parse_read(raw, path, errors)
+    errors.raise_if_any()
+    assert read is not None
+    return read
+
+
 def parse_read_selection(
     body: Mapping[str, Any], errors: dict[str, str]
 ) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None]:
