@@ -55,7 +55,9 @@ def _write_session(rt: Runtime) -> Session:
     return session
 
 
-def _record(session: Session, rt: Runtime, group: Sequence[Submission]) -> None:
+def _record(
+    session: Session, rt: Runtime, group: Sequence[Submission], seen: SeenCache | None = None
+) -> None:
     """Every submission of ``group`` in ``session``: one ingest call per credential and
     vendor, results split back per submission (in submission order, read by read)."""
     by_source: dict[tuple[int, str], list[Submission]] = {}
@@ -84,15 +86,42 @@ def _record(session: Session, rt: Runtime, group: Sequence[Submission]) -> None:
                 ),
             )
             start = end
-    touch(session, (sub.camera.camera_pk for sub in group), rt.clock.now())
+    pks = {sub.camera.camera_pk for sub in group}
+    touch(
+        session, pks if seen is None else seen.due(pks, rt.clock.now().timestamp()), rt.clock.now()
+    )
 
 
-def commit_alone(rt: Runtime, submissions: Sequence[Submission]) -> None:
+class SeenCache:
+    """When this process last wrote each credential's ``last_seen_at``. Silence is measured
+    in minutes: writing it once a minute per credential, not on every request, keeps an
+    UPDATE off most groups. (A group whose commit fails may leave a credential unmarked for
+    up to a minute: it is then written by the next group after that.)"""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self._every = every
+        self._at: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, pks: set[int], now: float) -> list[int]:
+        out = []
+        with self._lock:
+            for pk in sorted(pks):
+                last = self._at.get(pk)
+                if last is None or not 0 <= now - last < self._every:
+                    self._at[pk] = now
+                    out.append(pk)
+        return out
+
+
+def commit_alone(
+    rt: Runtime, submissions: Sequence[Submission], seen: SeenCache | None = None
+) -> None:
     """Each submission in its own transaction (the fallback, and the path without grouping)."""
     for sub in submissions:
         session = _write_session(rt)
         try:
-            _record(session, rt, [sub])
+            _record(session, rt, [sub], seen)
             session.commit()
         except BaseException as exc:  # delivered to the request that owns it
             session.rollback()
@@ -101,19 +130,19 @@ def commit_alone(rt: Runtime, submissions: Sequence[Submission]) -> None:
             session.close()
 
 
-def commit_group(rt: Runtime, group: Sequence[Submission]) -> None:
+def commit_group(rt: Runtime, group: Sequence[Submission], seen: SeenCache | None = None) -> None:
     if len(group) == 1:
-        commit_alone(rt, group)
+        commit_alone(rt, group, seen)
         return
     session = _write_session(rt)
     try:
-        _record(session, rt, group)
+        _record(session, rt, group, seen)
         session.commit()
     except Exception:
         session.rollback()
         for sub in group:
             sub.result = None
-        commit_alone(rt, group)
+        commit_alone(rt, group, seen)
     finally:
         session.close()
 
@@ -133,6 +162,7 @@ class GroupCommit:
         self._queue: list[Submission] = []
         self._busy = False
         self._max_group = max_group
+        self._seen = SeenCache()
 
     def waiting(self) -> int:
         """Requests queued behind the commit under way."""
@@ -159,7 +189,7 @@ class GroupCommit:
             group = self._queue[: self._max_group]
             del self._queue[: self._max_group]
         try:
-            commit_group(self._rt, group)
+            commit_group(self._rt, group, self._seen)
         except BaseException as exc:  # never leave a waiting request without an answer
             for sub in group:
                 if sub.result is None and sub.error is None:

@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
+from alpr_guard.db import DriverSelect
 from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
 from alpr_guard.models import Agency, Camera
 from alpr_guard.runtime import Runtime
@@ -272,7 +273,9 @@ def list_cameras(session: Session) -> list[CameraView]:
 
 # -- authentication (read-only) --------------------------------------------------------------
 
-_BY_HASH = (
+# Compiled once and run by the driver: authentication is on every camera request, and
+# SQLAlchemy's per-call statement handling cost more than the lookup itself.
+_BY_HASH = DriverSelect(
     select(
         Camera.id,
         Camera.name,
@@ -289,6 +292,7 @@ _BY_HASH = (
             Camera.previous_hash == bindparam("hash"),
         )
     )
+    .limit(1)
 )
 _BY_NAME = (
     select(
@@ -310,11 +314,11 @@ _UNAUTHORIZED = "a valid camera credential is required"
 
 def _principal(row: Any) -> CameraPrincipal:
     return CameraPrincipal(
-        camera_pk=row.id,
-        name=row.name,
-        agency_id=row.agency_id,
-        agency_ori=row.ori,
-        camera_ids=frozenset(json.loads(row.camera_ids)),
+        camera_pk=row[0],
+        name=row[1],
+        agency_id=row[2],
+        agency_ori=row[3],
+        camera_ids=frozenset(json.loads(row[4])),
     )
 
 
@@ -324,10 +328,11 @@ def authenticate_token(session: Session, token: str | None) -> CameraPrincipal:
     travels."""
     if not token or not token.startswith(CREDENTIAL_PREFIX) or len(token) > 200:
         raise Unauthorized(_UNAUTHORIZED)
-    row = session.execute(_BY_HASH, {"hash": hash_secret(token)}).first()
-    if row is None or row.disabled_at is not None or row.auth != "token":
+    rows = _BY_HASH.rows(session, {"hash": hash_secret(token)})
+    # (id, name, agency_id, ori, camera_ids, auth, disabled_at)
+    if not rows or rows[0][6] is not None or rows[0][5] != "token":
         raise Unauthorized(_UNAUTHORIZED)
-    return _principal(row)
+    return _principal(rows[0])
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:

@@ -623,12 +623,12 @@ def test_concurrent_requests_share_a_commit_and_each_is_answered_after_it(
     release = threading.Event()
     real = camera_ingest.commit_group
 
-    def observed(rt_: Runtime, group: Any) -> None:
+    def observed(rt_: Runtime, group: Any, seen: Any = None) -> None:
         groups.append(len(group))
         if len(groups) == 1:
             first_started.set()
             release.wait(10)
-        real(rt_, group)
+        real(rt_, group, seen)
 
     monkeypatch.setattr(camera_ingest, "commit_group", observed)
     answers: list[int] = []
