@@ -149,24 +149,28 @@ def _csv_value(name: str, value: str) -> object:
 
 
 def read_csv(text: IO[str], camera_map: Mapping[str, str] | None) -> Iterator[Row]:
-    reader = csv.DictReader(text)
-    header = set(reader.fieldnames or ())
-    missing = {"plate", "observed_at", "camera_id"} - header
+    reader = csv.reader(text)
+    header = next(reader, [])
+    missing = {"plate", "observed_at", "camera_id"} - set(header)
     if missing:
         raise ValidationError(
             {f"header.{name}": "is a required column" for name in sorted(missing)}
         )
-    columns = [c for c in reader.fieldnames or () if c in CSV_COLUMNS]
+    # (position, name, converts to a number) of the columns a read takes; others are ignored.
+    columns = [(i, name, name in NUMERIC) for i, name in enumerate(header) if name in CSV_COLUMNS]
+    width = len(header)
     for record in reader:
         line = reader.line_num
+        if len(record) != width:
+            yield Row(line, None, ("wrong_column_count", "line"))
+            continue
         raw: dict[str, Any] = {}
-        for name in columns:
-            value = record.get(name)
-            if value is not None and value != "":
-                raw[name] = _csv_value(name, value)
-        hit_list, hit_entry = raw.pop("hit_list", None), raw.pop("hit_entry", None)
-        if hit_list is not None or hit_entry is not None:
-            raw["hit"] = {"list": hit_list, "entry": hit_entry}
+        for i, name, numeric in columns:
+            value = record[i]
+            if value:
+                raw[name] = _csv_value(name, value) if numeric else value
+        if "hit_list" in raw or "hit_entry" in raw:
+            raw["hit"] = {"list": raw.pop("hit_list", None), "entry": raw.pop("hit_entry", None)}
         yield _mapped(line, raw, camera_map)
 
 
