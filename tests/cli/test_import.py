@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from alpr_guard.models import AuditEvent, PlateRead
+from alpr_guard.models import AuditEvent, DataKeyRecord, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.schemas import parse_search_request
 from alpr_guard.services.importer import Progress, import_reads
@@ -94,6 +94,30 @@ def test_csv_import_counts_accepted_duplicate_and_refused_by_reason(
             ),
         )
     assert [(r.plate_state, r.confidence) for r in found] == [("CA", 0.91)]
+
+
+def test_rows_of_a_destroyed_day_and_of_the_wrong_width_are_refused(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    first = write_csv(tmp_path / "first.csv", [f"7ABC123,{DAY},cam-1,,,,,a-1"])
+    assert import_reads(rt, first, "csv").accepted == 1
+    with rt.sessions.begin() as session:
+        # As if the purge had shredded that day (an insider back-filling into it after).
+        session.execute(
+            update(DataKeyRecord).where(DataKeyRecord.key_id.like("day-%")).values(destroyed_at=NOW)
+        )
+    other_day = (NOW - timedelta(days=3)).isoformat()
+    second = write_csv(
+        tmp_path / "second.csv",
+        [f"8XYZ999,{DAY},cam-1,,,,,a-2", f"9QRS111,{other_day},cam-1,,,,,a-3", "1AAA111,x"],
+    )
+    summary = import_reads(rt, second, "csv")
+    assert summary.accepted == 1
+    assert dict(summary.refused) == {"period_destroyed": 1, "wrong_column_count": 1}
+    assert stored(rt) == 2
+    rejects = (tmp_path / "second.csv.rejects.csv").read_text()
+    assert "2,period_destroyed,observed_at" in rejects and "4,wrong_column_count,line" in rejects
+    assert "8XYZ999" not in rejects
 
 
 def test_import_resumes_after_the_last_committed_batch(rt: Runtime, tmp_path: Path) -> None:
