@@ -156,7 +156,7 @@ def row(
     print(
         f"{label:<34}{reads:>9,}{seconds:>9.2f}{rate:>10,.0f}{percentile(latencies, 50):>9.1f}"
         f"{percentile(latencies, 99):>9.1f}{max(latencies, default=0):>9.1f}{rss:>10.1f}"
-        f"{cpu:>9.2f}{reads / cpu if cpu else 0:>11,.0f}"
+        f"{cpu:>9.2f}{reads / cpu if cpu else 0:>13,.0f}"
     )
     return rate
 
@@ -298,7 +298,7 @@ def main() -> None:
         print()
         print(
             f"{'path':<34}{'reads':>9}{'seconds':>9}{'reads/s':>10}{'p50_ms':>9}{'p99_ms':>9}"
-            f"{'max_ms':>9}{'srv_rss':>10}{'srv_cpu':>9}{'reads/cpu_s':>11}"
+            f"{'max_ms':>9}{'srv_rss':>10}{'srv_cpu':>9}{'reads/cpu_s':>13}"
         )
         results = {}
         all_errors: list[str] = []
@@ -344,7 +344,7 @@ def main() -> None:
         print(
             f"{'alpr-guard import reads --format csv':<34}{imported:>9,}{seconds:>9.2f}"
             f"{import_rate:>10,.0f}{'':>27}{peak:>10.1f}{cpu:>9.2f}"
-            f"{imported / cpu if cpu else 0:>11,.0f}  (whole process: start-up included)"
+            f"{imported / cpu if cpu else 0:>13,.0f}  (whole process: start-up included)"
         )
         if all_errors:
             print(f"errors: {len(all_errors)}; first: {all_errors[0]}")

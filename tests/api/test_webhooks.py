@@ -663,3 +663,105 @@ def test_concurrent_requests_share_a_commit_and_each_is_answered_after_it(
     assert count(rt, PlateRead) == 6
     # One ingest event per group, not per request.
     assert len(events(rt, "reads.ingested")) == len(groups)
+
+
+# -- how an insider holding a camera credential would try to get around the rules ------------
+
+
+def test_a_camera_cannot_mark_a_hit_or_choose_an_agency_or_a_class(
+    client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    # A hit is kept a year: a camera's body naming one (in any field) is still an ordinary read.
+    body = rekor_group(
+        hit={"list": "SVS stolen vehicles", "entry": "NCIC-V-0001"},
+        retention_class="held",
+        agency_id=2,
+        expires_at="2099-01-01T00:00:00Z",
+    )
+    response = client.post("/api/v1/webhooks/rekor", json=body, headers=auth(cams["rekor"]))
+    assert response.status_code == 201
+    assert response.get_json()["ignored_fields"] == 4
+    (row,) = stored(rt)
+    assert (row.hit, row.retention_class, row.hit_ref) == (False, "unmatched", None)
+    assert row.expires_at == row.observed_at + timedelta(days=rt.settings.retention.unmatched.days)
+    with rt.sessions() as session:
+        ori = session.scalar(select(Agency.ori).where(Agency.id == row.agency_id))
+    assert ori == rt.settings.instance.operating_agency
+
+
+def test_every_credential_failure_answers_the_same(
+    client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="verkada-lot")
+    url = "/api/v1/webhooks/verkada"
+    answers = []
+    for headers in (
+        auth(cams["verkada"]),  # disabled
+        auth(cams["verkada"][:-2] + "zz"),  # unknown
+        auth("alprc_"),  # empty secret
+        auth("x" * 500),  # not a credential at all
+        {"X-Alprg-Camera": "verkada-lot", "X-Alprg-Timestamp": "1", "X-Alprg-Signature": "00"},
+        {},
+    ):
+        response = client.post(url, json=verkada(), headers=headers)
+        error = response.get_json()["error"]
+        answers.append((response.status_code, error["code"], error["message"]))
+    assert set(answers) == {(401, "unauthorized", "a valid camera credential is required")}
+
+
+def test_rotation_then_disable_kills_both_live_secrets(
+    client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    with rt.sessions.begin() as session:
+        issued = rotate_camera(session, rt, name="verkada-lot")
+        assert issued is not None
+        disable_camera(session, rt, name="verkada-lot")
+    for secret in (cams["verkada"], issued.secret):
+        response = client.post("/api/v1/webhooks/verkada", json=verkada(), headers=auth(secret))
+        assert response.status_code == 401
+    with rt.sessions.begin() as session, pytest.raises(Exception, match="disabled"):
+        rotate_camera(session, rt, name="verkada-lot")
+
+
+def test_signature_of_a_bearer_credential_is_refused(client: FlaskClient, rt: Runtime) -> None:
+    # A token credential's secret used to sign: a signing request must name a signing credential.
+    secret = camera(rt, "bearer-cam", "38718198-8a78-4718-a60f-68e1a8de30ac")
+    body = json.dumps(verkada()).encode()
+    headers = _signed(secret, body, int(NOW.timestamp()), name="bearer-cam")
+    assert client.post("/api/v1/webhooks/verkada", data=body, headers=headers).status_code == 401
+
+
+def test_multipart_upload_must_be_an_image(
+    client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/webhooks/platerecognizer",
+        data={"json": json.dumps(stream()), "upload": (io.BytesIO(b"#!/bin/sh\n"), "x.jpg")},
+        content_type="multipart/form-data",
+        headers=auth(cams["stream"]),
+    )
+    assert response.status_code == 422
+    assert "upload" in response.get_json()["error"]["details"]["fields"]
+    missing = client.post(
+        "/api/v1/webhooks/platerecognizer",
+        data={"upload": (io.BytesIO(JPEG), "x.jpg")},
+        content_type="multipart/form-data",
+        headers=auth(cams["stream"]),
+    )
+    assert missing.status_code == 422
+    assert "json" in missing.get_json()["error"]["details"]["fields"]
+    assert count(rt, PlateRead) == 0
+
+
+def test_vendor_confidence_is_read_on_the_vendors_own_scale(
+    client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    # 1.4 from a 0-1 vendor is an error, never the percentage 1.4 %.
+    body = stream()
+    body["data"]["results"][0]["score"] = 1.4
+    response = client.post(
+        "/api/v1/webhooks/platerecognizer", json=body, headers=auth(cams["stream"])
+    )
+    assert response.status_code == 422
+    assert "data.results[0].score" in response.get_json()["error"]["details"]["fields"]
