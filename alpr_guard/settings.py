@@ -88,6 +88,13 @@ class IngestSettings:
     # How long an ingest request waits for SQLite's single writer. Longer than a search waits
     # (database.audit_timeout_ms): a camera's batch queues behind other batches rather than fail.
     write_wait_ms: int = 10_000
+    # A plate crop or vehicle image larger than this is refused (the read with it).
+    max_image_bytes: int = 1_048_576
+    # A camera credential that has posted nothing for this long is named in the compliance
+    # summary (0: never).
+    camera_silence_minutes: int = 60
+    # How far a signed (HMAC) request's timestamp may be from the server's clock.
+    signature_skew_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -639,6 +646,9 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
         max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
         max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
         write_wait_ms=i.integer("write_wait_ms", 10_000, lo=50, hi=120_000),
+        max_image_bytes=i.integer("max_image_bytes", 1_048_576, lo=1024, hi=3_000_000),
+        camera_silence_minutes=i.integer("camera_silence_minutes", 60, lo=0, hi=525_600),
+        signature_skew_seconds=i.integer("signature_skew_seconds", 300, lo=5, hi=3600),
     )
     i.done()
     return auth, search, ingest

@@ -55,6 +55,8 @@ TABLES = (
     "legal_holds",
     "purge_runs",
     "leases",
+    "cameras",
+    "read_images",
 )
 
 REGISTRY = (

@@ -14,7 +14,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from alpr_guard import logs, metrics
-from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
+from alpr_guard.api import (
+    audit,
+    holds,
+    meta,
+    public,
+    reads,
+    reports,
+    review,
+    searches,
+    shares,
+    webhooks,
+)
 from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
@@ -105,6 +116,7 @@ def build_app(runtime: Runtime) -> Flask:
     app.teardown_appcontext(close_session)
     app.register_blueprint(meta.bp)
     app.register_blueprint(reads.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(searches.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(shares.bp)
