@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, authenticate, decide_request
 
+log = logging.getLogger("alpr_guard.auth")
 EXTENSION_KEY = "alpr_guard"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -200,8 +202,15 @@ def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Princi
         )
         raise refused(reason, "too many failed attempts: locked until an administrator unlocks")
     if seen.failure is not None:
-        lockout.record_failure(db, rt, cl, reason="bad_token")
-        commit()
+        try:
+            lockout.record_failure(db, rt, cl, reason="bad_token")
+            commit()
+        except (AuditUnavailable, SQLAlchemyError):
+            # The writer is busy past the audit timeout: the bad token is refused all the
+            # same (a 401, not a 503 that would tell a prober it reached the database), and
+            # the miss is logged. A 256-bit token is not guessed in the attempts this loses.
+            db.rollback()
+            log.warning("a failed authentication could not be recorded (database busy)")
         raise seen.failure
     check = seen.session_check
     if check is not None:
