@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
@@ -186,3 +186,13 @@ def end_session(db: Session, rt: Runtime, session_id: str | None, client: Client
         details=client.details(),
     )
     return True
+
+
+def prune_sessions(db: Session, rt: Runtime) -> int:
+    """Sessions ended or past their absolute limit a day ago: nothing can use them, and their
+    beginning and end are in the audit chain."""
+    cutoff = rt.clock.now() - timedelta(days=1)
+    result = db.execute(
+        delete(WebSession).where(or_(WebSession.ended_at < cutoff, WebSession.expires_at < cutoff))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
