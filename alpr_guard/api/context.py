@@ -172,7 +172,8 @@ def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | Non
     source = request.remote_addr
     if token is None and cookie is None:
         if request.headers.get("Authorization"):
-            return _Seen(None, Unauthorized("a valid bearer token is required"), None, None)
+            failure = Unauthorized("a valid bearer token is required")
+            return _Seen(None, failure, None, lockout.locked(db, source, None))
         raise Unauthorized("sign in, or send a bearer token")
     if token is not None or cookie is None:
         try:
@@ -182,7 +183,8 @@ def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | Non
         return _Seen(who, None, None, lockout.locked(db, source, who.username))
     check = check_session(db, rt, cookie)
     if check.principal is None:
-        return _Seen(None, None, check, lockout.locked(db, source, None))
+        failure = Unauthorized("the session is unknown; sign in") if check.unknown else None
+        return _Seen(None, failure, check, lockout.locked(db, source, None))
     who = check.principal
     return _Seen(who, None, check, lockout.locked(db, source, who.username))
 
@@ -203,7 +205,8 @@ def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Princi
         raise refused(reason, "too many failed attempts: locked until an administrator unlocks")
     if seen.failure is not None:
         try:
-            lockout.record_failure(db, rt, cl, reason="bad_token")
+            reason = "bad_session" if seen.session_check is not None else "bad_token"
+            lockout.record_failure(db, rt, cl, reason=reason)
             commit()
         except (AuditUnavailable, SQLAlchemyError):
             # The writer is busy past the audit timeout: the bad token is refused all the
@@ -262,7 +265,7 @@ def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callab
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             token = bearer_token()
-            cookie = request.cookies.get(SESSION_COOKIE)
+            cookie = request.cookies.get(SESSION_COOKIE) or None
             db = session()
             rt = runtime()
             decision: Decision | None = None

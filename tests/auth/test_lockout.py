@@ -232,3 +232,20 @@ def test_housekeeping_removes_what_can_no_longer_act(
         # sign-in ended just now (kept a day) stay
         assert db.scalar(select(func.count()).select_from(WebSession)) == 2
         assert db.scalar(select(func.count(func.distinct(WebSession.user_id)))) == 1
+
+
+def test_forged_session_cookies_count_as_failures(
+    client: FlaskClient, rt: Runtime, tokens: dict[str, str]
+) -> None:
+    """Hostile path: guessing session ids is guessing tokens by another door."""
+    env = {"REMOTE_ADDR": "192.0.2.44"}
+    for n in range(5):
+        client.set_cookie("alprg_session", f"guess-{n}", domain="alpr.test")
+        guess = client.get("/auth/me", base_url=BASE_URL, environ_base=env)
+        assert guess.status_code == 401
+    client.delete_cookie("alprg_session", domain="alpr.test")
+    good = client.get("/api/v1/shares", headers=auth(tokens["supervisor"]), environ_base=env)
+    assert good.get_json()["error"]["code"] == "locked_source"
+    failed = events(rt, "auth.failed")
+    assert len(failed) == 5 and all('"reason_code":"bad_session"' in e.details for e in failed)
+    assert all("guess-" not in e.details for e in failed)
