@@ -183,8 +183,8 @@ def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | Non
         return _Seen(who, None, None, lockout.locked(db, source, who.username))
     check = check_session(db, rt, cookie)
     if check.principal is None:
-        failure = Unauthorized("the session is unknown; sign in") if check.unknown else None
-        return _Seen(None, failure, check, lockout.locked(db, source, None))
+        unknown = Unauthorized("the session is unknown; sign in") if check.unknown else None
+        return _Seen(None, unknown, check, lockout.locked(db, source, None))
     who = check.principal
     return _Seen(who, None, check, lockout.locked(db, source, who.username))
 
@@ -205,8 +205,8 @@ def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Princi
         raise refused(reason, "too many failed attempts: locked until an administrator unlocks")
     if seen.failure is not None:
         try:
-            reason = "bad_session" if seen.session_check is not None else "bad_token"
-            lockout.record_failure(db, rt, cl, reason=reason)
+            what = "bad_session" if seen.session_check is not None else "bad_token"
+            lockout.record_failure(db, rt, cl, reason=what)
             commit()
         except (AuditUnavailable, SQLAlchemyError):
             # The writer is busy past the audit timeout: the bad token is refused all the
