@@ -788,3 +788,38 @@ class Spec(Response):
     model_config = Response.model_config | {"extra": "allow"}
 
     openapi: str
+
+
+class CallbackQuery(Strict):
+    """What the identity provider sends back (documented; providers may add more)."""
+
+    state: str | None = None
+    code: str | None = None
+    error: str | None = None
+
+
+class MeOut(Response):
+    """The signed-in account"""
+
+    username: str
+    name: str | None
+    role: str
+    agency: str
+    credential: Annotated[str, Field(description="session, or the kind of token")]
+    csrf_token: Annotated[
+        str | None, Field(description="For state-changing requests made with the cookie")
+    ] = None
+
+
+class PersonalTokenOut(Response):
+    """The token, shown once"""
+
+    token: str
+    expires_at: datetime
+    role: str
+
+
+class SignedOutOut(Response):
+    """Signed out"""
+
+    signed_out: bool

@@ -20,8 +20,10 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, bad, expired or revoked token",
     403: "Role or agency not allowed, or a policy refusal (see error.code)",
     404: "Not found",
+    429: "Too many requests from this address (rate_limited); see Retry-After",
     409: "Conflict",
     422: "Invalid input (error.details.fields) or a policy refusal",
+    502: "The identity provider could not be reached, or its answer did not verify",
     503: "Fail closed: the access record could not be written (audit_unavailable), or not ready",
 }
 

@@ -1,7 +1,7 @@
 """per-camera credentials and encrypted read images
 
-Revision ID: cam1
-Revises: pol1
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 
 ``cameras``: one row per camera or agent credential. It names the camera ids it may post for
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "cam1"
-down_revision: str | None = "pol1"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
