@@ -1,6 +1,7 @@
 """HTTP API wiring: blueprints, one error shape, a session per request, request ids.
 
-Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask.
+Only ``api/``, ``web/`` (the console's pages), ``alpr_guard/__init__.py`` and ``cli/`` import
+Flask.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alpr_guard.api.context import EXTENSION_KEY, close_session
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
+from alpr_guard.web import bp as console
 
 log = logging.getLogger("alpr_guard.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -118,4 +120,5 @@ def build_app(runtime: Runtime) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(console)
     return app

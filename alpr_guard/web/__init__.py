@@ -1,0 +1,12 @@
+"""The console: server-rendered pages for auditors, supervisors, admins and officers.
+
+Every page calls the same services as the JSON API and is an audited read like its API twin;
+authentication goes through ``web.auth`` alone.
+"""
+
+from __future__ import annotations
+
+from alpr_guard.web import home
+from alpr_guard.web.blueprint import bp
+
+__all__ = ["bp", "home"]
