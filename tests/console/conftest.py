@@ -1,0 +1,51 @@
+"""Console fixtures: a small instance with findings of every severity, searched by plates the
+redacted pages must never show."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from alpr_guard.clock import FixedClock
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.review import review_access
+from tests.conftest import auth, read, search_body
+
+# Plates typed into searches, justifications and case numbers: none may appear on a redacted page.
+PLATES = ("7ABC123", "8XYZ987", "5LMN456")
+
+
+@pytest.fixture
+def seeded(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime, clock: FixedClock
+) -> dict[str, str]:
+    """Reads, searches (allowed, refused, vague, protected activity) and the review's findings."""
+    ingest, officer = tokens["ingest"], tokens["officer"]
+    reads = [read(plate=p, camera=f"cam-{k}") for k, p in enumerate(PLATES)]
+    assert client.post(
+        "/api/v1/reads", json={"reads": reads}, headers=auth(ingest)
+    ).status_code in (
+        200,
+        201,
+    )
+    bodies = [
+        # prohibited purpose (refused at search time: a high finding)
+        search_body(plate=PLATES[0], justification="ICE asked us to find 7ABC123"),
+        # vague
+        search_body(plate=PLATES[1], justification="inv"),
+        # protected activity, the plate typed into the reason too
+        search_body(
+            plate=PLATES[2],
+            purpose="criminal_investigation",
+            justification="No Kings rally vehicles, 5LMN456 seen there",
+        ),
+        # an honest one
+        search_body(plate=PLATES[0]),
+    ]
+    for body in bodies:
+        client.post("/api/v1/searches", json=body, headers=auth(officer))
+    clock.advance(timedelta(minutes=10))
+    review_access(rt)
+    return tokens
