@@ -461,13 +461,17 @@ def record_report_access(
     fmt: str,
     *,
     matching: int | None = None,
+    reason: str | None = None,
 ) -> AuditEvent:
     """The auditor's own access is on the record (CJIS audit events):
     ``report.access_full`` when plates were unsealed, ``report.access`` for the redacted form.
-    Callers commit it before the first row leaves."""
+    ``reason`` is the stated reason for a full export, recorded as given (callers pass its
+    display copy). Callers commit it before the first row leaves."""
     details: dict[str, object] = {"filters": filters.as_details(), "format": fmt, "full": full}
     if matching is not None:
         details["matching_records"] = matching
+    if reason is not None:
+        details["reason"] = reason
     return rt.audit.append(
         session,
         "report.access_full" if full else "report.access",

@@ -24,6 +24,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy.orm import Session
 
 from alpr_guard.api.context import ACCESS_ATTRIBUTE, RouteAccess, _refuse, runtime, session
 from alpr_guard.db import READ_ONLY, is_sqlite
@@ -57,33 +58,32 @@ def current_principal() -> Principal | None:
     token = _credential()
     found: Principal | None = None
     if token:
-        db = session()
         try:
-            if is_sqlite(db):
-                # No write lock for reading a credential (as the API's ``require``).
-                db.connection(execution_options={READ_ONLY: True})
-            found = authenticate(db, runtime(), token)
+            found = _read(lambda db: authenticate(db, runtime(), token))
         except Unauthorized:
             found = None
-        finally:
-            if is_sqlite(db):
-                db.rollback()
     g.console_principal = found
     return found
+
+
+def _read(query: Callable[[Session], R]) -> R:
+    """Run a read before the page's own work. On SQLite it runs in a plain read transaction,
+    ended before the view, so a busy writer never makes a page wait for its credential check
+    (as the API's ``require``); later in a request it joins the transaction under way."""
+    db = session()
+    if not is_sqlite(db) or db.in_transaction():
+        return query(db)
+    db.connection(execution_options={READ_ONLY: True})
+    try:
+        return query(db)
+    finally:
+        db.rollback()
 
 
 def _decision(who: Principal, exposes: Exposure) -> tuple[Decision, bool]:
     cache: dict[Exposure, tuple[Decision, bool]] = g.setdefault("console_decisions", {})
     if exposes not in cache:
-        db = session()
-        if is_sqlite(db):
-            db.connection(execution_options={READ_ONLY: True})
-            try:
-                cache[exposes] = decide_request(db, runtime(), who, exposes)
-            finally:
-                db.rollback()
-        else:
-            cache[exposes] = decide_request(db, runtime(), who, exposes)
+        cache[exposes] = _read(lambda db: decide_request(db, runtime(), who, exposes))
     return cache[exposes]
 
 

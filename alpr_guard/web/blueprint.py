@@ -8,13 +8,13 @@ inline SVG, and no script at all. Errors are pages too, with the API's codes and
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from alpr_guard.api.context import runtime
-from alpr_guard.errors import AlprGuardError
+from alpr_guard.errors import AlprGuardError, ValidationError
 from alpr_guard.web.auth import CSRF_FIELD, can, csrf_token, current_principal
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
@@ -25,6 +25,7 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 PAGE_SIZE = 50
+MAX_PAGE = 10**6
 
 # The navigation, in order: (endpoint, label). Each link is shown only to a viewer who may
 # open it (``auth.can``).
@@ -122,3 +123,32 @@ def stylesheet() -> Response:
 def page_args() -> dict[str, str]:
     """The query string minus the page number, for links to other pages of a listing."""
     return {k: v for k, v in request.args.items() if k != "page" and v}
+
+
+def day_arg(name: str, *, end: bool = False) -> datetime | None:
+    """A date field of the query or the form (YYYY-MM-DD, as a date input sends it) as the
+    start of that UTC day, or of the next day for the end of a range (so "to 2026-11-20"
+    includes the 20th)."""
+    raw = request.values.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: "must be a date, YYYY-MM-DD"}) from None
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+def choice_arg(name: str, choices: tuple[str, ...], default: str | None) -> str | None:
+    value = request.values.get(name, "").strip() or default
+    if value is not None and value not in choices:
+        raise ValidationError({name: f"must be one of {', '.join(choices)}"})
+    return value
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationError({"page": f"must be a whole number from 1 to {MAX_PAGE}"})
+    return int(raw)

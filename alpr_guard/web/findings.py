@@ -8,7 +8,6 @@ resolved (already resolved, not this agency's) leaves every other one open.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
@@ -27,58 +26,29 @@ from alpr_guard.services.review import (
     resolve_finding,
 )
 from alpr_guard.web.auth import check_csrf, page
-from alpr_guard.web.blueprint import PAGE_SIZE, bp, page_args
+from alpr_guard.web.blueprint import PAGE_SIZE, bp, choice_arg, day_arg, page_args, page_number
 from alpr_guard.web.charts import BAD, column_chart
 
 SEVERITIES = ("high", "medium", "low")
 STATUSES = ("open", "resolved")
 ORDERS = ("newest", "oldest")
 MAX_FINDING_ID = 2**31 - 1
-MAX_PAGE = 10**6
 MAX_BULK = 500
-
-
-def _day(name: str, *, end: bool = False) -> datetime | None:
-    """A date field (YYYY-MM-DD, as a date input sends it) as the start of that UTC day, or of
-    the next day for the end of a range (so "to 2026-11-20" includes the 20th)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError({name: "must be a date, YYYY-MM-DD"}) from None
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
-
-
-def _choice(name: str, choices: tuple[str, ...], default: str | None) -> str | None:
-    value = request.args.get(name, "").strip() or default
-    if value is not None and value not in choices:
-        raise ValidationError({name: f"must be one of {', '.join(choices)}"})
-    return value
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1").strip() or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationError({"page": f"must be a whole number from 1 to {MAX_PAGE}"})
-    return int(raw)
 
 
 @bp.get("/findings")
 @page("auditor", exposes=Exposure.AGENCY_RECORDS)
 def findings() -> str:
-    number = _page_number()
-    since, until = _day("from"), _day("to", end=True)
+    number = page_number()
+    since, until = day_arg("from"), day_arg("to", end=True)
     if since is not None and until is not None and since >= until:
         raise ValidationError({"to": "must not be before from"})
     user = request.args.get("user", "").strip().lower() or None
     rule = request.args.get("rule", "").strip() or None
     filters = FindingFilter(
-        status=_choice("status", STATUSES, "open"),
+        status=choice_arg("status", STATUSES, "open"),
         rule=rule,
-        severity=_choice("severity", SEVERITIES, None),
+        severity=choice_arg("severity", SEVERITIES, None),
         username=user,
         since=since,
         until=until,
@@ -86,7 +56,7 @@ def findings() -> str:
         offset=(number - 1) * PAGE_SIZE,
         agency=agency_scope(),
     )
-    oldest = _choice("order", ORDERS, "newest") == "oldest"
+    oldest = choice_arg("order", ORDERS, "newest") == "oldest"
     db, rt = session(), runtime()
     total = count_findings(db, filters)
     rows = list_findings(db, rt, principal(), filters, oldest_first=oldest)
