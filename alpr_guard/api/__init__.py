@@ -11,12 +11,26 @@ import time
 import uuid
 
 from flask import Flask, Response, g, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
+from alpr_guard.api import (
+    audit,
+    holds,
+    meta,
+    public,
+    reads,
+    reports,
+    review,
+    searches,
+    shares,
+    signin,
+)
 from alpr_guard.api.context import EXTENSION_KEY, close_session
 from alpr_guard.api.request_log import logged_path, request_line
+from alpr_guard.auth.oidc import OidcClient, load_client_secret
+from alpr_guard.auth.ratelimit import SCHEME as RATE_SCHEME
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
 from alpr_guard.web import bp as console
@@ -39,12 +53,35 @@ def error_body(
     return jsonify({"error": error}), status
 
 
+def _sign_in(app: Flask, runtime: Runtime) -> Limiter:
+    """The identity provider's client (when configured) and the sign-in routes' flood limit."""
+    oidc = runtime.settings.auth.oidc
+    if oidc is not None:
+        # The secret is read now, so a missing one stops the server at start, naming the key.
+        secret = load_client_secret(oidc, str(runtime.settings.source))
+        app.extensions[signin.OIDC_KEY] = OidcClient(oidc, secret)
+    # The flood limit of the sign-in routes, per source address, counted in the database so
+    # that every worker (and every server) shares one count.
+    limiter = Limiter(
+        lambda: request.remote_addr or "-",
+        app=app,
+        storage_uri=f"{RATE_SCHEME}://",
+        storage_options={"engine": runtime.engine},  # type: ignore[dict-item]
+        strategy="fixed-window",
+        headers_enabled=True,
+        key_prefix="signin",
+    )
+    limiter.limit(runtime.settings.auth.rate_limit)(signin.bp)
+    return limiter
+
+
 def build_app(runtime: Runtime) -> Flask:
     # No static files: every route is one of ours, and declares what it exposes.
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = runtime
+    limiter = _sign_in(app, runtime)
 
     @app.before_request
     def _start() -> None:
@@ -88,6 +125,22 @@ def build_app(runtime: Runtime) -> Flask:
     def _app_error(exc: AlprGuardError) -> tuple[Response, int]:
         return error_body(exc.code, exc.message, exc.status, exc.details)
 
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        log.warning(
+            "rate limited request_id=%s client=%s", g.get("request_id"), request.remote_addr
+        )
+        response, status = error_body(
+            "rate_limited", f"too many requests: at most {exc.description}; try again later", 429
+        )
+        response.status_code = status
+        stats = limiter.current_limit
+        retry = 1
+        if stats is not None:
+            retry = max(1, int(stats.reset_at - time.time()) + 1)
+        response.headers["Retry-After"] = str(retry)
+        return response
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         code = (exc.name or "error").lower().replace(" ", "_")
@@ -120,5 +173,7 @@ def build_app(runtime: Runtime) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(signin.bp)
+    app.register_blueprint(signin.account)
     app.register_blueprint(console)
     return app

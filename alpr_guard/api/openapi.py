@@ -15,6 +15,8 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         409: "Conflict",
         422: "Invalid input (error.details.fields) or a policy refusal",
+        429: "Too many requests from this address (rate_limited); see Retry-After",
+        502: "The identity provider could not be reached, or its answer did not verify",
         503: "Fail closed: the access record could not be written (audit_unavailable)",
     }
     out: dict[str, Any] = {
@@ -448,6 +450,49 @@ def spec() -> dict[str, Any]:
                         "304": {"description": "Not modified (If-None-Match)"},
                         **_errors(404, 422),
                     },
+                }
+            },
+            "/auth/login": {
+                "get": {
+                    "summary": "Start a sign-in at the identity provider (authorization code "
+                    "with PKCE); 302 to the provider. 404 when [auth.oidc] is not configured",
+                    "security": [],
+                    "responses": {"302": {"description": "To the provider"}, **_errors(404, 429)},
+                }
+            },
+            "/auth/callback": {
+                "get": {
+                    "summary": "The provider returns here; 303 to /auth/me with the session "
+                    "cookie set, or a refusal (mfa_required, locked_source, ...) on the record",
+                    "security": [],
+                    "parameters": [
+                        {"name": n, "in": "query", "schema": {"type": "string"}}
+                        for n in ("state", "code", "error")
+                    ],
+                    "responses": {
+                        "303": {"description": "Signed in"},
+                        **_errors(400, 403, 404, 429, 502),
+                    },
+                }
+            },
+            "/auth/me": {
+                "get": {
+                    "summary": "Who is signed in: name, role, agency (HTML page or JSON); the "
+                    "session's CSRF token for state-changing requests",
+                    "responses": {"200": {"description": "The account"}, **_errors(401, 403)},
+                }
+            },
+            "/auth/tokens": {
+                "post": {
+                    "summary": "Mint a short-lived personal API token from a signed-in session "
+                    "(X-CSRF-Token); shown once",
+                    "responses": {"201": {"description": "The token"}, **_errors(401, 403, 429)},
+                }
+            },
+            "/auth/logout": {
+                "post": {
+                    "summary": "End the session now (X-CSRF-Token) and clear its cookie",
+                    "responses": {"200": {"description": "Signed out"}, **_errors(401, 403, 429)},
                 }
             },
             "/transparency": {

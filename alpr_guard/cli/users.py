@@ -90,4 +90,40 @@ def users_list(state: State) -> None:
             )
 
 
-# -- agencies -------------------------------------------------------------------------------
+@users_group.command("unlock")
+@click.option("--username", default=None, help="Lift the lock on this account.")
+@click.option("--source", default=None, help="Lift the lock on this source address.")
+@click.option(
+    "--operator",
+    default=None,
+    help="Who is unlocking (recorded; default: the operating-system user).",
+)
+@click.pass_obj
+def users_unlock(
+    state: State, username: str | None, source: str | None, operator: str | None
+) -> None:
+    """Lift a lockout (after too many failed sign-ins or bad tokens); recorded."""
+    import getpass
+
+    from alpr_guard.audit import Actor
+    from alpr_guard.auth.lockout import SOURCE, USERNAME, unlock
+
+    if (username is None) == (source is None):
+        raise click.UsageError("give exactly one of --username or --source")
+    who = (operator or getpass.getuser()).strip()
+    kind, key = (USERNAME, username) if username is not None else (SOURCE, source)
+    assert key is not None
+    with runtime_session(state) as (rt, session):
+        unlock(session, rt, kind=kind, key=key, actor=Actor(f"cli:{who}", None))
+    click.echo(f"unlocked {kind} {key}")
+
+
+@users_group.command("locks")
+@click.pass_obj
+def users_locks(state: State) -> None:
+    """The lockouts in force."""
+    from alpr_guard.auth.lockout import list_locks
+
+    with runtime_session(state) as (_rt, session):
+        for lock in list_locks(session):
+            click.echo(f"{lock.kind}\t{lock.key}\tlocked {lock.locked_at.isoformat()}")

@@ -15,7 +15,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alpr_guard.api.context import runtime
 from alpr_guard.errors import AlprGuardError, ValidationError
-from alpr_guard.web.auth import CSRF_FIELD, can, csrf_token, current_principal
+from alpr_guard.web.auth import (
+    CSRF_FIELD,
+    SIGN_IN_URL,
+    SIGN_OUT_URL,
+    can,
+    csrf_token,
+    current_principal,
+    signed_in_by_session,
+)
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
 log = logging.getLogger("alpr_guard.console")
@@ -47,6 +55,9 @@ def _helpers() -> dict[str, object]:
         "viewer": current_principal(),
         "nav": [(endpoint, label) for endpoint, label in NAV if can(endpoint)],
         "instance": runtime().settings.instance,
+        "sign_in_url": SIGN_IN_URL,
+        "sign_out_url": SIGN_OUT_URL,
+        "by_session": signed_in_by_session(),
     }
 
 

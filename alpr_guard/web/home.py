@@ -5,20 +5,19 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from alpr_guard.api.context import commit, principal, runtime, session
-from alpr_guard.errors import Forbidden, Unauthorized
+from alpr_guard.api.context import HUMAN_ROLES, commit, principal, runtime, session
+from alpr_guard.errors import Forbidden
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.attention import attention
-from alpr_guard.web.auth import can, current_principal, page
+from alpr_guard.web.auth import can, page
 from alpr_guard.web.blueprint import NAV, bp
 from alpr_guard.web.charts import BAD, bar_list
 
 
 @bp.get("/")
+@page(*HUMAN_ROLES, exposes=Exposure.ACCOUNT)
 def index() -> WerkzeugResponse:
     """To the first page the viewer may open."""
-    if current_principal() is None:
-        raise Unauthorized("sign in to use the console")
     for endpoint, _label in NAV:
         if can(endpoint):
             return redirect(url_for(endpoint))

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from alpr_guard.auth.client import client
+from alpr_guard.auth.sessions import SESSION_COOKIE, StartedSession, start_session
 from alpr_guard.clock import FixedClock
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.principals import authenticate
 from alpr_guard.services.review import review_access
 from tests.conftest import auth, read, search_body
 
@@ -49,3 +53,19 @@ def seeded(
     clock.advance(timedelta(minutes=10))
     review_access(rt)
     return tokens
+
+
+def sign_in(rt: Runtime, token: str) -> StartedSession:
+    """A signed-in browser session for the token's user, started by the same function the
+    identity provider's callback ends with (``auth.sessions.start_session``)."""
+    with rt.sessions.begin() as db:
+        who = authenticate(db, rt, token)
+        return start_session(db, rt, who, client("127.0.0.1", "console-tests"), replaces=None)
+
+
+def cookie_client(app: Flask, rt: Runtime, token: str) -> tuple[FlaskClient, str]:
+    """A test client carrying a signed-in session's cookie; returns it and the CSRF token."""
+    started = sign_in(rt, token)
+    browser = app.test_client()
+    browser.set_cookie(SESSION_COOKIE, started.session_id)
+    return browser, started.csrf_token
