@@ -3,6 +3,7 @@ redacted pages must never show."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from alpr_guard.auth.sessions import SESSION_COOKIE, StartedSession, start_sessi
 from alpr_guard.clock import FixedClock
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import authenticate
-from alpr_guard.services.review import review_access
+from alpr_guard.services.review import _insert_camera_findings, review_access
 from tests.conftest import auth, read, search_body
 
 # Plates typed into searches, justifications and case numbers: none may appear on a redacted page.
@@ -69,3 +70,24 @@ def cookie_client(app: Flask, rt: Runtime, token: str) -> tuple[FlaskClient, str
     browser = app.test_client()
     browser.set_cookie(SESSION_COOKIE, started.session_id)
     return browser, started.csrf_token
+
+
+def add_findings(rt: Runtime, n: int, *, severity: str = "medium") -> None:
+    """``n`` open findings about cameras, written and stated in the chain as the review writes
+    them (so the chain still verifies)."""
+    now = rt.clock.now()
+    with rt.sessions.begin() as db:
+        for start in range(0, n, 1000):
+            rows = [
+                {
+                    "search_id": None,
+                    "camera_id": f"cam-bulk-{k}",
+                    "rule": "hit_rate_anomaly",
+                    "severity": severity,
+                    "matched": json.dumps({"hits": 9, "reads": 10}),
+                    "status": "open",
+                    "created_at": now,
+                }
+                for k in range(start, min(start + 1000, n))
+            ]
+            _insert_camera_findings(db, rt, rows)
