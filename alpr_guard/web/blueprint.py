@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from flask import Blueprint, Response, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -89,6 +90,10 @@ def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
+    if "started" in g and not response.is_streamed:
+        # The server's own time for the page (a streamed page's work happens after this).
+        spent = (perf_counter() - g.started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={spent:.1f}"
     return response
 
 
