@@ -9,7 +9,6 @@ chain page's job), with the age of the newest signed checkpoint on disk.
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alpr_guard.checkpoints import HEAD_NAME, read_signed, verify_signed_file
+from alpr_guard.checkpoints import SignedFile, list_signed_files
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
@@ -75,22 +74,24 @@ class Attention:
 
 
 def _last_checkpoint(rt: Runtime) -> LastCheckpoint | None:
-    """The head checkpoint in the first directory, its signature checked with the public key."""
-    directories = rt.settings.audit.checkpoint_dirs
-    if not directories:
-        return None
-    path = directories[0] / HEAD_NAME
-    if not path.exists():
+    """The newest checkpoint in the first directory (the head file or a permanent one, by
+    sequence number), its signature checked with the public key."""
+    newest: SignedFile | None = None
+    for found in list_signed_files(rt, limit=20):
+        if found.kind == "purge_receipt" or found.seq is None or found.created_at is None:
+            continue
+        if newest is None or (found.seq, found.created_at) > (
+            newest.seq or 0,
+            newest.created_at or "",
+        ):
+            newest = found
+    if newest is None or newest.seq is None or newest.created_at is None:
         return None
     try:
-        _wrapper, body, _signature, _key = read_signed(path)
-        at = datetime.fromisoformat(str(body["created_at"]))
-        seq = int(body["seq"])
-    except (ValueError, KeyError, TypeError):
+        at = datetime.fromisoformat(newest.created_at)
+    except ValueError:
         return None
-    public = rt.keyring.public_key_raw()
-    ok, _message = verify_signed_file(path, base64.b64encode(public).decode())
-    return LastCheckpoint(at, seq, ok)
+    return LastCheckpoint(at, newest.seq, newest.valid)
 
 
 def _last_verification(session: Session) -> LastVerification | None:
