@@ -130,6 +130,7 @@ def check_session(db: Session, rt: Runtime, session_id: str | None) -> SessionCh
         role=row.role,
         agency_id=row.agency_id,
         agency_ori=row.ori,
+        credential="session",
     )
     return SessionCheck(who, row.id, None, touch=now - row.last_seen_at >= TOUCH_EVERY)
 

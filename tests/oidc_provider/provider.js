@@ -32,7 +32,8 @@ const configuration = {
     },
   ],
   claims: {
-    openid: ['sub'],
+    // The authentication strength the login interaction recorded goes in every ID token.
+    openid: ['sub', 'acr', 'amr'],
     profile: ['name', 'preferred_username'],
     groups: ['groups'],
     agency: ['agency_ori'],
