@@ -57,9 +57,14 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(app: Flask) -> Iterator[str]:
+def server_port() -> int:
+    return 0  # any free port; the sign-in journey picks one in advance for its provider
+
+
+@pytest.fixture
+def server(app: Flask, server_port: int) -> Iterator[str]:
     """The app under a real HTTP server on a free loopback port."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    httpd = make_server("127.0.0.1", server_port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
