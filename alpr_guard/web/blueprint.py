@@ -44,6 +44,10 @@ NAV = (
     ("console.access_report", "Access report"),
     ("console.summary", "Compliance summary"),
     ("console.chain", "Audit chain"),
+    ("console.holds", "Holds"),
+    ("console.shares", "Shares"),
+    ("console.admin", "Administration"),
+    ("console.search", "Search"),
 )
 
 

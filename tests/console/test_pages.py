@@ -16,7 +16,13 @@ from tests.console.conftest import PLATES, add_findings, cookie_client
 
 HUMAN = ("officer", "supervisor", "auditor", "admin")
 LINK = re.compile(r'href="(/console/[^"?#]*)')
-PAGES = ("/console/home", "/console/findings", "/console/access-report", "/console/chain")
+PAGES = (
+    "/console/home",
+    "/console/findings",
+    "/console/access-report",
+    "/console/chain",
+    "/console/summary",
+)
 
 
 def events(rt: Runtime, kind: str) -> list[dict[str, object]]:
@@ -264,6 +270,7 @@ def test_each_page_is_an_audited_read(app: Flask, rt: Runtime, seeded: dict[str,
         "/console/access-report/download?format=json": "report.access",
         "/console/chain": "audit.receipts_listed",
         "/console/chain/verify": "audit.verified",
+        "/console/summary?from=2026-11-01&to=2026-11-20": "report.summary",
     }
     for url, kind in expected.items():
         before = len(events(rt, kind))
