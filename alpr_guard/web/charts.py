@@ -82,3 +82,48 @@ def bar_list(
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated label is escaped above
+
+
+def sightings_map(
+    points: Sequence[tuple[float, float, str]], *, width: int = 560, height: int = 360
+) -> Markup:
+    """Where a plate was seen: each (latitude, longitude, label) as a dot on a plain plot of
+    the area the sightings span (equirectangular, north up), with a scale of the span in
+    degrees. No map tiles and nothing fetched: the coordinates come from the search's results.
+    """
+    margin = 28
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-size="11">'
+        f"<title>Where the plate was seen: {len(points)} located sightings</title>"
+        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="#f4f6f8" '
+        f'stroke="#767676"/>'
+    ]
+    if not points:
+        parts.append(f'<text x="{margin}" y="{height / 2}" fill="#333">no located sightings</text>')
+        parts.append("</svg>")
+        return Markup("".join(parts))  # noqa: S704 - constant text only
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
+    span = max(north - south, east - west, 0.002)  # one scale for both axes, never zero
+    mid_lat, mid_lon = (north + south) / 2, (east + west) / 2
+    scale = min(width, height) - 2 * margin
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        x = width / 2 + (lon - mid_lon) / span * scale
+        y = height / 2 - (lat - mid_lat) / span * scale
+        return round(x, 1), round(y, 1)
+
+    for n, (lat, lon, label) in enumerate(points, 1):
+        x, y = xy(lat, lon)
+        parts.append(
+            f'<circle cx="{x}" cy="{y}" r="6" fill="{BAD}" fill-opacity="0.8" stroke="#fff">'
+            f"<title>{n}: {_e(label)} ({lat:.5f}, {lon:.5f})</title></circle>"
+            f'<text x="{x + 8}" y="{y + 4}" fill="#111">{n}</text>'
+        )
+    parts.append(
+        f'<text x="{margin}" y="{height - 8}" fill="#333">N up; span {span:.4f}° '
+        f"({south:.4f} to {north:.4f} N, {west:.4f} to {east:.4f} E)</text></svg>"
+    )
+    return Markup("".join(parts))  # noqa: S704 - every interpolated label is escaped above
