@@ -18,6 +18,7 @@ from alpr_guard.services.search import search_from_body
 from alpr_guard.web.auth import check_csrf, page
 from alpr_guard.web.blueprint import bp
 from alpr_guard.web.charts import sightings_map
+from alpr_guard.web.wording import plain
 
 FORM_FIELDS = ("plate", "from", "to", "purpose", "justification", "case_number")
 
@@ -81,5 +82,6 @@ def run() -> str:
     return _form(
         values,
         outcome=outcome,
+        plain=plain(outcome.decision.reason),
         map=sightings_map(points) if outcome.decision.allowed else None,
     )

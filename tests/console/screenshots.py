@@ -21,8 +21,8 @@ from alpr_guard.audit import Actor
 from alpr_guard.checkpoints import write_checkpoint
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import migrate as schema
-from alpr_guard.models import Finding
-from alpr_guard.runtime import build_runtime
+from alpr_guard.models import Finding, SearchRecord
+from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
 from alpr_guard.services.principals import SYSTEM, add_user, issue_token
 from alpr_guard.services.review import review_access
@@ -44,7 +44,18 @@ PAGES = (
     ("09-shares", "supervisor", "/console/shares"),
     ("10-admin", "admin", "/console/admin"),
     ("11-search", "officer", "/console/search"),
+    ("12-search-results", "officer", "/console/search#allowed"),
+    ("13-search-refused", "officer", "/console/search#refused"),
 )
+SEARCH_FORM = {
+    "plate": "7ABC123",
+    "from": "2026-11-05",
+    "to": "2026-11-20",
+    "purpose": "stolen_vehicle",
+    "justification": "Vehicle reported stolen from Main St lot, owner report filed",
+    "case_number": "26-004512",
+}
+REFUSED = "Agent from ICE asked us to find this car"
 JUSTIFICATIONS = (
     ("stolen_vehicle", "Vehicle reported stolen from Main St lot, owner report filed"),
     ("stolen_vehicle", "inv"),
@@ -52,6 +63,12 @@ JUSTIFICATIONS = (
     ("stolen_vehicle", "ICE asked us to find this car"),
     ("amber_alert", "Amber alert 26-3321, suspect vehicle seen near school"),
 )
+
+
+def _first_allowed_search(rt: Runtime) -> str:
+    with rt.sessions() as db:
+        found = db.scalar(select(SearchRecord.id).where(SearchRecord.outcome == "allowed").limit(1))
+    return str(found)
 
 
 def main(out: Path) -> None:
@@ -77,10 +94,19 @@ def main(out: Path) -> None:
         client = app.test_client()
         plates = ("7ABC123", "8XYZ987", "5LMN456", "4QRS321")
         reads = [
-            read(plate=p, camera=f"cam-{k % 3}", at=f"2026-11-{10 + k:02d}T0{k}:15:00+00:00")
-            for k, p in enumerate(plates * 2)
+            read(
+                plate=p,
+                camera=f"cam-{k % 5}",
+                at=f"2026-11-{10 + k % 9:02d}T{k % 10:02d}:15:00+00:00",
+                latitude=37.80 - 0.013 * (k % 5),
+                longitude=-122.27 + 0.017 * (k % 5),
+            )
+            for k, p in enumerate(plates * 3)
         ]
-        client.post("/api/v1/reads", json={"reads": reads}, headers=auth(tokens["ingest"]))
+        ingested = client.post(
+            "/api/v1/reads", json={"reads": reads}, headers=auth(tokens["ingest"])
+        )
+        assert ingested.status_code in (200, 201), ingested.get_json()
         for day in range(6):
             clock.advance(timedelta(hours=1))
             for k, (purpose, why) in enumerate(JUSTIFICATIONS[: 2 + day % 4]):
@@ -91,6 +117,14 @@ def main(out: Path) -> None:
                 )
         clock.advance(timedelta(minutes=10))
         review_access(rt)
+        hold = {
+            "case_number": "26-004512",
+            "reason": "Evidence in the Main St burglary",
+            "review_by": "2026-12-15T00:00:00+00:00",
+            "search_id": _first_allowed_search(rt),
+        }
+        placed = client.post("/api/v1/holds", json=hold, headers=auth(tokens["supervisor"]))
+        assert placed.status_code == 201, placed.get_json()
         add_findings(rt, 120, severity="low")
         with rt.sessions.begin() as db:
             # Fresh tokens: the seeding moved the clock past the first ones' expiry.
@@ -114,6 +148,15 @@ def main(out: Path) -> None:
                     )
                     page = context.new_page()
                     response = page.goto(base + path.format(oldest_high=oldest_high))
+                    if path.endswith(("#allowed", "#refused")):
+                        for field, value in SEARCH_FORM.items():
+                            page.locator(f"[name={field}]").fill(value) if field != "purpose" else (
+                                page.locator("[name=purpose]").select_option(value)
+                            )
+                        if path.endswith("#refused"):
+                            page.locator("[name=justification]").fill(REFUSED)
+                        page.get_by_role("button", name="Search").click()
+                        page.wait_for_load_state()
                     if response is None or response.status == 404:
                         print(f"skipped {name}: {path} is not a page here")
                         context.close()

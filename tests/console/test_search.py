@@ -65,6 +65,7 @@ def test_a_refusal_is_shown_in_plain_words_and_recorded(
     assert r.status_code == 200
     page = r.get_data(as_text=True)
     assert "This search was refused." in page and "prohibited_purpose" in page
+    assert "may not be used for what the justification describes" in page  # in plain words
     assert "<circle" not in page and "cam-north" not in page  # nothing released
     assert len(events(rt, "search.refused")) == 1
     vague = browser.post(
