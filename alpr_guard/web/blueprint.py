@@ -94,8 +94,9 @@ def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    if "started" in g and not response.is_streamed:
-        # The server's own time for the page (a streamed page's work happens after this).
+    if "started" in g and g.get("principal") is not None and not response.is_streamed:
+        # The server's own time for a signed-in viewer's page (a streamed page's work happens
+        # after this); nothing for a refused request, so timing says nothing about credentials.
         spent = (perf_counter() - g.started) * 1000
         response.headers["Server-Timing"] = f"app;dur={spent:.1f}"
     return response

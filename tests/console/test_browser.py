@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -35,13 +36,6 @@ CHROMIUM_ARGS = [
 ]
 SERVER_BUDGET_MS = 300
 
-sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else None
-if sync_api is None:
-    import playwright.sync_api as sync_api  # with CI set, a missing Playwright is a failure
-
-Browser = sync_api.Browser
-Page = sync_api.Page
-
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
@@ -50,7 +44,7 @@ def chromium() -> Iterator[Browser]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    with sync_api.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()

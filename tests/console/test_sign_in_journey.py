@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from alpr_guard.checkpoints import verify_signed_file, verify_with_checkpoints
@@ -31,7 +32,7 @@ from tests.auth.conftest import (
 )
 from tests.conftest import Backend, write_config
 from tests.console.conftest import PLATES
-from tests.console.test_browser import Browser, chromium, head, kinds_since, server
+from tests.console.test_browser import chromium, head, kinds_since, server
 
 __all__ = ["chromium", "server"]  # fixtures used here, defined with the other browser tests
 
