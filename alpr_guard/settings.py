@@ -106,6 +106,8 @@ class AuthSettings:
     lockout_failures: int = MAX_LOCKOUT_FAILURES  # this many failures in the window lock
     lockout_window_minutes: int = MIN_LOCKOUT_WINDOW_MINUTES
     rate_limit: str = "30 per minute"  # sign-in requests per source address, all workers together
+    # A person's account with no sign-in for this many days is disabled (with [auth.oidc]).
+    dormant_days: int = 90
     oidc: OidcSettings | None = None
 
 
@@ -731,6 +733,7 @@ def _auth(table: _Table, base: Path) -> AuthSettings:
         rate_limit=table.text(
             "rate_limit", "30 per minute", pattern=RATE_RE, hint="like '30 per minute'"
         ),
+        dormant_days=table.integer("dormant_days", 90, lo=1, hi=90),
         oidc=_oidc(oidc_table, base) if oidc_table is not None else None,
     )
     table.done()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, authenticate, decide_request
 
+log = logging.getLogger("alpr_guard.auth")
 EXTENSION_KEY = "alpr_guard"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -170,7 +172,8 @@ def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | Non
     source = request.remote_addr
     if token is None and cookie is None:
         if request.headers.get("Authorization"):
-            return _Seen(None, Unauthorized("a valid bearer token is required"), None, None)
+            failure = Unauthorized("a valid bearer token is required")
+            return _Seen(None, failure, None, lockout.locked(db, source, None))
         raise Unauthorized("sign in, or send a bearer token")
     if token is not None or cookie is None:
         try:
@@ -180,7 +183,8 @@ def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | Non
         return _Seen(who, None, None, lockout.locked(db, source, who.username))
     check = check_session(db, rt, cookie)
     if check.principal is None:
-        return _Seen(None, None, check, lockout.locked(db, source, None))
+        unknown = Unauthorized("the session is unknown; sign in") if check.unknown else None
+        return _Seen(None, unknown, check, lockout.locked(db, source, None))
     who = check.principal
     return _Seen(who, None, check, lockout.locked(db, source, who.username))
 
@@ -200,8 +204,16 @@ def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Princi
         )
         raise refused(reason, "too many failed attempts: locked until an administrator unlocks")
     if seen.failure is not None:
-        lockout.record_failure(db, rt, cl, reason="bad_token")
-        commit()
+        try:
+            what = "bad_session" if seen.session_check is not None else "bad_token"
+            lockout.record_failure(db, rt, cl, reason=what)
+            commit()
+        except (AuditUnavailable, SQLAlchemyError):
+            # The writer is busy past the audit timeout: the bad token is refused all the
+            # same (a 401, not a 503 that would tell a prober it reached the database), and
+            # the miss is logged. A 256-bit token is not guessed in the attempts this loses.
+            db.rollback()
+            log.warning("a failed authentication could not be recorded (database busy)")
         raise seen.failure
     check = seen.session_check
     if check is not None:
@@ -253,7 +265,7 @@ def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callab
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             token = bearer_token()
-            cookie = request.cookies.get(SESSION_COOKIE)
+            cookie = request.cookies.get(SESSION_COOKIE) or None
             db = session()
             rt = runtime()
             decision: Decision | None = None

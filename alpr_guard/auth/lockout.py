@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
@@ -146,3 +146,11 @@ def list_locks(db: Session) -> list[AuthLockout]:
             .order_by(AuthLockout.locked_at)
         ).all()
     )
+
+
+def prune_failures(db: Session, rt: Runtime) -> int:
+    """Failures older than the lockout window can no longer lock anything: remove them (each
+    is in the audit chain as its own event)."""
+    cutoff = rt.clock.now() - timedelta(minutes=rt.settings.auth.lockout_window_minutes)
+    result = db.execute(delete(AuthFailure).where(AuthFailure.occurred_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

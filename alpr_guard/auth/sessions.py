@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
@@ -51,6 +51,10 @@ class SessionCheck:
     row_id: int | None
     expired: str | None
     touch: bool
+    # No session ever had this id: a forged or guessed cookie, counted as a failed attempt.
+    # (A cookie outlives its session by at most its max-age, 12 hours, and ended sessions are
+    # kept a day, so a browser's own stale cookie is never unknown.)
+    unknown: bool = False
 
 
 def hash_id(session_id: str) -> str:
@@ -96,7 +100,7 @@ def check_session(db: Session, rt: Runtime, session_id: str | None) -> SessionCh
     """Read-only: resolve a session id to its user, applying the idle and absolute limits."""
     none = SessionCheck(None, None, None, touch=False)
     if not session_id or len(session_id) > MAX_ID_CHARS:
-        return none
+        return SessionCheck(None, None, None, touch=False, unknown=True)
     row = db.execute(
         select(
             WebSession.id,
@@ -114,7 +118,9 @@ def check_session(db: Session, rt: Runtime, session_id: str | None) -> SessionCh
         .join(Agency, Agency.id == User.agency_id)
         .where(WebSession.id_hash == hash_id(session_id))
     ).first()
-    if row is None or row.ended_at is not None:
+    if row is None:
+        return SessionCheck(None, None, None, touch=False, unknown=True)
+    if row.ended_at is not None:
         return none
     now = rt.clock.now()
     idle = timedelta(minutes=rt.settings.auth.session_idle_minutes)
@@ -186,3 +192,13 @@ def end_session(db: Session, rt: Runtime, session_id: str | None, client: Client
         details=client.details(),
     )
     return True
+
+
+def prune_sessions(db: Session, rt: Runtime) -> int:
+    """Sessions ended or past their absolute limit a day ago: nothing can use them, and their
+    beginning and end are in the audit chain."""
+    cutoff = rt.clock.now() - timedelta(days=1)
+    result = db.execute(
+        delete(WebSession).where(or_(WebSession.ended_at < cutoff, WebSession.expires_at < cutoff))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

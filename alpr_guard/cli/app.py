@@ -34,8 +34,16 @@ from alpr_guard.cli.common import State, current
     default=None,
     help="TOML config file (default: $ALPR_GUARD_CONFIG or config/alpr_guard.toml).",
 )
+@click.option(
+    "--operator",
+    "operator",
+    envvar="ALPR_GUARD_OPERATOR",
+    default=None,
+    help="Who is running the command, recorded in the audit chain by every command that "
+    "changes state or exports data (default: the operating-system user).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, operator: str | None) -> None:
     """alpr_guard: encrypted ALPR storage with justified, recorded access."""
     # Files this process creates (the SQLite database and its WAL, keys, checkpoints, reports)
     # hold locations and times even where plates are encrypted: owner-only by default.
@@ -45,7 +53,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Alembic's per-step chatter would bury a failure's one line; `db upgrade` says what it did.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    ctx.obj = State(config)
+    ctx.obj = State(config, operator)
     current[:] = [ctx.obj]
 
 

@@ -42,6 +42,7 @@ def users_add(state: State, username: str, role: str, agency: str | None) -> Non
             username=username,
             role=role,
             agency_ori=agency or state.settings.instance.operating_agency,
+            actor=state.actor(),
         )
     expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
     click.echo(
@@ -58,7 +59,7 @@ def users_token(state: State, username: str) -> None:
     from alpr_guard.services.principals import issue_token
 
     with runtime_session(state) as (rt, session):
-        issued = issue_token(session, rt, username=username)
+        issued = issue_token(session, rt, username=username, actor=state.actor())
     expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"
     click.echo(f"token for {issued.username} expires {expiry}")
     click.echo(issued.token)
@@ -73,7 +74,7 @@ def users_revoke(state: State, username: str, disable: bool) -> None:
     from alpr_guard.services.principals import revoke_tokens
 
     with runtime_session(state) as (rt, session):
-        count = revoke_tokens(session, rt, username=username, disable=disable)
+        count = revoke_tokens(session, rt, username=username, disable=disable, actor=state.actor())
     click.echo(f"revoked {count} token(s) of {username}{' and disabled it' if disable else ''}")
 
 
@@ -103,18 +104,17 @@ def users_unlock(
     state: State, username: str | None, source: str | None, operator: str | None
 ) -> None:
     """Lift a lockout (after too many failed sign-ins or bad tokens); recorded."""
-    import getpass
-
-    from alpr_guard.audit import Actor
     from alpr_guard.auth.lockout import SOURCE, USERNAME, unlock
 
     if (username is None) == (source is None):
         raise click.UsageError("give exactly one of --username or --source")
-    who = (operator or getpass.getuser()).strip()
+    if operator is not None:
+        state.operator_given = operator
+    actor = state.actor()
     kind, key = (USERNAME, username) if username is not None else (SOURCE, source)
     assert key is not None
     with runtime_session(state) as (rt, session):
-        unlock(session, rt, kind=kind, key=key, actor=Actor(f"cli:{who}", None))
+        unlock(session, rt, kind=kind, key=key, actor=actor)
     click.echo(f"unlocked {kind} {key}")
 
 

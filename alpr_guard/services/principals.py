@@ -299,6 +299,37 @@ def mint_personal_token(session: Session, rt: Runtime, who: Principal) -> Issued
     return IssuedToken(user.username, user.role, who.agency_ori, token, expires)
 
 
+def disable_dormant(session: Session, rt: Runtime, *, actor: Actor = SYSTEM) -> list[str]:
+    """Disable every person's account with no sign-in for ``auth.dormant_days`` (counted from
+    its creation when it never signed in): its tokens are revoked and its sessions end.
+    Service accounts (``ingest``) are not people and are left alone."""
+    cutoff = rt.clock.now() - timedelta(days=rt.settings.auth.dormant_days)
+    rows = session.execute(
+        select(User.username, User.last_login_at, User.created_at)
+        .where(User.role != "ingest", User.disabled_at.is_(None))
+        .order_by(User.username)
+    ).all()
+    disabled = []
+    for username, last_login, created in rows:
+        last = last_login if last_login is not None else created
+        if last >= cutoff:
+            continue
+        revoke_tokens(session, rt, username=username, disable=True, actor=actor)
+        rt.audit.append(
+            session,
+            "user.disabled_dormant",
+            actor,
+            subject=f"user:{username}",
+            details={
+                "username": username,
+                "last_sign_in": last_login.isoformat() if last_login else None,
+                "dormant_days": rt.settings.auth.dormant_days,
+            },
+        )
+        disabled.append(username)
+    return disabled
+
+
 @dataclass(frozen=True)
 class UserView:
     username: str

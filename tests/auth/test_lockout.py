@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.models import AuditEvent
@@ -206,3 +206,46 @@ def test_secrets_never_reach_logs_or_the_audit_chain(
         assert secret not in stored
     assert CLIENT_SECRET not in rt.settings.policy_json
     assert CLIENT_SECRET not in repr(rt.settings)
+
+
+def test_housekeeping_removes_what_can_no_longer_act(
+    client: FlaskClient, rt: Runtime, clock: FixedClock
+) -> None:
+    from alpr_guard.jobs import run_auth_housekeeping
+    from alpr_guard.models import AuthFailure, WebSession
+
+    assert sign_in(client, "alice").status == 303
+    sign_in(client, "bob", otp=None)
+    clock.advance(timedelta(minutes=14))
+    run_auth_housekeeping(rt)
+    with rt.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(AuthFailure)) == 2  # still counting
+        assert db.scalar(select(func.count()).select_from(WebSession)) == 1
+    clock.advance(timedelta(hours=13))
+    assert sign_in(client, "carol").status == 303  # a live session stays
+    clock.advance(timedelta(days=1))
+    assert sign_in(client, "carol").status == 303
+    run_auth_housekeeping(rt)
+    with rt.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(AuthFailure)) == 0
+        # alice's, past its limit a day ago, is gone; carol's live one and the one her second
+        # sign-in ended just now (kept a day) stay
+        assert db.scalar(select(func.count()).select_from(WebSession)) == 2
+        assert db.scalar(select(func.count(func.distinct(WebSession.user_id)))) == 1
+
+
+def test_forged_session_cookies_count_as_failures(
+    client: FlaskClient, rt: Runtime, tokens: dict[str, str]
+) -> None:
+    """Hostile path: guessing session ids is guessing tokens by another door."""
+    env = {"REMOTE_ADDR": "192.0.2.44"}
+    for n in range(5):
+        client.set_cookie("alprg_session", f"guess-{n}", domain="alpr.test")
+        guess = client.get("/auth/me", base_url=BASE_URL, environ_base=env)
+        assert guess.status_code == 401
+    client.delete_cookie("alprg_session", domain="alpr.test")
+    good = client.get("/api/v1/shares", headers=auth(tokens["supervisor"]), environ_base=env)
+    assert good.get_json()["error"]["code"] == "locked_source"
+    failed = events(rt, "auth.failed")
+    assert len(failed) == 5 and all('"reason_code":"bad_session"' in e.details for e in failed)
+    assert all("guess-" not in e.details for e in failed)

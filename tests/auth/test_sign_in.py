@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs import build_scheduler, run_dormant_accounts
 from alpr_guard.models import ApiToken, AuditEvent, OidcLogin, User
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import revoke_tokens
@@ -290,3 +291,25 @@ def test_disabling_a_user_ends_their_sessions_at_once(client: FlaskClient, rt: R
         revoke_tokens(db, rt, username="alice", disable=True)
     assert _me(client)["status"] == 401
     assert sign_in(client, "alice").body["error"]["code"] == "account_disabled"
+
+
+def test_dormant_accounts_are_disabled_by_the_scheduler(
+    client: FlaskClient, rt: Runtime, clock: FixedClock, tokens: dict[str, str]
+) -> None:
+    assert "dormant_accounts" in {job.id for job in build_scheduler(rt).get_jobs()}
+    assert sign_in(client, "alice").status == 303
+    clock.advance(timedelta(days=60))
+    assert sign_in(client, "carol").status == 303
+    clock.advance(timedelta(days=31))  # alice: 91 days since her sign-in; carol: 31
+    run_dormant_accounts(rt)
+    dormant = {e.subject: e for e in events(rt, "user.disabled_dormant")}
+    assert "user:alice" in dormant and "user:carol" not in dormant
+    assert dormant["user:alice"].actor == "system:dormant"
+    assert sign_in(client, "alice").body["error"]["code"] == "account_disabled"
+    assert sign_in(client, "carol").status == 303
+    # Cameras are not people: their service accounts never go dormant. People's accounts made
+    # by hand that never signed in count from their creation.
+    with rt.sessions() as db:
+        states = {u.username: u.disabled_at is not None for u in db.scalars(select(User)).all()}
+    assert states["t-ingest"] is False
+    assert states["t-officer"] is True

@@ -30,6 +30,14 @@ const configuration = {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    // Another application at the same provider: its tokens must not sign anyone in here.
+    {
+      client_id: 'other-app',
+      client_secret: 'other-app-secret',
+      redirect_uris: [process.env.REDIRECT_URI],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+    },
   ],
   claims: {
     // The authentication strength the login interaction recorded goes in every ID token.

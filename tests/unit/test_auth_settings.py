@@ -228,3 +228,11 @@ PROPERTY_OIDC = OidcSettings(
     mfa_amr=("otp", "mfa"),
     mfa_acr=(),
 )
+
+
+def test_the_published_policy_states_the_sign_in_rules_in_force(tmp_path: Path) -> None:
+    from alpr_guard.services.policy_document import _sign_in
+
+    text = _sign_in(load_settings(config(tmp_path, auth="session_idle_minutes = 15")))
+    assert "with a second factor" in text and "15 minutes without activity" in text
+    assert "5 failed attempts within 15 minutes" in text
