@@ -11,7 +11,11 @@ from flask import render_template
 from alpr_guard.api.context import commit, principal, runtime, session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.services.reports import compliance_summary, record_summary_access
+from alpr_guard.services.reports import (
+    compliance_summary,
+    record_summary_access,
+    stored_reads_by_age,
+)
 from alpr_guard.services.review import findings_per_day
 from alpr_guard.web.auth import page
 from alpr_guard.web.blueprint import bp, day_arg
@@ -37,9 +41,11 @@ def summary() -> str:
         raise ValidationError({"from": f"the period may be at most {MAX_DAYS} days"})
     s = compliance_summary(db, rt, since, until)
     per_day = findings_per_day(db, since, until)
+    retained = stored_reads_by_age(db, rt.clock.now())
     record_summary_access(db, rt, principal().actor, since, until, "console")
     commit()
     charts = {
+        "retained": bar_list("Reads stored now by days since observed", retained),
         "age": bar_list("Allowed searches by how far back they reached", s.data_age),
         "outcome": bar_list("Searches by outcome", s.searches_by_outcome),
         "purpose": bar_list("Searches by purpose", s.searches_by_purpose),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -312,3 +313,22 @@ def test_signed_files_cannot_be_read_outside_the_checkpoint_directory(
     headers = auth(seeded["auditor"])
     for name in ("..%2Fmaster.key", "master.key", "checkpoint-head.json.bak", "%2Fetc%2Fpasswd"):
         assert client.get(f"/console/chain/files/{name}", headers=headers).status_code == 404
+
+
+def test_summary_charts_count_what_is_stored(
+    client: FlaskClient, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """Three reads observed a day before now (the fixture's): all in the 0-7 bucket; the
+    page's chart says so, and findings raised today are on the findings-per-day chart."""
+    from alpr_guard.services.reports import stored_reads_by_age
+
+    with rt.sessions() as db:
+        retained = dict(stored_reads_by_age(db, rt.clock.now()))
+        later = dict(stored_reads_by_age(db, rt.clock.now() + timedelta(days=40)))
+    assert retained["0-7"] == len(PLATES) and sum(retained.values()) == len(PLATES)
+    assert later["31-60"] == len(PLATES)
+    page = client.get(
+        "/console/summary?from=2026-11-01&to=2026-11-20", headers=auth(seeded["auditor"])
+    ).get_data(as_text=True)
+    assert "Reads stored now by days since observed" in page
+    assert "<title>2026-11-20: 3</title>" in page  # three findings raised on the 20th
