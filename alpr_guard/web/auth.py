@@ -80,6 +80,13 @@ def _decision(who: Principal, exposes: Exposure) -> Decision:
     return cache[exposes]
 
 
+def plate_reads_decision() -> Decision:
+    """May the viewer's agency hold plate reads, as the registry stands now?"""
+    who = current_principal()
+    assert who is not None
+    return _decision(who, Exposure.PLATE_READS)
+
+
 def can(endpoint: str) -> bool:
     """May the viewer open ``endpoint``? Read from the declaration its guard checks (the role,
     and whether the viewer's agency may hold what it exposes), so a role never sees a link it

@@ -14,7 +14,7 @@ from time import perf_counter
 from flask import Blueprint, Response, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from alpr_guard.api.context import runtime
+from alpr_guard.api.context import public, runtime
 from alpr_guard.errors import AlprGuardError, ValidationError
 from alpr_guard.web.auth import (
     CSRF_FIELD,
@@ -103,7 +103,8 @@ def _headers(response: Response) -> Response:
 
 
 @bp.errorhandler(AlprGuardError)
-def _error(exc: AlprGuardError) -> tuple[str, int]:
+def _error(exc: AlprGuardError) -> tuple[str, int, dict[str, str]]:
+    # The page for people; the code in a header too, for scripts and tests that drive pages.
     return (
         render_template(
             "console/error.html",
@@ -114,11 +115,12 @@ def _error(exc: AlprGuardError) -> tuple[str, int]:
             request_id=g.get("request_id", "-"),
         ),
         exc.status,
+        {"X-Error-Code": exc.code},
     )
 
 
 @bp.errorhandler(SQLAlchemyError)
-def _db_error(exc: SQLAlchemyError) -> tuple[str, int]:
+def _db_error(exc: SQLAlchemyError) -> tuple[str, int, dict[str, str]]:
     log.error("database error request_id=%s: %s", g.get("request_id"), type(exc).__name__)
     return (
         render_template(
@@ -130,10 +132,12 @@ def _db_error(exc: SQLAlchemyError) -> tuple[str, int]:
             request_id=g.get("request_id", "-"),
         ),
         503,
+        {"X-Error-Code": "audit_unavailable"},
     )
 
 
 @bp.get("/console.css")
+@public
 def stylesheet() -> Response:
     # One stylesheet for every page (no inline style: the policy forbids it).
     response = Response(render_template("console/console.css"), mimetype="text/css")

@@ -6,7 +6,6 @@ from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from alpr_guard.api.context import HUMAN_ROLES, commit, principal, runtime, session
-from alpr_guard.errors import Forbidden
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.attention import attention
 from alpr_guard.web.auth import can, page
@@ -16,12 +15,13 @@ from alpr_guard.web.charts import BAD, bar_list
 
 @bp.get("/")
 @page(*HUMAN_ROLES, exposes=Exposure.ACCOUNT)
-def index() -> WerkzeugResponse:
-    """To the first page the viewer may open."""
+def index() -> WerkzeugResponse | str:
+    """To the first page the viewer may open; a page saying so when there is none (a partner
+    agency's supervisor, say: signed in, but nothing here is theirs to see)."""
     for endpoint, _label in NAV:
         if can(endpoint):
             return redirect(url_for(endpoint))
-    raise Forbidden("no console page is open to your role")
+    return render_template("console/nothing.html")
 
 
 @bp.get("/home")

@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import render_template, request
 
 from alpr_guard.api.context import commit, principal, runtime, session
+from alpr_guard.errors import Refused
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.principals import SEARCH_ROLES
 from alpr_guard.services.search import search_from_body
-from alpr_guard.web.auth import check_csrf, page
+from alpr_guard.web.auth import check_csrf, page, plate_reads_decision
 from alpr_guard.web.blueprint import bp
 from alpr_guard.web.charts import sightings_map
 from alpr_guard.web.wording import plain
@@ -39,6 +40,13 @@ def _form(values: dict[str, str] | None = None, **extra: object) -> str:
 @bp.get("/search")
 @page(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
 def search() -> str:
+    # The guard lets every search role through to screening, so that a search by an agency
+    # the sharing rules refuse is recorded as a refused search; the empty form has nothing to
+    # record, and is refused here with the same code.
+    decision = plate_reads_decision()
+    if not decision.allowed:
+        assert decision.reason is not None
+        raise Refused(decision.reason.value, decision.reason.status, decision.message)
     return _form()
 
 
@@ -56,7 +64,7 @@ def _day_bound(raw: str, *, end: bool) -> str | None:
 
 @bp.post("/search")
 @page(*SEARCH_ROLES, exposes=Exposure.PLATE_READS)
-def run() -> str:
+def run() -> tuple[str, int, dict[str, str]]:
     check_csrf()
     values = {name: request.form.get(name, "") for name in FORM_FIELDS}
     body: dict[str, object] = {
@@ -79,9 +87,14 @@ def run() -> str:
     ]
     # The plate is not echoed back into the form: a new search starts clean.
     values["plate"] = ""
-    return _form(
+    html = _form(
         values,
         outcome=outcome,
         plain=plain(outcome.decision.reason),
         map=sightings_map(points) if outcome.decision.allowed else None,
     )
+    reason = outcome.decision.reason
+    if reason is None:
+        return html, 200, {}
+    # A refusal answers with the API's status and code (the page says it in words).
+    return html, reason.status, {"X-Error-Code": reason.value}

@@ -62,20 +62,39 @@ def test_a_refusal_is_shown_in_plain_words_and_recorded(
         "/console/search",
         data={**FORM, "justification": "ICE asked us to find this car", "csrf_token": csrf},
     )
-    assert r.status_code == 200
+    assert r.status_code == 403 and r.headers["X-Error-Code"] == "prohibited_purpose"
     page = r.get_data(as_text=True)
     assert "This search was refused." in page and "prohibited_purpose" in page
     assert "may not be used for what the justification describes" in page  # in plain words
     assert "<circle" not in page and "cam-north" not in page  # nothing released
     assert len(events(rt, "search.refused")) == 1
-    vague = browser.post(
+    vague_response = browser.post(
         "/console/search", data={**FORM, "justification": "", "csrf_token": csrf}
-    ).get_data(as_text=True)
+    )
+    assert vague_response.status_code == 422
+    vague = vague_response.get_data(as_text=True)
     assert "This search was refused." in vague and "justification_required" in vague
-    missing = browser.post(
+    missing_response = browser.post(
         "/console/search", data={**FORM, "from": "last week", "csrf_token": csrf}
-    ).get_data(as_text=True)
+    )
+    assert missing_response.status_code == 422
+    missing = missing_response.get_data(as_text=True)
     assert "some fields need fixing" in missing and "<code>from</code>" in missing
+
+
+def test_an_officer_of_an_agency_that_may_not_hold_reads_gets_no_form_and_no_reads(
+    app: Flask, client: FlaskClient, rt: Runtime, tokens: dict[str, str]
+) -> None:
+    """A federal agency's officer (an account from before the sharing rules): the form is
+    refused with the rule's code, and a posted search is screened, refused and recorded."""
+    ingest_located(client, tokens["ingest"])
+    browser, csrf = cookie_client(app, rt, tokens["officer@CAFBISF00"])
+    form = browser.get("/console/search")
+    assert form.status_code == 403 and form.headers["X-Error-Code"] == "federal_agency"
+    posted = browser.post("/console/search", data={**FORM, "csrf_token": csrf})
+    assert posted.status_code == 403 and posted.headers["X-Error-Code"] == "federal_agency"
+    assert "cam-north" not in posted.get_data(as_text=True)
+    assert len(events(rt, "search.refused")) == 1
 
 
 def test_search_needs_csrf_and_a_search_role(
