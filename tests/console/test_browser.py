@@ -239,3 +239,42 @@ def test_ten_thousand_findings_page_in_under_300_ms_server_time(
     slow = {q: ms for q, ms in timings.items() if ms >= SERVER_BUDGET_MS}
     print(timings)
     assert not slow, timings
+
+
+PAGES_BY_ROLE = {
+    "auditor": (
+        "/console/home",
+        "/console/findings",
+        "/console/findings/1",
+        "/console/access-report",
+        "/console/summary",
+        "/console/chain",
+    ),
+    "supervisor": ("/console/holds", "/console/shares", "/console/search"),
+    "admin": ("/console/admin",),
+    "officer": ("/console/search",),
+}
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(e => e.type !== 'hidden')
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.outerHTML)"""
+
+
+def test_every_control_is_labelled_and_print_drops_the_chrome(
+    chromium: Browser, server: str, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """Accessibility and print, page by page: every form control has a label (or is a button
+    that says what it does), there is one h1, and printing leaves navigation and forms out."""
+    for role, paths in PAGES_BY_ROLE.items():
+        page = signed_in_page(chromium, server, rt, seeded[role])
+        for path in paths:
+            response = page.goto(f"{server}{path}")
+            assert response is not None and response.status == 200, (role, path)
+            assert page.evaluate(UNLABELLED) == [], (role, path)
+            assert page.locator("h1").count() == 1, (role, path)
+            page.emulate_media(media="print")
+            assert not page.locator("header nav").is_visible(), path
+            assert all(not f.is_visible() for f in page.locator("main form").all()), path
+            page.emulate_media(media="screen")
+        page.context.close()
