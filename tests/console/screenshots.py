@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from alpr_guard.api import build_app
 from alpr_guard.audit import Actor
+from alpr_guard.auth.sessions import SESSION_COOKIE
 from alpr_guard.checkpoints import write_checkpoint
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import migrate as schema
@@ -144,7 +145,15 @@ def main(out: Path) -> None:
                     started = sign_in(rt, tokens[role])
                     context = browser.new_context(viewport={"width": 1280, "height": 800})
                     context.add_cookies(
-                        [{"name": "alprg_session", "value": started.session_id, "url": base}]
+                        [
+                            {
+                                "name": SESSION_COOKIE,
+                                "value": started.session_id,
+                                "domain": "127.0.0.1",
+                                "path": "/",
+                                "secure": True,
+                            }
+                        ]
                     )
                     page = context.new_page()
                     response = page.goto(base + path.format(oldest_high=oldest_high))

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from alpr_guard.auth.sessions import SESSION_COOKIE
 from alpr_guard.checkpoints import verify_signed_file, verify_with_checkpoints
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.runtime import Runtime
@@ -70,7 +71,19 @@ def signed_in_page(chromium: Browser, server: str, rt: Runtime, token: str) -> P
     started = sign_in(rt, token)
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     context.add_cookies(
-        [{"name": "alprg_session", "value": started.session_id, "url": server, "httpOnly": True}]
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": started.session_id,
+                # domain and path rather than url: a __Host- cookie set for http://127.0.0.1
+                # through the DevTools protocol must name them (the server's own Set-Cookie
+                # works as is, as the sign-in journey shows)
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "secure": True,
+            }
+        ]
     )
     return context.new_page()
 
