@@ -12,7 +12,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 export ALPR_GUARD_CONFIG ?= $(CONFIG)
 
-.PHONY: run test lint types unit setup runtime dev-keys migrate demo bench clean oidc-provider
+.PHONY: run test lint types unit setup runtime dev-keys migrate demo bench clean oidc-provider screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ test: lint types unit
 bench: $(STAMP) migrate
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
+
+# 1280x800 screenshots of each console page (headless Debian Chromium, a throwaway demo instance).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.console.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(OIDC_PROVIDER)/node_modules

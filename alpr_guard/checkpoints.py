@@ -37,6 +37,7 @@ import binascii
 import json
 import logging
 import os
+import re
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -344,6 +345,86 @@ def purge_receipt_document(session: Session, rt: Signer, run_id: uuid.UUID) -> d
             f"the receipt event (audit seq {run.audit_seq}) does not verify: it was edited"
         )
     return _receipt_document(rt, str(run_id), event.seq, event.hash, json.loads(event.details))
+
+
+VERIFICATION = "verification"
+
+
+def verification_receipt_document(session: Session, rt: Signer, seq: int) -> dict[str, object]:
+    """A signed receipt of a chain verification, built from its ``audit.verified`` event: the
+    result, who ran it and when, pinned at that event's sequence number and hash. A checkpoint
+    file of kind ``verification``: anyone with the public key checks it with ``alpr-guard audit
+    verify-receipt``. Refused if the event no longer carries a valid MAC."""
+    event = session.get(AuditEvent, seq)
+    if event is None or event.kind != "audit.verified":
+        raise NotFound("no chain verification with that sequence number")
+    if event_hash(rt.keyring, event) != event.hash:
+        raise ReceiptUnavailable(f"the verification event (audit seq {seq}) does not verify")
+    body = _body(
+        rt,
+        event.seq,
+        event.hash,
+        kind=VERIFICATION,
+        verified_at=event.occurred_at.isoformat(),
+        verified_by=event.actor,
+        result=json.loads(event.details),
+    )
+    return _signed(rt, "checkpoint", body)
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    """A checkpoint or purge receipt in the first checkpoint directory, as listed to auditors."""
+
+    name: str
+    kind: str  # head, ordinary, retention, purge_receipt
+    seq: int | None
+    created_at: str | None
+    valid: bool
+    summary: str
+
+
+SIGNED_NAME = re.compile(
+    r"^(?:checkpoint-head|checkpoint-[0-9]{12}(?:-retention)?|receipt-purge-[0-9a-f-]{36})\.json$"
+)
+
+
+def list_signed_files(rt: Signer, limit: int = 200) -> list[SignedFile]:
+    """The newest signed files of the first checkpoint directory, each signature checked with
+    the instance's public key (what a third party would run)."""
+    directories = rt.settings.audit.checkpoint_dirs
+    if not directories or not directories[0].is_dir():
+        return []
+    public = base64.b64encode(rt.keyring.public_key_raw()).decode()
+    paths = sorted(
+        (p for p in directories[0].iterdir() if SIGNED_NAME.match(p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )[:limit]
+    files = []
+    for path in paths:
+        valid, summary = verify_signed_file(path, public)
+        try:
+            wrapper, body, _sig, _key = read_signed(path)
+            seq = int(body["seq"]) if isinstance(body.get("seq"), int) else None
+            created = str(body.get("created_at")) if body.get("created_at") else None
+            kind = "purge_receipt" if wrapper == "receipt" else str(body.get("kind", "ordinary"))
+        except ValueError:
+            seq, created, kind = None, None, "unreadable"
+        files.append(SignedFile(path.name, kind, seq, created, valid, summary))
+    return files
+
+
+def signed_file_path(rt: Signer, name: str) -> Path:
+    """The path of a signed file of the first directory, by a name ``list_signed_files`` could
+    list (nothing else: no path is built from other input)."""
+    directories = rt.settings.audit.checkpoint_dirs
+    if not SIGNED_NAME.match(name) or not directories:
+        raise NotFound("no such checkpoint or receipt")
+    path = directories[0] / name
+    if not path.is_file():
+        raise NotFound("no such checkpoint or receipt")
+    return path
 
 
 # -- reading -------------------------------------------------------------------------------

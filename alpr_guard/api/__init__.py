@@ -1,6 +1,7 @@
 """HTTP API wiring: blueprints, one error shape, a session per request, request ids.
 
-Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask.
+Only ``api/``, ``web/`` (the console's pages), ``alpr_guard/__init__.py`` and ``cli/`` import
+Flask.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from alpr_guard.api import (
     signin,
     webhooks,
 )
+from alpr_guard.api.console import bp as console
 from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.auth.oidc import OidcClient, load_client_secret
@@ -54,6 +56,7 @@ BLUEPRINTS = (
     public.bp,
     signin.bp,
     signin.account,
+    console,
 )
 
 

@@ -2,9 +2,9 @@
 in, mint a personal token, sign out. The work is in ``alpr_guard.auth``; these carry cookies
 and redirects.
 
-Cookies: the session id in ``alprg_session`` (Secure, HttpOnly, SameSite=Lax, whole site),
-and while a sign-in is under way ``alprg_login`` (the same flags, path /auth/) binding it to the
-browser that started it.
+Cookies: the session id in ``__Host-alprg_session`` (Secure, HttpOnly, SameSite=Lax, whole
+site), and while a sign-in is under way ``__Secure-alprg_login`` (the same flags, path /auth/)
+binding it to the browser that started it.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ bp = Blueprint("signin", __name__)
 # The signed-in account's own routes: authenticated, so lockout covers them instead.
 account = Blueprint("account", __name__)
 OIDC_KEY = "alpr_guard.oidc"
-LOGIN_COOKIE = "alprg_login"
+LOGIN_COOKIE = "__Secure-alprg_login"
 HUMAN = ("officer", "supervisor", "auditor", "admin")
 
 
@@ -158,7 +158,13 @@ def me() -> Response:
         token_minutes=rt.settings.auth.personal_token_minutes,
         expires_at=expires.strftime("%Y-%m-%d %H:%M") if expires else "-",
     )
-    return Response(html.encode(), 200, content_type="text/html; charset=utf-8")
+    response = Response(html.encode(), 200, content_type="text/html; charset=utf-8")
+    # The page holds the CSRF token and the buttons: never inside another site's frame.
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return response
 
 
 @route(

@@ -24,7 +24,9 @@ from alpr_guard.models import Agency, User, WebSession
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 
-SESSION_COOKIE = "alprg_session"
+# The __Host- prefix makes browsers refuse the cookie unless it is Secure, for the whole site
+# and set by this host itself: a sibling subdomain cannot plant or overwrite it.
+SESSION_COOKIE = "__Host-alprg_session"
 MAX_ID_CHARS = 100
 # last_seen_at is written at most this often: the idle limit then starts up to this much
 # earlier than the last request, never later, and a burst of requests costs one write.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
@@ -323,3 +324,40 @@ def _raise_finding(
         FINDINGS.update().where(FINDINGS.c.id == finding_id).values(audit_seq=event.seq)
     )
     return finding_id
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """One recorded change of the enforced policy: who started the process that recorded it,
+    when, the hashes before and after, and what changed."""
+
+    seq: int
+    at: datetime
+    actor: str
+    digest: str
+    previous: str | None
+    diff: tuple[dict[str, object], ...]
+
+
+def policy_history(session: Session, limit: int = 50) -> list[PolicyChange]:
+    """The ``config.policy`` events, newest first."""
+    rows = session.execute(
+        select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
+        .where(AuditEvent.kind == KIND)
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    ).all()
+    changes = []
+    for seq, at, actor, details in rows:
+        data = json.loads(details)
+        changes.append(
+            PolicyChange(
+                seq,
+                at,
+                actor,
+                str(data.get("sha256")),
+                data.get("previous_sha256"),
+                tuple(data.get("diff") or ()),
+            )
+        )
+    return changes

@@ -35,10 +35,10 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor, verify_chain
@@ -463,13 +463,17 @@ def record_report_access(
     fmt: str,
     *,
     matching: int | None = None,
+    reason: str | None = None,
 ) -> AuditEvent:
     """The auditor's own access is on the record (CJIS audit events):
     ``report.access_full`` when plates were unsealed, ``report.access`` for the redacted form.
-    Callers commit it before the first row leaves."""
+    ``reason`` is the stated reason for a full export, recorded as given (callers pass its
+    display copy). Callers commit it before the first row leaves."""
     details: dict[str, object] = {"filters": filters.as_details(), "format": fmt, "full": full}
     if matching is not None:
         details["matching_records"] = matching
+    if reason is not None:
+        details["reason"] = reason
     return rt.audit.append(
         session,
         "report.access_full" if full else "report.access",
@@ -1339,3 +1343,20 @@ def access_media_type(fmt: str) -> str:
         "json": "application/json",
         "html": "text/html; charset=utf-8",
     }[fmt]
+
+
+def stored_reads_by_age(session: Session, now: datetime) -> Counts:
+    """Reads stored now, by whole days since they were observed (``AGE_BUCKETS``): what the
+    store actually keeps, in one pass (a CASE over ``observed_at``)."""
+    bucket = case(
+        *(
+            (PlateRead.observed_at >= now - timedelta(days=upper + 1), label)
+            for label, upper in AGE_BUCKETS
+            if upper is not None
+        ),
+        else_=AGE_BUCKETS[-1][0],
+    )
+    found: dict[str, int] = dict(
+        session.execute(select(bucket, func.count()).select_from(PlateRead).group_by(bucket)).all()
+    )
+    return tuple((label, int(found.get(label, 0))) for label, _upper in AGE_BUCKETS)

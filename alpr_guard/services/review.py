@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, String, Table, func, insert, select
+from sqlalchemy import ColumnElement, String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -586,45 +586,61 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
     )
 
 
-def _findings_query(filters: FindingFilter) -> Select[Finding, SearchRecord]:
-    stmt = select(Finding, SearchRecord).outerjoin(
-        SearchRecord, SearchRecord.id == Finding.search_id
-    )
-    # A camera's or the configuration's finding has no search: its own creation time places it
-    # in a period.
+def _finding_conditions(filters: FindingFilter) -> list[ColumnElement[bool]]:
+    """The filters as conditions over findings outer-joined to their searches."""
+    # A camera's or the configuration's finding has no search: its own creation time places
+    # it in a period.
     at = func.coalesce(SearchRecord.created_at, Finding.created_at)
+    conditions: list[ColumnElement[bool]] = []
     if filters.status:
-        stmt = stmt.where(Finding.status == filters.status)
+        conditions.append(Finding.status == filters.status)
     if filters.rule:
-        stmt = stmt.where(Finding.rule == filters.rule)
+        conditions.append(Finding.rule == filters.rule)
     if filters.severity:
-        stmt = stmt.where(Finding.severity == filters.severity)
+        conditions.append(Finding.severity == filters.severity)
     if filters.username:
-        stmt = stmt.where(SearchRecord.username == filters.username)
+        conditions.append(SearchRecord.username == filters.username)
     if filters.agency:
-        stmt = stmt.where(SearchRecord.agency_ori == filters.agency)
+        conditions.append(SearchRecord.agency_ori == filters.agency)
     if filters.since:
-        stmt = stmt.where(at >= filters.since)
+        conditions.append(at >= filters.since)
     if filters.until:
-        stmt = stmt.where(at < filters.until)
-    return stmt
+        conditions.append(at < filters.until)
+    return conditions
 
 
 def count_findings(session: Session, filters: FindingFilter) -> int:
-    """How many findings the filters match, whatever the page (listings say "51-100 of 352")."""
-    matching = _findings_query(filters).with_only_columns(Finding.id).subquery()
-    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+    """How many findings the filters match, whatever the page (the console's "51-100 of 352").
+    Counted as part of a listing, which records the look; never on its own."""
+    stmt = (
+        select(func.count())
+        .select_from(Finding)
+        .outerjoin(SearchRecord, SearchRecord.id == Finding.search_id)
+        .where(*_finding_conditions(filters))
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def finding_rules(session: Session) -> list[str]:
+    """The rule codes findings exist for (the console's filter choices)."""
+    return list(session.scalars(select(Finding.rule).distinct().order_by(Finding.rule)))
 
 
 def list_findings(
-    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    filters: FindingFilter,
+    *,
+    oldest_first: bool = False,
 ) -> list[FindingView]:
-    rows = session.execute(
-        _findings_query(filters)
-        .order_by(Finding.id.desc())
-        .limit(filters.limit)
-        .offset(filters.offset)
-    ).all()
+    stmt = (
+        select(Finding, SearchRecord)
+        .outerjoin(SearchRecord, SearchRecord.id == Finding.search_id)
+        .where(*_finding_conditions(filters))
+    )
+    order = Finding.id.asc() if oldest_first else Finding.id.desc()
+    rows = session.execute(stmt.order_by(order).limit(filters.limit).offset(filters.offset)).all()
     rt.audit.append(
         session,
         "review.findings_listed",
@@ -632,9 +648,140 @@ def list_findings(
         details={
             "filters": {k: v for k, v in vars(filters).items() if v is not None},
             "returned": len(rows),
+            **({"order": "oldest_first"} if oldest_first else {}),
         },
     )
     return [_view(f, r) for f, r in rows]
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """The search a finding is about, as the access record shows it: display copies only (the
+    free text with plates and personal data masked), never the plate or its token."""
+
+    id: uuid.UUID
+    searched_at: datetime
+    username: str
+    agency_ori: str
+    on_behalf_of: str | None
+    purpose: str
+    justification: str
+    case_number: str | None
+    window_from: datetime | None
+    window_to: datetime | None
+    outcome: str
+    reason_code: str | None
+    result_count: int
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    """A user's searches over the ``days`` days up to ``until``: per day searches and refusals
+    (oldest day first), and how often the same target was searched again (counts only)."""
+
+    username: str
+    since: datetime
+    until: datetime
+    days: tuple[tuple[date, int, int], ...]  # (day, searches, refused)
+    repeated_targets: tuple[int, ...]  # searches per target searched more than once, largest first
+
+    @property
+    def searches(self) -> int:
+        return sum(n for _d, n, _r in self.days)
+
+    @property
+    def refused(self) -> int:
+        return sum(r for _d, _n, r in self.days)
+
+
+@dataclass(frozen=True)
+class FindingDetail:
+    finding: FindingView
+    search: SearchContext | None
+    history: UserHistory | None
+
+
+HISTORY_DAYS = 30
+
+
+def user_history(
+    session: Session, username: str, until: datetime, days: int = HISTORY_DAYS
+) -> UserHistory:
+    """Counts only: the history is read as part of an audited look at a finding."""
+    end = datetime.combine(until.date(), datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+    start = end - timedelta(days=days)
+    rows = session.execute(
+        select(SearchRecord.created_at, SearchRecord.outcome, SearchRecord.terms_token).where(
+            SearchRecord.username == username,
+            SearchRecord.created_at >= start,
+            SearchRecord.created_at < end,
+        )
+    ).all()
+    per_day: dict[date, list[int]] = {
+        (start + timedelta(days=k)).date(): [0, 0] for k in range(days)
+    }
+    targets: dict[str, int] = {}
+    for at, outcome, token in rows:
+        counts = per_day.setdefault(at.astimezone(UTC).date(), [0, 0])
+        counts[0] += 1
+        if outcome == "refused":
+            counts[1] += 1
+        if token:
+            targets[token] = targets.get(token, 0) + 1
+    return UserHistory(
+        username,
+        start,
+        end,
+        tuple((d, n, r) for d, (n, r) in sorted(per_day.items())),
+        tuple(sorted((n for n in targets.values() if n > 1), reverse=True)),
+    )
+
+
+def get_finding(
+    session: Session, rt: Runtime, principal: Principal, finding_id: int, *, agency: str | None
+) -> FindingDetail:
+    """One finding with its search and the user's recent history; the look is an audit event
+    (``review.finding_viewed``). With ``agency``, a finding on another agency's search is
+    answered as if it did not exist, as ``resolve_finding`` does."""
+    finding = session.get(Finding, finding_id)
+    record = (
+        session.get(SearchRecord, finding.search_id)
+        if finding is not None and finding.search_id is not None
+        else None
+    )
+    if finding is None or (agency is not None and (record is None or record.agency_ori != agency)):
+        raise NotFound(f"finding {finding_id} does not exist")
+    search = (
+        SearchContext(
+            record.id,
+            record.created_at,
+            record.username,
+            record.agency_ori,
+            record.on_behalf_of,
+            record.purpose,
+            record.justification,
+            record.case_number,
+            record.window_from,
+            record.window_to,
+            record.outcome,
+            record.reason_code,
+            record.result_count,
+        )
+        if record is not None
+        else None
+    )
+    history = user_history(session, record.username, record.created_at) if record else None
+    rt.audit.append(
+        session,
+        "review.finding_viewed",
+        principal.actor,
+        subject=f"finding:{finding_id}",
+        details={
+            "finding_id": finding_id,
+            "search_id": str(finding.search_id) if finding.search_id else None,
+        },
+    )
+    return FindingDetail(_view(finding, record), search, history)
 
 
 def resolve_finding(
@@ -762,3 +909,27 @@ def vague_rates(
         (VagueRate(str(k), int(n), int(vague.get(k, 0))) for k, n in totals.items()),
         key=lambda r: (-r.rate, r.key),
     )
+
+
+def findings_per_day(
+    session: Session, since: datetime, until: datetime, *, agency: str | None = None
+) -> list[tuple[date, int]]:
+    """Findings raised per UTC day in [since, until), every day listed (the console's chart of
+    findings over time); counted in Python so the day is the same on every database."""
+    stmt = (
+        select(Finding.created_at)
+        .outerjoin(SearchRecord, SearchRecord.id == Finding.search_id)
+        .where(Finding.created_at >= since, Finding.created_at < until)
+    )
+    if agency is not None:
+        stmt = stmt.where(SearchRecord.agency_ori == agency)
+    counts: dict[date, int] = {}
+    day = since.astimezone(UTC).date()
+    last = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    while day <= last:
+        counts[day] = 0
+        day += timedelta(days=1)
+    for (at,) in session.execute(stmt):
+        key = at.astimezone(UTC).date()
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items())

@@ -58,6 +58,7 @@ PUBLIC_ROUTES = {
     "GET /transparency/receipts/<run_id>.json",  # counts and key ids only
     "GET /auth/login",
     "GET /auth/callback",
+    "GET /console/console.css",
 }
 # Vendor webhooks take camera credentials only (tests/api/test_webhooks.py); user tokens get 403.
 CAMERA_ONLY = frozenset({"camera"})
@@ -71,6 +72,14 @@ AGENCY_RECORD_ROUTES = {
     "GET /api/v1/review/findings",
     "POST /api/v1/review/findings/<int:finding_id>/resolve",
     "GET /api/v1/review/vague-rates",
+    # The console's pages over the same records, through the same services.
+    "GET /console/findings",
+    "GET /console/findings/<int:finding_id>",
+    "POST /console/findings/<int:finding_id>/resolve",
+    "POST /console/findings/resolve",
+    "GET /console/access-report",
+    "GET /console/access-report/download",
+    "POST /console/access-report/full",
 }
 GATE_CODES = {
     "forbidden",
@@ -103,6 +112,11 @@ def routes(app: Flask) -> list[Route]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append(Route(method, rule.rule, getattr(view, ACCESS_ATTRIBUTE, None)))
     return found
+
+
+def console_form(body: dict[str, object]) -> dict[str, str]:
+    """A search body as the console's search form sends it (dates as date inputs)."""
+    return {k: str(v)[:10] if k in ("from", "to") else str(v) for k, v in body.items()}
 
 
 def expected(route: Route, role: str, kind: str) -> str:
@@ -199,14 +213,19 @@ def test_scoping_matrix_every_route_role_and_agency_kind(
             for role in ROLES:
                 want = expected(route, role, kind)
                 refusals_before = _count(rt, "access.refused")
+                # The console's pages post forms; the API takes JSON.
+                form = route.rule.startswith("/console/") and route.method == "POST"
                 response = client.open(
                     route.url(),
                     method=route.method,
-                    json=body if route.method == "POST" else None,
+                    json=body if route.method == "POST" and not form else None,
+                    data=console_form(body) if form else None,
                     headers=auth(everyone[kind, role]),
                 )
                 cases += 1
                 error = (response.get_json(silent=True) or {}).get("error") or {}
+                if not error and "X-Error-Code" in response.headers:
+                    error = {"code": response.headers["X-Error-Code"]}  # a console page
                 got = (
                     error.get("code", "?")
                     if response.status_code == 403 and error.get("code") in GATE_CODES
@@ -245,7 +264,13 @@ def test_scoping_matrix_every_route_role_and_agency_kind(
         (ori, code) for ori, code in AGENCY_KINDS.values() if code not in (None, PARTNER)
     }
     assert set(refused) == want_refused
-    assert len(refused) == 2 * len(want_refused)  # its officer's and its supervisor's
+    # its officer's and its supervisor's, through each search route (the API's, the console's)
+    searches = [
+        r
+        for r in routes(app)
+        if r.method == "POST" and r.access is not None and r.access.exposes is Exposure.PLATE_READS
+    ]
+    assert len(refused) == 2 * len(searches) * len(want_refused)
 
 
 def test_ice_auditor_is_refused_the_access_report_and_findings_and_it_is_recorded(

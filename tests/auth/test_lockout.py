@@ -186,7 +186,9 @@ def test_secrets_never_reach_logs_or_the_audit_chain(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     outcome = sign_in(client, "alice")
-    session_id = next(c for c in outcome.cookies if c.startswith("alprg_session=")).split(";")[0]
+    session_id = next(c for c in outcome.cookies if c.startswith("__Host-alprg_session=")).split(
+        ";"
+    )[0]
     session_id = session_id.split("=", 1)[1]
     me = client.get("/auth/me", base_url=BASE_URL, headers={"Accept": "application/json"})
     csrf = me.get_json()["csrf_token"]
@@ -240,10 +242,10 @@ def test_forged_session_cookies_count_as_failures(
     """Hostile path: guessing session ids is guessing tokens by another door."""
     env = {"REMOTE_ADDR": "192.0.2.44"}
     for n in range(5):
-        client.set_cookie("alprg_session", f"guess-{n}", domain="alpr.test")
+        client.set_cookie("__Host-alprg_session", f"guess-{n}", domain="alpr.test")
         guess = client.get("/auth/me", base_url=BASE_URL, environ_base=env)
         assert guess.status_code == 401
-    client.delete_cookie("alprg_session", domain="alpr.test")
+    client.delete_cookie("__Host-alprg_session", domain="alpr.test")
     good = client.get("/api/v1/shares", headers=auth(tokens["supervisor"]), environ_base=env)
     assert good.get_json()["error"]["code"] == "locked_source"
     failed = events(rt, "auth.failed")

@@ -27,7 +27,7 @@ def test_mfa_sign_in_provisions_the_user_and_shows_name_role_agency(
 ) -> None:
     outcome = sign_in(client, "alice")
     assert outcome.status == 303, outcome.body
-    cookie = next(c for c in outcome.cookies if c.startswith("alprg_session="))
+    cookie = next(c for c in outcome.cookies if c.startswith("__Host-alprg_session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     page = client.get("/auth/me", base_url=BASE_URL, headers={"Accept": "text/html"})
     assert page.status_code == 200
@@ -35,6 +35,8 @@ def test_mfa_sign_in_provisions_the_user_and_shows_name_role_agency(
     assert '<dd id="name">Alice Example</dd>' in html
     assert '<dd id="role">officer</dd>' in html
     assert '<dd id="agency">CA0199900</dd>' in html
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     with rt.sessions() as db:
         user = db.scalar(select(User).where(User.username == "alice"))
         assert user is not None and user.role == "officer" and user.subject_hash
@@ -53,7 +55,7 @@ def test_sign_in_without_mfa_is_refused_and_recorded(client: FlaskClient, rt: Ru
     outcome = sign_in(client, "bob", otp=None)
     assert outcome.status == 403
     assert outcome.body["error"]["code"] == "mfa_required"
-    assert not any(c.startswith("alprg_session=") for c in outcome.cookies)
+    assert not any(c.startswith("__Host-alprg_session=") for c in outcome.cookies)
     assert _me(client)["status"] == 401
     [failed] = events(rt, "auth.failed")
     assert '"reason_code":"mfa_required"' in failed.details
@@ -124,21 +126,21 @@ def test_a_renamed_provider_account_cannot_take_over_another_username(
 
 def test_sign_in_rotates_the_session_and_ends_the_old_one(client: FlaskClient) -> None:
     first = sign_in(client, "alice")
-    old = next(c for c in first.cookies if c.startswith("alprg_session=")).split(";")[0]
+    old = next(c for c in first.cookies if c.startswith("__Host-alprg_session=")).split(";")[0]
     second = sign_in(client, "alice")
-    new = next(c for c in second.cookies if c.startswith("alprg_session=")).split(";")[0]
+    new = next(c for c in second.cookies if c.startswith("__Host-alprg_session=")).split(";")[0]
     assert old != new
-    client.set_cookie("alprg_session", old.split("=", 1)[1], domain="alpr.test")
+    client.set_cookie("__Host-alprg_session", old.split("=", 1)[1], domain="alpr.test")
     assert _me(client)["status"] == 401  # the old id is dead, not merely replaced
-    client.set_cookie("alprg_session", new.split("=", 1)[1], domain="alpr.test")
+    client.set_cookie("__Host-alprg_session", new.split("=", 1)[1], domain="alpr.test")
     assert _me(client)["status"] == 200
 
 
 def test_a_planted_session_id_is_not_adopted(client: FlaskClient) -> None:
     """Session fixation: an id the attacker set before sign-in is never the signed-in one."""
-    client.set_cookie("alprg_session", "attacker-chosen-id", domain="alpr.test")
+    client.set_cookie("__Host-alprg_session", "attacker-chosen-id", domain="alpr.test")
     outcome = sign_in(client, "alice")
-    new = next(c for c in outcome.cookies if c.startswith("alprg_session="))
+    new = next(c for c in outcome.cookies if c.startswith("__Host-alprg_session="))
     assert "attacker-chosen-id" not in new
 
 
@@ -218,13 +220,13 @@ def test_absolute_limit_ends_a_busy_session_at_12_hours(
 def test_logout_ends_the_session_at_once(client: FlaskClient, rt: Runtime) -> None:
     assert sign_in(client, "alice").status == 303
     csrf = _me(client)["csrf_token"]
-    cookie = client.get_cookie("alprg_session", domain="alpr.test")
+    cookie = client.get_cookie("__Host-alprg_session", domain="alpr.test")
     assert cookie is not None
     out = client.post("/auth/logout", base_url=BASE_URL, headers={"X-CSRF-Token": str(csrf)})
     assert out.status_code == 200 and out.get_json() == {"signed_out": True}
-    assert "alprg_session=;" in out.headers["Set-Cookie"]
+    assert "__Host-alprg_session=;" in out.headers["Set-Cookie"]
     # Even a copy of the cookie kept by the browser (or a thief) is worthless now.
-    client.set_cookie("alprg_session", cookie.value, domain="alpr.test")
+    client.set_cookie("__Host-alprg_session", cookie.value, domain="alpr.test")
     assert _me(client)["status"] == 401
     [signout] = events(rt, "signout")
     assert signout.actor == "alice" and '"source":"127.0.0.1"' in signout.details
