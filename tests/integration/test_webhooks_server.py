@@ -151,6 +151,7 @@ def multipart(fields: dict[str, tuple[str | None, bytes]]) -> tuple[bytes, str]:
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
 
 
+@pytest.mark.slow
 def test_vendor_samples_through_the_real_server(server: tuple[int, dict[str, str]]) -> None:
     port, secrets = server
     now = datetime.now(UTC) - timedelta(minutes=30)
