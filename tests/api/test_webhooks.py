@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import Refused
-from alpr_guard.models import Agency, AuditEvent, Camera, PlateRead, ReadImage
+from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import camera_ingest
 from alpr_guard.services.cameras import (
@@ -765,3 +765,62 @@ def test_vendor_confidence_is_read_on_the_vendors_own_scale(
     )
     assert response.status_code == 422
     assert "data.results[0].score" in response.get_json()["error"]["details"]["fields"]
+
+
+def test_one_bad_request_in_a_group_fails_alone(
+    app: Flask, rt: Runtime, cams: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A day the purge shredded (marked destroyed): a read for it is refused at commit time.
+    destroyed_ms = int((NOW - timedelta(days=3)).timestamp() * 1000)
+    with rt.sessions.begin() as session:
+        session.add(
+            DataKeyRecord(
+                key_id=f"day-{(NOW - timedelta(days=3)).date().isoformat()}",
+                scope="day",
+                epoch_start=NOW - timedelta(days=4),
+                epoch_end=NOW - timedelta(days=3),
+                created_at=NOW - timedelta(days=4),
+                destroyed_at=NOW - timedelta(days=1),
+            )
+        )
+    first_started, release = threading.Event(), threading.Event()
+    groups: list[int] = []
+    real = camera_ingest.commit_group
+
+    def observed(rt_: Runtime, group: Any, seen: Any = None) -> None:
+        groups.append(len(group))
+        if len(groups) == 1:
+            first_started.set()
+            release.wait(10)
+        real(rt_, group, seen)
+
+    monkeypatch.setattr(camera_ingest, "commit_group", observed)
+    answers: dict[str, int] = {}
+
+    def post(name: str, body: dict[str, Any]) -> None:
+        with app.test_client() as client:
+            response = client.post("/api/v1/webhooks/rekor", json=body, headers=auth(cams["rekor"]))
+            answers[name] = response.status_code
+
+    lead = threading.Thread(target=post, args=("lead", rekor_group(best_uuid="lead")))
+    lead.start()
+    assert first_started.wait(10)
+    bad = threading.Thread(
+        target=post, args=("bad", rekor_group(best_uuid="bad", epoch_start=destroyed_ms))
+    )
+    good = threading.Thread(target=post, args=("good", rekor_group(best_uuid="good")))
+    bad.start()
+    good.start()
+    committer = app.extensions["alpr_guard_group_commit"]
+    for _ in range(1000):
+        if committer.waiting() == 2:
+            break
+        time.sleep(0.01)
+    release.set()
+    for thread in (lead, bad, good):
+        thread.join(10)
+    assert groups == [1, 2]
+    assert answers == {"lead": 201, "bad": 422, "good": 201}
+    with rt.sessions() as session:
+        stored_ids = set(session.scalars(select(PlateRead.client_read_id)))
+    assert stored_ids == {"lead", "good"}
