@@ -134,6 +134,7 @@ def test_rekor_alpr_group_sample_is_one_read_with_both_images(
     assert count(rt, ReadImage) == 2
     (ingested,) = events(rt, "reads.ingested")
     assert ingested["source"] == "rekor" and ingested["images"] == 2
+    assert ingested["ignored_fields"] == 1  # counted on the record too (names never kept)
     # The agent retries: the same best_uuid is the same read, and its images are not stored again.
     again = client.post("/api/v1/webhooks/rekor", json=body, headers=auth(cams["rekor"]))
     assert again.status_code == 201
