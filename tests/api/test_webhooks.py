@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from alpr_guard.clock import FixedClock
-from alpr_guard.errors import Refused
+from alpr_guard.errors import Conflict, Refused
 from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import camera_ingest
@@ -825,3 +825,14 @@ def test_one_bad_request_in_a_group_fails_alone(
     with rt.sessions() as session:
         stored_ids = set(session.scalars(select(PlateRead.client_read_id)))
     assert stored_ids == {"lead", "good"}
+
+
+def test_a_camera_has_one_live_credential(rt: Runtime, cams: dict[str, str]) -> None:
+    # A second credential for a camera someone else runs would let its holder post as it.
+    with rt.sessions.begin() as session, pytest.raises(Conflict, match="bound to credential"):
+        add_camera(session, rt, name="impostor", camera_ids=["9999", "1234"])
+    # Once the old credential is disabled, the camera can be given a new one.
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="scout-agent-1")
+    with rt.sessions.begin() as session:
+        assert add_camera(session, rt, name="scout-agent-2", camera_ids=["1234"]).secret
