@@ -35,8 +35,10 @@ from alpr_guard.services.cameras import (
     rotate_camera,
     silent_cameras,
 )
+from alpr_guard.services.holds import HoldRequest, place_hold
 from alpr_guard.services.images import images_for
 from alpr_guard.services.keys import ensure_key, hold_key_id
+from alpr_guard.services.principals import authenticate
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json
 from alpr_guard.services.retention import purge_expired
@@ -836,3 +838,38 @@ def test_a_camera_has_one_live_credential(rt: Runtime, cams: dict[str, str]) -> 
         disable_camera(session, rt, name="scout-agent-1")
     with rt.sessions.begin() as session:
         assert add_camera(session, rt, name="scout-agent-2", camera_ids=["1234"]).secret
+
+
+def test_a_held_reads_images_outlive_the_shredding_of_its_day(
+    client: FlaskClient,
+    rt: Runtime,
+    cams: dict[str, str],
+    tokens: dict[str, str],
+    clock: FixedClock,
+) -> None:
+    posted = client.post("/api/v1/webhooks/rekor", json=rekor_group(), headers=auth(cams["rekor"]))
+    read_id = uuid_module.UUID(posted.get_json()["ids"][0])
+    with rt.sessions.begin() as session:
+        supervisor = authenticate(session, rt, tokens["supervisor"])
+        hold = place_hold(
+            session,
+            rt,
+            supervisor,
+            HoldRequest(
+                case_number="26-004512",
+                reason="Evidence in a burglary investigation",
+                review_by=NOW + timedelta(days=30),
+                read_ids=(read_id,),
+            ),
+        )
+    assert hold.status == "active"
+    clock.advance(timedelta(days=61))
+    receipt = purge_expired(rt, trigger="test")
+    day = f"day-{(NOW - timedelta(hours=2)).date().isoformat()}"
+    assert day in receipt.keys_destroyed  # the day is shredded...
+    with rt.sessions() as session:
+        opened = images_for(session, rt, [read_id])
+        keys = set(session.scalars(select(ReadImage.key_id)))
+    # ...and the held read's images, moved onto the hold's key, still open.
+    assert {i.kind for i in opened[read_id]} == {"plate", "vehicle"}
+    assert keys == {f"hold-{hold.id.hex}"}
