@@ -138,7 +138,9 @@ def _ingest(batch: vendors.VendorBatch) -> tuple[Response, int]:
     result = submit(
         rt,
         committer(),
-        Submission(camera, reads, [item.images for item in items], batch.vendor),
+        Submission(
+            camera, reads, [item.images for item in items], batch.vendor, ignored=batch.ignored
+        ),
     )
     return jsonify(
         {

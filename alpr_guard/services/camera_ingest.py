@@ -37,6 +37,7 @@ class Submission:
     reads: Sequence[ReadIn]
     images: Sequence[Images]
     source: str
+    ignored: int = 0  # fields of the body the vendor does not document
     result: IngestResult | None = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -70,7 +71,15 @@ def _record(
                 sub.result = IngestResult(accepted=0, duplicates=0, ids=())
             continue
         images = [image for sub in subs for image in sub.images]
-        merged = record_reads(session, rt, subs[0].camera.principal, reads, images, source=source)
+        merged = record_reads(
+            session,
+            rt,
+            subs[0].camera.principal,
+            reads,
+            images,
+            source=source,
+            ignored_fields=sum(sub.ignored for sub in subs),
+        )
         start = 0
         for sub in subs:
             end = start + len(sub.reads)

@@ -169,6 +169,17 @@ def add_camera(
         )
     if session.scalar(select(Camera.id).where(Camera.name == name)) is not None:
         raise Conflict(f"camera credential {name} already exists")
+    # One live credential per camera: a second one would let whoever holds it post reads
+    # "from" a camera someone else runs. Replacing a credential is a rotation, or disabling
+    # the old one first.
+    for other, bound in session.execute(
+        select(Camera.name, Camera.camera_ids).where(Camera.disabled_at.is_(None))
+    ):
+        taken = sorted(set(ids) & set(json.loads(bound)))
+        if taken:
+            raise Conflict(
+                f"camera id {taken[0]} is bound to credential {other}; rotate or disable it"
+            )
     secret = _new_secret()
     now = rt.clock.now()
     session.add(

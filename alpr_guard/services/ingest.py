@@ -98,10 +98,12 @@ def record_reads(
     images: Sequence[Images] | None = None,
     *,
     source: str | None = None,
+    ignored_fields: int | None = None,
 ) -> IngestResult:
     """Store ``reads`` (and, per read, its ``images``, sealed under the read's own key); a
     replayed read is answered with its stored id and its images are not stored again.
-    ``source`` names the vendor mapping the reads came through, for the audit event."""
+    ``source`` names the vendor mapping the reads came through, and ``ignored_fields`` how
+    many fields of their bodies the vendor does not document, for the audit event."""
     now = rt.clock.now()
     check_times(reads, now, rt.settings.retention, rt.settings.ingest.max_future_skew_seconds)
 
@@ -202,6 +204,8 @@ def record_reads(
         details["images"] = len(image_rows)
     if source is not None:
         details["source"] = source
+    if ignored_fields is not None:
+        details["ignored_fields"] = ignored_fields
     rt.audit.append(session, "reads.ingested", principal.actor, details=details)
     return IngestResult(
         accepted=accepted,

@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from alpr_guard.clock import FixedClock
-from alpr_guard.errors import Refused
-from alpr_guard.models import Agency, AuditEvent, Camera, PlateRead, ReadImage
+from alpr_guard.errors import Conflict, Refused
+from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import camera_ingest
 from alpr_guard.services.cameras import (
@@ -35,8 +35,10 @@ from alpr_guard.services.cameras import (
     rotate_camera,
     silent_cameras,
 )
+from alpr_guard.services.holds import HoldRequest, place_hold
 from alpr_guard.services.images import images_for
 from alpr_guard.services.keys import ensure_key, hold_key_id
+from alpr_guard.services.principals import authenticate
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json
 from alpr_guard.services.retention import purge_expired
@@ -134,6 +136,7 @@ def test_rekor_alpr_group_sample_is_one_read_with_both_images(
     assert count(rt, ReadImage) == 2
     (ingested,) = events(rt, "reads.ingested")
     assert ingested["source"] == "rekor" and ingested["images"] == 2
+    assert ingested["ignored_fields"] == 1  # counted on the record too (names never kept)
     # The agent retries: the same best_uuid is the same read, and its images are not stored again.
     again = client.post("/api/v1/webhooks/rekor", json=body, headers=auth(cams["rekor"]))
     assert again.status_code == 201
@@ -765,3 +768,108 @@ def test_vendor_confidence_is_read_on_the_vendors_own_scale(
     )
     assert response.status_code == 422
     assert "data.results[0].score" in response.get_json()["error"]["details"]["fields"]
+
+
+def test_one_bad_request_in_a_group_fails_alone(
+    app: Flask, rt: Runtime, cams: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A day the purge shredded (marked destroyed): a read for it is refused at commit time.
+    destroyed_ms = int((NOW - timedelta(days=3)).timestamp() * 1000)
+    with rt.sessions.begin() as session:
+        session.add(
+            DataKeyRecord(
+                key_id=f"day-{(NOW - timedelta(days=3)).date().isoformat()}",
+                scope="day",
+                epoch_start=NOW - timedelta(days=4),
+                epoch_end=NOW - timedelta(days=3),
+                created_at=NOW - timedelta(days=4),
+                destroyed_at=NOW - timedelta(days=1),
+            )
+        )
+    first_started, release = threading.Event(), threading.Event()
+    groups: list[int] = []
+    real = camera_ingest.commit_group
+
+    def observed(rt_: Runtime, group: Any, seen: Any = None) -> None:
+        groups.append(len(group))
+        if len(groups) == 1:
+            first_started.set()
+            release.wait(10)
+        real(rt_, group, seen)
+
+    monkeypatch.setattr(camera_ingest, "commit_group", observed)
+    answers: dict[str, int] = {}
+
+    def post(name: str, body: dict[str, Any]) -> None:
+        with app.test_client() as client:
+            response = client.post("/api/v1/webhooks/rekor", json=body, headers=auth(cams["rekor"]))
+            answers[name] = response.status_code
+
+    lead = threading.Thread(target=post, args=("lead", rekor_group(best_uuid="lead")))
+    lead.start()
+    assert first_started.wait(10)
+    bad = threading.Thread(
+        target=post, args=("bad", rekor_group(best_uuid="bad", epoch_start=destroyed_ms))
+    )
+    good = threading.Thread(target=post, args=("good", rekor_group(best_uuid="good")))
+    bad.start()
+    good.start()
+    committer = app.extensions["alpr_guard_group_commit"]
+    for _ in range(1000):
+        if committer.waiting() == 2:
+            break
+        time.sleep(0.01)
+    release.set()
+    for thread in (lead, bad, good):
+        thread.join(10)
+    assert groups == [1, 2]
+    assert answers == {"lead": 201, "bad": 422, "good": 201}
+    with rt.sessions() as session:
+        stored_ids = set(session.scalars(select(PlateRead.client_read_id)))
+    assert stored_ids == {"lead", "good"}
+
+
+def test_a_camera_has_one_live_credential(rt: Runtime, cams: dict[str, str]) -> None:
+    # A second credential for a camera someone else runs would let its holder post as it.
+    with rt.sessions.begin() as session, pytest.raises(Conflict, match="bound to credential"):
+        add_camera(session, rt, name="impostor", camera_ids=["9999", "1234"])
+    # Once the old credential is disabled, the camera can be given a new one.
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="scout-agent-1")
+    with rt.sessions.begin() as session:
+        assert add_camera(session, rt, name="scout-agent-2", camera_ids=["1234"]).secret
+
+
+def test_a_held_reads_images_outlive_the_shredding_of_its_day(
+    client: FlaskClient,
+    rt: Runtime,
+    cams: dict[str, str],
+    tokens: dict[str, str],
+    clock: FixedClock,
+) -> None:
+    posted = client.post("/api/v1/webhooks/rekor", json=rekor_group(), headers=auth(cams["rekor"]))
+    read_id = uuid_module.UUID(posted.get_json()["ids"][0])
+    with rt.sessions.begin() as session:
+        supervisor = authenticate(session, rt, tokens["supervisor"])
+        hold = place_hold(
+            session,
+            rt,
+            supervisor,
+            HoldRequest(
+                case_number="26-004512",
+                reason="Evidence in a burglary investigation",
+                review_by=NOW + timedelta(days=30),
+                read_ids=(read_id,),
+            ),
+        )
+    assert hold.status == "active"
+    clock.advance(timedelta(days=61))
+    receipt = purge_expired(rt, trigger="test")
+    day = f"day-{(NOW - timedelta(hours=2)).date().isoformat()}"
+    assert day in receipt.keys_destroyed  # the day is shredded...
+    with rt.sessions() as session:
+        opened = images_for(session, rt, [read_id])
+        keys = set(session.scalars(select(ReadImage.key_id)))
+    # ...and the held read's images, moved onto the hold's key, still open.
+    assert {i.kind for i in opened[read_id]} == {"plate", "vehicle"}
+    assert keys == {f"hold-{hold.id.hex}"}
