@@ -573,6 +573,9 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
     a doubled letter added or dropped in a long word ("deporrtation", "imigration"). Returns the
     word (as typed, and in lower case) or None. Only words the rules know are ever produced, so a
     plate, a case number or an unrelated word is left alone."""
+    undoubled = _undoubled(rules, tok, typed)
+    if undoubled is not None:
+        return undoubled
     candidates: list[str] = []
     if not tok.isalpha():
         letters = sum(c.isalpha() for c in tok)
@@ -655,13 +658,74 @@ def _fuzzy(rules: TextRules, tok: str) -> str | None:
 
 
 def _needs_repair(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
-    if tok in rules.vocab or tok.isdigit():
+    if tok in rules.vocab or tok.isdigit() or tok in rules.fuzzy_never:
         return None
-    if tok.isalpha() and len(tok) < _FUZZY_TYPED and ("l" not in tok or tok == typed):
+    if (
+        tok.isalpha()
+        and len(tok) < _FUZZY_TYPED
+        and ("l" not in tok or tok == typed)
+        and not (typed.isupper() and _DOUBLE.search(tok))
+    ):
         return None
     if rules.known(tok):
         return None
     return _repair_word(rules, tok, typed)
+
+
+def _undoubled(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
+    """An acronym typed in capitals with letters doubled ("ICCE", "HHSSII", "CBBP"): in a word of
+    four to ten capitals, doubled letters count once when that gives a word of the rules of three
+    letters or more. (Ordinary words in capitals that would collapse onto one, "FEEDS" onto
+    "FEDS", are listed under [fuzzy] never.)"""
+    if not (4 <= len(tok) <= 10 and typed.isupper() and tok.isalpha()):
+        return None
+    single = _DOUBLE.sub(r"\1", tok)
+    if single != tok and len(single) >= 3 and single in rules.vocab:
+        return single.upper(), single
+    return None
+
+
+# Between two parts of an acronym split unevenly ("CB P", "I-CE", "H.SI", "US CIS").
+_PART_SEP = re.compile(r" ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| ")
+
+
+def _rejoined(rules: TextRules, f: _Field) -> _Field:
+    """Join two words typed in capitals, of one to three letters each and three to five together,
+    when together they are a word of the rules: an acronym split unevenly ("CB P", "I-CE", "H SI",
+    "US CIS"). Two letters together ("I E") and words in lower case stay apart, and so do words
+    apart by a plain space in a text typed all in capitals (there "M AN" is two words), or a lone
+    "I" or "A" after one ("11377 HS I saw": the pronoun, not HSI)."""
+    orig, spans, text = f.orig, f.spans, f.text
+    caps = text == text.upper()  # short words in capitals there are words: "B/M AN ..."
+    n = len(orig)
+    out_orig: list[str] | None = None
+    out_spans: list[tuple[int, int]] = []
+    k = 0
+    while k < n:
+        a = orig[k]
+        if k + 1 < n and len(a) <= 3 and a.isupper() and a.isalpha():
+            b = orig[k + 1]
+            if len(b) <= 3 and 3 <= len(a) + len(b) <= 5 and b.isupper() and b.isalpha():
+                sep = text[spans[k][1] : spans[k + 1][0]]
+                joined = (a + b).lower()
+                if (
+                    joined in rules.vocab
+                    and _PART_SEP.fullmatch(sep)
+                    and not (sep == " " and (caps or b in ("I", "A")))
+                ):
+                    if out_orig is None:
+                        out_orig, out_spans = list(orig[:k]), list(spans[:k])
+                    out_orig.append(a + b)
+                    out_spans.append((spans[k][0], spans[k + 1][1]))
+                    k += 2
+                    continue
+        if out_orig is not None:
+            out_orig.append(a)
+            out_spans.append(spans[k])
+        k += 1
+    if out_orig is None:
+        return f
+    return _Field(text, out_spans, out_orig, [t.lower() for t in out_orig])
 
 
 _FIXES_LIMIT = 50_000
@@ -673,6 +737,8 @@ def _repaired(rules: TextRules, f: _Field) -> _Field:
 
     Officers reuse a small vocabulary, so the answer for each word as typed is remembered (a
     bounded memo: cleared when full, so memory stays flat in the nightly review)."""
+    if not f.text.islower() and any(len(t) <= 3 and t.isupper() for t in f.orig):
+        f = _rejoined(rules, f)
     orig: list[str] | None = None
     low: list[str] | None = None
     fixes = rules.fixes

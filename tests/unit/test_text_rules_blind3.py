@@ -175,3 +175,93 @@ def test_pregnant_victims_and_crimes_against_clinics_stay_clean(
     settings: Settings, text: str
 ) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IICCEE asked for the plate",
+        "ICCE target, locate",
+        "per CCBBPP",
+        "EERO request",
+        "I-CE wants location",
+        "IC.E pickup tomorrow",
+        "H SI case agent asked",
+        "CB-P hold",
+        "D HS request",
+        "US CIS site visit, where does she live",
+    ],
+)
+def test_doubled_letters_and_unevenly_split_acronyms_are_read(
+    settings: Settings, text: str
+) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "11377 HS I saw him sell from the car",
+        "ICEE machine stolen from the 7-11, 459",
+        "FEEDS STOLEN FROM RANCH, 487 PC",
+        "B/M AN HOUR AGO, 211 SUSPECT, BLUE SEDAN",  # in capitals, "M AN" is not "MAN"
+        "I E gang shooting, 245 PC",
+        "LA PD robbery detail asked for our 211 help",
+    ],
+)
+def test_short_words_in_capitals_are_not_glued_into_acronyms(settings: Settings, text: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and "prohibited_purpose" not in flags, text
+
+
+# --------------------------------------------------------------------------- beneficiaries
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("per SA Ortiz, DEA, their case", ReasonCode.FEDERAL_AGENCY),
+        ("ATF Sacramento field office asked, gun trafficking", ReasonCode.FEDERAL_AGENCY),
+        ("Secret Service counterfeit case, per SA", ReasonCode.FEDERAL_AGENCY),
+        ("requested by Det. Long, Reno PD", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("Clark Co SO asked, their robbery", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("Pima Cnty Sheriff detective requested", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("a peticion del alguacil de Arizona", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("investigator retained by the family asked us", ReasonCode.PRIVATE_ENTITY),
+        ("Target AP wants the plate of the shoplifter", ReasonCode.PRIVATE_ENTITY),
+        ("tow company owner from Ace Towing asked", ReasonCode.PRIVATE_ENTITY),
+    ],
+)
+def test_a_party_asking_with_words_in_between_is_refused_with_its_code(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "our 459 series, OCDETF also looking at the crew",
+        "JTTF notified per policy, our 422 PC",
+        "suspect has an open Oregon warrant, our 10851",
+        "Washington SP shared a BOLO, our stolen trailer",
+    ],
+)
+def test_a_party_only_mentioned_is_flagged_not_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text) == (None, {"federal_or_out_of_state_proxy"}), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "murder suspect fled to Arizona, warrant issued",
+        "suspect impersonated an FBI agent to rob victim, 146a PC",
+        "Walmart loss prevention reported shoplifter in blue sedan, 484",
+        "Nevada clinic van stolen here, 10851",
+    ],
+)
+def test_parties_in_police_work_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
