@@ -265,3 +265,92 @@ def test_a_party_only_mentioned_is_flagged_not_refused(settings: Settings, text:
 )
 def test_parties_in_police_work_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- hard negatives
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # immigrants as victims: threats to report them are extortion or abuse
+        "landlord threatened to report tenants to ICE unless they paid, 519 PC",
+        "boyfriend threatens to have her deported if she calls police, 273.5",
+        "extortion of day laborers, threat of deportation, 518 PC",
+        "robbery crew targeting immigrant day laborers, 211 PC",
+        # the agencies' gear worn by robbers
+        "men in ICE jackets forced entry, 459/211",
+        "suspects wore HSI vests during home invasion",
+        # places and streets named like the words
+        "hit and run on Homeland Security Dr, 20001",
+        "stolen car last seen by the Calexico POE outlet mall, 10851",
+        "vehicle with customs rims stolen from car show, 487",
+        "burglary on Immigration Pl, 459 PC",
+        # protesters as victims
+        "SUV plowed into demonstrators, 245 PC",
+        "driver assaulted marchers, 242 PC, red truck",
+        # registration, not residency
+        "legal status of the registration: current, RO in Fresno, 10851",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICE fugitive wearing a red hoodie, locate",
+        "ERO officer needs the plate history",
+        "per ero, where is the car",
+        "Sec Comm match, locate",
+        "respondent missed immigration court, locate",
+    ],
+)
+def test_the_vetoes_do_not_open_a_gap(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text", ["suspect Ero Martinez, DV 273.5 PC", "Ero's Tacos robbery, 211 PC"]
+)
+def test_ero_the_name_stays_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- flag classes
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("per radio", "vague_justification"),
+        ("dispatch", "vague_justification"),
+        ("who is camping at the encampment by the library, UCLA", "protected_activity"),
+        ("plates at the Juneteenth festival", "protected_activity"),
+        ("cars outside the drag brunch", "protected_activity"),
+        ("ex-tenant skipped out on rent, where is he now", "non_criminal_use"),
+        ("insurance matter, no crime, find the other driver", "non_criminal_use"),
+        ("cousin's new girlfriend", "personal_use"),
+        ("neighbor, don't trust him", "personal_use"),
+        ("dude from my gym", "personal_use"),
+        ("the guy who keeps staring at me at the coffee shop", "personal_use"),
+        ("who scratched my truck at the mall", "personal_use"),
+    ],
+)
+def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, (text, reason, flags)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "homeless encampment fire, 451 PC, suspect vehicle",
+        "victim's cousin's boyfriend suspected of 459",
+        "suspect keyed my patrol unit, 594 PC",
+        "crime scene on Elm, no crime report yet, hit and run 20002",
+    ],
+)
+def test_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
