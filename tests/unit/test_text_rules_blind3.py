@@ -354,3 +354,39 @@ def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> N
 )
 def test_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- presence and papers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no status, find his car",
+        "without legal status, truck on 5th",
+        "she's here illegally, find the van",
+        "is he illegal? locate",
+        "subject is undocumented, plate hits",
+        "does the driver have papers",
+        "over stayed his visa, car",
+        "ordered deported in absentia",
+        "USCIS FDNS asked for the address",
+        "Immigration & Customs Enforcement request",
+    ],
+)
+def test_presence_and_papers_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "driver is illegally parked in red zone, car stolen",
+        "truck was illegally dumping on Ridge Rd",
+        "suspect is illegally in possession of a firearm, 29800 PC",
+        "no status update on the stolen car report, 10851",
+        "illegal U-turn, then fled, 2800.1",
+    ],
+)
+def test_things_done_illegally_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
