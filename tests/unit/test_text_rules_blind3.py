@@ -390,3 +390,26 @@ def test_presence_and_papers_are_refused(settings: Settings, text: str) -> None:
 )
 def test_things_done_illegally_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la joven embarazada cruzo a California, ubicar",
+        "terminaron el embarazo en Los Angeles",
+        "she terminated at the clinic, whose car drove her",
+        "had a D and C in Sacramento, Idaho family asking",
+        "GAC appointment for their son",
+        "teen transitioning, parents in Utah want the car",
+        "sex confirmation surgery patient",
+    ],
+)
+def test_care_in_spanish_and_abbreviated_is_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text", ["she terminated the lease early, 459 at the unit", "got a top speed of 110, 2800.2"]
+)
+def test_ordinary_terminations_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
