@@ -413,3 +413,38 @@ def test_care_in_spanish_and_abbreviated_is_refused(settings: Settings, text: st
 )
 def test_ordinary_terminations_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("running it for Oregon", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("on behalf of the state of Arizona", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("for our colleagues up in Washington", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("asked by a fed I know", ReasonCode.FEDERAL_AGENCY),
+        ("per HHS", ReasonCode.FEDERAL_AGENCY),
+        ("for Homeland, their case", ReasonCode.PROHIBITED_PURPOSE),
+        ("defense attorney asked for the plate history", ReasonCode.PRIVATE_ENTITY),
+        ("per the family's lawyer", ReasonCode.PRIVATE_ENTITY),
+        ("Uber security wants the driver's location", ReasonCode.PRIVATE_ENTITY),
+    ],
+)
+def test_beneficiaries_by_state_name_and_private_counsel_are_refused(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "search for Oregon plates seen at the 459",
+        "for Nevada County SO, their burglary",
+        "assist Washington Blvd units, 211 suspect",
+        "per DA, 187 case",
+        "stolen vehicle from Migration Brewery parking",
+        "Uber driver robbed at gunpoint, 211 PC",
+    ],
+)
+def test_states_and_services_in_police_work_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
