@@ -579,8 +579,11 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
     candidates: list[str] = []
     if not tok.isalpha():
         letters = sum(c.isalpha() for c in tok)
-        if letters <= len(tok) - letters:
-            return None  # mostly digits: a number, a code, a plate
+        # Mostly digits: a number, a code, a plate; except a three- or four-character word
+        # starting with a letter, where one letter and digits is how an acronym is disguised
+        # ("H51" for HSI). Only a word of the rules is ever produced, so a code stays a code.
+        if letters <= len(tok) - letters and not (3 <= len(tok) <= 4 and tok[0].isalpha()):
+            return None
         candidates += [tok.translate(_LEET_I), tok.translate(_LEET_L)]
         if "l" in typed and not any(c.islower() for c in typed.replace("l", "")):
             candidates.append(candidates[0].replace("l", "i"))  # "H5l": 5 for S, l for I
