@@ -91,10 +91,10 @@ _JUNK_DEFAULTS = ("refuse", "medium")
 PARTIES = ("federal", "out_of_state", "private")
 # Between single letters, a separator an officer (or an evader) types: "I.C.E.", "I-C-E", "I_C_E",
 # "I*C*E", "i - c - e", "I C E". Underscore is not a word character here (see _TOKEN).
-_LETTER_SEP = re.compile(r" ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| ")
+_LETTER_SEP = re.compile(r" ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| ")
 # Two single letters with such a separator between them: only then is _join_acronyms needed.
 _SINGLES = re.compile(
-    r"(?<![^\W_])[^\W\d_](?: ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| )[^\W\d_](?![^\W_])"
+    r"(?<![^\W_])[^\W\d_](?: ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| )[^\W\d_](?![^\W_])"
 )
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")  # a letter held down: "ICEEE", "immigraaation"
 _DOUBLE = re.compile(r"([a-z])\1+")
@@ -482,11 +482,20 @@ _CONFUSABLES = str.maketrans(
         "\u13da": "S",
         "\u13a2": "T",
         "\u00df": "ss",  # latin small letter sharp s
+        "\u20ac": "E",  # euro sign, for an E
     }
 )
+# A dollar sign between letters is an S ("H$I"); a bar or an exclamation mark starting a word of
+# two to four capitals is an I ("|CE", "!CE"). Phrases never hold these, so phrases are unchanged.
+_DOLLAR_S = re.compile(r"(?<=[A-Za-z])\$(?=[A-Za-z])")
+_BAR_I = re.compile(r"(?<![^\W_])[|!](?=[A-Z]{2,4}(?![^\W_]))")
 
 
 def _normalise(text: str) -> str:
+    if "$" in text:
+        text = _DOLLAR_S.sub("S", text)
+    if "|" in text or "!" in text:
+        text = _BAR_I.sub("I", text)
     if not text.isascii():  # ASCII needs none of this, and almost every reason is ASCII
         text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
         text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
@@ -589,6 +598,10 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
             candidates.append(candidates[0].replace("l", "i"))  # "H5l": 5 for S, l for I
     elif "l" in typed and typed.replace("l", "").isupper():
         candidates.append(tok.replace("l", "i"))
+    elif "l" in tok:
+        candidates.append(tok.replace("l", "i"))  # "lmmigration"
+    if not tok.isalpha():
+        candidates += [c.replace("l", "i") for c in candidates[:2] if "l" in c]  # "lmm1gration"
     for cand in candidates:
         if cand.isalpha() and rules.known(cand):
             return (cand.upper() if typed.upper() == typed or "l" in typed else cand), cand
@@ -660,9 +673,17 @@ def _fuzzy(rules: TextRules, tok: str) -> str | None:
     return None if best is None else best[1]
 
 
+# Marks a memo entry of ``_repaired`` as "split this word here" (the second item is the cut).
+_GLUED = "\x00glued"
+
+
 def _needs_repair(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None:
     if tok in rules.vocab or tok.isdigit() or tok in rules.fuzzy_never:
         return None
+    if len(tok) >= 6 and tok.isalpha():
+        parts = _split_glued(rules, typed)
+        if parts is not None:
+            return _GLUED, str(len(parts[0]))
     if (
         tok.isalpha()
         and len(tok) < _FUZZY_TYPED
@@ -688,45 +709,122 @@ def _undoubled(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None
     return None
 
 
-# Between two parts of an acronym split unevenly ("CB P", "I-CE", "H.SI", "US CIS").
-_PART_SEP = re.compile(r" ?[-_.*~/|+:=\u2022\u00b7]{1,2} ?| ")
+# Between two parts of a word split apart ("CB P", "I-CE", "H.SI", "de-portation").
+_PART_SEP = re.compile(r" ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| ")
+_LEET_DIGITS = frozenset("0134578")
+_GLUED_PART = 5  # each part of a word glued from two ("borderpatrol") has this many letters
 
 
-def _rejoined(rules: TextRules, f: _Field) -> _Field:
-    """Join two words typed in capitals, of one to three letters each and three to five together,
-    when together they are a word of the rules: an acronym split unevenly ("CB P", "I-CE", "H SI",
-    "US CIS"). Two letters together ("I E") and words in lower case stay apart, and so do words
-    apart by a plain space in a text typed all in capitals (there "M AN" is two words), or a lone
-    "I" or "A" after one ("11377 HS I saw": the pronoun, not HSI)."""
+def _join_pair(rules: TextRules, a: str, b: str, sep: str, caps: bool) -> str | None:
+    """Two words read as one word of the rules, or None:
+
+    * an acronym split unevenly, in capitals, one to three letters each and three to five
+      together ("CB P", "I-CE", "H SI", "US CIS"), but not words apart by a plain space in a
+      text typed all in capitals (there "M AN" is two words) nor a lone "I" or "A" after one
+      ("11377 HS I saw": the pronoun, not HSI);
+    * a longer word split by a hyphen, dot or the like ("de-portation", "im.migration")."""
+    if not _PART_SEP.fullmatch(sep):
+        return None
+    if len(a) + len(b) in (3, 4) and (a in _LEET_DIGITS or b in _LEET_DIGITS) and sep.strip():
+        # a digit for a letter next to the rest of an acronym: "1.C.E." (C.E already joined)
+        word = (a + b).lower().translate(_LEET_I)
+        letters = b if a.isdigit() else a
+        if word.isalpha() and word in rules.vocab and letters.isupper():
+            return word.upper()
+    if not (a.isalpha() and b.isalpha()):
+        return None
+    joined = (a + b).lower()
+    if joined not in rules.vocab:
+        return None
+    if len(a) <= 3 and len(b) <= 3 and 3 <= len(joined) <= 5 and a.isupper() and b.isupper():
+        if sep == " " and (caps or b in ("I", "A")):
+            return None
+        return a + b
+    if len(joined) < 5:
+        return None
+    return a + b if sep.strip() else None
+
+
+def _split_glued(rules: TextRules, typed: str) -> tuple[str, str] | None:
+    """A word glued from two words of the rules, or None: at a change of case ("ICEagent",
+    "BorderPatrol", "HSIAgent"), or, in a word of ten letters or more, into two words of at least
+    five letters each ("borderpatrol"). Short pieces are never split off ("justice" is not
+    "just ice")."""
+    low = typed.lower()
+    n = len(typed)
+    cuts: list[int] = []
+    for i in range(1, n):
+        x, y = typed[i - 1], typed[i]
+        if x.islower() and y.isupper():
+            cuts.append(i)  # "borderPatrol"
+        elif x.isupper() and y.islower() and i >= 2 and typed[i - 2].isupper():
+            cuts.append(i if typed[:i].isupper() and low[:i] in rules.vocab else i - 1)
+    for i in cuts:
+        left, right = low[:i], low[i:]
+        if len(left) >= 2 and left in rules.vocab and len(right) >= 3 and rules.known(right):
+            return typed[:i], typed[i:]
+    if n >= 2 * _GLUED_PART:
+        for i in range(_GLUED_PART, n - _GLUED_PART + 1):
+            if low[:i] in rules.vocab and low[i:] in rules.vocab:
+                return typed[:i], typed[i:]
+    return None
+
+
+# Only a text with one of these can hold a word split apart (see ``_regrouped``): a separator
+# between two letters or digits, two short words in capitals side by side, a lone digit.
+_REGROUP_HINT = re.compile(
+    r"[^\W\d_][-_.*~/|+:=\\\u2022\u00b7]{1,3}[^\W\d_]"
+    r"|(?<![^\W_])[0134578][-_.*~/|+:=\\\u2022\u00b7]{1,3}[^\W\d_]"
+    r"|[^\W\d_][-_.*~/|+:=\\\u2022\u00b7]{1,3}[0134578](?![^\W_])"
+    r"|\b[A-Z]{1,3} [A-Z]{1,3}\b|(?<![^\W_])[^\W\d_] [^\W\d_] [0134578](?![^\W_])"
+)
+
+
+def _regrouped(rules: TextRules, f: _Field) -> _Field:
+    """The field with words split apart joined again (see ``_join_pair``), and runs of single
+    characters that read as a word once digits are read as letters ("I C 3", "1-C-E"). Only
+    words of the rules are ever made. (Words glued together are split in ``_repaired``.)"""
     orig, spans, text = f.orig, f.spans, f.text
-    caps = text == text.upper()  # short words in capitals there are words: "B/M AN ..."
+    caps = text == text.upper()
     n = len(orig)
-    out_orig: list[str] | None = None
+    out_orig: list[str] = []
     out_spans: list[tuple[int, int]] = []
+    changed = False
     k = 0
     while k < n:
         a = orig[k]
-        if k + 1 < n and len(a) <= 3 and a.isupper() and a.isalpha():
-            b = orig[k + 1]
-            if len(b) <= 3 and 3 <= len(a) + len(b) <= 5 and b.isupper() and b.isalpha():
-                sep = text[spans[k][1] : spans[k + 1][0]]
-                joined = (a + b).lower()
-                if (
-                    joined in rules.vocab
-                    and _PART_SEP.fullmatch(sep)
-                    and not (sep == " " and (caps or b in ("I", "A")))
+        if k + 1 < n:
+            if len(a) == 1 and a.isalnum():
+                m = k
+                while (
+                    m + 1 < n
+                    and m - k < 5
+                    and len(orig[m + 1]) == 1
+                    and orig[m + 1].isalnum()
+                    and _LETTER_SEP.fullmatch(text[spans[m][1] : spans[m + 1][0]])
                 ):
-                    if out_orig is None:
-                        out_orig, out_spans = list(orig[:k]), list(spans[:k])
-                    out_orig.append(a + b)
-                    out_spans.append((spans[k][0], spans[k + 1][1]))
-                    k += 2
-                    continue
-        if out_orig is not None:
-            out_orig.append(a)
-            out_spans.append(spans[k])
+                    m += 1
+                run = "".join(orig[k : m + 1])
+                if m > k + 1 and any(c in _LEET_DIGITS for c in run) and not run.isdigit():
+                    word = run.lower().translate(_LEET_I)
+                    if word.isalpha() and word in rules.vocab:
+                        out_orig.append(run.upper())
+                        out_spans.append((spans[k][0], spans[m][1]))
+                        changed = True
+                        k = m + 1
+                        continue
+            b = orig[k + 1]
+            joined = _join_pair(rules, a, b, text[spans[k][1] : spans[k + 1][0]], caps)
+            if joined is not None:
+                out_orig.append(joined)
+                out_spans.append((spans[k][0], spans[k + 1][1]))
+                changed = True
+                k += 2
+                continue
+        out_orig.append(a)
+        out_spans.append(spans[k])
         k += 1
-    if out_orig is None:
+    if not changed:
         return f
     return _Field(text, out_spans, out_orig, [t.lower() for t in out_orig])
 
@@ -740,10 +838,11 @@ def _repaired(rules: TextRules, f: _Field) -> _Field:
 
     Officers reuse a small vocabulary, so the answer for each word as typed is remembered (a
     bounded memo: cleared when full, so memory stays flat in the nightly review)."""
-    if not f.text.islower() and any(len(t) <= 3 and t.isupper() for t in f.orig):
-        f = _rejoined(rules, f)
+    if _REGROUP_HINT.search(f.text):
+        f = _regrouped(rules, f)
     orig: list[str] | None = None
     low: list[str] | None = None
+    cuts: list[tuple[int, int]] | None = None  # (word, cut) of words glued from two
     fixes = rules.fixes
     for k, typed in enumerate(f.orig):
         fixed = fixes.get(typed, _UNSEEN)
@@ -754,12 +853,36 @@ def _repaired(rules: TextRules, f: _Field) -> _Field:
             fixes[typed] = fixed
         if fixed is None:
             continue
+        if fixed[0] is _GLUED:
+            if cuts is None:
+                cuts = []
+            cuts.append((k, int(fixed[1])))
+            continue
         if orig is None or low is None:
             orig, low = list(f.orig), list(f.low)
         orig[k], low[k] = fixed
-    if orig is None or low is None:
-        return f
-    return _Field(f.text, f.spans, orig, low)
+    if orig is not None and low is not None:
+        f = _Field(f.text, f.spans, orig, low)
+    if cuts is not None:
+        f = _cut(f, cuts)
+    return f
+
+
+def _cut(f: _Field, cuts: list[tuple[int, int]]) -> _Field:
+    """Split the words at ``cuts`` (word index, letters in the first part) in two."""
+    orig: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at = dict(cuts)
+    for k, word in enumerate(f.orig):
+        cut = at.get(k)
+        s0, s1 = f.spans[k]
+        if cut is None or s1 - s0 != len(word):  # (a word joined or held down: left whole)
+            orig.append(word)
+            spans.append((s0, s1))
+            continue
+        orig.extend((word[:cut], word[cut:]))
+        spans.extend(((s0, s0 + cut), (s0 + cut, s1)))
+    return _Field(f.text, spans, orig, [w.lower() for w in orig])
 
 
 def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], field: int) -> None:

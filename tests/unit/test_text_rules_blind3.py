@@ -448,3 +448,50 @@ def test_beneficiaries_by_state_name_and_private_counsel_are_refused(
 )
 def test_states_and_services_in_police_work_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- more spellings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "|CE asked for the plate",
+        "!CE target",
+        "IC€ request",
+        "H$I case agent",
+        "I\\C\\E wants him",
+        "I ... C ... E target",
+        "1-C-E pickup",
+        "I C 3 hold",
+        "dep-ortation case",
+        "immi-gration status check",
+        "HSIagent asked",
+        "BorderPatrol wants hits",
+        "BORDERPATROL REQUEST",
+        "HomelandSecurity request",
+        "immigrationstatus check",
+        "lmmigration check",
+        "lmm1gration hold",
+    ],
+)
+def test_symbols_separators_and_glued_words_are_read(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "justice served: 211 suspect vehicle",
+        "JUSTICE DEPT GRANT AUDIT",
+        "unit 1 CE responding to 459",
+        "STOP! sign runner, hit and run 20001",
+        "$500 stolen from register, 484 PC",
+        "co-worker's car keyed in the lot, 594",
+        "hit-and-run on I-5 N, 20001",
+        "policeman's bike stolen, 487",
+    ],
+)
+def test_ordinary_text_is_not_read_as_an_agency(settings: Settings, text: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and "prohibited_purpose" not in flags, text
