@@ -495,3 +495,38 @@ def test_symbols_separators_and_glued_words_are_read(settings: Settings, text: s
 def test_ordinary_text_is_not_read_as_an_agency(settings: Settings, text: str) -> None:
     reason, flags = decide(settings, text)
     assert reason is None and "prohibited_purpose" not in flags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("as directed by sup", "vague_justification"),
+        ("qwerty", "vague_justification"),
+        ("people at the union hall vote", "protected_activity"),
+        ("cars at mosque during friday prayers", "protected_activity"),
+        ("woman who livestreams cops at stops", "protected_activity"),
+        ("husband's gym buddy", "personal_use"),
+        ("who bought my old car", "personal_use"),
+        ("bumble match, want to check him out", "personal_use"),
+        ("my sister wants to know who he is", "personal_use"),
+        ("neighbour's son's truck", "personal_use"),
+        ("rent skipper, where did he go", "non_criminal_use"),
+        ("insurance wants the plate for the claim", "non_criminal_use"),
+    ],
+)
+def test_more_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, (text, reason, flags)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "neighbor's car was stolen overnight, 10851",
+        "bail jumper on our felony warrant, 1320.5 PC",
+        "sgt said the suspect drove a blue Civic, 211",
+        "burglary at the church during Sunday service, 459",
+    ],
+)
+def test_more_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
