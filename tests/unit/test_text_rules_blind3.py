@@ -530,3 +530,35 @@ def test_more_flag_classes_are_flagged(settings: Settings, text: str, rule: str)
 )
 def test_more_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("arab looking men in a van", "profiling"),
+        ("brown skinned guy, just driving around", "profiling"),
+        ("Peruvian thieves probably", "profiling"),
+        ("hispanics in an old truck", "profiling"),
+        ("doesn't belong in this neighborhood", "profiling"),
+        ("suspicious rental on the 5", "profiling"),
+        ("subject has an out of state warrant, our 459", "federal_or_out_of_state_proxy"),
+    ],
+)
+def test_profiling_and_mentions_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, (text, reason, flags)
+
+
+def test_copying_results_to_a_federal_agency_is_refused(settings: Settings) -> None:
+    assert decide(settings, "cc to DEA, their case")[0] == ReasonCode.FEDERAL_AGENCY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "witness: dark skinned male fled in gray Civic, 211",
+        "stolen car with out of state plates recovered, our 10851",
+    ],
+)
+def test_suspect_descriptions_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
