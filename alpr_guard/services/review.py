@@ -40,7 +40,7 @@ from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
-from alpr_guard.policy.text_rules import TextMatch, TextRules, scan, scan_field, tokenise_field
+from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
@@ -245,7 +245,7 @@ class _TextScanner:
             text = self._remember(
                 self.texts,
                 justification,
-                (scan(self.rules, justification), tuple(tokenise_field(justification).low)),
+                (scan(self.rules, justification), words_of(justification)),
             )
         if not case_number:
             return text[0]
@@ -255,10 +255,8 @@ class _TextScanner:
         else:
             case = self.cases.get(case_number)
             if case is None:
-                field = tokenise_field(case_number)
-                triggers: dict[int, list[Any]] = {}
-                scan_field(self.rules, field, triggers, 1)
-                case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
+                case = field_triggers(self.rules, case_number)
+                self._remember(self.cases, case_number, case)
             words, triggers_a_rule = case
         if not triggers_a_rule and not _contains(text[1], words):
             return text[0]
@@ -272,7 +270,7 @@ class _TextScanner:
         """The words of a case number made of digit runs joined by hyphens ("26-004512", most
         of them) if it certainly triggers no rule, else None.
 
-        Such a number is its own normal form and its words are the runs. ``scan_field`` finds
+        Such a number is its own normal form and its words are the runs. A scan finds
         nothing in a field where no word can start a phrase (``trie.starts``, the test it
         inlines) and no pattern matches, so neither is worth tokenising and scanning; a number
         that fails either test goes the long way.

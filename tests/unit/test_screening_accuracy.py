@@ -8,7 +8,11 @@ hard legitimate cases), and tests/data/justifications_heldout.csv, written for a
 A second development part, tests/data/justifications_dev_blind2.csv, was written blind (without
 reading the rules) as a held-out part and scored once: prohibited refused up front 98/117 =
 0.838, caught 99/117 = 0.846, flag-worthy 30/38 = 0.789, false positives 2/105 = 0.019. The rules
-were then generalised on its classes of miss, so it is development data now.
+were then generalised on its classes of miss, so it is development data now. So is blind 3
+(tests/data/justifications_dev_blind3.csv), scored once as held-out: refused 115/133 = 0.865,
+caught 117/133 = 0.880, flag-worthy 57/70 = 0.814, false positives 6/112 = 0.054; and
+tests/data/justifications_dev_blind3b.csv, variations over its classes written while tuning.
+A new blind set is scored with `bench/screening.py --extra PATH`.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -89,9 +93,12 @@ def test_development_and_other_held_out_part_stay_high(settings: Settings) -> No
         assert s.rate(s.junk, "refuse_junk") >= 0.95, part
 
 
-def test_the_tuned_blind_part_meets_the_targets(settings: Settings) -> None:
+@pytest.mark.parametrize(
+    "part", ["development (blind 2)", "development (blind 3)", "development (blind 3b)"]
+)
+def test_the_tuned_blind_parts_meet_the_targets(settings: Settings, part: str) -> None:
     # Tuned on, so this is no estimate for unseen text; it guards against losing what was fixed.
-    s = score(settings, part_rows("development (blind 2)")[0])
+    s = score(settings, part_rows(part)[0])
     assert s.rate(s.caught, "prohibited") >= 0.97
     assert s.rate(s.refused, "prohibited") >= 0.90
     assert s.rate(s.flagged, "flag") >= 0.90
