@@ -204,6 +204,14 @@ def _purposes(s: Settings, cites: dict[str, str]) -> Section:
             "for one of the authorised purposes below. Every search names its purpose; a search "
             "for a prohibited or unlisted purpose is refused before any data is read, and the "
             "refusal is recorded.",
+            *(
+                (
+                    f"These are the only purposes {s.jurisdiction.statute} permits; no other "
+                    "may be added.",
+                )
+                if s.jurisdiction.closed_purposes
+                else ()
+            ),
         ),
         table=tuple(rows),
     )
