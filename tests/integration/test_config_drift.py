@@ -10,6 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
+from alpr_guard import create_app
 from alpr_guard.audit import Actor
 from alpr_guard.jobs import build_scheduler, run_config_drift
 from alpr_guard.models import AuditEvent
@@ -246,3 +247,31 @@ def test_a_policy_changed_and_changed_back_between_two_checks_is_still_a_finding
     with rt.sessions.begin() as session:
         assert not check_drift(session, rt, ACTOR).drifted
     assert len(_drift_findings(client, tokens["auditor"])) == 1
+
+
+def test_a_window_or_token_lifetime_raised_at_start_up_is_recorded_and_flagged(
+    rt: Runtime, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    create_app(runtime=rt)  # what `alpr-guard serve` does at start-up
+    _edit(rt.settings.source, "[search]\n", "[search]\nmax_window_days = 3650\n")
+    _edit(rt.settings.source, "[auth]\n", "[auth]\nhuman_token_hours = 168\n")
+    raised = dataclasses.replace(rt, settings=load_settings(rt.settings.source))
+    create_app(runtime=raised)  # the restart
+    with rt.sessions() as session:
+        last = session.scalar(
+            select(AuditEvent.details)
+            .where(AuditEvent.kind == "config.policy")
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    assert last is not None
+    change = json.loads(last)
+    assert change["sha256"] == policy_sha256(raised.settings)
+    assert change["previous_sha256"] == policy_sha256(rt.settings)
+    assert change["diff"] == [
+        {"key": "enforced.auth.human_token_hours", "from": 12, "to": 168},
+        {"key": "enforced.search.max_window_days", "from": 31, "to": 3650},
+    ]
+    run_config_drift(raised)
+    (finding,) = _drift_findings(client, tokens["auditor"], status="open")
+    assert finding["matched"]["diff"] == change["diff"]
