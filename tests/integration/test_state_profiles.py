@@ -468,3 +468,66 @@ def test_every_profile_cites_its_statute_in_the_file_and_in_the_rendered_policy(
     for purpose in settings.purposes:
         if purpose.statute != "-":
             assert purpose.statute in rendered, purpose.code
+
+
+@pytest.mark.parametrize("profile", sorted(STATES))
+def test_sharing_follows_the_profiles_home_state_in_behaviour_and_in_the_policy(
+    profile: str, backend: Backend, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Switching the profile moves the sharing boundary with no code change: a vetted local
+    agency of the profile's state may receive reads, a California one may not, and the
+    published policy names the one and not the other."""
+    home = STATES[profile][0]
+    clock.set(NOW)
+    where = tmp_path / "share"
+    where.mkdir(parents=True, exist_ok=True)
+    rt, client, tokens = _engine(backend, where, clock, profile)
+    try:
+        with rt.sessions.begin() as session:
+            for ori, state in ((f"{home}0190100", home), ("CA0190100", "CA")):
+                upsert_agency(
+                    session,
+                    rt,
+                    AgencyInput(ori, f"{state} County Sheriff", "local", state, True, None),
+                    SYSTEM,
+                )
+        posted = client.post(
+            "/api/v1/reads",
+            json={
+                "reads": [
+                    {
+                        "plate": "7ABC123",
+                        "observed_at": (NOW - timedelta(hours=6)).isoformat(),
+                        "camera_id": "cam-1",
+                    }
+                ]
+            },
+            headers=auth(tokens["ingest"]),
+        )
+        assert posted.status_code == 201, posted.get_json()
+        purpose = next(p.code for p in rt.settings.purposes if not p.prohibited)
+        share = {
+            "read_ids": posted.get_json()["ids"],
+            "purpose": purpose,
+            "justification": "Vehicle seen leaving the burglary on Elm Street, their case",
+            "case_number": "26-004512",
+        }
+        supervisor = auth(tokens["supervisor"])
+        in_state = client.post(
+            "/api/v1/shares", json={**share, "recipient": f"{home}0190100"}, headers=supervisor
+        )
+        california = client.post(
+            "/api/v1/shares", json={**share, "recipient": "CA0190100"}, headers=supervisor
+        )
+        with rt.sessions() as session:
+            text = render_policy(build_policy(session, rt), "md").decode().replace("\\", "")
+    finally:
+        rt.dispose()
+    assert in_state.status_code == 201, in_state.get_json()
+    assert california.status_code == 403
+    assert california.get_json()["error"]["code"] == "out_of_state_agency"
+    eligible = re.search(r"eligible today under the registry: ([^.]*)\.", text)
+    assert eligible is not None
+    assert f"{home} County Sheriff" in eligible.group(1)
+    assert "CA County Sheriff" not in eligible.group(1)
+    assert f"local agencies in {rt.settings.jurisdiction.name}, listed in the agency" in text
