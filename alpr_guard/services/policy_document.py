@@ -274,9 +274,9 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
             f"of the other cameras (once it has {h.min_reads} reads; severity {h.severity}), "
             "since a hit is kept longer;",
             "a configuration in force that differs from the configuration file, from the policy "
-            "on record or from the last policy an auditor approved, checked daily at the same "
-            "time (severity high): every change to this policy is recorded with what changed, "
-            "and is flagged until an auditor approves it.",
+            "on record or from the last policy an auditor approved, checked when the scheduler "
+            "starts and every 24 hours (severity high): every change to this policy is recorded "
+            "with what changed, and is flagged until an auditor approves it.",
         ),
     )
 
