@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 from alpr_guard.errors import ConfigError
 from alpr_guard.policy.behaviour import BehaviourRules
 from alpr_guard.policy.hit_rates import HitRateRules
+from alpr_guard.policy.screening import Purpose
+from alpr_guard.policy.sharing import SharingRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
@@ -91,14 +93,6 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
-class Purpose:
-    code: str
-    description: str
-    prohibited: bool
-    statute: str
-
-
-@dataclass(frozen=True)
 class RetentionWindow:
     name: str
     days: int
@@ -114,17 +108,6 @@ class RetentionSettings:
 
     def read_window(self, hit: bool) -> RetentionWindow:
         return self.hit if hit else self.unmatched
-
-
-@dataclass(frozen=True)
-class SharingSettings:
-    """Who may receive reads (a share, or a search run on their behalf). Deny by default."""
-
-    allowed_kinds: tuple[str, ...]
-    home_state_only: bool
-    require_vetted: bool
-    require_attestation: bool
-    allow_out_of_state_with_attestation: bool
 
 
 @dataclass(frozen=True)
@@ -210,7 +193,7 @@ class Settings:
     ingest: IngestSettings
     purposes: tuple[Purpose, ...]
     retention: RetentionSettings
-    sharing: SharingSettings
+    sharing: SharingRules
     screening: TextRules
     review: ReviewSettings
     audit: AuditSettings
@@ -438,12 +421,12 @@ def _purposes(table: _Table) -> tuple[Purpose, ...]:
     return tuple(purposes)
 
 
-def _sharing(table: _Table) -> SharingSettings:
+def _sharing(table: _Table) -> SharingRules:
     kinds = table.texts("allowed_kinds")
     for kind in kinds:
         if kind not in AGENCY_KINDS:
             raise table.fail("allowed_kinds", f"{kind!r} is not one of {', '.join(AGENCY_KINDS)}")
-    result = SharingSettings(
+    result = SharingRules(
         allowed_kinds=kinds,
         home_state_only=table.flag("home_state_only"),
         require_vetted=table.flag("require_vetted", True),

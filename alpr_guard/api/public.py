@@ -15,6 +15,8 @@ import uuid
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import Figures, PolicyQuery, ReceiptPath
 from alpr_guard.checkpoints import purge_receipt_document
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
@@ -36,7 +38,16 @@ def cacheable(body: bytes, media_type: str) -> Response:
     return response
 
 
-@bp.get("/policy")
+@route(
+    bp,
+    "GET",
+    "/policy",
+    "The published usage and privacy policy, from the config in force",
+    query=PolicyQuery,
+    responses={200: "The policy, with its hash and effective date", 304: "Not modified"},
+    media={200: ("text/html", "text/markdown", "application/pdf")},
+    errors=(404, 422),
+)
 @public
 def get_policy() -> Response:
     fmt = request.args.get("format", "html")
@@ -48,7 +59,14 @@ def get_policy() -> Response:
     return cacheable(body, MEDIA_TYPES[fmt])
 
 
-@bp.get("/transparency")
+@route(
+    bp,
+    "GET",
+    "/transparency",
+    "Public transparency figures (HTML), aggregates only",
+    responses={200: "HTML page", 304: "Not modified (If-None-Match)"},
+    media={200: ("text/html",)},
+)
 @public
 def get_transparency() -> Response:
     rt = runtime()
@@ -59,7 +77,13 @@ def get_transparency() -> Response:
     )
 
 
-@bp.get("/transparency.json")
+@route(
+    bp,
+    "GET",
+    "/transparency.json",
+    "Public transparency figures (JSON), aggregates only",
+    responses={200: Figures, 304: "Not modified (If-None-Match)"},
+)
 @public
 def get_transparency_json() -> Response:
     rt = runtime()
@@ -68,7 +92,17 @@ def get_transparency_json() -> Response:
     return cacheable(figures.json_bytes(), "application/json")
 
 
-@bp.get("/transparency/receipts/<run_id>.json")
+@route(
+    bp,
+    "GET",
+    "/transparency/receipts/<run_id>.json",
+    "A completed purge's signed receipt (counts and key ids only), checkable with the public "
+    "key alone",
+    params=ReceiptPath,
+    responses={200: "The signed receipt document", 304: "Not modified (If-None-Match)"},
+    media={200: ("application/json",)},
+    errors=(404, 409, 422),
+)
 @public
 def get_purge_receipt(run_id: str) -> Response:
     """A completed purge's receipt, signed with the instance's key, for anyone to check with

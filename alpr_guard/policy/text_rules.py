@@ -550,7 +550,7 @@ def _held_down(orig: list[str]) -> list[str]:
     ]
 
 
-def _field(raw: str) -> _Field:
+def tokenise_field(raw: str) -> _Field:
     text = _normalise(raw)
     spans = [m.span() for m in _TOKEN.finditer(text)]
     orig = [text[s:e] for s, e in spans]
@@ -693,7 +693,7 @@ def _repaired(rules: TextRules, f: _Field) -> _Field:
     return _Field(f.text, f.spans, orig, low)
 
 
-def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], field: int) -> None:
+def scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], field: int) -> None:
     """Add the triggers of every rule that fires on this field to ``found`` (by rule)."""
     f = _repaired(rules, f)
     low, orig, spans, text = f.low, f.orig, f.spans, f.text
@@ -832,8 +832,8 @@ def scan(
     field, when given, is scanned by the content rules too (case numbers like "HSI-2025-..." exist),
     but a number there is not junk; a justification that only repeats it is vague.
     """
-    just = _field(justification)
-    case = _field(case_number) if case_number else None
+    just = tokenise_field(justification)
+    case = tokenise_field(case_number) if case_number else None
     case_words = case.low if case is not None else []
     junk = _junk_label(just)
     vague = rules.vague
@@ -849,9 +849,9 @@ def scan(
     if junk is not None:
         matches.append(TextMatch(JUNK_RULE, rules.junk_severity, rules.junk_action, (junk,)))
     else:
-        _scan_field(rules, just, found, 0)
+        scan_field(rules, just, found, 0)
     if case is not None and case.low:
-        _scan_field(rules, case, found, 1)
+        scan_field(rules, case, found, 1)
     if vague is not None and vague_why is not None:
         found.setdefault(vague.rule, [])
     for rule_id, triggers in found.items():
@@ -993,12 +993,12 @@ def _phrase_words(body: str) -> tuple[str, ...]:
     phrases across entries ("for the" before every agency list), and the rules load at start-up
     and on every settings load."""
     if _PLAIN.fullmatch(body) and not _SINGLES.search(body) and not _RUN3.search(body):
-        return tuple(body.split())  # the usual phrase: already what _field would make of it
+        return tuple(body.split())  # the usual phrase: already what tokenise_field would make of it
     words: list[str] = []
     for k, part in enumerate(body.split(_NUM)):
         if k:
             words.append(_NUM)
-        words.extend(_field(part).orig)
+        words.extend(tokenise_field(part).orig)
     return tuple(words)
 
 
@@ -1323,7 +1323,7 @@ def _fuzzy_part(value: object, where: str) -> tuple[list[tuple[str, str]], list[
         out[key] = []
         for k, text in enumerate(_strings(table.get(key, []), where, f"fuzzy.{key}")):
             at = f"fuzzy.{key}[{k}]"
-            words = _field(text).low
+            words = tokenise_field(text).low
             if len(words) != 1 or not words[0].isalpha():
                 raise _fail(where, at, f"must be a single word of letters: {text!r}")
             if key == "words" and not _FUZZY_MIN <= len(words[0]) <= _FUZZY_LONGEST:

@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -26,9 +26,10 @@ from alpr_guard.db import OneOf, insert_ignore_returning, new_ids
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import ReadIn
 from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest, month_of
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.requests import ReadIn
+from alpr_guard.services.sealed_reads import hit_aad, read_aad
 from alpr_guard.settings import RetentionSettings
 
 READS = cast(Table, PlateRead.__table__)
@@ -39,39 +40,6 @@ class IngestResult:
     accepted: int
     duplicates: int
     ids: tuple[uuid.UUID, ...]
-
-
-_AAD_VERSION = b"alpr_guard/read/v2"
-
-
-def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: str) -> bytes:
-    """Associated data: the ciphertext belongs to this row, under this key, seen at this time by
-    this camera. Editing a read's time or camera in the database makes its plate undecryptable,
-    so a read that still decrypts is evidence that where and when were not altered."""
-    return b"|".join(
-        (
-            _AAD_VERSION,
-            read_id.bytes,
-            key_id.encode(),
-            observed_at.astimezone(UTC).isoformat().encode(),
-            camera_id.encode(),
-        )
-    )
-
-
-_HIT_AAD_VERSION = b"alpr_guard/hit/v1"
-
-
-def hit_aad(read_id: uuid.UUID, observed_at: datetime, camera_id: str) -> bytes:
-    """Associated data of a hit's sealed reference: it opens only as this read's match."""
-    return b"|".join(
-        (
-            _HIT_AAD_VERSION,
-            read_id.bytes,
-            observed_at.astimezone(UTC).isoformat().encode(),
-            camera_id.encode(),
-        )
-    )
 
 
 def seal_hit_ref(rt: Runtime, read_id: uuid.UUID, read: ReadIn) -> bytes | None:

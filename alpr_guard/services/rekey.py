@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import class_key
+from alpr_guard.services.sealed_reads import open_plate, seal_plate
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -61,9 +61,7 @@ def rows_by_id(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
 
 def plate_of(rt: Runtime, row: Any) -> bytes:
     key = rt.keyring.data_key(row.key_id)
-    return KeyRing.decrypt(
-        key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
-    )
+    return open_plate(key, row.plate_ct, row.id, row.observed_at, row.camera_id)
 
 
 def rekeyed(
@@ -72,9 +70,7 @@ def rekeyed(
     return {
         "b_id": row.id,
         "b_key_id": key.key_id,
-        "b_plate_ct": KeyRing.encrypt(
-            key, plate, read_aad(row.id, key.key_id, row.observed_at, row.camera_id)
-        ),
+        "b_plate_ct": seal_plate(key, plate, row.id, row.observed_at, row.camera_id),
         "b_plate_index": KeyRing.blind_index(key, plate.decode()),
         "b_class": cls,
         "b_expires_at": expires,

@@ -42,6 +42,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor, verify_chain
+from alpr_guard.checkpoints import rt_anchors
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
@@ -945,8 +946,6 @@ def _data_age(session: Session, since: datetime, until: datetime) -> Counts:
 
 
 def _chain(session: Session, rt: Runtime) -> ChainStatus:
-    from alpr_guard.checkpoints import rt_anchors
-
     try:
         anchors = rt_anchors(rt)
     except AlprGuardError:

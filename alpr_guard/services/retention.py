@@ -54,6 +54,7 @@ from alpr_guard.db import (
 )
 from alpr_guard.errors import Conflict
 from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
@@ -359,8 +360,11 @@ def heartbeat_interval(lease_seconds: int) -> float:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> PurgeReceipt:
-    """Run (or resume) a purge under the lease and return its receipt.
+def purge_expired(
+    rt: Runtime, *, trigger: str, holder: str | None = None, progress: Progress = SILENT
+) -> PurgeReceipt:
+    """Run (or resume) a purge under the lease and return its receipt. ``progress`` is told
+    each partition's and each batch's deleted reads as they commit.
 
     Raises Conflict if another live process holds the purge lease.
     """
@@ -406,8 +410,8 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
     try:
         with heartbeat:
             _rekey_legacy_hits(rt, holder, ttl)
-            _drop_partitions(rt, run_id, holder, ttl)
-            _delete_batches(rt, run_id, holder, ttl)
+            _drop_partitions(rt, run_id, holder, ttl, progress)
+            _delete_batches(rt, run_id, holder, ttl, progress)
             _mark_keys(rt, run_id, holder, ttl)
             _destroy_marked(rt)
             _expire_records(rt, run_id, holder, ttl)
@@ -441,7 +445,9 @@ def _rekey_legacy_hits(rt: Runtime, holder: str, ttl: timedelta) -> None:
             log.info("moved %d hit reads from day keys to their month keys", moved)
 
 
-def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+def _drop_partitions(
+    rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta, progress: Progress
+) -> None:
     """PostgreSQL: create the coming partitions, then drop each wholly expired one, one per
     transaction with the run's counters (DDL is transactional there, so a crash leaves either
     the partition and its count, or neither)."""
@@ -468,6 +474,7 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             else:
                 run.deleted_unmatched += dropped
             run.partitions_dropped += 1
+        progress.advance(dropped)
         with session_scope(rt.sessions) as session:
             run = session.get_one(PurgeRun, run_id)
             elapsed_ms = (time.perf_counter() - t0) * 1000
@@ -475,7 +482,9 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             run.max_batch_ms = max(run.max_batch_ms, elapsed_ms)
 
 
-def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+def _delete_batches(
+    rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta, progress: Progress
+) -> None:
     # A quarter of the ceiling: room for a slow commit and for a batch that finds colder pages.
     target_ms = rt.settings.purge.max_batch_ms / 4
     size = FIRST_BATCH
@@ -498,6 +507,7 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
             run.deleted_hit += hits
             run.deleted_unmatched += len(classes) - hits
             run.batches += 1
+        progress.advance(len(classes))
         # The whole transaction, commit included, is what holds the writer.
         last_ms = (time.perf_counter() - t0) * 1000
         if last_ms > 0:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,8 @@ from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
-from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
+from alpr_guard.policy.text_rules import TextMatch, TextRules, scan, scan_field, tokenise_field
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
@@ -244,7 +245,7 @@ class _TextScanner:
             text = self._remember(
                 self.texts,
                 justification,
-                (scan(self.rules, justification), tuple(_field(justification).low)),
+                (scan(self.rules, justification), tuple(tokenise_field(justification).low)),
             )
         if not case_number:
             return text[0]
@@ -254,9 +255,9 @@ class _TextScanner:
         else:
             case = self.cases.get(case_number)
             if case is None:
-                field = _field(case_number)
+                field = tokenise_field(case_number)
                 triggers: dict[int, list[Any]] = {}
-                _scan_field(self.rules, field, triggers, 1)
+                scan_field(self.rules, field, triggers, 1)
                 case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
             words, triggers_a_rule = case
         if not triggers_a_rule and not _contains(text[1], words):
@@ -271,7 +272,7 @@ class _TextScanner:
         """The words of a case number made of digit runs joined by hyphens ("26-004512", most
         of them) if it certainly triggers no rule, else None.
 
-        Such a number is its own normal form and its words are the runs. ``_scan_field`` finds
+        Such a number is its own normal form and its words are the runs. ``scan_field`` finds
         nothing in a field where no word can start a phrase (``trie.starts``, the test it
         inlines) and no pattern matches, so neither is worth tokenising and scanning; a number
         that fails either test goes the long way.
@@ -384,7 +385,11 @@ def review_searches(
 
 
 def review_access(
-    rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
+    rt: Runtime,
+    *,
+    since: datetime | None = None,
+    actor: Actor = SYSTEM_REVIEW,
+    progress: Progress = SILENT,
 ) -> ReviewResult:
     """Review the access records in [since, until) and write the findings.
 
@@ -403,7 +408,15 @@ def review_access(
         if since is None:
             since = reviewed
         continuous = since <= reviewed
-        scanned = _review_records(reader, rt, since, until, findings)
+        if progress is not SILENT:  # the count is an extra query: only when someone watches
+            due = reader.scalar(
+                select(func.count())
+                .select_from(SearchRecord)
+                .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
+            )
+            progress.start("review: access records", int(due or 0), "records")
+        scanned = _review_records(reader, rt, since, until, findings, progress)
+        progress.finish()
         cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
     seconds = time.perf_counter() - started
     with rt.sessions.begin() as session:
@@ -431,7 +444,12 @@ def review_access(
 
 
 def _review_records(
-    session: Session, rt: Runtime, since: datetime, until: datetime, findings: _Findings
+    session: Session,
+    rt: Runtime,
+    since: datetime,
+    until: datetime,
+    findings: _Findings,
+    progress: Progress = SILENT,
 ) -> int:
     """One pass over the records, oldest first: text rules and refusals on each record from
     ``since``; behavioural rules over each user's history from ``since`` less the lookback.
@@ -501,6 +519,8 @@ def _review_records(
                         continue
                     add(search_id, match.rule, match.severity, _masked_words(rt, match.matched))
             findings.flush_if_full()
+            if text_rules:
+                progress.advance(len(page))
     judge_day()
     return scanned
 
@@ -566,9 +586,7 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
     )
 
 
-def list_findings(
-    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
-) -> list[FindingView]:
+def _findings_query(filters: FindingFilter) -> Select[Finding, SearchRecord]:
     stmt = select(Finding, SearchRecord).outerjoin(
         SearchRecord, SearchRecord.id == Finding.search_id
     )
@@ -589,8 +607,23 @@ def list_findings(
         stmt = stmt.where(at >= filters.since)
     if filters.until:
         stmt = stmt.where(at < filters.until)
+    return stmt
+
+
+def count_findings(session: Session, filters: FindingFilter) -> int:
+    """How many findings the filters match, whatever the page (listings say "51-100 of 352")."""
+    matching = _findings_query(filters).with_only_columns(Finding.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+
+
+def list_findings(
+    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
+) -> list[FindingView]:
     rows = session.execute(
-        stmt.order_by(Finding.id.desc()).limit(filters.limit).offset(filters.offset)
+        _findings_query(filters)
+        .order_by(Finding.id.desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
     ).all()
     rt.audit.append(
         session,

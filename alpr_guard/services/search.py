@@ -48,13 +48,13 @@ from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
 from alpr_guard.record_chain import search_mac
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest, encode_cursor, salvage_search_request
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.free_text import display, display_opt
-from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.keys import days_between, key_scope
 from alpr_guard.services.partitions import keys_and_tables_for_search
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.requests import SearchRequest, encode_cursor
+from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
 
 
@@ -105,18 +105,16 @@ def invalid_request(fields: Mapping[str, str]) -> Decision:
     )
 
 
-def search_from_body(
+def search_attempt(
     session: Session,
     rt: Runtime,
     principal: Principal,
-    body: object,
-    body_errors: Mapping[str, str] | None = None,
+    values: Mapping[str, Any],
+    fields: Mapping[str, str],
 ) -> SearchOutcome:
-    """Parse a search request and run it; a malformed one is refused ``invalid_request`` and
-    recorded like any other refusal, with what could be parsed (free text sealed)."""
-    values, fields = salvage_search_request(body, rt.settings.search.max_page_size)
-    if body_errors:
-        fields = {**fields, **body_errors}
+    """Run a search the wire layer parsed (``values``: ``SearchRequest`` field names); a
+    malformed one (``fields``: its errors by field) is refused ``invalid_request`` and recorded
+    like any other refusal, with what could be parsed (free text sealed)."""
     if not fields:
         return run_search(session, rt, principal, SearchRequest(**values))
     attempt = AttemptFacts(
@@ -340,9 +338,7 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     ):
         read_id, observed_at = from_driver_uuid(raw_id), from_driver_utc(raw_at)
         try:
-            clear = KeyRing.decrypt(
-                by_key[key_id], plate_ct, read_aad(read_id, key_id, observed_at, camera_id)
-            )
+            clear = open_plate(by_key[key_id], plate_ct, read_id, observed_at, camera_id)
         except KeyUnavailable:
             continue  # a tampered or moved ciphertext is never returned
         if clear != wanted:

@@ -49,6 +49,7 @@ AGENCY_KINDS: dict[str, tuple[str, str | None]] = {
 PUBLIC_ROUTES = {
     "GET /healthz",
     "GET /readyz",
+    "GET /metrics",
     "GET /api/v1/openapi.json",
     "GET /api/v1/signing-key",
     "GET /policy",
