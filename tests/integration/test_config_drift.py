@@ -253,6 +253,12 @@ def test_a_policy_changed_and_changed_back_between_two_checks_is_still_a_finding
     with rt.sessions.begin() as session:
         assert not check_drift(session, rt, ACTOR).drifted
     assert len(_drift_findings(client, tokens["auditor"])) == 1
+    # Explaining it ("justified") does not make the loosened policy the approved one: the
+    # policy running now stays approved and nothing new is flagged.
+    _resolve(client, tokens["auditor"], finding["id"], "justified")
+    with rt.sessions.begin() as session:
+        assert not check_drift(session, rt, ACTOR).drifted
+    assert _drift_findings(client, tokens["auditor"], status="open") == []
 
 
 def test_a_window_or_token_lifetime_raised_at_start_up_is_recorded_and_flagged(
