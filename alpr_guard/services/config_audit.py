@@ -100,7 +100,7 @@ DRIFT_KIND = "config.drift"
 DRIFT_RULE = "config_drift"
 DRIFT_SEVERITY = "high"
 FINDINGS = cast(Table, Finding.__table__)
-SHORT = 16  # hex digits of the other hashes in a drift's config_ref (the full ones are in it)
+SHORT = 16  # hex digits of the other hashes in a drift's config_ref (matched has them in full)
 # In place of the file's hash in the config_ref of a policy that ran between two checks
 INTERIM = "interim"
 
@@ -236,14 +236,13 @@ def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
         digest = str(recorded_policy["sha256"])
         if approval is None or seq <= approval[1] or digest in (approved, running):
             continue
-        interim_drift = Drift(digest, None, recorded, (), approved)
         if _has_finding(session, digest):
             continue
         raised = _record_drift(
             session,
             rt,
             actor,
-            interim_drift,
+            Drift(digest, None, recorded, (), approved),
             None,
             reasons=("recorded_not_approved",),
             diff=policy_diff(by_hash[approved], recorded_policy["policy"])
