@@ -41,6 +41,7 @@ RUNS = [
         pg=True,
     ),
     _run("http_ingest.py", "--reads", "2000", "--searches", "20"),
+    _run("webhooks.py", "--requests", "200", "--image-requests", "20", "--rows", "2000"),
     _run("search.py", "--reads", "3000", "--queries", "20", "--db", "both", pg=True),
     _run("purge.py", "--reads", "3000", "--db", "both", pg=True),
     _run("screening.py", "--rounds", "1"),

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from alpr_guard.api.contract import Msg, Response, Strict, invalid
+from alpr_guard.policy.cameras import CAMERA_RE
 from alpr_guard.policy.plates import normalise_plate
 from alpr_guard.schemas import (
-    CAMERA_RE,
     CASE_RE,
     CLIENT_ID_RE,
     HIT_REQUIRED,
@@ -363,6 +363,13 @@ class SearchIn(Strict):
         _rule(_cursor, str | None),
         Field(description="next_cursor of the previous page; every page is a recorded search"),
     ] = None
+    include_images: Annotated[
+        bool,
+        Field(
+            description="Return each read's plate crop and vehicle image (counted in the "
+            "access record)"
+        ),
+    ] = False
 
 
 _ORI_WHY = "must be a 9-character ORI"
@@ -591,6 +598,24 @@ class IngestOut(Response):
     ids: list[uuid.UUID]
 
 
+class WebhookOut(Response):
+    """Stored (replays answered with their ids)"""
+
+    accepted: int
+    duplicates: int
+    ids: list[uuid.UUID]
+    images: Annotated[int, Field(description="Images stored with the new reads")]
+    ignored_fields: Annotated[
+        int, Field(description="Fields the vendor does not document: ignored, counted, not named")
+    ]
+
+
+class ImageOut(Response):
+    kind: Literal["plate", "vehicle"]
+    content_type: str
+    data: Annotated[str, Field(description="Base64 of the image bytes")]
+
+
 class ReadOut(Response):
     id: uuid.UUID
     plate: str
@@ -600,6 +625,9 @@ class ReadOut(Response):
     latitude: float | None
     longitude: float | None
     confidence: float | None
+    images: Annotated[
+        list[ImageOut] | None, Field(description="Only when the search asked (include_images)")
+    ] = None
 
 
 class SearchOut(Response):
@@ -760,3 +788,38 @@ class Spec(Response):
     model_config = Response.model_config | {"extra": "allow"}
 
     openapi: str
+
+
+class CallbackQuery(Strict):
+    """What the identity provider sends back (documented; providers may add more)."""
+
+    state: str | None = None
+    code: str | None = None
+    error: str | None = None
+
+
+class MeOut(Response):
+    """The signed-in account"""
+
+    username: str
+    name: str | None
+    role: str
+    agency: str
+    credential: Annotated[str, Field(description="session, or the kind of token")]
+    csrf_token: Annotated[
+        str | None, Field(description="For state-changing requests made with the cookie")
+    ] = None
+
+
+class PersonalTokenOut(Response):
+    """The token, shown once"""
+
+    token: str
+    expires_at: datetime
+    role: str
+
+
+class SignedOutOut(Response):
+    """Signed out"""
+
+    signed_out: bool

@@ -54,11 +54,10 @@ def audit_verify(state: State, show_progress: bool | None) -> None:
 @click.pass_obj
 def audit_checkpoint(state: State) -> None:
     """Sign the chain's head and write it to every audit.checkpoint_dirs directory."""
-    from alpr_guard.audit import Actor
     from alpr_guard.checkpoints import write_checkpoint
 
     with runtime_session(state) as (rt, session):
-        checkpoint = write_checkpoint(session, rt, Actor("cli", None))
+        checkpoint = write_checkpoint(session, rt, state.actor())
     if checkpoint is None:
         click.echo("the audit log is empty; nothing to checkpoint")
     else:

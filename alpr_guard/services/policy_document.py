@@ -217,6 +217,21 @@ def _purposes(s: Settings, cites: dict[str, str]) -> Section:
     )
 
 
+def _sign_in(s: Settings) -> str:
+    """How people sign in, as enforced: stated from the settings, never restated by hand."""
+    a = s.auth
+    if a.oidc is None:
+        return f"Sign-in tokens of people expire after {a.human_token_hours} hours."
+    mfa = "with a second factor " if a.oidc.require_mfa else ""
+    return (
+        f"People sign in at the agency's identity provider {mfa}and are signed out after "
+        f"{a.session_idle_minutes} minutes without activity and {a.session_absolute_hours} "
+        f"hours in any case; {a.lockout_failures} failed attempts within "
+        f"{a.lockout_window_minutes} minutes lock the account or address until an "
+        f"administrator unlocks it; an account unused for {a.dormant_days} days is disabled."
+    )
+
+
 def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Section:
     rows: list[tuple[str, ...]] = [("Job title", "System role", "Required training")]
     rows += [(g.job_title, g.role, "; ".join(g.training)) for g in elements.access]
@@ -230,7 +245,7 @@ def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Sec
             "share data and place legal holds; auditors review use; administrators manage "
             "accounts and configuration and cannot search. Cameras write reads with their own "
             "credentials and cannot read anything back.",
-            f"Sign-in tokens of people expire after {s.auth.human_token_hours} hours.",
+            _sign_in(s),
         ),
         table=tuple(rows),
     )

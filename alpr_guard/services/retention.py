@@ -58,6 +58,7 @@ from alpr_guard.progress import SILENT, Progress
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
+from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
@@ -412,6 +413,7 @@ def purge_expired(
             _rekey_legacy_hits(rt, holder, ttl)
             _drop_partitions(rt, run_id, holder, ttl, progress)
             _delete_batches(rt, run_id, holder, ttl, progress)
+            _delete_images(rt, holder, ttl)
             _mark_keys(rt, run_id, holder, ttl)
             _destroy_marked(rt)
             _expire_records(rt, run_id, holder, ttl)
@@ -512,6 +514,26 @@ def _delete_batches(
         last_ms = (time.perf_counter() - t0) * 1000
         if last_ms > 0:
             size = max(100, min(MAX_BATCH, 2 * size, int(size * target_ms / last_ms)))
+
+
+IMAGE_BATCH = 2_000
+
+
+def _delete_images(rt: Runtime, holder: str, ttl: timedelta) -> int:
+    """Delete the images of every read now gone (deleted above, or its partition dropped),
+    in short transactions, before their keys are destroyed: the rows go, and with the key
+    every copy of them becomes unreadable."""
+    total = 0
+    while True:
+        with session_scope(rt.sessions) as session:
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            deleted = delete_orphan_images(session, IMAGE_BATCH)
+        total += deleted
+        if deleted < IMAGE_BATCH:
+            break
+    if total:
+        log.info("deleted %d images of purged reads", total)
+    return total
 
 
 def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:

@@ -1,6 +1,6 @@
 """findings about the configuration (policy drift)
 
-Revision ID: pol1
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "pol1"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
