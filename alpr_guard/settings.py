@@ -51,6 +51,8 @@ class JurisdictionSettings:
     home_state: str
     name: str
     statute: str
+    # The statute lists the permitted purposes: a deployment's config may not add one.
+    closed_purposes: bool = False
 
 
 @dataclass(frozen=True)
@@ -603,8 +605,18 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
             if p_sharing.get(key) is False and c_sharing.get(key) is True:
                 raise refuse(f"sharing.{key}", "cannot be switched on")
     p_purposes, c_purposes = profile.get("purposes", {}), config.get("purposes", {})
+    jurisdiction = profile.get("jurisdiction", {})
+    closed = isinstance(jurisdiction, dict) and jurisdiction.get("closed_purposes") is True
     if isinstance(p_purposes, dict) and isinstance(c_purposes, dict):
         for code, body in c_purposes.items():
+            prohibits = isinstance(body, dict) and body.get("prohibited") is True
+            if closed and code not in p_purposes and not prohibits:
+                # Where the statute lists the uses, a new permitted purpose widens the law; a
+                # new prohibited one only narrows it.
+                raise refuse(
+                    f"purposes.{code}",
+                    "the statute lists the permitted purposes; a deployment may not add one",
+                )
             base = p_purposes.get(code)
             if (
                 isinstance(base, dict)
@@ -649,6 +661,7 @@ def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:
         home_state=jur.text("home_state", pattern=STATE_RE, hint="a two-letter state code"),
         name=jur.text("name"),
         statute=jur.text("statute"),
+        closed_purposes=jur.flag("closed_purposes", False),
     )
     jur.done()
     return instance, jurisdiction

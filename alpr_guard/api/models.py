@@ -499,7 +499,7 @@ class HoldPath(Strict):
 
 
 class ReceiptPath(Strict):
-    run_id: Annotated[str, Msg("must be a purge run id (a UUID)")]
+    run_id: Annotated[uuid.UUID, Msg("must be a purge run id (a UUID)")]
 
 
 class FindingPath(Strict):

@@ -104,6 +104,10 @@ def get_findings() -> Response:
     severity = request.args.get("severity")
     if severity not in {None, "high", "medium", "low"}:
         raise ValidationError({"severity": "must be high, medium or low"})
+    # PostgreSQL cannot compare text holding NUL: malformed input, not a database failure.
+    nul = [name for name in ("rule", "user") if "\x00" in request.args.get(name, "")]
+    if nul:
+        raise ValidationError(dict.fromkeys(nul, "must not contain a NUL character"))
     filters = FindingFilter(
         status=status,
         rule=request.args.get("rule"),

@@ -162,7 +162,8 @@ def scheduler(state: State, log_format: str = "json") -> None:
         f"scheduler: access review at '{state.settings.review.schedule}', purge at "
         f"'{state.settings.purge.schedule}', checkpoints at "
         f"'{state.settings.audit.checkpoint_schedule}' (UTC) and of the head every "
-        f"{state.settings.audit.checkpoint_interval_seconds}s"
+        f"{state.settings.audit.checkpoint_interval_seconds}s; configuration drift now and "
+        "every 24 hours"
     )
     signal.signal(signal.SIGTERM, _exit_on_signal)
     jobs = build_scheduler(rt)

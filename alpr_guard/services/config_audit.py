@@ -101,7 +101,9 @@ DRIFT_KIND = "config.drift"
 DRIFT_RULE = "config_drift"
 DRIFT_SEVERITY = "high"
 FINDINGS = cast(Table, Finding.__table__)
-SHORT = 16  # hex digits of the other hashes in a drift's config_ref (the full ones are in it)
+SHORT = 16  # hex digits of the other hashes in a drift's config_ref (matched has them in full)
+# In place of the file's hash in the config_ref of a policy that ran between two checks
+INTERIM = "interim"
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,15 @@ def approved_policy(session: Session) -> str | None:
 
 def _approval(session: Session) -> tuple[str, int] | None:
     """(hash of the approved policy, audit seq of its approval)."""
+    # A policy that ran between two checks and is gone again is explained by "justified", not
+    # approved: approving it would flag the policy running now.
     row = session.execute(
         select(Finding.config_ref, Finding.audit_seq)
-        .where(Finding.rule == DRIFT_RULE, Finding.verdict == "justified")
+        .where(
+            Finding.rule == DRIFT_RULE,
+            Finding.verdict == "justified",
+            Finding.config_ref.not_like(f"%/{INTERIM}/%"),
+        )
         .order_by(Finding.resolved_at.desc(), Finding.id.desc())
         .limit(1)
     ).first()
@@ -229,20 +237,19 @@ def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
         digest = str(recorded_policy["sha256"])
         if approval is None or seq <= approval[1] or digest in (approved, running):
             continue
-        interim_drift = Drift(digest, None, recorded, (), approved)
         if _has_finding(session, digest):
             continue
         raised = _record_drift(
             session,
             rt,
             actor,
-            interim_drift,
+            Drift(digest, None, recorded, (), approved),
             None,
             reasons=("recorded_not_approved",),
             diff=policy_diff(by_hash[approved], recorded_policy["policy"])
             if approved in by_hash
             else (),
-            ref=f"{digest}/interim/{(recorded or 'none')[:SHORT]}/{(approved or 'none')[:SHORT]}",
+            ref=f"{digest}/{INTERIM}/{(recorded or 'none')[:SHORT]}/{(approved or 'none')[:SHORT]}",
         )
         if raised is not None:
             interim.append(raised)

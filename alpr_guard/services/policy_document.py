@@ -204,6 +204,14 @@ def _purposes(s: Settings, cites: dict[str, str]) -> Section:
             "for one of the authorised purposes below. Every search names its purpose; a search "
             "for a prohibited or unlisted purpose is refused before any data is read, and the "
             "refusal is recorded.",
+            *(
+                (
+                    f"These are the only purposes {s.jurisdiction.statute} permits; no other "
+                    "may be added.",
+                )
+                if s.jurisdiction.closed_purposes
+                else ()
+            ),
         ),
         table=tuple(rows),
     )
@@ -281,9 +289,9 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
             f"of the other cameras (once it has {h.min_reads} reads; severity {h.severity}), "
             "since a hit is kept longer;",
             "a configuration in force that differs from the configuration file, from the policy "
-            "on record or from the last policy an auditor approved, checked daily at the same "
-            "time (severity high): every change to this policy is recorded with what changed, "
-            "and is flagged until an auditor approves it.",
+            "on record or from the last policy an auditor approved, checked when the scheduler "
+            "starts and every 24 hours (severity high): every change to this policy is recorded "
+            "with what changed, and is flagged until an auditor approves it.",
         ),
     )
 

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
+from alpr_guard import create_app
 from alpr_guard.audit import Actor
+from alpr_guard.db import read_only_session
 from alpr_guard.jobs import build_scheduler, run_config_drift
-from alpr_guard.models import AuditEvent
+from alpr_guard.models import AuditEvent, Finding
+from alpr_guard.record_chain import verify_records
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.config_audit import DRIFT_KIND, DRIFT_RULE, check_drift, record_policy
 from alpr_guard.services.policy_document import policy_sha256
 from alpr_guard.services.principals import add_user
+from alpr_guard.services.records_retention import expire_access_records
 from alpr_guard.settings import load_settings
-from tests.conftest import auth
+from tests.conftest import NOW, auth
 
 ACTOR = Actor("system:config", None)
 
@@ -246,3 +253,91 @@ def test_a_policy_changed_and_changed_back_between_two_checks_is_still_a_finding
     with rt.sessions.begin() as session:
         assert not check_drift(session, rt, ACTOR).drifted
     assert len(_drift_findings(client, tokens["auditor"])) == 1
+    # Explaining it ("justified") does not make the loosened policy the approved one: the
+    # policy running now stays approved and nothing new is flagged.
+    _resolve(client, tokens["auditor"], finding["id"], "justified")
+    with rt.sessions.begin() as session:
+        assert not check_drift(session, rt, ACTOR).drifted
+    assert _drift_findings(client, tokens["auditor"], status="open") == []
+
+
+def test_a_window_or_token_lifetime_raised_at_start_up_is_recorded_and_flagged(
+    rt: Runtime, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    create_app(runtime=rt)  # what `alpr-guard serve` does at start-up
+    _edit(rt.settings.source, "[search]\n", "[search]\nmax_window_days = 3650\n")
+    _edit(rt.settings.source, "[auth]\n", "[auth]\nhuman_token_hours = 168\n")
+    raised = dataclasses.replace(rt, settings=load_settings(rt.settings.source))
+    create_app(runtime=raised)  # the restart
+    with rt.sessions() as session:
+        last = session.scalar(
+            select(AuditEvent.details)
+            .where(AuditEvent.kind == "config.policy")
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    assert last is not None
+    change = json.loads(last)
+    assert change["sha256"] == policy_sha256(raised.settings)
+    assert change["previous_sha256"] == policy_sha256(rt.settings)
+    assert change["diff"] == [
+        {"key": "enforced.auth.human_token_hours", "from": 12, "to": 168},
+        {"key": "enforced.search.max_window_days", "from": 31, "to": 3650},
+    ]
+    run_config_drift(raised)
+    (finding,) = _drift_findings(client, tokens["auditor"], status="open")
+    assert finding["matched"]["diff"] == change["diff"]
+
+
+def _damage(rt: Runtime) -> list[str]:
+    with read_only_session(rt.sessions) as session:
+        result = verify_records(session, rt.keyring)
+    return [d.describe().split(" (", 1)[0] for d in result.damage]
+
+
+def test_a_configuration_finding_deleted_by_hand_is_named_and_one_retention_removes_is_not(
+    rt: Runtime, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    with rt.sessions.begin() as session:
+        record_policy(session, rt, ACTOR)
+    _edit(rt.settings.source, "[search]\n", "[search]\nmax_window_days = 3650\n")
+    run_config_drift(rt)
+    (finding,) = _drift_findings(client, tokens["auditor"])
+    key = f"config:{finding['config_ref']}/{DRIFT_RULE}"
+    assert _damage(rt) == []
+    # Deleted while open, before anyone explained it: named.
+    with rt.sessions.begin() as session:
+        row = session.get_one(Finding, finding["id"])
+        kept = {c.name: getattr(row, c.key) for c in Finding.__table__.columns}
+        session.delete(row)
+    assert _damage(rt) == [f"review_findings {key}: deleted"]
+    with rt.sessions.begin() as session:
+        session.execute(Finding.__table__.insert().values(**kept))
+    assert _damage(rt) == []
+    # Open, it outlives the access records' window; resolved, it expires with them.
+    later = NOW + timedelta(days=rt.settings.retention.access_records.days + 1)
+    with rt.sessions.begin() as session:
+        assert expire_access_records(session, rt, later).findings_deleted == 0
+    _resolve(client, tokens["auditor"], finding["id"], "needs_follow_up")
+    with rt.sessions.begin() as session:
+        assert expire_access_records(session, rt, later + timedelta(days=1)).findings_deleted == 1
+    assert _damage(rt) == []
+
+
+def test_a_finding_names_exactly_one_subject(rt: Runtime) -> None:
+    """The schema refuses a finding about a search and the configuration at once."""
+    with rt.sessions.begin() as session:
+        record_policy(session, rt, ACTOR)
+    with pytest.raises(IntegrityError), rt.sessions.begin() as session:
+        session.add(
+            Finding(
+                search_id=None,
+                camera_id="cam-1",
+                config_ref="a" * 64 + "/b/c/d",
+                rule=DRIFT_RULE,
+                severity="high",
+                matched="{}",
+                status="open",
+                created_at=NOW,
+            )
+        )
