@@ -249,3 +249,13 @@ def test_config_check_reports_four_kinds_of_fault_in_one_run(tmp_path: Path) -> 
         f"database: SQLite file {tmp_path / 'var' / 'db.sqlite'} does not exist: run "
         "`alpr-guard db upgrade` to create it",
     ]
+
+
+def test_first_user_before_the_registry_says_to_load_it(tmp_path: Path) -> None:
+    """A fresh database: `users add` before `agencies import` names the fix, not a code."""
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert run(config, "db", "upgrade").returncode == 0
+    line = one_line(run(config, "users", "add", "--username", "admin", "--role", "admin"), 1)
+    assert line.startswith(
+        "error: agency CA0199900 is not in the registry: load it with `alpr-guard agencies import`"
+    )

@@ -270,6 +270,28 @@ def test_image_entry_commands_serve_ready_on_postgresql(
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+    # The README's quick start, after `docker compose up`: each `docker compose run --rm api`
+    # line is the image's entry point with those arguments.
+    quick_start = re.findall(
+        r"^docker compose run --rm api ([^#\n]+?)\s*(?:#.*)?$",
+        (REPO / "README.md").read_text(),
+        re.MULTILINE,
+    )
+    assert [line.split()[:2] for line in quick_start] == [
+        ["agencies", "import"],
+        ["users", "add"],
+    ]
+    for line in quick_start:
+        done = subprocess.run(
+            [*entry, *line.split()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (line, done.stderr)
+    assert done.stdout.strip().splitlines()[-1].startswith("alprg_")  # the admin's token
 
     server = subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -279,7 +301,7 @@ def test_image_entry_commands_serve_ready_on_postgresql(
             try:
                 status, body = _get(f"http://127.0.0.1:{port}/readyz")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet, or workers still booting (a read timeout)
                 assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
                 time.sleep(0.5)
         assert status == 200, body
