@@ -15,9 +15,12 @@ RUN pip install --no-cache-dir build \
  && pip wheel --no-cache-dir --wheel-dir /wheels "$(ls /dist/alpr_guard-*.whl)[postgres]"
 
 FROM python:3.11-slim
+# The second checkpoint directory of the shipped config is /mnt/audit-witness/alpr_guard: mount
+# storage of another host at /mnt/audit-witness (a directory alpr_guard in it writable by uid
+# 10001); compose.yaml gives it a volume of its own until then.
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/alpr_guard --no-create-home alpr \
  && install -d -o alpr -g alpr -m 0700 /var/lib/alpr_guard \
-      /var/lib/alpr_guard/keystore /var/lib/alpr_guard/checkpoints \
+      /var/lib/alpr_guard/keystore /var/lib/alpr_guard/checkpoints /mnt/audit-witness/alpr_guard \
  && install -d -m 0755 /etc/alpr_guard
 COPY --from=build /wheels /wheels
 # Runtime dependencies only (the [postgres] driver, no developer tools), from the built wheels.
@@ -29,7 +32,7 @@ COPY config/california.toml config/illinois.toml config/virginia.toml config/ore
      config/rules.california.toml config/agencies.toml /etc/alpr_guard/
 COPY config/production.example.toml /etc/alpr_guard/alpr_guard.toml
 ENV ALPR_GUARD_CONFIG=/etc/alpr_guard/alpr_guard.toml ALPR_GUARD_HOST=0.0.0.0 ALPR_GUARD_PORT=8080 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-VOLUME ["/var/lib/alpr_guard/keystore", "/var/lib/alpr_guard/checkpoints"]
+VOLUME ["/var/lib/alpr_guard/keystore", "/var/lib/alpr_guard/checkpoints", "/mnt/audit-witness"]
 USER alpr
 WORKDIR /var/lib/alpr_guard
 EXPOSE 8080

@@ -52,6 +52,7 @@ def config_check(state: State, record: bool) -> None:
     lines = [f"config error: {fault.message}" for fault in faults]
     if settings is not None:
         keyring = None
+        store_error = ""
         try:
             master = read_master_key(
                 settings.keys.master_key_file, settings.keys.master_key_env, str(settings.source)
@@ -68,7 +69,13 @@ def config_check(state: State, record: bool) -> None:
                     "under the configured master key (wrong key, or a key store from before "
                     "`alpr-guard keys rotate`)"
                 )
+            except OSError as exc:
+                # Not a directory, not writable, ...: the keystore check below names it, and
+                # the checks after it still run (every fault in one run).
+                store_error = f"keystore: {settings.keys.keystore_dir}: {exc.strerror}"
         checks = [readiness.check_keystore(settings, keyring)]
+        if store_error and checks[0].ok:
+            lines.append(store_error)
         if checks[0].ok and keyring is not None:
             checks.append(_check_every_key(settings, keyring))
         checks.append(readiness.check_checkpoints(settings, None, now()))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from alpr_guard.cli.common import (
+    CliFailure,
     State,
     runtime_session,
 )
@@ -33,15 +34,24 @@ def users_group() -> None:
 @click.pass_obj
 def users_add(state: State, username: str, role: str, agency: str | None) -> None:
     """Create a user; the new token is the last line of output (shown once)."""
+    from alpr_guard.services.agencies import find_agency
     from alpr_guard.services.principals import add_user
 
+    ori = agency or state.settings.instance.operating_agency
     with runtime_session(state) as (rt, session):
+        if find_agency(session, ori) is None:
+            # The first account on a fresh database: the registry has not been loaded yet.
+            raise CliFailure(
+                f"agency {ori} is not in the registry: load it with `alpr-guard agencies "
+                f"import` (the file registry.file names), or add it with `alpr-guard agencies "
+                f"add --ori {ori} --name NAME --kind KIND --jurisdiction ST --vetted`"
+            )
         issued = add_user(
             session,
             rt,
             username=username,
             role=role,
-            agency_ori=agency or state.settings.instance.operating_agency,
+            agency_ori=ori,
             actor=state.actor(),
         )
     expiry = issued.expires_at.isoformat() if issued.expires_at else "never (service account)"

@@ -27,7 +27,7 @@ from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.images import insert_images, sealed_rows
-from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest, month_of
+from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import ReadIn
 from alpr_guard.services.sealed_reads import hit_aad, read_aad
@@ -107,28 +107,25 @@ def record_reads(
     now = rt.clock.now()
     check_times(reads, now, rt.settings.retention, rt.settings.ingest.max_future_skew_seconds)
 
+    # Each read's UTC day, worked out once: the replay lookup, the keys, the hot loop and the
+    # audit event all need it (it was computed four times per read).
+    days = [day_of(r.observed_at) for r in reads]
     ids: list[uuid.UUID | None] = [None] * len(reads)
-    duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids)
+    duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids, days)
 
     # Unmatched reads go under their day's key; hits under their month's period key, which
     # outlives the day key, so a day can be crypto-shredded on schedule.
-    fresh = [r for i, r in enumerate(reads) if ids[i] is None]
-    keys, destroyed = keys_for_ingest(
-        session, rt, {day_of(r.observed_at) for r in fresh if not r.hit}
-    )
+    fresh = [i for i in range(len(reads)) if ids[i] is None]
+    keys, destroyed = keys_for_ingest(session, rt, {days[i] for i in fresh if not reads[i].hit})
     hit_keys, destroyed_months = hit_keys_for_ingest(
-        session, rt, {month_of(r.observed_at) for r in fresh if r.hit}
+        session, rt, {days[i].replace(day=1) for i in fresh if reads[i].hit}
     )
     if destroyed or destroyed_months:
         bad = {
             f"reads[{i}].observed_at": "falls in a period whose data has been destroyed"
             for i, r in enumerate(reads)
             if ids[i] is None
-            and (
-                month_of(r.observed_at) in destroyed_months
-                if r.hit
-                else day_of(r.observed_at) in destroyed
-            )
+            and (days[i].replace(day=1) in destroyed_months if r.hit else days[i] in destroyed)
         }
         raise ValidationError(bad)
 
@@ -145,7 +142,7 @@ def record_reads(
     hit_days = timedelta(days=rt.settings.retention.hit.days)
     for i, read_id in zip(positions, new, strict=True):
         read = reads[i]
-        key = hit_keys[month_of(read.observed_at)] if read.hit else keys[day_of(read.observed_at)]
+        key = hit_keys[days[i].replace(day=1)] if read.hit else keys[days[i]]
         plate = read.plate.value
         append(
             (
@@ -187,7 +184,7 @@ def record_reads(
         # A concurrent batch stored the same client_read_id first: report its row instead.
         for p in lost:
             ids[p] = None
-        extra, _ = _resolve_replays(session, principal.agency_id, reads, ids)
+        extra, _ = _resolve_replays(session, principal.agency_id, reads, ids, days)
         duplicates += extra
         for repeat, first in repeats.items():
             ids[repeat] = ids[first]
@@ -197,7 +194,7 @@ def record_reads(
         "accepted": accepted,
         "duplicates": duplicates,
         "cameras": len({r.camera_id for r in reads}),
-        "days": sorted(str(day) for day in {day_of(r.observed_at) for r in reads}),
+        "days": sorted(str(day) for day in set(days)),
         "hits": sum(1 for r in reads if r.hit),
     }
     if images is not None:
@@ -255,14 +252,18 @@ _REPLAY_CHUNK = 500
 
 
 def _resolve_replays(
-    session: Session, agency_id: int, reads: Sequence[ReadIn], ids: list[uuid.UUID | None]
+    session: Session,
+    agency_id: int,
+    reads: Sequence[ReadIn],
+    ids: list[uuid.UUID | None],
+    days: Sequence[date],
 ) -> tuple[int, dict[int, int]]:
     """Fill ``ids`` for reads already stored; map reads repeated within the batch to their
     first occurrence. Returns (duplicates, {repeat position: first position})."""
     by_day: dict[date, list[ReadIn]] = {}
     for i, read in enumerate(reads):
         if read.client_read_id is not None and ids[i] is None:
-            by_day.setdefault(day_of(read.observed_at), []).append(read)
+            by_day.setdefault(days[i], []).append(read)
     if not by_day:
         return 0, {}
     found: dict[tuple[str, str, datetime], uuid.UUID] = {}

@@ -35,7 +35,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -379,7 +379,9 @@ def purge_expired(
         # The policy this run enforces is recorded, and stored expiries follow its windows
         # before anything is chosen for deletion, so the row sweep, partition drops and key
         # shredding all see a shortened window (services.windows).
+        clock = time.perf_counter()
         record_policy(session, rt, PURGE_ACTOR)
+        phases = {"policy": time.perf_counter() - clock}
         run = session.scalars(
             select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
         ).first()
@@ -410,27 +412,37 @@ def purge_expired(
     )
     try:
         with heartbeat:
-            _rekey_legacy_hits(rt, holder, ttl)
-            _drop_partitions(rt, run_id, holder, ttl, progress)
-            _delete_batches(rt, run_id, holder, ttl, progress)
-            _delete_images(rt, holder, ttl)
-            _mark_keys(rt, run_id, holder, ttl)
-            _destroy_marked(rt)
-            _expire_records(rt, run_id, holder, ttl)
+            # Each phase's time goes to the log, so a slow run says where its time went.
+            clock = time.perf_counter()
+            steps: list[tuple[str, Callable[[], object]]] = [
+                ("rekey", lambda: _rekey_legacy_hits(rt, holder, ttl)),
+                ("partitions", lambda: _drop_partitions(rt, run_id, holder, ttl, progress)),
+                ("rows", lambda: _delete_batches(rt, run_id, holder, ttl, progress)),
+                ("images", lambda: _delete_images(rt, holder, ttl)),
+                ("mark_keys", lambda: _mark_keys(rt, run_id, holder, ttl)),
+                ("shred", lambda: _destroy_marked(rt)),
+                ("records", lambda: _expire_records(rt, run_id, holder, ttl)),
+            ]
+            for name, phase in steps:
+                phase()
+                phases[name] = time.perf_counter() - clock
+                clock = time.perf_counter()
             freed = reclaim_free_pages(rt.engine)
             if freed:
                 log.info("returned %d free pages to the file system", freed)
             receipt = _complete(rt, run_id, holder, started)
+            phases["reclaim_and_receipt"] = time.perf_counter() - clock
     finally:
         with session_scope(rt.sessions) as session:
             release_lease(session, LEASE_NAME, holder, rt.clock.now())
     log.info(
-        "purge %s: deleted %s, kept %d held, destroyed %d keys in %.2fs",
+        "purge %s: deleted %s, kept %d held, destroyed %d keys in %.2fs (%s)",
         receipt.run_id,
         dict(receipt.deleted_by_class),
         receipt.kept_held,
         len(receipt.keys_destroyed),
         receipt.duration_s,
+        ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
     )
     return receipt
 

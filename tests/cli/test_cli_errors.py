@@ -218,3 +218,44 @@ def test_config_check_names_a_missing_rules_file_once(tmp_path: Path) -> None:
     )
     line = one_line(run(config, "config", "check"), 2)
     assert line == f"config error: {profile_dir / 'rules.california.toml'}: file not found"
+
+
+def test_config_check_reports_four_kinds_of_fault_in_one_run(tmp_path: Path) -> None:
+    """The registry file, the key store, the checkpoint directory and the database: each wrong
+    at once, each named on its own line with its fix, in one run (no traceback, no stop at the
+    first)."""
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'var' / 'db.sqlite'}",
+        '[registry]\nfile = "missing-registry.toml"\n',
+    )
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a directory")
+    blocker.chmod(0o600)
+    config.write_text(
+        config.read_text()
+        .replace('keystore_dir = "keystore"', 'keystore_dir = "afile"')
+        .replace('checkpoint_dir = "checkpoints"', 'checkpoint_dir = "afile/checkpoints"')
+    )
+    result = run(config, "config", "check")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"config error: {config}: registry.file: {tmp_path / 'missing-registry.toml'} "
+        "does not exist",
+        f"keystore: keys.keystore_dir ({blocker}) is not a directory",
+        f"checkpoints: audit.checkpoint_dir ({blocker / 'checkpoints'}) does not exist and "
+        "cannot be created here: create it, or mount its volume",
+        f"database: SQLite file {tmp_path / 'var' / 'db.sqlite'} does not exist: run "
+        "`alpr-guard db upgrade` to create it",
+    ]
+
+
+def test_first_user_before_the_registry_says_to_load_it(tmp_path: Path) -> None:
+    """A fresh database: `users add` before `agencies import` names the fix, not a code."""
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert run(config, "db", "upgrade").returncode == 0
+    line = one_line(run(config, "users", "add", "--username", "admin", "--role", "admin"), 1)
+    assert line.startswith(
+        "error: agency CA0199900 is not in the registry: load it with `alpr-guard agencies import`"
+    )

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 import uuid
@@ -145,14 +146,16 @@ def _free_port() -> int:
 def _image_root(root: Path) -> dict[str, str]:
     """Lay out /etc/alpr_guard and the volumes under ``root``; the image's environment."""
     etc, var = root / "etc" / "alpr_guard", root / "var" / "lib" / "alpr_guard"
+    witness = root / "mnt" / "audit-witness"
     etc.mkdir(parents=True)
-    for sub in ("keystore", "checkpoints"):
-        (var / sub).mkdir(parents=True, mode=0o700)
+    for directory in (var / "keystore", var / "checkpoints", witness / "alpr_guard"):
+        directory.mkdir(parents=True, mode=0o700)
     for sources, dest in _etc_copies():
         for source in sources:
             target = etc / Path(dest).name if not dest.endswith("/") else etc / Path(source).name
             content = (REPO / source).read_text()
             content = content.replace("/var/lib/alpr_guard", str(var))
+            content = content.replace("/mnt/audit-witness", str(witness))
             target.write_text(content.replace("/etc/alpr_guard", str(etc)))
     env = {**_env()}
     env["ALPR_GUARD_CONFIG"] = env["ALPR_GUARD_CONFIG"].replace("/etc/alpr_guard", str(etc))
@@ -267,6 +270,28 @@ def test_image_entry_commands_serve_ready_on_postgresql(
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+    # The README's quick start, after `docker compose up`: each `docker compose run --rm api`
+    # line is the image's entry point with those arguments.
+    quick_start = re.findall(
+        r"^docker compose run --rm api ([^#\n]+?)\s*(?:#.*)?$",
+        (REPO / "README.md").read_text(),
+        re.MULTILINE,
+    )
+    assert [line.split()[:2] for line in quick_start] == [
+        ["agencies", "import"],
+        ["users", "add"],
+    ]
+    for line in quick_start:
+        done = subprocess.run(
+            [*entry, *line.split()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (line, done.stderr)
+    assert done.stdout.strip().splitlines()[-1].startswith("alprg_")  # the admin's token
 
     server = subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -276,7 +301,7 @@ def test_image_entry_commands_serve_ready_on_postgresql(
             try:
                 status, body = _get(f"http://127.0.0.1:{port}/readyz")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet, or workers still booting (a read timeout)
                 assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
                 time.sleep(0.5)
         assert status == 200, body
@@ -316,3 +341,28 @@ def test_image_entry_commands_serve_ready_on_postgresql(
         requests[-1]
     )
     assert "7ABC123" not in output
+
+
+def test_every_directory_the_shipped_config_writes_exists_for_the_image_user() -> None:
+    """The image runs as a non-root user, who cannot create a directory under / at start-up:
+    every directory the shipped config writes (the key store, each checkpoint directory) must
+    be made in the image for that user, live on a declared VOLUME, and be mounted by
+    compose.yaml (a test running as root would not notice a missing one)."""
+    config = tomllib.loads((REPO / "config" / "production.example.toml").read_text())
+    wanted = [config["keys"]["keystore_dir"], *config["audit"]["checkpoint_dirs"]]
+    joined = DOCKERFILE.replace("\\\n", " ")
+    user = re.search(r"^USER (\S+)", joined, re.MULTILINE)
+    assert user is not None
+    made = [
+        path
+        for match in re.findall(rf"install -d -o {user.group(1)} -g \S+ -m 0700 ([^&\n]+)", joined)
+        for path in match.split()
+    ]
+    volumes = _json_instruction("VOLUME")
+    compose = (REPO / "compose.yaml").read_text()
+    mounted = re.findall(r"^\s+- \w+:(/\S+)$", compose, re.MULTILINE)
+    for directory in wanted:
+        assert directory in made, f"{directory} is not created for user {user.group(1)}"
+        volume = [v for v in volumes if directory == v or directory.startswith(v + "/")]
+        assert volume, f"{directory} is on no VOLUME"
+        assert volume[0] in mounted, f"compose.yaml mounts nothing at {volume[0]}"

@@ -23,6 +23,7 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import Conflict
 from alpr_guard.models import Lease
+from alpr_guard.progress import Progress
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import retention
 from alpr_guard.services.retention import (
@@ -138,14 +139,14 @@ def test_a_run_that_lost_its_lease_stops(rt: Runtime, monkeypatch: pytest.Monkey
     next step instead of purging alongside it."""
     original = retention._delete_batches
 
-    def stolen(rt_: Runtime, run_id: Any, holder: str, ttl: timedelta) -> None:
+    def stolen(rt_: Runtime, run_id: Any, holder: str, ttl: timedelta, progress: Progress) -> None:
         with rt.sessions.begin() as session:
             session.execute(
                 Lease.__table__.update()  # type: ignore[attr-defined]
                 .where(Lease.name == LEASE_NAME)
                 .values(holder="another-host~1:1:1:0000abcd")
             )
-        original(rt_, run_id, holder, ttl)
+        original(rt_, run_id, holder, ttl, progress)
 
     monkeypatch.setattr(retention, "_delete_batches", stolen)
     with pytest.raises(Conflict):

@@ -10,6 +10,7 @@ Every test runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,3 +267,33 @@ def test_lengthening_extends_reads_still_live(
     assert event["reads_extended"] == 1
     clock.set(OBSERVED + timedelta(days=45))
     assert _search(build_app(longer).test_client(), _tokens(longer)) == 1
+
+
+def test_a_stored_expiry_pushed_out_in_the_database_does_not_outlive_the_window(
+    rt: Runtime, clock: FixedClock, tokens: dict[str, str]
+) -> None:
+    """An insider pushes one read's expiry ten years out in the database. The purge's row
+    sweep selects by stored expiry, so what deletes the read is that recording the policy
+    (at every purge and start-up) brings every stored expiry back to the window in force,
+    even when the windows did not change. Skipping that pass when the windows are unchanged
+    (it is two full scans of the reads: most of a purge's time at 10M reads) would let this
+    read outlive its window: this test fails if anyone tries it."""
+    read_id = _stored_45_days_ago(rt, clock)
+    with rt.sessions.begin() as session:
+        session.execute(
+            PlateRead.__table__.update()  # type: ignore[attr-defined]
+            .where(PlateRead.id == uuid.UUID(read_id))
+            .values(expires_at=OBSERVED + timedelta(days=3650))
+        )
+    with rt.sessions.begin() as session:
+        assert not record_policy(session, rt, STARTUP).changed  # the 60-day policy, unchanged
+    with rt.sessions() as session:
+        restored = session.get_one(PlateRead, uuid.UUID(read_id)).expires_at
+    assert restored == OBSERVED + timedelta(days=60)
+    (event,) = _events(rt, "retention.window_shortened")  # the repair is on the record
+    assert (event["days"], event["reads_shortened"]) == (60, 1)
+    clock.set(OBSERVED + timedelta(days=61))
+    receipt = purge_expired(rt, trigger="test")
+    assert dict(receipt.deleted_by_class) == {"unmatched": 2, "hit": 0}
+    assert _stored(rt) == 0
+    assert DAY_KEY in receipt.keys_destroyed
