@@ -323,6 +323,12 @@ def _values(claim: object) -> list[str]:
     return []
 
 
+def subject_hash(settings: OidcSettings, claims: Mapping[str, Any]) -> str:
+    """The account's key: the provider's issuer and subject, which the provider never
+    reassigns (a username claim may be renamed)."""
+    return _hash(f"{settings.issuer} {claims['sub']}")
+
+
 def multi_factor(settings: OidcSettings, claims: Mapping[str, Any]) -> bool:
     amr = set(_values(claims.get("amr")))
     acr = claims.get("acr")
@@ -369,7 +375,7 @@ def identity(settings: OidcSettings, claims: Mapping[str, Any], operating_ori: s
     name = claims.get(settings.name_claim)
     acr = claims.get("acr")
     return Identity(
-        subject_hash=_hash(f"{settings.issuer} {claims['sub']}"),
+        subject_hash=subject_hash(settings, claims),
         username=username,
         display_name=name.strip()[:200] if isinstance(name, str) and name.strip() else None,
         role=roles.pop(),
