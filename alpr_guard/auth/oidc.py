@@ -33,6 +33,7 @@ from alpr_guard.auth.reasons import AuthReason
 from alpr_guard.errors import ConfigError
 from alpr_guard.models import OidcLogin
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.principals import USERNAME_CHARS
 from alpr_guard.settings import LOOPBACK_HOSTS, ORI_RE, OidcSettings
 
 LOGIN_TTL = timedelta(minutes=10)  # a sign-in not finished by then starts again
@@ -299,9 +300,6 @@ class Identity:
     agency_ori: str
     amr: tuple[str, ...]
     acr: str | None
-
-
-USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 def _username(value: object) -> str | None:
