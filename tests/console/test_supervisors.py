@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from alpr_guard.models import LegalHold, SearchRecord
+from alpr_guard.models import AuditEvent, LegalHold, SearchRecord
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import add_user
 from alpr_guard.settings import Settings, load_settings
@@ -98,3 +98,45 @@ def test_share_decisions_are_listed_and_the_listing_recorded(
     auditor, _ = cookie_client(app, rt, seeded["auditor"])
     assert auditor.get("/console/shares").status_code == 403
     assert auditor.get("/console/holds").status_code == 403
+
+
+def test_a_share_is_decided_recorded_and_its_bundle_verifies(
+    app: Flask, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    from alpr_guard.services.sharing import verify_bundle
+
+    with rt.sessions() as db:
+        search_id = db.scalar(
+            select(SearchRecord.id).where(SearchRecord.outcome == "allowed").limit(1)
+        )
+    browser, csrf = cookie_client(app, rt, seeded["supervisor"])
+    form = {
+        "search_id": str(search_id),
+        "purpose": "stolen_vehicle",
+        "justification": "Stolen vehicle crossed into their county; their case 26-1188",
+        "case_number": "26-004512",
+    }
+    assert (
+        browser.post("/console/shares", data={**form, "recipient": "CA0190100"}).status_code == 403
+    )
+    refused = browser.post(
+        "/console/shares", data={**form, "recipient": "CAFBISF00", "csrf_token": csrf}
+    )
+    assert refused.status_code == 403 and refused.headers["X-Error-Code"] == "federal_agency"
+    body = refused.get_data(as_text=True)
+    assert "nothing was sent" in body and "federal agencies" in body
+    assert_no_plate(body)
+    allowed = browser.post(
+        "/console/shares", data={**form, "recipient": "CA0190100", "csrf_token": csrf}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["Content-Disposition"].startswith("attachment; filename=share-")
+    document = allowed.get_json()
+    ok, why = verify_bundle(document, rt.keyring.public_key_raw())
+    assert ok, why
+    listing = browser.get("/console/shares").get_data(as_text=True)
+    assert "CAFBISF00" in listing and "CA0190100" in listing
+    assert_no_plate(listing)
+    with rt.sessions() as db:
+        kinds = db.scalars(select(AuditEvent.kind).where(AuditEvent.kind.like("share.%"))).all()
+    assert len(kinds) >= 2

@@ -5,14 +5,17 @@ written by the service."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from alpr_guard.api.console.auth import check_csrf, page
 from alpr_guard.api.console.blueprint import bp, choice_arg, day_arg
+from alpr_guard.api.console.wording import plain
 from alpr_guard.api.context import commit, principal, runtime, session
+from alpr_guard.api.parsing import share_request_values
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import CASE_RE
@@ -23,7 +26,7 @@ from alpr_guard.services.holds import (
     place_hold,
     release_hold,
 )
-from alpr_guard.services.sharing import list_shares
+from alpr_guard.services.sharing import list_shares, share_attempt
 
 STATUSES = ("pending", "active", "released")
 OUTCOMES = ("allowed", "refused")
@@ -107,10 +110,50 @@ def release(hold_id: str) -> WerkzeugResponse:
     return redirect(url_for("console.holds", done="released"), code=303)
 
 
-@bp.get("/shares")
-@page("supervisor", exposes=Exposure.OPERATOR_RECORDS)
-def shares() -> str:
+def _shares_page(**extra: object) -> str:
     outcome = choice_arg("outcome", OUTCOMES, None)
     found = list_shares(session(), runtime(), principal(), limit=SHARES_SHOWN, outcome=outcome)
     commit()
-    return render_template("console/shares.html", shares=found, outcomes=OUTCOMES)
+    purposes = [(p.code, p.description) for p in runtime().settings.purposes if not p.prohibited]
+    return render_template(
+        "console/shares.html", shares=found, outcomes=OUTCOMES, purposes=purposes, **extra
+    )
+
+
+@bp.get("/shares")
+@page("supervisor", exposes=Exposure.OPERATOR_RECORDS)
+def shares() -> str:
+    return _shares_page()
+
+
+@bp.post("/shares")
+@page("supervisor", exposes=Exposure.OPERATOR_RECORDS)
+def share() -> Response | tuple[str, int, dict[str, str]]:
+    """Share a search's reads with another agency: decided by the sharing rules and recorded
+    by the API's service. Allowed, the signed bundle downloads at once (the recipient checks
+    it with the instance's public key); refused, the page says why with the rule's code."""
+    check_csrf()
+    body: dict[str, object] = {
+        name: request.form.get(name, "").strip()
+        for name in ("recipient", "purpose", "justification", "search_id")
+    }
+    if request.form.get("case_number", "").strip():
+        body["case_number"] = request.form["case_number"].strip()
+    values, fields = share_request_values(body)
+    outcome = share_attempt(session(), runtime(), principal(), values, fields)
+    commit()  # the decision is on record before a bundle leaves
+    reason = outcome.decision.reason
+    if reason is None and outcome.bundle is not None:
+        response = Response(json.dumps(outcome.bundle, indent=2), mimetype="application/json")
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=share-{outcome.share_id}.json"
+        )
+        return response
+    assert reason is not None
+    html = _shares_page(
+        refused=outcome.decision,
+        fields=outcome.fields or {},
+        plain=plain(reason),
+        share_id=outcome.share_id,
+    )
+    return html, reason.status, {"X-Error-Code": reason.value}
