@@ -51,7 +51,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class Response(BaseModel):
+class ResponseModel(BaseModel):
     """Base of response models: what the service answers; documented, not parsed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
-from alpr_guard.api.contract import Msg, Response, Strict, invalid
+from alpr_guard.api.contract import Msg, ResponseModel, Strict, invalid
 from alpr_guard.policy.plates import normalise_plate
 from alpr_guard.schemas import (
     CAMERA_RE,
@@ -550,7 +550,7 @@ class SummaryQuery(Strict):
 # -- responses ------------------------------------------------------------------------------
 
 
-class ErrorBody(Response):
+class ErrorBody(ResponseModel):
     code: str
     message: str
     request_id: str
@@ -561,33 +561,33 @@ class ErrorBody(Response):
     )
 
 
-class ErrorOut(Response):
+class ErrorOut(ResponseModel):
     """The one error shape."""
 
     error: ErrorBody
 
 
-class StatusOut(Response):
+class StatusOut(ResponseModel):
     status: Literal["ok"]
 
 
-class Check(Response):
+class Check(ResponseModel):
     ok: bool
     detail: str
 
 
-class ReadyOut(Response):
+class ReadyOut(ResponseModel):
     status: Literal["ready"]
     checks: dict[str, Check]
 
 
-class IngestOut(Response):
+class IngestOut(ResponseModel):
     accepted: int
     duplicates: int
     ids: list[uuid.UUID]
 
 
-class ReadOut(Response):
+class ReadOut(ResponseModel):
     id: uuid.UUID
     plate: str
     plate_state: str | None
@@ -598,20 +598,20 @@ class ReadOut(Response):
     confidence: float | None
 
 
-class SearchOut(Response):
+class SearchOut(ResponseModel):
     search_id: uuid.UUID
     result_count: int
     results: list[ReadOut]
     next_cursor: str | None
 
 
-class Signature(Response):
+class Signature(ResponseModel):
     algorithm: Literal["Ed25519"]
     key_id: str
     value: str
 
 
-class ShareOut(Response):
+class ShareOut(ResponseModel):
     """An allowed share: the bundle and its Ed25519 signature over the canonical JSON."""
 
     share_id: uuid.UUID
@@ -619,7 +619,7 @@ class ShareOut(Response):
     signature: Signature
 
 
-class ShareRow(Response):
+class ShareRow(ResponseModel):
     id: uuid.UUID
     created_at: datetime
     username: str
@@ -633,17 +633,17 @@ class ShareRow(Response):
     bundle_sha256: str | None
 
 
-class SharesOut(Response):
+class SharesOut(ResponseModel):
     shares: list[ShareRow]
 
 
-class SigningKeyOut(Response):
+class SigningKeyOut(ResponseModel):
     algorithm: Literal["Ed25519"]
     key_id: str
     public_key: str
 
 
-class HoldOut(Response):
+class HoldOut(ResponseModel):
     id: uuid.UUID
     case_number: str
     reason: str
@@ -662,12 +662,12 @@ class HoldOut(Response):
     overdue: bool
 
 
-class HoldsOut(Response):
+class HoldsOut(ResponseModel):
     holds: list[HoldOut]
 
 
-class PurgeRun(Response):
-    model_config = Response.model_config | {"extra": "allow"}
+class PurgeRun(ResponseModel):
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
     run_id: uuid.UUID
     status: str
@@ -680,11 +680,11 @@ class PurgeRun(Response):
     records_expired: dict[str, Any]
 
 
-class PurgesOut(Response):
+class PurgesOut(ResponseModel):
     purges: list[PurgeRun]
 
 
-class FindingOut(Response):
+class FindingOut(ResponseModel):
     id: int
     search_id: uuid.UUID | None
     camera_id: str | None
@@ -703,23 +703,23 @@ class FindingOut(Response):
     purpose: str | None
 
 
-class FindingsOut(Response):
+class FindingsOut(ResponseModel):
     findings: list[FindingOut]
 
 
-class Rate(Response):
+class Rate(ResponseModel):
     key: str
     searches: int
     vague: int
     rate: float
 
 
-class VagueRatesOut(Response):
+class VagueRatesOut(ResponseModel):
     by: Literal["user", "agency"]
     rates: list[Rate]
 
 
-class VerifyOut(Response):
+class VerifyOut(ResponseModel):
     ok: bool
     checked: int
     first_seq: int | None
@@ -735,21 +735,21 @@ class VerifyOut(Response):
     message: str
 
 
-class Figures(Response):
+class Figures(ResponseModel):
     """The public transparency figures: aggregates only, no person and no plate"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
 
-class SummaryOut(Response):
+class SummaryOut(ResponseModel):
     """The compliance summary for the period (its sections follow the configured policy)"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
 
-class Spec(Response):
+class Spec(ResponseModel):
     """This document"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
     openapi: str
