@@ -30,7 +30,10 @@ from alpr_guard.schemas import (
     REGION_RE,
     normalise_confidence,
     parse_datetime,
+    query_int,
 )
+from alpr_guard.services.policy_document import FORMATS as POLICY_FORMATS
+from alpr_guard.services.reports import ACCESS_FORMATS, SUMMARY_FORMATS
 from alpr_guard.services.requests import decode_cursor
 
 # -- field rules ----------------------------------------------------------------------------
@@ -495,56 +498,151 @@ class FindingPath(Strict):
     finding_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-class FindingsQuery(Strict):
-    status: Literal["open", "resolved"] | None = None
-    rule: str | None = None
-    severity: Literal["high", "medium", "low"] | None = None
-    user: str | None = None
-    from_: Annotated[datetime | None, Field(alias="from")] = None
-    to: datetime | None = None
-    limit: Annotated[int, Field(ge=0, le=1000)] = 100
-    offset: Annotated[int, Field(ge=0, le=10**9)] = 0
+def _query_int(lo: int, hi: int) -> Callable[[object], int]:
+    why = f"must be an integer from {lo} to {hi}"
+
+    def rule(value: object) -> int:
+        number = query_int(value, lo, hi) if isinstance(value, str) else None
+        if number is None:
+            raise invalid(why)
+        return number
+
+    return rule
 
 
-class VagueRatesQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    by: Literal["user", "agency"] = "user"
+def _choice(choices: tuple[str, ...], why: str, lower: bool = False) -> Callable[[object], str]:
+    def rule(value: object) -> str:
+        if isinstance(value, str) and lower:
+            value = value.lower()
+        if value not in choices:
+            raise invalid(why)
+        return str(value)
+
+    return rule
 
 
-class SharesQuery(Strict):
-    outcome: Literal["allowed", "refused"] | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    return _choice(choices, f"must be one of {', '.join(choices)}")
 
 
-class HoldsQuery(Strict):
-    status: Literal["pending", "active", "released"] | None = None
-    overdue: Literal["true", "false"] = "false"
+def _query_time(value: object) -> datetime:
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
 
 
-class PurgesQuery(Strict):
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+def _limit(lo: int, hi: int) -> Any:
+    return _rule(_query_int(lo, hi), Annotated[int, Field(ge=lo, le=hi)])
 
 
-class PolicyQuery(Strict):
-    format: Literal["html", "md", "pdf"] = "html"
+def _query_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise invalid("must be a string")
+    if NUL in value:
+        raise invalid("must not contain a NUL character")  # no database column takes one
+    return value
 
 
-class AccessReportQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    format: Literal["csv", "json", "html"] = "json"
-    user: str | None = None
-    agency: str | None = None
-    purpose: str | None = None
-    outcome: Literal["allowed", "refused"] | None = None
-    full: Literal["true", "false"] = "false"
+QueryTime = Annotated[datetime, _rule(_query_time, DateTimeIn)]
+QueryText = Annotated[str, _rule(_query_text, Annotated[str, Field(pattern=r"^[^\x00]*$")])]
+PERIOD_WHY = "is required (ISO 8601 with a timezone)"
 
 
-class SummaryQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    format: Literal["json", "html"] = "json"
+class Query(Strict):
+    """A query string: unknown parameters are refused ("unknown query parameter")."""
+
+
+class LenientQuery(Strict):
+    """A query string whose unknown parameters are ignored, as they always were."""
+
+    model_config = Strict.model_config | ConfigDict(extra="ignore")
+
+
+class FindingsQuery(Query):
+    status: Annotated[
+        str | None,
+        _rule(
+            _choice(("open", "resolved"), "must be open or resolved"),
+            Literal["open", "resolved"] | None,
+        ),
+    ] = None
+    rule: QueryText | None = None
+    severity: Annotated[
+        str | None,
+        _rule(
+            _choice(("high", "medium", "low"), "must be high, medium or low"),
+            Literal["high", "medium", "low"] | None,
+        ),
+    ] = None
+    user: QueryText | None = None
+    since: Annotated[QueryTime | None, Field(alias="from")] = None
+    until: Annotated[QueryTime | None, Field(alias="to")] = None
+    limit: Annotated[int, _limit(0, 1000), Field(description="0 is read as 1")] = 100
+    offset: Annotated[int, _limit(0, 10**9)] = 0
+
+
+class VagueRatesQuery(LenientQuery):
+    since: Annotated[QueryTime, Field(alias="from")]
+    until: Annotated[QueryTime, Field(alias="to")]
+    by: Annotated[
+        str, _rule(_choice(("user", "agency"), "must be user or agency"), Literal["user", "agency"])
+    ] = "user"
+
+
+class SharesQuery(LenientQuery):
+    outcome: Annotated[
+        str | None,
+        _rule(
+            _choice(("allowed", "refused"), "must be allowed or refused"),
+            Literal["allowed", "refused"] | None,
+        ),
+    ] = None
+    limit: Annotated[int, _limit(1, 1000)] = 100
+
+
+HOLD_STATUSES = ("pending", "active", "released")
+
+
+class HoldsQuery(LenientQuery):
+    status: Annotated[
+        str | None,
+        _rule(_one_of(HOLD_STATUSES), Literal["pending", "active", "released"] | None),
+    ] = None
+    overdue: Annotated[
+        str,
+        _rule(
+            _choice(("true", "false"), "must be true or false", lower=True),
+            Literal["true", "false"],
+        ),
+    ] = "false"
+
+
+class PurgesQuery(LenientQuery):
+    limit: Annotated[int, _limit(1, 1000)] = 100
+
+
+class PolicyQuery(LenientQuery):
+    format: Annotated[str, _rule(_one_of(POLICY_FORMATS), Literal["html", "md", "pdf"])] = "html"
+
+
+class AccessReportQuery(Query):
+    since: Annotated[QueryTime, Field(alias="from"), Msg(PERIOD_WHY)]
+    until: Annotated[QueryTime, Field(alias="to"), Msg(PERIOD_WHY)]
+    format: Annotated[str, _rule(_one_of(ACCESS_FORMATS), Literal["csv", "json", "html"])] = "json"
+    user: QueryText | None = None
+    agency: QueryText | None = None
+    purpose: QueryText | None = None
+    outcome: Annotated[
+        QueryText | None, Field(description="allowed or refused; any other value matches nothing")
+    ] = None
+    full: Annotated[str, _rule(_one_of(("true", "false")), Literal["true", "false"])] = "false"
+
+
+class SummaryQuery(Query):
+    since: Annotated[QueryTime, Field(alias="from"), Msg(PERIOD_WHY)]
+    until: Annotated[QueryTime, Field(alias="to"), Msg(PERIOD_WHY)]
+    format: Annotated[str, _rule(_one_of(SUMMARY_FORMATS), Literal["json", "html"])] = "json"
 
 
 # -- responses ------------------------------------------------------------------------------

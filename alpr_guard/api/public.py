@@ -11,11 +11,10 @@ import hashlib
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
-from alpr_guard.api.contract import route
+from alpr_guard.api.contract import query, route
 from alpr_guard.api.models import Figures, PolicyQuery
 from alpr_guard.db import read_only_session
-from alpr_guard.errors import ValidationError
-from alpr_guard.services.policy_document import FORMATS, MEDIA_TYPES, build_policy, render_policy
+from alpr_guard.services.policy_document import MEDIA_TYPES, build_policy, render_policy
 from alpr_guard.services.rendering import render_template
 from alpr_guard.services.transparency import build_transparency
 
@@ -45,9 +44,7 @@ def cacheable(body: bytes, media_type: str) -> Response:
 )
 @public
 def get_policy() -> Response:
-    fmt = request.args.get("format", "html")
-    if fmt not in FORMATS:
-        raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
+    fmt = query(PolicyQuery).format
     rt = runtime()
     with read_only_session(rt.sessions) as reader:
         body = render_policy(build_policy(reader, rt), fmt)
