@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from alpr_guard.api import models
 from alpr_guard.api.contract import OPERATIONS, validate
 from alpr_guard.api.openapi import spec
+from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
 from alpr_guard.errors import ValidationError
+from alpr_guard.schemas import HIT_REQUIRED
 from tests.conftest import auth, read, search_body
 
 DOC = spec()
@@ -256,3 +258,44 @@ def test_errors_name_fields_and_never_carry_a_value(body: dict[str, Any]) -> Non
     assert PLATE not in text
     required = {"plate", "from", "to", "purpose", "justification"}
     assert {"plate", "case_number"} <= set(info.value.fields) <= {*planted, *required}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("page_size", True, "must be an integer from 1 to 50"),
+        ("page_size", "5", "must be an integer from 1 to 50"),
+        ("page_size", 5.0, "must be an integer from 1 to 50"),
+        ("plate", 7123, "must be a string"),
+        ("from", 1763539200, "must be an ISO 8601 string with a timezone"),
+        ("on_behalf_of", ["CA0190100"], "must be a 9-character ORI"),
+    ],
+)
+def test_strict_models_take_no_value_of_another_type(field: str, value: Any, why: str) -> None:
+    """No coercion: what a client sends is what it meant, or it is told which field is wrong."""
+    values, errors = salvage_search_request(search_body(**{field: value}), 50)
+    assert errors == {field: why}
+    target = {"from": "window_from"}.get(field, field)
+    assert target not in values  # the rest is kept: the attempt is recorded with it
+    assert {"plate", "window_from", "window_to", "purpose", "justification"} - {target} <= set(
+        values
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "why"),
+    [
+        ({"latitude": "37.7", "longitude": 1}, "reads[0].latitude", "must be a number"),
+        ({"confidence": True}, "reads[0].confidence", "must be a number"),
+        ({"hit": "true"}, "reads[0].hit", HIT_REQUIRED),
+        ({"client_read_id": 12}, "reads[0].client_read_id", "must be 1-128 printable"),
+        ({"retention_class": "hit"}, "reads[0].retention_class", "unknown field"),
+    ],
+)
+def test_a_read_cannot_smuggle_a_type_or_a_field(
+    change: dict[str, Any], path: str, why: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_read_batch({"reads": [read(plate=PLATE, **change)]}, 10)
+    assert info.value.fields[path].startswith(why)
+    assert PLATE not in info.value.message
