@@ -21,7 +21,6 @@ from alpr_guard.api.models import (
 )
 from alpr_guard.api.parsing import hold_request
 from alpr_guard.db import read_only_session
-from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.holds import (
     approve_hold,
@@ -36,10 +35,7 @@ bp = Blueprint("holds", __name__, url_prefix="/api/v1")
 
 
 def _hold_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise ValidationError({"hold_id": "is not a hold id"}) from None
+    return validate(HoldPath, {"hold_id": raw}).hold_id
 
 
 @route(

@@ -491,11 +491,19 @@ class ResolveIn(Strict):
 
 
 class HoldPath(Strict):
-    hold_id: uuid.UUID
+    hold_id: Annotated[uuid.UUID, _rule(_uuid("is not a hold id"), UuidIn)]
+
+
+MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 class FindingPath(Strict):
-    finding_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    # The route takes any digits; an id the column cannot hold is malformed, not absent.
+    finding_id: Annotated[
+        int,
+        Field(ge=1, le=MAX_FINDING_ID),
+        Msg(f"must be an integer from 1 to {MAX_FINDING_ID}"),
+    ]
 
 
 def _query_int(lo: int, hi: int) -> Callable[[object], int]:

@@ -34,7 +34,6 @@ from alpr_guard.services.review import (
 )
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
-MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 def _serialise(f: FindingView) -> dict[str, object]:
@@ -98,9 +97,7 @@ def get_findings() -> Response:
 )
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def post_resolve(finding_id: int) -> Response:
-    if not 1 <= finding_id <= MAX_FINDING_ID:
-        # The route takes any digits; an id the column cannot hold is malformed, not absent.
-        raise ValidationError({"finding_id": f"must be an integer from 1 to {MAX_FINDING_ID}"})
+    validate(FindingPath, {"finding_id": finding_id})
     body = validate(ResolveIn, json_body())
     verdict, note = body.verdict, body.note
     finding = resolve_finding(
