@@ -14,14 +14,14 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from alpr_guard.api import models
-from alpr_guard.api.contract import OPERATIONS, validate
+from alpr_guard.api.contract import OPERATIONS, route, validate
 from alpr_guard.api.openapi import spec
 from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
 from alpr_guard.errors import ValidationError
@@ -299,3 +299,18 @@ def test_a_read_cannot_smuggle_a_type_or_a_field(
         parse_read_batch({"reads": [read(plate=PLATE, **change)]}, 10)
     assert info.value.fields[path].startswith(why)
     assert PLATE not in info.value.message
+
+
+def test_a_route_without_an_access_declaration_is_refused_at_import() -> None:
+    """route() reads who may call the route from require()/public; a view that declares
+    neither (or sits above route) would be served unguarded, so it is not registered."""
+    bp = Blueprint("unguarded", __name__)
+
+    def view() -> str:
+        return "plate data"
+
+    before = len(OPERATIONS)
+    with pytest.raises(TypeError, match="declare require"):
+        route(bp, "GET", "/unguarded", "no guard", responses={200: "text"})(view)
+    assert len(OPERATIONS) == before
+    assert not bp.deferred_functions  # nothing was added to the blueprint either
