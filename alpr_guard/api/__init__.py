@@ -1,6 +1,7 @@
 """HTTP API wiring: blueprints, one error shape, a session per request, request ids.
 
-Only ``api/``, ``alpr_guard/__init__.py`` and ``cli.py`` import Flask.
+Only ``api/`` and ``alpr_guard/__init__.py`` import Flask; the import contracts keep it out of
+policy, crypto and the services (docs/architecture.md).
 """
 
 from __future__ import annotations
