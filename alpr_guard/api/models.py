@@ -796,7 +796,7 @@ class FindingOut(ResponseModel):
     camera_id: str | None
     rule: str
     severity: str
-    matched: str | None
+    matched: Any = Field(description="What the rule matched: words, or the figures of a pattern")
     status: Literal["open", "resolved"]
     verdict: str | None
     note: str | None
