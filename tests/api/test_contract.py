@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -21,11 +22,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from alpr_guard.api import models
+from alpr_guard.api import review as review_view
 from alpr_guard.api.contract import OPERATIONS, route, validate
 from alpr_guard.api.openapi import spec
 from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
 from alpr_guard.errors import ValidationError
 from alpr_guard.schemas import HIT_REQUIRED
+from alpr_guard.services.review import FindingView
 from tests.conftest import auth, read, search_body
 
 DOC = spec()
@@ -314,3 +317,48 @@ def test_a_route_without_an_access_declaration_is_refused_at_import() -> None:
         route(bp, "GET", "/unguarded", "no guard", responses={200: "text"})(view)
     assert len(OPERATIONS) == before
     assert not bp.deferred_functions  # nothing was added to the blueprint either
+
+
+def test_a_finding_as_served_fits_its_documented_schema() -> None:
+    """Findings need a review run to exist; their wire form is checked from the view's own
+    serialiser, for a search's finding and a camera's."""
+    at = datetime(2026, 11, 19, 8, tzinfo=UTC)
+    search = FindingView(
+        id=1,
+        search_id=uuid.uuid4(),
+        rule="prohibited_purpose",
+        severity="high",
+        matched={"refused": True, "rule": "immigration", "matched": ["ICE"]},
+        status="resolved",
+        verdict="misuse",
+        note="referred",
+        created_at=at,
+        resolved_at=at,
+        resolved_by="t-auditor",
+        username="t-officer",
+        agency_ori="CA0190000",
+        searched_at=at,
+        purpose="stolen_vehicle",
+    )
+    camera = FindingView(
+        id=2,
+        search_id=None,
+        rule="hit_rate",
+        severity="medium",
+        matched={"rate": 0.4, "median": 0.1},
+        status="open",
+        verdict=None,
+        note=None,
+        created_at=at,
+        resolved_at=None,
+        resolved_by=None,
+        username=None,
+        agency_ori=None,
+        searched_at=None,
+        purpose=None,
+        camera_id="cam-1",
+    )
+    for finding in (search, camera):
+        body = json.loads(json.dumps(review_view._serialise(finding)))
+        errors = [e.message for e in component("FindingOut").iter_errors(body)]
+        assert not errors, errors
