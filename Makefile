@@ -12,7 +12,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 export ALPR_GUARD_CONFIG ?= $(CONFIG)
 
-.PHONY: run test lint types unit setup runtime dev-keys migrate demo bench clean
+.PHONY: run test lint types unit setup runtime dev-keys migrate demo bench clean oidc-provider
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,17 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The sign-in tests run a real OpenID Provider (the oidc-provider npm package) on loopback.
+OIDC_PROVIDER := tests/oidc_provider
+OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
+
+$(OIDC_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund
+	touch $(OIDC_STAMP)
+
+oidc-provider: $(OIDC_STAMP)
+
+unit: $(STAMP) $(OIDC_STAMP)
 	$(BIN)/pytest
 
 test: lint types unit
@@ -60,4 +70,4 @@ bench: $(STAMP) migrate
 	$(BIN)/python bench/search.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(OIDC_PROVIDER)/node_modules

@@ -61,6 +61,7 @@ from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing, key_fingerprint, verify_signature
 from alpr_guard.errors import AlprGuardError, ConfigError, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, PurgeRun
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import with_records
 from alpr_guard.settings import Settings
 
@@ -539,14 +540,18 @@ def _tail(result: VerifyResult, anchors: Iterable[Anchor]) -> VerifyResult:
     return replace(result, last_checkpoint_seq=last, events_after_checkpoint=after)
 
 
-def verify_with_checkpoints(session: Session, rt: Signer) -> VerifyResult:
+def verify_with_checkpoints(
+    session: Session, rt: Signer, progress: Progress = SILENT
+) -> VerifyResult:
     """What ``audit verify`` answers: the chain walk against every signed checkpoint, then
     every access record against the events stating it (``record_chain.with_records``)."""
 
-    return with_records(session, rt.keyring, _verify_chain_with_checkpoints(session, rt))
+    return with_records(session, rt.keyring, _verify_chain_with_checkpoints(session, rt, progress))
 
 
-def _verify_chain_with_checkpoints(session: Session, rt: Signer) -> VerifyResult:
+def _verify_chain_with_checkpoints(
+    session: Session, rt: Signer, progress: Progress = SILENT
+) -> VerifyResult:
     """The chain walk against every signed checkpoint.
 
     The checkpoints are read before the walk, so every ordinary one pins an event the walk can
@@ -559,12 +564,13 @@ def _verify_chain_with_checkpoints(session: Session, rt: Signer) -> VerifyResult
     """
     scan = scan_dirs(rt)
     anchors = rt_anchors(rt, scan=scan)
-    result = verify_chain(session, rt.keyring, anchors)
+    result = verify_chain(session, rt.keyring, anchors, progress=progress)
     if not result.ok and result.problem == "deleted" and not result.checked:
         fresh = [a for a in rt_anchors(rt, retention_only=True) if a not in anchors]
         if fresh:
             anchors = [*anchors, *fresh]
-            result = verify_chain(session, rt.keyring, anchors)
+            result = verify_chain(session, rt.keyring, anchors, progress=progress)
+    progress.finish()
     result = _tail(result, anchors)
     problems = directory_problems(rt, scan)
     if problems:

@@ -22,11 +22,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alpr_guard.audit import Actor
+from alpr_guard.auth.lockout import prune_failures
+from alpr_guard.auth.sessions import prune_sessions
 from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_checkpoint
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.config_audit import check_drift
+from alpr_guard.services.principals import disable_dormant
 from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.review import review_access
 
@@ -112,10 +115,34 @@ class HeadCheckpointer:
 def run_config_drift(rt: Runtime) -> None:
     with session_scope(rt.sessions) as session:
         drift = check_drift(session, rt, Actor("system:config", None))
-    if drift.drifted:
+    if drift.reasons:
         log.warning(
-            "configuration drift: %d values differ (audit event config.drift)", len(drift.diff)
+            "configuration drift (%s): %d values differ; %s",
+            ", ".join(drift.reasons),
+            len(drift.diff),
+            f"finding {drift.finding_id} raised"
+            if drift.finding_id is not None
+            else "its finding is already in the review queue",
         )
+    for finding_id in drift.interim_findings:
+        log.warning(
+            "a policy recorded since the last approval ran unapproved: finding %d raised",
+            finding_id,
+        )
+
+
+def run_dormant_accounts(rt: Runtime) -> None:
+    with session_scope(rt.sessions) as session:
+        disabled = disable_dormant(session, rt, actor=Actor("system:dormant", None))
+    if disabled:
+        log.info("dormant accounts disabled: %d", len(disabled))
+
+
+def run_auth_housekeeping(rt: Runtime) -> None:
+    with session_scope(rt.sessions) as session:
+        failures = prune_failures(session, rt)
+        sessions = prune_sessions(session, rt)
+    log.info("sign-in housekeeping: %d old failures, %d old sessions removed", failures, sessions)
 
 
 def _add_cron_job(
@@ -143,6 +170,14 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     _add_cron_job(scheduler, run_purge, rt.settings.purge.schedule, rt, "retention_purge")
     # Daily, with the review: is the policy enforced still the one on file and on the record?
     _add_cron_job(scheduler, run_config_drift, rt.settings.review.schedule, rt, "config_drift")
+    _add_cron_job(
+        scheduler, run_auth_housekeeping, rt.settings.review.schedule, rt, "auth_housekeeping"
+    )
+    if rt.settings.auth.oidc is not None:
+        # Only where people sign in: without a provider nobody has a sign-in to count from.
+        _add_cron_job(
+            scheduler, run_dormant_accounts, rt.settings.review.schedule, rt, "dormant_accounts"
+        )
     if rt.settings.audit.checkpoint_dirs:
         _add_cron_job(
             scheduler, run_checkpoint, rt.settings.audit.checkpoint_schedule, rt, "audit_checkpoint"

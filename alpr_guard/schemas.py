@@ -12,7 +12,6 @@ from datetime import datetime
 
 from alpr_guard.clock import ensure_utc
 
-CAMERA_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 CLIENT_ID_RE = re.compile(r"[\x21-\x7e]{1,128}")
 REGION_RE = re.compile(r"[A-Z]{2,3}")
 ORI_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{7}")

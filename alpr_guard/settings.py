@@ -68,8 +68,49 @@ class KeySettings:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """Sign-in at the agency's identity provider (docs/sign-in.md). The client secret is never
+    here: the settings name the environment variable or file that holds it."""
+
+    issuer: str  # its /.well-known/openid-configuration is read at the first sign-in
+    client_id: str
+    client_secret_env: str | None
+    client_secret_file: Path | None
+    redirect_uri: str  # https://<this server>/auth/callback, as registered at the provider
+    scopes: tuple[str, ...]
+    username_claim: str
+    name_claim: str
+    role_claim: str
+    role_map: tuple[tuple[str, str], ...]  # (value of role_claim, role)
+    agency_claim: str | None  # None: every user belongs to the operating agency
+    agency_map: tuple[tuple[str, str], ...]  # (value of agency_claim, ORI); empty: the value is one
+    require_mfa: bool
+    mfa_amr: tuple[str, ...]  # any of these `amr` values makes a sign-in multi-factor
+    mfa_acr: tuple[str, ...]  # so does an `acr` equal to one of these
+
+
+# CJIS limits (AC-7, AC-11, IA-5): a deployment may tighten them, never loosen them.
+MAX_SESSION_IDLE_MINUTES = 30
+MAX_SESSION_ABSOLUTE_HOURS = 12
+MAX_LOCKOUT_FAILURES = 5
+MIN_LOCKOUT_WINDOW_MINUTES = 15
+
+
+@dataclass(frozen=True)
 class AuthSettings:
     human_token_hours: int
+    # false (production): a bearer token of a human role is refused unless it was minted from
+    # a signed-in (multi-factor) session; hand-issued tokens are then for machines only.
+    human_bearer_tokens: bool = True
+    session_idle_minutes: int = MAX_SESSION_IDLE_MINUTES
+    session_absolute_hours: int = MAX_SESSION_ABSOLUTE_HOURS
+    personal_token_minutes: int = 60  # tokens a signed-in user mints for scripts
+    lockout_failures: int = MAX_LOCKOUT_FAILURES  # this many failures in the window lock
+    lockout_window_minutes: int = MIN_LOCKOUT_WINDOW_MINUTES
+    rate_limit: str = "30 per minute"  # sign-in requests per source address, all workers together
+    # A person's account with no sign-in for this many days is disabled (with [auth.oidc]).
+    dormant_days: int = 90
+    oidc: OidcSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +129,13 @@ class IngestSettings:
     # How long an ingest request waits for SQLite's single writer. Longer than a search waits
     # (database.audit_timeout_ms): a camera's batch queues behind other batches rather than fail.
     write_wait_ms: int = 10_000
+    # A plate crop or vehicle image larger than this is refused (the read with it).
+    max_image_bytes: int = 1_048_576
+    # A camera credential that has posted nothing for this long is named in the compliance
+    # summary (0: never).
+    camera_silence_minutes: int = 60
+    # How far a signed (HMAC) request's timestamp may be from the server's clock.
+    signature_skew_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -616,10 +664,8 @@ def _database(table: _Table, base: Path) -> DatabaseSettings:
     return result
 
 
-def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]:
-    a = root.table("auth")
-    auth = AuthSettings(human_token_hours=a.integer("human_token_hours", 12, lo=1, hi=168))
-    a.done()
+def _limits(root: _Table, base: Path) -> tuple[AuthSettings, SearchSettings, IngestSettings]:
+    auth = _auth(root.table("auth"), base)
     s = root.table("search")
     search = SearchSettings(
         max_window_days=s.integer("max_window_days", 31, lo=1, hi=3660),
@@ -639,9 +685,137 @@ def _limits(root: _Table) -> tuple[AuthSettings, SearchSettings, IngestSettings]
         max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
         max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
         write_wait_ms=i.integer("write_wait_ms", 10_000, lo=50, hi=120_000),
+        max_image_bytes=i.integer("max_image_bytes", 1_048_576, lo=1024, hi=3_000_000),
+        camera_silence_minutes=i.integer("camera_silence_minutes", 60, lo=0, hi=525_600),
+        signature_skew_seconds=i.integer("signature_skew_seconds", 300, lo=5, hi=3600),
     )
     i.done()
     return auth, search, ingest
+
+
+RATE_RE = re.compile(r"^[1-9][0-9]{0,5} per (second|minute|hour)$")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+SECRET_KEYS = ("client_secret", "secret", "password")
+HUMAN_ROLES = ("officer", "supervisor", "auditor", "admin")
+
+
+def _auth(table: _Table, base: Path) -> AuthSettings:
+    oidc_table = table.table("oidc") if "oidc" in table.names() else None
+    result = AuthSettings(
+        human_token_hours=table.integer("human_token_hours", 12, lo=1, hi=168),
+        human_bearer_tokens=table.flag("human_bearer_tokens", True),
+        session_idle_minutes=table.integer(
+            "session_idle_minutes", MAX_SESSION_IDLE_MINUTES, lo=1, hi=MAX_SESSION_IDLE_MINUTES
+        ),
+        session_absolute_hours=table.integer(
+            "session_absolute_hours",
+            MAX_SESSION_ABSOLUTE_HOURS,
+            lo=1,
+            hi=MAX_SESSION_ABSOLUTE_HOURS,
+        ),
+        personal_token_minutes=table.integer("personal_token_minutes", 60, lo=5, hi=12 * 60),
+        lockout_failures=table.integer(
+            "lockout_failures", MAX_LOCKOUT_FAILURES, lo=1, hi=MAX_LOCKOUT_FAILURES
+        ),
+        lockout_window_minutes=table.integer(
+            "lockout_window_minutes",
+            MIN_LOCKOUT_WINDOW_MINUTES,
+            lo=MIN_LOCKOUT_WINDOW_MINUTES,
+            hi=24 * 60,
+        ),
+        rate_limit=table.text(
+            "rate_limit", "30 per minute", pattern=RATE_RE, hint="like '30 per minute'"
+        ),
+        dormant_days=table.integer("dormant_days", 90, lo=1, hi=90),
+        oidc=_oidc(oidc_table, base) if oidc_table is not None else None,
+    )
+    table.done()
+    return result
+
+
+def _url(table: _Table, key: str) -> str:
+    """An https URL, or http on a loopback address (a provider or a server on this machine).
+    Kept exactly as written: an issuer must match its discovery document character for
+    character, trailing slash included."""
+    from urllib.parse import urlsplit
+
+    value = table.text(key)
+    parts = urlsplit(value)
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return value
+    if parts.scheme != "https" or not parts.hostname:
+        raise table.fail(key, "must be an https URL (http only on a loopback address)")
+    if parts.query or parts.fragment:
+        raise table.fail(key, "must not have a query or a fragment")
+    return value
+
+
+def _claim_map(
+    table: _Table, key: str, allowed: tuple[str, ...] | None
+) -> tuple[tuple[str, str], ...]:
+    sub = table.table(key, required=False)
+    pairs = []
+    for value in sub.names():
+        target = sub.text(value)
+        if allowed is not None and target not in allowed:
+            raise sub.fail(value, f"must be one of {', '.join(allowed)}")
+        if allowed is None and not ORI_RE.match(target):
+            raise sub.fail(value, "must be a 9-character ORI such as CA0190000")
+        pairs.append((value, target))
+    sub.done()
+    return tuple(pairs)
+
+
+def _oidc(table: _Table, base: Path) -> OidcSettings:
+    for forbidden in SECRET_KEYS:
+        if forbidden in table.names():
+            raise table.fail(
+                forbidden,
+                "secrets never live in TOML; set client_secret_env or client_secret_file",
+            )
+    secret_env = table.opt_text("client_secret_env")
+    secret_file = table.opt_text("client_secret_file")
+    if (secret_env is None) == (secret_file is None):
+        raise table.fail(
+            "client_secret_env", "set exactly one of client_secret_env or client_secret_file"
+        )
+    secret_path = _resolve(base, secret_file) if secret_file is not None else None
+    if secret_env is not None and not os.environ.get(secret_env, "").strip():
+        raise table.fail("client_secret_env", f"environment variable {secret_env} is not set")
+    if secret_path is not None and not secret_path.is_file():
+        raise table.fail("client_secret_file", f"{secret_path} is not a readable file")
+    role_map = _claim_map(table, "roles", HUMAN_ROLES)
+    if not role_map:
+        raise table.fail("roles", "map at least one value of role_claim to a role")
+    scopes = table.texts("scopes", ("openid", "profile", "email"))
+    if "openid" not in scopes:
+        raise table.fail("scopes", "must include openid")
+    mfa_amr = table.texts("mfa_amr", ("mfa", "otp", "hwk", "swk", "fido", "sc"))
+    mfa_acr = table.texts("mfa_acr", ())
+    require_mfa = table.flag("require_mfa", True)
+    if require_mfa and not (mfa_amr or mfa_acr):
+        raise table.fail("mfa_amr", "name the amr (or acr) values that count as multi-factor")
+    result = OidcSettings(
+        issuer=_url(table, "issuer"),
+        client_id=table.text("client_id"),
+        client_secret_env=secret_env,
+        client_secret_file=secret_path,
+        redirect_uri=_url(table, "redirect_uri"),
+        scopes=scopes,
+        username_claim=table.text("username_claim", "preferred_username"),
+        name_claim=table.text("name_claim", "name"),
+        role_claim=table.text("role_claim", "groups"),
+        role_map=role_map,
+        agency_claim=table.opt_text("agency_claim"),
+        agency_map=_claim_map(table, "agencies", None),
+        require_mfa=require_mfa,
+        mfa_amr=mfa_amr,
+        mfa_acr=mfa_acr,
+    )
+    if result.agency_map and result.agency_claim is None:
+        raise table.fail("agencies", "needs agency_claim (the claim whose values it maps)")
+    table.done()
+    return result
 
 
 POLICY_SECTIONS = (
@@ -845,7 +1019,7 @@ def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings
     identity = _section(faults, _identity, root)
     database = _section(faults, lambda: _database(root.table("database"), base))
     keys = _section(faults, lambda: _keys(root.table("keys"), base))
-    limits = _section(faults, _limits, root)
+    limits = _section(faults, _limits, root, base)
     purposes = _section(faults, lambda: _purposes(root.table("purposes")))
     retention = _section(faults, lambda: _retention(root.table("retention")))
     sharing = _section(faults, lambda: _sharing(root.table("sharing")))

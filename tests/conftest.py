@@ -43,6 +43,11 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OPERATING_ORI = "CA0199900"
 HIT_REF = {"list": "SVS stolen vehicles", "entry": "NCIC-V-0001"}  # a read's hot-list match
 TABLES = (
+    "web_sessions",
+    "oidc_logins",
+    "auth_failures",
+    "auth_lockouts",
+    "rate_counters",
     "review_findings",
     "searches",
     "plate_reads",
@@ -55,6 +60,8 @@ TABLES = (
     "legal_holds",
     "purge_runs",
     "leases",
+    "cameras",
+    "read_images",
 )
 
 REGISTRY = (

@@ -11,12 +11,28 @@ import time
 import uuid
 
 from flask import Flask, Response, g, request
+from flask_limiter import Limiter, RateLimitExceeded
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from alpr_guard.api import audit, holds, meta, public, reads, reports, review, searches, shares
+from alpr_guard import logs, metrics
+from alpr_guard.api import (
+    audit,
+    holds,
+    meta,
+    public,
+    reads,
+    reports,
+    review,
+    searches,
+    shares,
+    signin,
+    webhooks,
+)
 from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
 from alpr_guard.api.request_log import logged_path, request_line
+from alpr_guard.auth.oidc import OidcClient, load_client_secret
+from alpr_guard.auth.ratelimit import SCHEME as RATE_SCHEME
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
 
@@ -25,12 +41,52 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 RETRY_AFTER_SECONDS = 1
 
 
+# Every route the server answers, by blueprint (console pages included).
+BLUEPRINTS = (
+    meta.bp,
+    reads.bp,
+    webhooks.bp,
+    searches.bp,
+    review.bp,
+    shares.bp,
+    holds.bp,
+    audit.bp,
+    reports.bp,
+    public.bp,
+    signin.bp,
+    signin.account,
+)
+
+
+def _sign_in(app: Flask, runtime: Runtime) -> Limiter:
+    """The identity provider's client (when configured) and the sign-in routes' flood limit."""
+    oidc = runtime.settings.auth.oidc
+    if oidc is not None:
+        # The secret is read now, so a missing one stops the server at start, naming the key.
+        secret = load_client_secret(oidc, str(runtime.settings.source))
+        app.extensions[signin.OIDC_KEY] = OidcClient(oidc, secret)
+    # The flood limit of the sign-in routes, per source address, counted in the database so
+    # that every worker (and every server) shares one count.
+    limiter = Limiter(
+        lambda: request.remote_addr or "-",
+        app=app,
+        storage_uri=f"{RATE_SCHEME}://",
+        storage_options={"engine": runtime.engine},  # type: ignore[dict-item]
+        strategy="fixed-window",
+        headers_enabled=True,
+        key_prefix="signin",
+    )
+    limiter.limit(runtime.settings.auth.rate_limit)(signin.bp)
+    return limiter
+
+
 def build_app(runtime: Runtime) -> Flask:
     # No static files: every route is one of ours, and declares what it exposes.
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = runtime
+    limiter = _sign_in(app, runtime)
 
     @app.before_request
     def _start() -> None:
@@ -52,27 +108,49 @@ def build_app(runtime: Runtime) -> Flask:
         # One JSON line (request_log): never a body, a query string, a token or the raw path.
         who = g.get("principal")
         rule = request.url_rule
-        log.info(
-            "%s",
-            request_line(
-                {
-                    "request_id": g.get("request_id", "-"),
-                    "method": request.method,
-                    "route": logged_path(rule.rule if rule else None, request.view_args),
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
-                    "user": who.username if who else None,
-                    "agency": who.agency_ori if who else None,
-                    "role": who.role if who else None,
-                    "client": request.remote_addr,
-                }
-            ),
+        seconds = time.perf_counter() - g.get("started", 0)
+        metrics.observe_request(
+            rule.rule if rule else None, request.method, response.status_code, seconds
         )
+        fields = {
+            "request_id": g.get("request_id", "-"),
+            "method": request.method,
+            "route": logged_path(rule.rule if rule else None, request.view_args),
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": who.username if who else None,
+            "agency": who.agency_ori if who else None,
+            "role": who.role if who else None,
+            "client": request.remote_addr,
+        }
+        # Text logs carry the fields as one JSON message; JSON logs at the line's top level.
+        log.info("%s", request_line(fields), extra={logs.FIELDS: fields})
         return response
 
     @app.errorhandler(AlprGuardError)
     def _app_error(exc: AlprGuardError) -> tuple[Response, int]:
+        if exc.status in (403, 422):  # a refusal, by its reason code (a bounded set)
+            rule = request.url_rule
+            metrics.REFUSALS.labels(
+                metrics.route_label(rule.rule if rule else None), exc.code
+            ).inc()
         return error_body(exc.code, exc.message, exc.status, exc.details)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        log.warning(
+            "rate limited request_id=%s client=%s", g.get("request_id"), request.remote_addr
+        )
+        response, status = error_body(
+            "rate_limited", f"too many requests: at most {exc.description}; try again later", 429
+        )
+        response.status_code = status
+        stats = limiter.current_limit
+        retry = 1
+        if stats is not None:
+            retry = max(1, int(stats.reset_at - time.time()) + 1)
+        response.headers["Retry-After"] = str(retry)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
@@ -97,13 +175,6 @@ def build_app(runtime: Runtime) -> Flask:
         return error_body("internal_error", "internal error", 500)
 
     app.teardown_appcontext(close_session)
-    app.register_blueprint(meta.bp)
-    app.register_blueprint(reads.bp)
-    app.register_blueprint(searches.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(shares.bp)
-    app.register_blueprint(holds.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(public.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app

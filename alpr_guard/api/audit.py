@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response, jsonify
 
+from alpr_guard import metrics
 from alpr_guard.api.context import commit, principal, require, runtime, session
 from alpr_guard.api.contract import route
 from alpr_guard.api.models import VerifyOut
@@ -27,8 +30,12 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 @require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_verify() -> Response:
     rt = runtime()
+    started = time.perf_counter()
     with read_only_session(rt.sessions) as reader:
         result = verify_with_checkpoints(reader, rt)
+    metrics.VERIFY_SECONDS.labels("ok" if result.ok else "failed").observe(
+        time.perf_counter() - started
+    )
     # The auditor's own look is on the record too (after the walk, so it is not part of it).
     rt.audit.append(
         session(),

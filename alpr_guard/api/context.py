@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,14 +14,30 @@ from flask import Response, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from alpr_guard.audit import Actor
+from alpr_guard.auth import lockout
+from alpr_guard.auth.client import Client, client
+from alpr_guard.auth.reasons import AuthReason, refused
+from alpr_guard.auth.sessions import SESSION_COOKIE, SessionCheck, check_session, csrf_ok, settle
 from alpr_guard.db import READ_ONLY, is_sqlite
-from alpr_guard.errors import AuditUnavailable, Forbidden, Refused, ValidationError
+from alpr_guard.errors import (
+    AuditUnavailable,
+    Forbidden,
+    Refused,
+    Unauthorized,
+    ValidationError,
+)
 from alpr_guard.policy.access import Exposure
 from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, authenticate, decide_request
 
+log = logging.getLogger("alpr_guard.auth")
 EXTENSION_KEY = "alpr_guard"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HUMAN_ROLES = frozenset({"officer", "supervisor", "auditor", "admin"})
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -106,9 +123,138 @@ def own_agency_only(requested: str | None) -> str | None:
     return scope
 
 
+def request_client() -> Client:
+    """The source address (after the trusted proxy) and user agent, as the audit records them."""
+    return client(request.remote_addr, request.headers.get("User-Agent"))
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
+def check_csrf(session_id: str) -> None:
+    """A state-changing request made with the session cookie must carry the session's CSRF
+    token (header or form field): a page on another site can make the browser send the
+    cookie, but cannot read the token."""
+    presented = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    if csrf_ok(session_id, presented):
+        return
+    rt, db = runtime(), session()
+    db.rollback()
+    rt.audit.append(
+        db,
+        "csrf.refused",
+        Actor("anonymous", None),
+        details={
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule is not None else None,
+            **request_client().details(),
+        },
+    )
+    commit()
+    raise refused(AuthReason.CSRF_FAILED, "the request lacks this session's CSRF token")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the read-only phase of authentication found."""
+
+    who: Principal | None
+    failure: Unauthorized | None
+    session_check: SessionCheck | None
+    locked: str | None
+
+
+def _authenticate(db: Session, rt: Runtime, token: str | None, cookie: str | None) -> _Seen:
+    """Read-only: a bearer token wins over a session cookie; a request with neither is a plain
+    401 (no credential is not a failed attempt)."""
+    source = request.remote_addr
+    if token is None and cookie is None:
+        if request.headers.get("Authorization"):
+            failure = Unauthorized("a valid bearer token is required")
+            return _Seen(None, failure, None, lockout.locked(db, source, None))
+        raise Unauthorized("sign in, or send a bearer token")
+    if token is not None or cookie is None:
+        try:
+            who = authenticate(db, rt, token)
+        except Unauthorized as exc:
+            return _Seen(None, exc, None, lockout.locked(db, source, None))
+        return _Seen(who, None, None, lockout.locked(db, source, who.username))
+    check = check_session(db, rt, cookie)
+    if check.principal is None:
+        unknown = Unauthorized("the session is unknown; sign in") if check.unknown else None
+        return _Seen(None, unknown, check, lockout.locked(db, source, None))
+    who = check.principal
+    return _Seen(who, None, check, lockout.locked(db, source, who.username))
+
+
+def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Principal:
+    """The writes authentication calls for (failures, locked attempts, expiries, activity),
+    committed before the view runs; then the principal, or the refusal."""
+    who = seen.who
+    cl = request_client()
+    if seen.locked is not None:
+        lockout.record_locked_attempt(
+            db, rt, cl, kind=seen.locked, username=who.username if who else None
+        )
+        commit()
+        reason = (
+            AuthReason.LOCKED_SOURCE if seen.locked == lockout.SOURCE else AuthReason.LOCKED_ACCOUNT
+        )
+        raise refused(reason, "too many failed attempts: locked until an administrator unlocks")
+    if seen.failure is not None:
+        try:
+            what = "bad_session" if seen.session_check is not None else "bad_token"
+            lockout.record_failure(db, rt, cl, reason=what)
+            commit()
+        except (AuditUnavailable, SQLAlchemyError):
+            # The writer is busy past the audit timeout: the bad token is refused all the
+            # same (a 401, not a 503 that would tell a prober it reached the database), and
+            # the miss is logged. A 256-bit token is not guessed in the attempts this loses.
+            db.rollback()
+            log.warning("a failed authentication could not be recorded (database busy)")
+        raise seen.failure
+    check = seen.session_check
+    if check is not None:
+        if check.principal is None:
+            if check.expired is not None:
+                settle(db, rt, check, cl)
+                commit()
+                raise refused(AuthReason.SESSION_EXPIRED, "the session has ended; sign in again")
+            raise Unauthorized("the session has ended; sign in again")
+        assert cookie is not None
+        if request.method not in SAFE_METHODS:
+            check_csrf(cookie)
+        if check.touch:
+            settle(db, rt, check, cl)
+            commit()
+    assert who is not None
+    if (
+        who.credential == "token"
+        and who.role in HUMAN_ROLES
+        and not rt.settings.auth.human_bearer_tokens
+    ):
+        rt.audit.append(
+            db,
+            "auth.refused_bearer",
+            who.actor,
+            subject=f"user:{who.username}",
+            details={"role": who.role, **cl.details()},
+        )
+        commit()
+        raise refused(
+            AuthReason.BEARER_NOT_ALLOWED,
+            "people sign in here, or use a personal token minted from a signed-in session",
+        )
+    return who
+
+
 def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Authenticate the bearer token (401), then decide, from the registry as it stands now,
-    whether the caller's agency may hold what the route exposes, then check the role (403).
+    """Authenticate the caller (401): a bearer token or a signed-in session (whose
+    state-changing requests need its CSRF token), unless the source or account is locked;
+    then decide, from the registry as it stands now, whether the caller's agency may hold what
+    the route exposes, then check the role (403).
 
     An agency refusal is an audit event, committed before the 403 leaves. One exception keeps
     the access record whole: a search by a user of an agency the sharing rules refuse goes on
@@ -118,23 +264,29 @@ def require(*roles: str, exposes: Exposure) -> Callable[[Callable[P, R]], Callab
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            header = request.headers.get("Authorization", "")
-            token = header[7:].strip() if header[:7].lower() == "bearer " else None
+            token = bearer_token()
+            cookie = request.cookies.get(SESSION_COOKIE) or None
             db = session()
             rt = runtime()
+            decision: Decision | None = None
+            operating = False
             if is_sqlite(db):
                 # Reading the token and the registry needs no write lock: on SQLite a plain
                 # BEGIN, ended before the view, so a busy writer never makes authentication
                 # wait or fail.
                 db.connection(execution_options={READ_ONLY: True})
                 try:
-                    who = authenticate(db, rt, token)
-                    decision, operating = decide_request(db, rt, who, exposes)
+                    seen = _authenticate(db, rt, token, cookie)
+                    if seen.who is not None and seen.locked is None:
+                        decision, operating = decide_request(db, rt, seen.who, exposes)
                 finally:
                     db.rollback()
             else:
-                who = authenticate(db, rt, token)
-                decision, operating = decide_request(db, rt, who, exposes)
+                seen = _authenticate(db, rt, token, cookie)
+                if seen.who is not None and seen.locked is None:
+                    decision, operating = decide_request(db, rt, seen.who, exposes)
+            who = _settle(db, rt, seen, cookie)
+            assert decision is not None
             role_declared = who.role in declared.roles
             g.principal = who
             g.agency_scope = None if operating else who.agency_ori

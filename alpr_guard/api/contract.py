@@ -226,6 +226,10 @@ class Operation:
     errors: tuple[int, ...] = ()
     public: bool = False
     roles: tuple[str, ...] = ()
+    # A body in someone else's format (a camera vendor's), mapped by hand and not a strict
+    # model: its media types and a description. Its quirks are declared in api.vendors.
+    foreign_body: Mapping[str, str] = field(default_factory=dict)
+    security: tuple[Mapping[str, tuple[str, ...]], ...] | None = None  # None: the default
 
 
 OPERATIONS: list[Operation] = []
@@ -244,6 +248,8 @@ def route(
     responses: Mapping[int, type[BaseModel] | str],
     media: Mapping[int, tuple[str, ...]] | None = None,
     errors: tuple[int, ...] = (),
+    foreign_body: Mapping[str, str] | None = None,
+    security: tuple[Mapping[str, tuple[str, ...]], ...] | None = None,
 ) -> Callable[[F], F]:
     """Register the view on ``bp`` and declare its contract (see the module docstring). Put it
     above ``require`` or ``public``: who may call the route is read from their declaration."""
@@ -267,6 +273,8 @@ def route(
                 errors=errors,
                 public=access.exposes is Exposure.PUBLIC,
                 roles=tuple(sorted(access.roles)),
+                foreign_body=dict(foreign_body or {}),
+                security=security,
             )
         )
         return view

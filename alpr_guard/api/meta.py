@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
+from alpr_guard import metrics
 from alpr_guard.api import openapi
 from alpr_guard.api.context import error_body, public, runtime, session
 from alpr_guard.api.contract import route
@@ -50,6 +51,27 @@ def readyz() -> tuple[Response, int]:
     if failed:
         return error_body("not_ready", f"not ready: {', '.join(failed)}", 503, {"checks": body})
     return jsonify({"status": "ready", "checks": body}), 200
+
+
+@route(
+    bp,
+    "GET",
+    "/metrics",
+    "Prometheus metrics (text format): aggregates only, for the internal network",
+    responses={200: "Prometheus text exposition"},
+    media={200: ("text/plain",)},
+)
+@public
+def metrics_page() -> Response:
+    """Prometheus text format: counts by route, status and reason code, and the jobs' latest
+    figures from the database. Aggregates only: no plate, user or agency. Keep it on the
+    internal network (docs/deployment.md)."""
+    rt = runtime()
+    return Response(
+        metrics.exposition(rt.engine, rt.clock.now()),
+        mimetype=None,
+        content_type=metrics.CONTENT_TYPE,
+    )
 
 
 @route(bp, "GET", "/api/v1/openapi.json", "This document", responses={200: Spec})

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from alpr_guard.api.contract import Msg, ResponseModel, Strict, invalid
+from alpr_guard.policy.cameras import CAMERA_RE
 from alpr_guard.policy.plates import normalise_plate
 from alpr_guard.schemas import (
-    CAMERA_RE,
     CASE_RE,
     CLIENT_ID_RE,
     HIT_REQUIRED,
@@ -366,6 +366,13 @@ class SearchIn(Strict):
         _rule(_cursor, str | None),
         Field(description="next_cursor of the previous page; every page is a recorded search"),
     ] = None
+    include_images: Annotated[
+        bool,
+        Field(
+            description="Return each read's plate crop and vehicle image (counted in the "
+            "access record)"
+        ),
+    ] = False
 
 
 _ORI_WHY = "must be a 9-character ORI"
@@ -495,6 +502,10 @@ class HoldPath(Strict):
 
 
 MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
+
+
+class ReceiptPath(Strict):
+    run_id: Annotated[uuid.UUID, _rule(_uuid("must be a purge run id (a UUID)"), UuidIn)]
 
 
 class FindingPath(Strict):
@@ -693,6 +704,24 @@ class IngestOut(ResponseModel):
     ids: list[uuid.UUID]
 
 
+class WebhookOut(ResponseModel):
+    """Stored (replays answered with their ids)"""
+
+    accepted: int
+    duplicates: int
+    ids: list[uuid.UUID]
+    images: Annotated[int, Field(description="Images stored with the new reads")]
+    ignored_fields: Annotated[
+        int, Field(description="Fields the vendor does not document: ignored, counted, not named")
+    ]
+
+
+class ImageOut(ResponseModel):
+    kind: Literal["plate", "vehicle"]
+    content_type: str
+    data: Annotated[str, Field(description="Base64 of the image bytes")]
+
+
 class ReadOut(ResponseModel):
     id: uuid.UUID
     plate: str
@@ -702,6 +731,9 @@ class ReadOut(ResponseModel):
     latitude: float | None
     longitude: float | None
     confidence: float | None
+    images: Annotated[
+        list[ImageOut] | None, Field(description="Only when the search asked (include_images)")
+    ] = None
 
 
 class SearchOut(ResponseModel):
@@ -807,10 +839,16 @@ class FindingOut(ResponseModel):
     agency: str | None
     searched_at: datetime | None
     purpose: str | None
+    config_ref: Annotated[
+        str | None, Field(description="A finding about the configuration: what it is about")
+    ] = None
 
 
 class FindingsOut(ResponseModel):
     findings: list[FindingOut]
+    total: Annotated[int, Field(description="Findings matching the filters, on every page")]
+    offset: int
+    limit: int
 
 
 class Rate(ResponseModel):
@@ -859,3 +897,38 @@ class Spec(ResponseModel):
     model_config = ResponseModel.model_config | {"extra": "allow"}
 
     openapi: str
+
+
+class CallbackQuery(Strict):
+    """What the identity provider sends back (documented; providers may add more)."""
+
+    state: str | None = None
+    code: str | None = None
+    error: str | None = None
+
+
+class MeOut(ResponseModel):
+    """The signed-in account"""
+
+    username: str
+    name: str | None
+    role: str
+    agency: str
+    credential: Annotated[str, Field(description="session, or the kind of token")]
+    csrf_token: Annotated[
+        str | None, Field(description="For state-changing requests made with the cookie")
+    ] = None
+
+
+class PersonalTokenOut(ResponseModel):
+    """The token, shown once"""
+
+    token: str
+    expires_at: datetime
+    role: str
+
+
+class SignedOutOut(ResponseModel):
+    """Signed out"""
+
+    signed_out: bool

@@ -20,8 +20,10 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, bad, expired or revoked token",
     403: "Role or agency not allowed, or a policy refusal (see error.code)",
     404: "Not found",
+    429: "Too many requests from this address (rate_limited); see Retry-After",
     409: "Conflict",
     422: "Invalid input (error.details.fields) or a policy refusal",
+    502: "The identity provider could not be reached, or its answer did not verify",
     503: "Fail closed: the access record could not be written (audit_unavailable), or not ready",
 }
 
@@ -91,6 +93,11 @@ def _operation(op: Operation, refs: Mapping[Any, Any]) -> dict[str, Any]:
         out["security"] = []
     else:
         out["x-roles"] = list(op.roles)
+        if op.security is not None:
+            out["security"] = [
+                {scheme: list(scopes) for scheme, scopes in option.items()}
+                for option in op.security
+            ]
     parameters = _parameters(op.params, "path") + _parameters(op.query, "query")
     if parameters:
         out["parameters"] = parameters
@@ -98,6 +105,14 @@ def _operation(op: Operation, refs: Mapping[Any, Any]) -> dict[str, Any]:
         out["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    if op.foreign_body:
+        out["requestBody"] = {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "object", "description": description}}
+                for media, description in op.foreign_body.items()
+            },
         }
     responses: dict[str, Any] = {}
     for status, answer in op.responses.items():
@@ -140,7 +155,23 @@ def _spec() -> dict[str, Any]:
             "from the request and response models that validate each route.",
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "camera": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A camera credential (alprc_..., alpr-guard cameras add)",
+                },
+                "cameraName": {"type": "apiKey", "in": "header", "name": "X-Alprg-Camera"},
+                "cameraTime": {"type": "apiKey", "in": "header", "name": "X-Alprg-Timestamp"},
+                "cameraSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Alprg-Signature",
+                    "description": "Hex HMAC-SHA256 of '<X-Alprg-Timestamp>.<body>' under the "
+                    "credential's secret (credentials added with --auth hmac)",
+                },
+            },
             "schemas": definitions.get("$defs", {}),
         },
         "security": [{"bearer": []}],

@@ -18,9 +18,9 @@ from pydantic import ValidationError as PydanticError
 from alpr_guard.api.contract import field_errors, salvage, validate
 from alpr_guard.api.models import CameraRead, HoldIn, ReadBatchIn, SearchIn, ShareIn
 from alpr_guard.errors import ValidationError
+from alpr_guard.policy.cameras import CAMERA_RE
 from alpr_guard.policy.plates import Plate, normalise_plate
 from alpr_guard.schemas import (
-    CAMERA_RE,
     CLIENT_ID_RE,
     HOT_ENTRY_RE,
     HOT_LIST_RE,
@@ -162,6 +162,19 @@ def _parse_read(raw: object, path: str, errors: _Errors) -> ReadIn | None:
         hit=hit is not None,
         hit_ref=(hit.list, hit.entry) if hit is not None else None,
     )
+
+
+def parse_one_read(raw: object, path: str = "read") -> ReadIn:
+    """One read, checked as in a batch (ValidationError naming each bad field under ``path``):
+    for importers, which refuse a bad row on its own instead of its whole batch."""
+    read = _fast_read(raw)
+    if read is not None:
+        return read
+    errors = _Errors()
+    parsed = _parse_read(raw, path, errors)
+    errors.raise_if_any()
+    assert parsed is not None
+    return parsed
 
 
 def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:

@@ -1,18 +1,22 @@
-"""Public pages, no sign-in: the usage and privacy policy and the transparency figures.
+"""Public pages, no sign-in: the usage and privacy policy, the transparency figures and the
+signed receipts of the purges they list.
 
-Neither names a person or a plate: the policy is built from the configuration, the
-transparency figures are aggregates. Both may be cached briefly and answer conditional requests.
+None names a person or a plate: the policy is built from the configuration, the transparency
+figures are aggregates, and a purge receipt holds counts and key ids only. All may be cached
+briefly and answer conditional requests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
-from alpr_guard.api.contract import query, route
-from alpr_guard.api.models import Figures, PolicyQuery
+from alpr_guard.api.contract import query, route, validate
+from alpr_guard.api.models import Figures, PolicyQuery, ReceiptPath
+from alpr_guard.checkpoints import purge_receipt_document
 from alpr_guard.db import read_only_session
 from alpr_guard.services.policy_document import MEDIA_TYPES, build_policy, render_policy
 from alpr_guard.services.rendering import render_template
@@ -82,3 +86,28 @@ def get_transparency_json() -> Response:
     with read_only_session(rt.sessions) as reader:
         figures = build_transparency(reader, rt)
     return cacheable(figures.json_bytes(), "application/json")
+
+
+@route(
+    bp,
+    "GET",
+    "/transparency/receipts/<run_id>.json",
+    "A completed purge's signed receipt (counts and key ids only), checkable with the public "
+    "key alone",
+    params=ReceiptPath,
+    responses={200: "The signed receipt document", 304: "Not modified (If-None-Match)"},
+    media={200: ("application/json",)},
+    errors=(404, 409, 422),
+)
+@public
+def get_purge_receipt(run_id: str) -> Response:
+    """A completed purge's receipt, signed with the instance's key, for anyone to check with
+    the public key alone (``alpr-guard audit verify-receipt``). Signed again from its audit
+    event, which must still verify: an edited receipt is refused (409), never signed."""
+    run = validate(ReceiptPath, {"run_id": run_id}).run_id
+    rt = runtime()
+    with read_only_session(rt.sessions) as reader:
+        document = purge_receipt_document(reader, rt, run)
+    response = cacheable(json.dumps(document, indent=2).encode(), "application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-purge-{run}.json"'
+    return response

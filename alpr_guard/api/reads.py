@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from alpr_guard import metrics
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
 from alpr_guard.api.contract import route
 from alpr_guard.api.models import IngestOut, ReadBatchIn
@@ -38,6 +39,8 @@ def post_reads() -> tuple[Response, int]:
     db.connection(execution_options={WRITE_WAIT_MS: rt.settings.ingest.write_wait_ms})
     result = record_reads(db, rt, principal(), reads)
     commit()
+    metrics.READS_INGESTED.labels("stored").inc(result.accepted)
+    metrics.READS_INGESTED.labels("replay").inc(result.duplicates)
     return jsonify(
         {
             "accepted": result.accepted,

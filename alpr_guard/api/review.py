@@ -28,6 +28,7 @@ from alpr_guard.policy.access import Exposure
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
+    count_findings,
     list_findings,
     resolve_finding,
     vague_rates,
@@ -41,6 +42,7 @@ def _serialise(f: FindingView) -> dict[str, object]:
         "id": f.id,
         "search_id": str(f.search_id) if f.search_id else None,
         "camera_id": f.camera_id,
+        "config_ref": f.config_ref,
         "rule": f.rule,
         "severity": f.severity,
         "matched": f.matched,
@@ -81,8 +83,16 @@ def get_findings() -> Response:
         agency=agency_scope(),
     )
     findings = list_findings(session(), runtime(), principal(), filters)
+    total = count_findings(session(), filters)
     commit()
-    return jsonify({"findings": [_serialise(f) for f in findings]})
+    return jsonify(
+        {
+            "findings": [_serialise(f) for f in findings],
+            "total": total,
+            "offset": filters.offset,
+            "limit": filters.limit,
+        }
+    )
 
 
 @route(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, jsonify
@@ -27,10 +28,21 @@ bp = Blueprint("searches", __name__, url_prefix="/api/v1")
 
 
 def _serialise(outcome: SearchOutcome) -> dict[str, object]:
+    results = [r.as_json() for r in outcome.results]
+    if outcome.images is not None:
+        for read, out in zip(outcome.results, results, strict=True):
+            out["images"] = [
+                {
+                    "kind": image.kind,
+                    "content_type": image.content_type,
+                    "data": base64.b64encode(image.data).decode(),
+                }
+                for image in outcome.images.get(read.id, ())
+            ]
     return {
         "search_id": str(outcome.search_id),
         "result_count": outcome.result_count,
-        "results": [r.as_json() for r in outcome.results],
+        "results": results,
         "next_cursor": outcome.next_cursor,
     }
 

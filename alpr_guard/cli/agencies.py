@@ -34,11 +34,10 @@ def agencies_add(
     state: State, ori: str, name: str, kind: str, jurisdiction: str, vetted: bool
 ) -> None:
     from alpr_guard.services.agencies import AgencyInput, upsert_agency
-    from alpr_guard.services.principals import SYSTEM
 
     with runtime_session(state) as (rt, session):
         agency = upsert_agency(
-            session, rt, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM
+            session, rt, AgencyInput(ori, name, kind, jurisdiction, vetted), state.actor()
         )
     click.echo(
         f"{agency.ori}\t{agency.kind}\t{agency.jurisdiction}\t"
@@ -52,13 +51,12 @@ def agencies_add(
 def agencies_import(state: State, file: Path | None) -> None:
     """Load the registry file (TOML or CSV; default: registry.file from the config)."""
     from alpr_guard.services.agencies import import_registry
-    from alpr_guard.services.principals import SYSTEM
 
     path = file or state.settings.registry_file
     if path is None:
         raise click.UsageError("give a FILE or set registry.file in the config")
     with runtime_session(state) as (rt, session):
-        result = import_registry(session, rt, path, SYSTEM)
+        result = import_registry(session, rt, path, state.actor())
     click.echo(
         f"{path}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
     )
@@ -82,10 +80,9 @@ def agencies_unvet(state: State, ori: str) -> None:
 
 def _set_vetted(state: State, ori: str, *, vetted: bool) -> None:
     from alpr_guard.services.agencies import set_vetted
-    from alpr_guard.services.principals import SYSTEM
 
     with runtime_session(state) as (rt, session):
-        agency = set_vetted(session, rt, ori, vetted, SYSTEM)
+        agency = set_vetted(session, rt, ori, vetted, state.actor())
     click.echo(f"{agency.ori}\t{'vetted' if agency.vetted else 'not vetted'}\t{agency.name}")
 
 

@@ -10,9 +10,11 @@ import click
 from alpr_guard.cli import (
     agencies,
     audit,
+    cameras,
     config,
     database,
     demo,
+    importer,
     keys,
     policy,
     purge,
@@ -34,8 +36,16 @@ from alpr_guard.cli.common import State, current
     default=None,
     help="TOML config file (default: $ALPR_GUARD_CONFIG or config/alpr_guard.toml).",
 )
+@click.option(
+    "--operator",
+    "operator",
+    envvar="ALPR_GUARD_OPERATOR",
+    default=None,
+    help="Who is running the command, recorded in the audit chain by every command that "
+    "changes state or exports data (default: the operating-system user).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, operator: str | None) -> None:
     """alpr_guard: encrypted ALPR storage with justified, recorded access."""
     # Files this process creates (the SQLite database and its WAL, keys, checkpoints, reports)
     # hold locations and times even where plates are encrypted: owner-only by default.
@@ -45,7 +55,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Alembic's per-step chatter would bury a failure's one line; `db upgrade` says what it did.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    ctx.obj = State(config)
+    ctx.obj = State(config, operator)
     current[:] = [ctx.obj]
 
 
@@ -54,6 +64,8 @@ for command in (
     keys.keys_group,
     database.db_group,
     users.users_group,
+    cameras.cameras_group,
+    importer.import_group,
     agencies.agencies_group,
     demo.demo,
     serve.serve,

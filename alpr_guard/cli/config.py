@@ -102,11 +102,10 @@ def config_check(state: State, record: bool) -> None:
 
 def _record_policy(state: State) -> None:
     """Put the configuration in force on the record now, not only at the next start-up."""
-    from alpr_guard.audit import Actor
     from alpr_guard.services.config_audit import record_policy
 
     with runtime_session(state) as (rt, session):
-        change = record_policy(session, rt, Actor("cli", rt.settings.instance.operating_agency))
+        change = record_policy(session, rt, state.actor(rt.settings.instance.operating_agency))
     if not change.changed:
         click.echo(f"policy {change.digest[:12]}: unchanged, nothing recorded")
         return

@@ -68,7 +68,7 @@ def keys_rotate(state: State, new_key_file: Path | None, new_key_env: str | None
     run. Afterwards point keys.master_key_file (or _env) at the new key and start again.
     """
     from alpr_guard import readiness
-    from alpr_guard.audit import Actor, AuditLog
+    from alpr_guard.audit import AuditLog
     from alpr_guard.clock import SystemClock
     from alpr_guard.crypto import KeyRing
     from alpr_guard.db import make_engine, make_session_factory, session_scope
@@ -109,7 +109,7 @@ def keys_rotate(state: State, new_key_file: Path | None, new_key_env: str | None
             event = AuditLog(keyring, SystemClock(), s.database.audit_timeout_ms).append(
                 session,
                 "keys.rotated",
-                Actor("cli", s.instance.operating_agency),
+                state.actor(s.instance.operating_agency),
                 details=result.as_json(),
             )
     finally:

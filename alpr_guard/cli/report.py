@@ -99,7 +99,6 @@ def report_access(
     full: bool,
 ) -> None:
     """Write the access-justification report for a period (redacted unless --full)."""
-    from alpr_guard.audit import Actor
     from alpr_guard.services.reports import (
         ReportFilter,
         count_access_rows,
@@ -120,7 +119,8 @@ def report_access(
         purpose=purpose,
         outcome=outcome,
     )
-    actor = Actor("cli", state.settings.instance.operating_agency)
+    # A full export decrypts plates: it names a person, never only an account of the machine.
+    actor = state.actor(state.settings.instance.operating_agency, named=full)
     with runtime_session(state) as (rt, session):
         matching = count_access_rows(session, filters)
         record_report_access(session, rt, actor, filters, full, fmt, matching=matching)
@@ -163,7 +163,6 @@ def report_summary(state: State, since: str, until: str, fmt: str, out: Path) ->
     """Write the compliance summary for a period (JSON, or an HTML page with charts)."""
     import json
 
-    from alpr_guard.audit import Actor
     from alpr_guard.errors import ValidationError
     from alpr_guard.services.reports import (
         compliance_summary,
@@ -176,7 +175,7 @@ def report_summary(state: State, since: str, until: str, fmt: str, out: Path) ->
     start, end = _when(since, "--from"), _when(until, "--to")
     if start >= end:
         raise ValidationError({"--to": "must be after --from"})
-    actor = Actor("cli", state.settings.instance.operating_agency)
+    actor = state.actor(state.settings.instance.operating_agency)
     with runtime_session(state) as (rt, session):
         summary = compliance_summary(session, rt, start, end)
         record_summary_access(session, rt, actor, start, end, fmt)

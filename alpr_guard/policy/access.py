@@ -27,6 +27,7 @@ class Exposure(StrEnum):
     PLATE_READS = "plate_reads"  # plate reads, through a screened and recorded search
     AGENCY_RECORDS = "agency_records"  # access records, which can be cut to one agency's users
     OPERATOR_RECORDS = "operator_records"  # the whole instance's records and state
+    ACCOUNT = "account"  # the caller's own account (who is signed in, their tokens, sign-out)
 
 
 # What a user of a partner agency (one that passes decide_recipient) may do, per exposure.
@@ -58,6 +59,9 @@ def decide_access(
     recipient = decide_recipient(agency, rules=rules, home_state=home_state, now=now, ori=ori)
     if not recipient.allowed:
         return recipient
+    if exposure is Exposure.ACCOUNT:
+        # A partner's account exists only in the roles a partner may hold (decide_account).
+        return Decision.allow("own_account")
     if role not in PARTNER_ROLES.get(exposure, frozenset()):
         return Decision.refuse(
             ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY,

@@ -209,6 +209,21 @@ def _purposes(s: Settings, cites: dict[str, str]) -> Section:
     )
 
 
+def _sign_in(s: Settings) -> str:
+    """How people sign in, as enforced: stated from the settings, never restated by hand."""
+    a = s.auth
+    if a.oidc is None:
+        return f"Sign-in tokens of people expire after {a.human_token_hours} hours."
+    mfa = "with a second factor " if a.oidc.require_mfa else ""
+    return (
+        f"People sign in at the agency's identity provider {mfa}and are signed out after "
+        f"{a.session_idle_minutes} minutes without activity and {a.session_absolute_hours} "
+        f"hours in any case; {a.lockout_failures} failed attempts within "
+        f"{a.lockout_window_minutes} minutes lock the account or address until an "
+        f"administrator unlocks it; an account unused for {a.dormant_days} days is disabled."
+    )
+
+
 def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Section:
     rows: list[tuple[str, ...]] = [("Job title", "System role", "Required training")]
     rows += [(g.job_title, g.role, "; ".join(g.training)) for g in elements.access]
@@ -222,7 +237,7 @@ def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Sec
             "share data and place legal holds; auditors review use; administrators manage "
             "accounts and configuration and cannot search. Cameras write reads with their own "
             "credentials and cannot read anything back.",
-            f"Sign-in tokens of people expire after {s.auth.human_token_hours} hours.",
+            _sign_in(s),
         ),
         table=tuple(rows),
     )
@@ -230,11 +245,16 @@ def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Sec
 
 def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
     b = s.review.behaviour
+    h = s.review.hit_rate
     return Section(
         "monitoring",
         "How use is monitored and audited",
         cites.get("monitoring"),
         (
+            "Security: plate numbers are encrypted at rest under keys held outside the "
+            "database, one key per day of reads (per month for hits); access is by role, with "
+            "a personal account for every user; no plate appears in logs, error messages or "
+            "addresses.",
             "Every search, allowed or refused, is recorded with its date and time, the plate "
             "queried (encrypted), the user and their agency, the purpose, the justification and "
             "the case number. Records are bound into a tamper-evident, hash-chained audit log "
@@ -255,7 +275,15 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
             f"searches at hours holding under {b.off_hours_max_share:.0%} of a user's past "
             f"searches, once they have {b.off_hours_min_history} "
             f"(severity {b.severities['off_hours']});",
-            "justifications that the screening rules mark for review.",
+            "justifications that the screening rules mark for review;",
+            f"a camera that marks at least {h.min_rate:.0%} of its reads over "
+            f"{_days(h.window_days)} as hot-list hits, more than {h.factor:g} times the median "
+            f"of the other cameras (once it has {h.min_reads} reads; severity {h.severity}), "
+            "since a hit is kept longer;",
+            "a configuration in force that differs from the configuration file, from the policy "
+            "on record or from the last policy an auditor approved, checked daily at the same "
+            "time (severity high): every change to this policy is recorded with what changed, "
+            "and is flagged until an auditor approves it.",
         ),
     )
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
 from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
-from alpr_guard.models import Agency, ApiToken, User
+from alpr_guard.models import Agency, ApiToken, User, WebSession
 from alpr_guard.policy.access import Exposure, decide_access, decide_account
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.runtime import Runtime
@@ -41,6 +41,9 @@ class Principal:
     role: str
     agency_id: int
     agency_ori: str
+    # How the caller proved who they are: "token" (issued by an admin), "personal_token"
+    # (minted from a signed-in session) or "session" (a signed-in browser).
+    credential: str = "token"
 
     @property
     def actor(self) -> Actor:
@@ -71,6 +74,7 @@ def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
         select(
             ApiToken.expires_at,
             ApiToken.revoked_at,
+            ApiToken.minted_by,
             User.id,
             User.username,
             User.role,
@@ -91,7 +95,12 @@ def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
     ):
         raise Unauthorized("a valid bearer token is required")
     return Principal(
-        user_id=row[2], username=row.username, role=row.role, agency_id=row[6], agency_ori=row.ori
+        user_id=row[3],
+        username=row.username,
+        role=row.role,
+        agency_id=row[7],
+        agency_ori=row.ori,
+        credential="token" if row.minted_by is None else "personal_token",
     )
 
 
@@ -117,7 +126,7 @@ def decide_request(
     return decision, operating
 
 
-def _check_account(rt: Runtime, agency: Agency, role: str) -> None:
+def check_account(rt: Runtime, agency: Agency, role: str) -> None:
     """Refuse an account (new, or a new token) that no route would let act: any role outside
     the operating agency other than a partner's, or any role in an agency that may not
     receive plate data."""
@@ -185,7 +194,7 @@ def add_user(
     agency = session.scalar(select(Agency).where(Agency.ori == agency_ori))
     if agency is None:
         raise NotFound(f"agency {agency_ori} is not in the registry")
-    _check_account(rt, agency, role)
+    check_account(rt, agency, role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"user {name} already exists")
     user = User(username=name, agency_id=agency.id, role=role, created_at=rt.clock.now())
@@ -218,7 +227,7 @@ def issue_token(
     user, ori = _user(session, username)
     if user.disabled_at is not None:
         raise Conflict(f"user {user.username} is disabled")
-    _check_account(rt, session.get_one(Agency, user.agency_id), user.role)
+    check_account(rt, session.get_one(Agency, user.agency_id), user.role)
     return _issue(session, rt, user, ori, actor)
 
 
@@ -239,6 +248,12 @@ def revoke_tokens(
     count = result.rowcount
     if disable:
         user.disabled_at = now
+        # A disabled account's signed-in browsers end at once, not at their next limit.
+        session.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason="disabled")
+        )
     session.flush()
     rt.audit.append(
         session,
@@ -248,6 +263,71 @@ def revoke_tokens(
         details={"username": user.username, "tokens": count, "disabled": disable},
     )
     return int(count or 0)
+
+
+def mint_personal_token(session: Session, rt: Runtime, who: Principal) -> IssuedToken:
+    """A short-lived token a signed-in person mints for a script: it carries their account and
+    role, expires after ``auth.personal_token_minutes``, and records who minted it."""
+    user = session.get_one(User, who.user_id)
+    if user.disabled_at is not None:
+        raise Conflict(f"user {user.username} is disabled")
+    now = rt.clock.now()
+    expires = now + timedelta(minutes=rt.settings.auth.personal_token_minutes)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=expires,
+            minted_by=user.username,
+        )
+    )
+    session.flush()
+    rt.audit.append(
+        session,
+        "token.minted",
+        who.actor,
+        subject=f"user:{user.username}",
+        details={
+            "username": user.username,
+            "role": user.role,
+            "minted_by": user.username,
+            "expires_at": expires.isoformat(),
+        },
+    )
+    return IssuedToken(user.username, user.role, who.agency_ori, token, expires)
+
+
+def disable_dormant(session: Session, rt: Runtime, *, actor: Actor = SYSTEM) -> list[str]:
+    """Disable every person's account with no sign-in for ``auth.dormant_days`` (counted from
+    its creation when it never signed in): its tokens are revoked and its sessions end.
+    Service accounts (``ingest``) are not people and are left alone."""
+    cutoff = rt.clock.now() - timedelta(days=rt.settings.auth.dormant_days)
+    rows = session.execute(
+        select(User.username, User.last_login_at, User.created_at)
+        .where(User.role != "ingest", User.disabled_at.is_(None))
+        .order_by(User.username)
+    ).all()
+    disabled = []
+    for username, last_login, created in rows:
+        last = last_login if last_login is not None else created
+        if last >= cutoff:
+            continue
+        revoke_tokens(session, rt, username=username, disable=True, actor=actor)
+        rt.audit.append(
+            session,
+            "user.disabled_dormant",
+            actor,
+            subject=f"user:{username}",
+            details={
+                "username": username,
+                "last_sign_in": last_login.isoformat() if last_login else None,
+                "dormant_days": rt.settings.auth.dormant_days,
+            },
+        )
+        disabled.append(username)
+    return disabled
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Moving a read's plate from one key to another: legal holds, their release, and hits stored
-under day keys before hit-period keys existed.
+"""Moving a read's plate (and its images) from one key to another: legal holds, their
+release, and hits stored under day keys before hit-period keys existed.
 
 The plate is decrypted under its current key and encrypted under the new one with associated
 data naming the new key, and its blind-index token is recomputed under the new key; class and
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.images import rekey_images
 from alpr_guard.services.keys import class_key
 from alpr_guard.services.sealed_reads import open_plate, seal_plate
 
@@ -77,9 +78,11 @@ def rekeyed(
     }
 
 
-def execute_rekey(session: Session, params: list[dict[str, Any]]) -> None:
+def execute_rekey(session: Session, rt: Runtime, params: list[dict[str, Any]]) -> None:
+    """Apply the moves; each read's images move to its new key with it."""
     if params:
         session.execute(REKEY, params)
+        rekey_images(session, rt, ((p["b_id"], rt.keyring.data_key(p["b_key_id"])) for p in params))
 
 
 LEGACY_BATCH = 2_000
@@ -108,5 +111,5 @@ def rekey_legacy_hits(session: Session, rt: Runtime) -> int:
         )
         for row in rows
     ]
-    execute_rekey(session, params)
+    execute_rekey(session, rt, params)
     return len(params)

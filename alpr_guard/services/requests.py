@@ -44,6 +44,7 @@ class SearchRequest:
     on_behalf_of: str | None = None
     page_size: int | None = None
     cursor: tuple[datetime, uuid.UUID] | None = None  # (observed_at, id) of the last read seen
+    include_images: bool = False  # return each read's plate crop and vehicle image
 
 
 def encode_cursor(observed_at: datetime, read_id: uuid.UUID) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, Table, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, scan, scan_field, tokenise_field
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
@@ -384,7 +385,11 @@ def review_searches(
 
 
 def review_access(
-    rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
+    rt: Runtime,
+    *,
+    since: datetime | None = None,
+    actor: Actor = SYSTEM_REVIEW,
+    progress: Progress = SILENT,
 ) -> ReviewResult:
     """Review the access records in [since, until) and write the findings.
 
@@ -403,7 +408,15 @@ def review_access(
         if since is None:
             since = reviewed
         continuous = since <= reviewed
-        scanned = _review_records(reader, rt, since, until, findings)
+        if progress is not SILENT:  # the count is an extra query: only when someone watches
+            due = reader.scalar(
+                select(func.count())
+                .select_from(SearchRecord)
+                .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
+            )
+            progress.start("review: access records", int(due or 0), "records")
+        scanned = _review_records(reader, rt, since, until, findings, progress)
+        progress.finish()
         cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
     seconds = time.perf_counter() - started
     with rt.sessions.begin() as session:
@@ -431,7 +444,12 @@ def review_access(
 
 
 def _review_records(
-    session: Session, rt: Runtime, since: datetime, until: datetime, findings: _Findings
+    session: Session,
+    rt: Runtime,
+    since: datetime,
+    until: datetime,
+    findings: _Findings,
+    progress: Progress = SILENT,
 ) -> int:
     """One pass over the records, oldest first: text rules and refusals on each record from
     ``since``; behavioural rules over each user's history from ``since`` less the lookback.
@@ -501,6 +519,8 @@ def _review_records(
                         continue
                     add(search_id, match.rule, match.severity, _masked_words(rt, match.matched))
             findings.flush_if_full()
+            if text_rules:
+                progress.advance(len(page))
     judge_day()
     return scanned
 
@@ -511,7 +531,7 @@ def _review_records(
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    search_id: uuid.UUID | None  # None for a finding about a camera (camera_id)
+    search_id: uuid.UUID | None  # None for a finding about a camera or the configuration
     rule: str
     severity: str
     matched: object
@@ -526,6 +546,7 @@ class FindingView:
     searched_at: datetime | None
     purpose: str | None
     camera_id: str | None = None
+    config_ref: str | None = None  # a finding about the configuration (config_drift)
 
 
 @dataclass(frozen=True)
@@ -542,7 +563,8 @@ class FindingFilter:
 
 
 def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
-    """A finding with its search's who/when/why, or none of them for a finding about a camera."""
+    """A finding with its search's who/when/why, or none of them for a finding about a camera
+    or the configuration."""
     return FindingView(
         finding.id,
         finding.search_id,
@@ -560,16 +582,16 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
         record.created_at if record else None,
         record.purpose if record else None,
         finding.camera_id,
+        finding.config_ref,
     )
 
 
-def list_findings(
-    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
-) -> list[FindingView]:
+def _findings_query(filters: FindingFilter) -> Select[Finding, SearchRecord]:
     stmt = select(Finding, SearchRecord).outerjoin(
         SearchRecord, SearchRecord.id == Finding.search_id
     )
-    # A camera's finding has no search: its own creation time places it in a period.
+    # A camera's or the configuration's finding has no search: its own creation time places it
+    # in a period.
     at = func.coalesce(SearchRecord.created_at, Finding.created_at)
     if filters.status:
         stmt = stmt.where(Finding.status == filters.status)
@@ -585,8 +607,23 @@ def list_findings(
         stmt = stmt.where(at >= filters.since)
     if filters.until:
         stmt = stmt.where(at < filters.until)
+    return stmt
+
+
+def count_findings(session: Session, filters: FindingFilter) -> int:
+    """How many findings the filters match, whatever the page (listings say "51-100 of 352")."""
+    matching = _findings_query(filters).with_only_columns(Finding.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+
+
+def list_findings(
+    session: Session, rt: Runtime, principal: Principal, filters: FindingFilter
+) -> list[FindingView]:
     rows = session.execute(
-        stmt.order_by(Finding.id.desc()).limit(filters.limit).offset(filters.offset)
+        _findings_query(filters)
+        .order_by(Finding.id.desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
     ).all()
     rt.audit.append(
         session,
@@ -625,8 +662,8 @@ def resolve_finding(
         if finding is not None and finding.search_id is not None
         else None
     )
-    # A partner's auditor resolves only findings on its own users' searches; a camera's
-    # finding is the operating agency's.
+    # A partner's auditor resolves only findings on its own users' searches; a camera's or the
+    # configuration's finding is the operating agency's.
     if finding is None or (
         agency is not None and (searched is None or searched.agency_ori != agency)
     ):
@@ -654,6 +691,7 @@ def resolve_finding(
             "finding_id": finding_id,
             "search_id": str(finding.search_id) if finding.search_id else None,
             **({"camera_id": finding.camera_id} if finding.camera_id else {}),
+            **({"config_ref": finding.config_ref} if finding.config_ref else {}),
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -50,6 +50,7 @@ from alpr_guard.record_chain import search_mac
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.free_text import display, display_opt
+from alpr_guard.services.images import ImageOut, images_for
 from alpr_guard.services.keys import days_between, key_scope
 from alpr_guard.services.partitions import keys_and_tables_for_search
 from alpr_guard.services.principals import Principal
@@ -92,6 +93,8 @@ class SearchOutcome:
     next_cursor: str | None = None
     # A malformed request: each bad field and the rule it broke (never its value).
     fields: Mapping[str, str] | None = None
+    # Asked for (include_images): each returned read's images; None when not asked.
+    images: Mapping[uuid.UUID, Sequence[ImageOut]] | None = None
 
 
 def invalid_request(fields: Mapping[str, str]) -> Decision:
@@ -176,8 +179,21 @@ def run_search(
         if len(hits) > page_size:
             next_cursor = encode_cursor(results[-1].observed_at, results[-1].id)
 
-    _record(session, rt, principal, request, search_id, decision, total, now)
-    return SearchOutcome(search_id, decision, results, total, next_cursor)
+    images = None
+    if request.include_images and decision.allowed:
+        images = images_for(session, rt, [r.id for r in results])
+    _record(
+        session,
+        rt,
+        principal,
+        request,
+        search_id,
+        decision,
+        total,
+        now,
+        sum(map(len, images.values())) if images is not None else None,
+    )
+    return SearchOutcome(search_id, decision, results, total, next_cursor, images=images)
 
 
 _READS = cast(Table, PlateRead.__table__)
@@ -408,8 +424,19 @@ def _record(
     decision: Decision,
     total: int,
     now: datetime,
+    images_returned: int | None = None,
 ) -> None:
-    write_record(session, rt, principal, AttemptFacts.of(request), search_id, decision, total, now)
+    write_record(
+        session,
+        rt,
+        principal,
+        AttemptFacts.of(request),
+        search_id,
+        decision,
+        total,
+        now,
+        images_returned=images_returned,
+    )
 
 
 def write_record(
@@ -422,6 +449,8 @@ def write_record(
     total: int,
     now: datetime,
     fields: Mapping[str, str] | None = None,
+    *,
+    images_returned: int | None = None,
 ) -> SearchRecord:
     """The access record and its audit event. The plate and the free text as typed are sealed
     (bound to the search id); the columns and the event hold display copies with plates masked;
@@ -492,6 +521,8 @@ def write_record(
     }
     if fields is not None:
         details["fields"] = dict(fields)  # names and rules only, never values
+    if images_returned is not None:
+        details["images_returned"] = images_returned  # asked for: how many left with it
     session.add(record)
     event = rt.audit.append(
         session,

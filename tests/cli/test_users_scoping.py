@@ -50,3 +50,60 @@ def test_users_add_refuses_forbidden_agencies_and_partner_roles(config: Path) ->
     token = run(config, "users", "token", "--username", "aud")
     assert token.returncode == 1 and "agency_not_vetted" in token.stderr
     assert "ice" not in run(config, "users", "list").stdout.split()
+
+
+def test_state_changing_commands_record_the_operator(config: Path) -> None:
+    """The audit chain names the person behind a CLI action: --operator, else the OS user;
+    a full (decrypted) access report needs a person named explicitly."""
+    import getpass
+    import sqlite3
+
+    assert run(config, "keys", "init").returncode == 0
+    assert run(config, "db", "upgrade").returncode == 0
+    named = run(
+        config,
+        "--operator",
+        "lt.okafor",
+        "agencies",
+        "add",
+        "--ori",
+        "CA0199900",
+        "--name",
+        "X",
+        "--kind",
+        "local",
+        "--jurisdiction",
+        "CA",
+        "--vetted",
+    )
+    assert named.returncode == 0, named.stderr
+    assert run(config, "users", "add", "--username", "ofc.lee", "--role", "officer").returncode == 0
+    bad = run(config, "--operator", "two words", "users", "revoke", "--username", "ofc.lee")
+    assert bad.returncode == 2 and "--operator" in bad.stderr
+    full = run(
+        config,
+        "report",
+        "access",
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-02-01T00:00:00Z",
+        "--full",
+        "--out",
+        str(config.parent / "full.csv"),
+    )
+    assert full.returncode == 2 and "--operator" in full.stderr
+    assert not (config.parent / "full.csv").exists()
+    db = sqlite3.connect(config.parent / "var" / "alpr_guard.db")
+    try:
+        actors = dict(
+            db.execute(
+                "SELECT kind, actor FROM audit_events WHERE kind IN "
+                "('agency.created', 'agency.updated', 'user.created', 'report.access_full')"
+            ).fetchall()
+        )
+    finally:
+        db.close()
+    assert actors.get("agency.created", actors.get("agency.updated")) == "cli:lt.okafor"
+    assert actors["user.created"] == f"cli:{getpass.getuser()}"
+    assert "report.access_full" not in actors

@@ -21,6 +21,7 @@ def test_scheduler_has_the_review_purge_and_checkpoint_jobs(rt: Runtime) -> None
         "audit_checkpoint",
         "audit_head_checkpoint",
         "config_drift",
+        "auth_housekeeping",
     }
     # The head checkpoint runs every audit.checkpoint_interval_seconds (default one minute).
     assert "interval[0:01:00]" in str(jobs["audit_head_checkpoint"].trigger)

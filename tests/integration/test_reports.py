@@ -615,7 +615,7 @@ def cli_run(settings: Settings) -> Callable[..., Any]:
     runner = CliRunner()
 
     def invoke(*args: str) -> Any:
-        return runner.invoke(report, list(args), obj=_State(str(settings.source)))
+        return runner.invoke(report, list(args), obj=_State(str(settings.source), "sgt.reyes"))
 
     return invoke
 
@@ -654,9 +654,9 @@ def test_cli_access_report_streams_to_a_file_and_is_audited(
             .order_by(AuditEvent.seq)
         ).all()
     assert [(e.kind, e.actor, e.actor_agency) for e in events] == [
-        ("report.access", "cli", OPERATING_ORI),
-        ("report.access_full", "cli", OPERATING_ORI),
-        ("report.access", "cli", OPERATING_ORI),
+        ("report.access", "cli:sgt.reyes", OPERATING_ORI),
+        ("report.access_full", "cli:sgt.reyes", OPERATING_ORI),
+        ("report.access", "cli:sgt.reyes", OPERATING_ORI),
     ]
     assert json.loads(events[1].details)["filters"]["outcome"] == "refused"
 

@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from alpr_guard.settings import Settings, load_settings
-from bench.screening import CONFIG, PARTS, accuracy_report, part_rows, read_rows, score
+from bench.screening import CONFIG, PARTS, accuracy_report, main, part_rows, read_rows, score
 from tests.conftest import REPO
 
 EVASION = REPO / "tests" / "data" / "justifications_heldout_evasion.csv"
@@ -95,3 +96,32 @@ def test_the_tuned_blind_part_meets_the_targets(settings: Settings) -> None:
     assert s.rate(s.refused, "prohibited") >= 0.90
     assert s.rate(s.flagged, "flag") >= 0.90
     assert s.rate(s.false_positives, "legitimate") <= 0.03
+
+
+def test_an_extra_labelled_file_is_scored_as_a_held_out_part(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The lead scores a new blind set with --extra, without editing the bench.
+    extra = tmp_path / "new_blind.csv"
+    extra.write_text(
+        "text,label,rule\n"
+        "per ICE ERO,prohibited,prohibited_purpose\n"
+        "ice cream truck stolen,legitimate,\n"
+        "a plain stolen car report 10851,flag,personal_use\n"
+        "my ex girlfriend's car,flag,personal_use\n",
+        encoding="utf-8",
+    )
+    assert main(["--accuracy-only", "--extra", str(extra)]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("held-out (extra: new_blind.csv)") :]
+    assert "4 texts, every row scored" in section
+    assert "prohibited refused up front 1/1 = 1.000" in section
+    assert "flag-worthy caught 1/2 = 0.500" in section
+    assert "false positives 0/1 = 0.000" in section
+
+
+def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
+    extra = tmp_path / "typo.csv"
+    extra.write_text("text,label,rule\nper ICE,prohibitted,prohibited_purpose\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 2: label must be one of"):
+        main(["--accuracy-only", "--extra", str(extra)])

@@ -1,0 +1,183 @@
+"""A sign-in from start to finish: the provider's answer, the lock checks, the account the
+claims map to (created on first sign-in, brought in line with the provider at every later
+one), the new session, and a record of every outcome in the audit chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alpr_guard.audit import Actor
+from alpr_guard.auth import lockout
+from alpr_guard.auth.client import Client
+from alpr_guard.auth.oidc import Identity, OidcClient, SignInRefused, identity, take_login
+from alpr_guard.auth.reasons import AuthReason
+from alpr_guard.auth.sessions import StartedSession, start_session
+from alpr_guard.errors import Refused
+from alpr_guard.models import Agency, User
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.principals import Principal, check_account
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    display_name: str | None
+    session: StartedSession
+
+
+def refuse_if_locked(db: Session, rt: Runtime, client: Client, username: str | None) -> None:
+    """A locked source or username is refused before anything is checked; recorded."""
+    kind = lockout.locked(db, client.source, username)
+    if kind is None:
+        return
+    lockout.record_locked_attempt(db, rt, client, kind=kind, username=username)
+    reason = AuthReason.LOCKED_SOURCE if kind == lockout.SOURCE else AuthReason.LOCKED_ACCOUNT
+    raise SignInRefused(
+        reason,
+        f"too many failed attempts: this {'address' if kind == lockout.SOURCE else 'account'} "
+        "is locked until an administrator unlocks it",
+        username,
+    )
+
+
+def provision(db: Session, rt: Runtime, ident: Identity) -> tuple[Principal, str | None]:
+    """The account for this identity: found by the provider's subject, created at the first
+    sign-in, its role and agency set from the provider's claims. Every check runs before
+    anything is written, so a refused sign-in changes no account."""
+    agency = db.scalar(select(Agency).where(Agency.ori == ident.agency_ori))
+    if agency is None:
+        raise SignInRefused(
+            ReasonCode.UNKNOWN_AGENCY,
+            f"agency {ident.agency_ori} is not in the registry",
+            ident.username,
+        )
+    try:
+        check_account(rt, agency, ident.role)
+    except Refused as exc:
+        raise SignInRefused(exc.code, exc.message, ident.username) from None
+    now = rt.clock.now()
+    user = db.scalar(select(User).where(User.subject_hash == ident.subject_hash))
+    actor = Actor(ident.username, agency.ori)
+    if user is None:
+        taken = db.scalar(select(User.id).where(User.username == ident.username))
+        if taken is not None:
+            # The provider's username claim is not an identity: a person renamed at the
+            # provider must not inherit an account that someone else (or the CLI) holds.
+            raise SignInRefused(
+                AuthReason.ACCOUNT_CONFLICT,
+                f"the username {ident.username} belongs to another account",
+                ident.username,
+            )
+        user = User(
+            username=ident.username,
+            agency_id=agency.id,
+            role=ident.role,
+            created_at=now,
+            subject_hash=ident.subject_hash,
+        )
+        db.add(user)
+        db.flush()
+        rt.audit.append(
+            db,
+            "user.created",
+            actor,
+            subject=f"user:{ident.username}",
+            details={
+                "username": ident.username,
+                "role": ident.role,
+                "agency": agency.ori,
+                "via": "identity provider",
+            },
+        )
+    else:
+        if user.disabled_at is not None:
+            raise SignInRefused(
+                AuthReason.ACCOUNT_DISABLED,
+                f"the account {user.username} is disabled",
+                user.username,
+            )
+        old_ori = db.scalar(select(Agency.ori).where(Agency.id == user.agency_id))
+        if user.role != ident.role or user.agency_id != agency.id:
+            rt.audit.append(
+                db,
+                "user.updated",
+                Actor(user.username, agency.ori),
+                subject=f"user:{user.username}",
+                details={
+                    "username": user.username,
+                    "role": {"from": user.role, "to": ident.role},
+                    "agency": {"from": old_ori, "to": agency.ori},
+                    "via": "identity provider",
+                },
+            )
+            user.role = ident.role
+            user.agency_id = agency.id
+    user.display_name = ident.display_name
+    user.last_login_at = now
+    db.flush()
+    who = Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        agency_id=agency.id,
+        agency_ori=agency.ori,
+        credential="session",
+    )
+    return who, user.display_name
+
+
+def complete(
+    db: Session,
+    rt: Runtime,
+    oidc: OidcClient,
+    client: Client,
+    *,
+    state: str,
+    code: str | None,
+    error: str | None,
+    browser: str | None,
+    replaces: str | None,
+) -> SignedIn:
+    """Finish a sign-in in the caller's transaction. A refusal raises SignInRefused after the
+    failure (or the locked attempt) is recorded; the caller commits in both cases."""
+    try:
+        refuse_if_locked(db, rt, client, None)
+        login = take_login(db, rt, state, browser)
+        if error is not None or not code:
+            raise SignInRefused(
+                AuthReason.PROVIDER_REFUSED, "the identity provider did not sign you in"
+            )
+        settings = rt.settings.auth.oidc
+        assert settings is not None
+        claims = oidc.exchange(code, login.code_verifier, login.nonce)
+        try:
+            ident = identity(settings, claims, rt.settings.instance.operating_agency)
+        except SignInRefused as exc:
+            refuse_if_locked(db, rt, client, exc.username)
+            raise
+        refuse_if_locked(db, rt, client, ident.username)
+        who, name = provision(db, rt, ident)
+    except SignInRefused as exc:
+        if exc.reason not in (AuthReason.LOCKED_SOURCE, AuthReason.LOCKED_ACCOUNT):
+            lockout.record_failure(db, rt, client, reason=str(exc.reason), username=exc.username)
+        raise
+    started = start_session(db, rt, who, client, replaces=replaces)
+    rt.audit.append(
+        db,
+        "signin",
+        who.actor,
+        subject=f"user:{who.username}",
+        details={
+            "username": who.username,
+            "role": who.role,
+            "agency": who.agency_ori,
+            "amr": list(ident.amr),
+            "acr": ident.acr,
+            **client.details(),
+        },
+    )
+    return SignedIn(who, name, started)
