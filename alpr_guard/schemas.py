@@ -1,6 +1,6 @@
 """The rules of untrusted input shared by the API's models and the CLI: the field patterns,
 time stamps, query integers and confidence. The request and response models themselves are
-declared once, in ``api.models``; this module names no field and builds nothing.
+declared once, in ``api.models``, and parsed in ``api.parsing``; nothing here builds a request.
 
 Every message states the rule, never the offending value: a value may be a plate.
 """

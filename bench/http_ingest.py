@@ -89,15 +89,17 @@ def wait_healthy(
         if server.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:]
             raise SystemExit(f"server exited with {server.returncode}:\n{tail}")
+        # Closed on every path: a probe that times out (a worker still importing, on a busy
+        # machine) must not leave its socket behind.
+        conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
-                conn.close()
                 return
-            conn.close()
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.1)
     raise SystemExit("server did not become healthy")
 

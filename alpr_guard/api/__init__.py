@@ -1,7 +1,7 @@
 """HTTP API wiring: blueprints, one error shape, a session per request, request ids.
 
-Only ``api/``, ``web/`` (the console's pages), ``alpr_guard/__init__.py`` and ``cli/`` import
-Flask.
+Only ``api/`` (its console pages included) and ``alpr_guard/__init__.py`` import Flask; the
+import contracts keep it out of policy, crypto and the services (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
@@ -51,7 +51,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class Response(BaseModel):
+class ResponseModel(BaseModel):
     """Base of response models: what the service answers; documented, not parsed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -163,6 +163,19 @@ def validate(model: type[M], body: object) -> M:
         return model.model_validate(body)
     except PydanticError as exc:
         raise ValidationError(field_errors(model, exc)) from None
+
+
+def query(model: type[M]) -> M:
+    """This request's query string as ``model`` (first value of each parameter), or
+    ValidationError naming each bad parameter; unknown ones, where the model refuses them, are
+    "unknown query parameter"."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except PydanticError as exc:
+        fields = field_errors(model, exc)
+    raise ValidationError(
+        {k: "unknown query parameter" if v == "unknown field" else v for k, v in fields.items()}
+    )
 
 
 def salvage(model: type[BaseModel], body: object) -> tuple[dict[str, Any], dict[str, str]]:

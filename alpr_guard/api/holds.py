@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
-from alpr_guard.api.contract import route, validate
+from alpr_guard.api.contract import query, route, validate
 from alpr_guard.api.models import (
     HoldIn,
     HoldOut,
@@ -21,9 +21,7 @@ from alpr_guard.api.models import (
 )
 from alpr_guard.api.parsing import hold_request
 from alpr_guard.db import read_only_session
-from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import query_int
 from alpr_guard.services.holds import (
     approve_hold,
     get_hold,
@@ -34,14 +32,10 @@ from alpr_guard.services.holds import (
 from alpr_guard.services.retention import list_purges
 
 bp = Blueprint("holds", __name__, url_prefix="/api/v1")
-STATUSES = ("pending", "active", "released")
 
 
 def _hold_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise ValidationError({"hold_id": "is not a hold id"}) from None
+    return validate(HoldPath, {"hold_id": raw}).hold_id
 
 
 @route(
@@ -108,14 +102,11 @@ def post_release(hold_id: str) -> Response:
 )
 @require("supervisor", "auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_holds() -> Response:
-    status = request.args.get("status")
-    if status is not None and status not in STATUSES:
-        raise ValidationError({"status": f"must be one of {', '.join(STATUSES)}"})
-    overdue = request.args.get("overdue", "false").lower()
-    if overdue not in ("true", "false"):
-        raise ValidationError({"overdue": "must be true or false"})
+    asked = query(HoldsQuery)
     with read_only_session(runtime().sessions) as db:
-        holds = list_holds(db, runtime(), principal(), status=status, overdue=overdue == "true")
+        holds = list_holds(
+            db, runtime(), principal(), status=asked.status, overdue=asked.overdue == "true"
+        )
     return jsonify({"holds": [h.as_json() for h in holds]})
 
 
@@ -147,9 +138,7 @@ def get_one_hold(hold_id: str) -> Response:
 )
 @require("auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_purges() -> Response:
-    limit = query_int(request.args.get("limit", "100"), 1, 1000)
-    if limit is None:
-        raise ValidationError({"limit": "must be an integer from 1 to 1000"})
+    limit = query(PurgesQuery).limit
     with read_only_session(runtime().sessions) as db:
         runs = list_purges(db, limit)
     return jsonify({"purges": runs})

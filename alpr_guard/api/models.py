@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
-from alpr_guard.api.contract import Msg, Response, Strict, invalid
+from alpr_guard.api.contract import Msg, ResponseModel, Strict, invalid
 from alpr_guard.policy.cameras import CAMERA_RE
 from alpr_guard.policy.plates import normalise_plate
 from alpr_guard.schemas import (
@@ -30,7 +30,10 @@ from alpr_guard.schemas import (
     REGION_RE,
     normalise_confidence,
     parse_datetime,
+    query_int,
 )
+from alpr_guard.services.policy_document import FORMATS as POLICY_FORMATS
+from alpr_guard.services.reports import ACCESS_FORMATS, SUMMARY_FORMATS
 from alpr_guard.services.requests import decode_cursor
 
 # -- field rules ----------------------------------------------------------------------------
@@ -495,73 +498,176 @@ class ResolveIn(Strict):
 
 
 class HoldPath(Strict):
-    hold_id: uuid.UUID
+    hold_id: Annotated[uuid.UUID, _rule(_uuid("is not a hold id"), UuidIn)]
+
+
+MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 class ReceiptPath(Strict):
-    run_id: Annotated[uuid.UUID, Msg("must be a purge run id (a UUID)")]
+    run_id: Annotated[uuid.UUID, _rule(_uuid("must be a purge run id (a UUID)"), UuidIn)]
 
 
 class FindingPath(Strict):
-    finding_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    # The route takes any digits; an id the column cannot hold is malformed, not absent.
+    finding_id: Annotated[
+        int,
+        Field(ge=1, le=MAX_FINDING_ID),
+        Msg(f"must be an integer from 1 to {MAX_FINDING_ID}"),
+    ]
 
 
-class FindingsQuery(Strict):
-    status: Literal["open", "resolved"] | None = None
-    rule: str | None = None
-    severity: Literal["high", "medium", "low"] | None = None
-    user: str | None = None
-    from_: Annotated[datetime | None, Field(alias="from")] = None
-    to: datetime | None = None
-    limit: Annotated[int, Field(ge=0, le=1000)] = 100
-    offset: Annotated[int, Field(ge=0, le=10**9)] = 0
+def _query_int(lo: int, hi: int) -> Callable[[object], int]:
+    why = f"must be an integer from {lo} to {hi}"
+
+    def rule(value: object) -> int:
+        number = query_int(value, lo, hi) if isinstance(value, str) else None
+        if number is None:
+            raise invalid(why)
+        return number
+
+    return rule
 
 
-class VagueRatesQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    by: Literal["user", "agency"] = "user"
+def _choice(choices: tuple[str, ...], why: str, lower: bool = False) -> Callable[[object], str]:
+    def rule(value: object) -> str:
+        if isinstance(value, str) and lower:
+            value = value.lower()
+        if value not in choices:
+            raise invalid(why)
+        return str(value)
+
+    return rule
 
 
-class SharesQuery(Strict):
-    outcome: Literal["allowed", "refused"] | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    return _choice(choices, f"must be one of {', '.join(choices)}")
 
 
-class HoldsQuery(Strict):
-    status: Literal["pending", "active", "released"] | None = None
-    overdue: Literal["true", "false"] = "false"
+def _query_time(value: object) -> datetime:
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
 
 
-class PurgesQuery(Strict):
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+def _limit(lo: int, hi: int) -> Any:
+    return _rule(_query_int(lo, hi), Annotated[int, Field(ge=lo, le=hi)])
 
 
-class PolicyQuery(Strict):
-    format: Literal["html", "md", "pdf"] = "html"
+def _query_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise invalid("must be a string")
+    if NUL in value:
+        raise invalid("must not contain a NUL character")  # no database column takes one
+    return value
 
 
-class AccessReportQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    format: Literal["csv", "json", "html"] = "json"
-    user: str | None = None
-    agency: str | None = None
-    purpose: str | None = None
-    outcome: Literal["allowed", "refused"] | None = None
-    full: Literal["true", "false"] = "false"
+QueryTime = Annotated[datetime, _rule(_query_time, DateTimeIn)]
+QueryText = Annotated[str, _rule(_query_text, Annotated[str, Field(pattern=r"^[^\x00]*$")])]
+PERIOD_WHY = "is required (ISO 8601 with a timezone)"
 
 
-class SummaryQuery(Strict):
-    from_: Annotated[datetime, Field(alias="from")]
-    to: datetime
-    format: Literal["json", "html"] = "json"
+class Query(Strict):
+    """A query string: unknown parameters are refused ("unknown query parameter")."""
+
+
+class LenientQuery(Strict):
+    """A query string whose unknown parameters are ignored, as they always were."""
+
+    model_config = Strict.model_config | ConfigDict(extra="ignore")
+
+
+class FindingsQuery(Query):
+    status: Annotated[
+        str | None,
+        _rule(
+            _choice(("open", "resolved"), "must be open or resolved"),
+            Literal["open", "resolved"] | None,
+        ),
+    ] = None
+    rule: QueryText | None = None
+    severity: Annotated[
+        str | None,
+        _rule(
+            _choice(("high", "medium", "low"), "must be high, medium or low"),
+            Literal["high", "medium", "low"] | None,
+        ),
+    ] = None
+    user: QueryText | None = None
+    since: Annotated[QueryTime | None, Field(alias="from")] = None
+    until: Annotated[QueryTime | None, Field(alias="to")] = None
+    limit: Annotated[int, _limit(0, 1000), Field(description="0 is read as 1")] = 100
+    offset: Annotated[int, _limit(0, 10**9)] = 0
+
+
+class VagueRatesQuery(LenientQuery):
+    since: Annotated[QueryTime, Field(alias="from")]
+    until: Annotated[QueryTime, Field(alias="to")]
+    by: Annotated[
+        str, _rule(_choice(("user", "agency"), "must be user or agency"), Literal["user", "agency"])
+    ] = "user"
+
+
+class SharesQuery(LenientQuery):
+    outcome: Annotated[
+        str | None,
+        _rule(
+            _choice(("allowed", "refused"), "must be allowed or refused"),
+            Literal["allowed", "refused"] | None,
+        ),
+    ] = None
+    limit: Annotated[int, _limit(1, 1000)] = 100
+
+
+HOLD_STATUSES = ("pending", "active", "released")
+
+
+class HoldsQuery(LenientQuery):
+    status: Annotated[
+        str | None,
+        _rule(_one_of(HOLD_STATUSES), Literal["pending", "active", "released"] | None),
+    ] = None
+    overdue: Annotated[
+        str,
+        _rule(
+            _choice(("true", "false"), "must be true or false", lower=True),
+            Literal["true", "false"],
+        ),
+    ] = "false"
+
+
+class PurgesQuery(LenientQuery):
+    limit: Annotated[int, _limit(1, 1000)] = 100
+
+
+class PolicyQuery(LenientQuery):
+    format: Annotated[str, _rule(_one_of(POLICY_FORMATS), Literal["html", "md", "pdf"])] = "html"
+
+
+class AccessReportQuery(Query):
+    since: Annotated[QueryTime, Field(alias="from"), Msg(PERIOD_WHY)]
+    until: Annotated[QueryTime, Field(alias="to"), Msg(PERIOD_WHY)]
+    format: Annotated[str, _rule(_one_of(ACCESS_FORMATS), Literal["csv", "json", "html"])] = "json"
+    user: QueryText | None = None
+    agency: QueryText | None = None
+    purpose: QueryText | None = None
+    outcome: Annotated[
+        QueryText | None, Field(description="allowed or refused; any other value matches nothing")
+    ] = None
+    full: Annotated[str, _rule(_one_of(("true", "false")), Literal["true", "false"])] = "false"
+
+
+class SummaryQuery(Query):
+    since: Annotated[QueryTime, Field(alias="from"), Msg(PERIOD_WHY)]
+    until: Annotated[QueryTime, Field(alias="to"), Msg(PERIOD_WHY)]
+    format: Annotated[str, _rule(_one_of(SUMMARY_FORMATS), Literal["json", "html"])] = "json"
 
 
 # -- responses ------------------------------------------------------------------------------
 
 
-class ErrorBody(Response):
+class ErrorBody(ResponseModel):
     code: str
     message: str
     request_id: str
@@ -572,33 +678,33 @@ class ErrorBody(Response):
     )
 
 
-class ErrorOut(Response):
+class ErrorOut(ResponseModel):
     """The one error shape."""
 
     error: ErrorBody
 
 
-class StatusOut(Response):
+class StatusOut(ResponseModel):
     status: Literal["ok"]
 
 
-class Check(Response):
+class Check(ResponseModel):
     ok: bool
     detail: str
 
 
-class ReadyOut(Response):
+class ReadyOut(ResponseModel):
     status: Literal["ready"]
     checks: dict[str, Check]
 
 
-class IngestOut(Response):
+class IngestOut(ResponseModel):
     accepted: int
     duplicates: int
     ids: list[uuid.UUID]
 
 
-class WebhookOut(Response):
+class WebhookOut(ResponseModel):
     """Stored (replays answered with their ids)"""
 
     accepted: int
@@ -610,13 +716,13 @@ class WebhookOut(Response):
     ]
 
 
-class ImageOut(Response):
+class ImageOut(ResponseModel):
     kind: Literal["plate", "vehicle"]
     content_type: str
     data: Annotated[str, Field(description="Base64 of the image bytes")]
 
 
-class ReadOut(Response):
+class ReadOut(ResponseModel):
     id: uuid.UUID
     plate: str
     plate_state: str | None
@@ -630,20 +736,20 @@ class ReadOut(Response):
     ] = None
 
 
-class SearchOut(Response):
+class SearchOut(ResponseModel):
     search_id: uuid.UUID
     result_count: int
     results: list[ReadOut]
     next_cursor: str | None
 
 
-class Signature(Response):
+class Signature(ResponseModel):
     algorithm: Literal["Ed25519"]
     key_id: str
     value: str
 
 
-class ShareOut(Response):
+class ShareOut(ResponseModel):
     """An allowed share: the bundle and its Ed25519 signature over the canonical JSON."""
 
     share_id: uuid.UUID
@@ -651,7 +757,7 @@ class ShareOut(Response):
     signature: Signature
 
 
-class ShareRow(Response):
+class ShareRow(ResponseModel):
     id: uuid.UUID
     created_at: datetime
     username: str
@@ -665,17 +771,17 @@ class ShareRow(Response):
     bundle_sha256: str | None
 
 
-class SharesOut(Response):
+class SharesOut(ResponseModel):
     shares: list[ShareRow]
 
 
-class SigningKeyOut(Response):
+class SigningKeyOut(ResponseModel):
     algorithm: Literal["Ed25519"]
     key_id: str
     public_key: str
 
 
-class HoldOut(Response):
+class HoldOut(ResponseModel):
     id: uuid.UUID
     case_number: str
     reason: str
@@ -694,12 +800,12 @@ class HoldOut(Response):
     overdue: bool
 
 
-class HoldsOut(Response):
+class HoldsOut(ResponseModel):
     holds: list[HoldOut]
 
 
-class PurgeRun(Response):
-    model_config = Response.model_config | {"extra": "allow"}
+class PurgeRun(ResponseModel):
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
     run_id: uuid.UUID
     status: str
@@ -712,17 +818,17 @@ class PurgeRun(Response):
     records_expired: dict[str, Any]
 
 
-class PurgesOut(Response):
+class PurgesOut(ResponseModel):
     purges: list[PurgeRun]
 
 
-class FindingOut(Response):
+class FindingOut(ResponseModel):
     id: int
     search_id: uuid.UUID | None
     camera_id: str | None
     rule: str
     severity: str
-    matched: str | None
+    matched: Any = Field(description="What the rule matched: words, or the figures of a pattern")
     status: Literal["open", "resolved"]
     verdict: str | None
     note: str | None
@@ -733,28 +839,31 @@ class FindingOut(Response):
     agency: str | None
     searched_at: datetime | None
     purpose: str | None
+    config_ref: Annotated[
+        str | None, Field(description="A finding about the configuration: what it is about")
+    ] = None
 
 
-class FindingsOut(Response):
+class FindingsOut(ResponseModel):
     findings: list[FindingOut]
     total: Annotated[int, Field(description="Findings matching the filters, on every page")]
     offset: int
     limit: int
 
 
-class Rate(Response):
+class Rate(ResponseModel):
     key: str
     searches: int
     vague: int
     rate: float
 
 
-class VagueRatesOut(Response):
+class VagueRatesOut(ResponseModel):
     by: Literal["user", "agency"]
     rates: list[Rate]
 
 
-class VerifyOut(Response):
+class VerifyOut(ResponseModel):
     ok: bool
     checked: int
     first_seq: int | None
@@ -770,22 +879,22 @@ class VerifyOut(Response):
     message: str
 
 
-class Figures(Response):
+class Figures(ResponseModel):
     """The public transparency figures: aggregates only, no person and no plate"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
 
-class SummaryOut(Response):
+class SummaryOut(ResponseModel):
     """The compliance summary for the period (its sections follow the configured policy)"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
 
-class Spec(Response):
+class Spec(ResponseModel):
     """This document"""
 
-    model_config = Response.model_config | {"extra": "allow"}
+    model_config = ResponseModel.model_config | {"extra": "allow"}
 
     openapi: str
 
@@ -798,7 +907,7 @@ class CallbackQuery(Strict):
     error: str | None = None
 
 
-class MeOut(Response):
+class MeOut(ResponseModel):
     """The signed-in account"""
 
     username: str
@@ -811,7 +920,7 @@ class MeOut(Response):
     ] = None
 
 
-class PersonalTokenOut(Response):
+class PersonalTokenOut(ResponseModel):
     """The token, shown once"""
 
     token: str
@@ -819,7 +928,7 @@ class PersonalTokenOut(Response):
     role: str
 
 
-class SignedOutOut(Response):
+class SignedOutOut(ResponseModel):
     """Signed out"""
 
     signed_out: bool

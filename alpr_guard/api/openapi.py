@@ -46,7 +46,7 @@ def _parameters(model: type[BaseModel] | None, where: Literal["query", "path"]) 
     required = set(schema.get("required", ()))
     out = []
     for name, declared in schema["properties"].items():
-        prop = {k: v for k, v in declared.items() if k != "title"}
+        prop = _not_null({k: v for k, v in declared.items() if k != "title"})
         description = prop.pop("description", None)
         param: dict[str, Any] = {
             "name": name,
@@ -58,6 +58,18 @@ def _parameters(model: type[BaseModel] | None, where: Literal["query", "path"]) 
             param["description"] = description
         out.append(param)
     return out
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the null an optional field admits: a query string has no
+    null, only an absent parameter."""
+    members = [m for m in schema.get("anyOf", ()) if m != {"type": "null"}]
+    if "anyOf" in schema and len(members) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        schema = {**rest, **members[0]}
+    if schema.get("default", 0) is None:
+        schema = {k: v for k, v in schema.items() if k != "default"}
+    return schema
 
 
 def _error(status: int) -> dict[str, Any]:

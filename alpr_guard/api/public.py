@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
-from alpr_guard.api.contract import route
+from alpr_guard.api.contract import query, route, validate
 from alpr_guard.api.models import Figures, PolicyQuery, ReceiptPath
 from alpr_guard.checkpoints import purge_receipt_document
 from alpr_guard.db import read_only_session
-from alpr_guard.errors import ValidationError
-from alpr_guard.services.policy_document import FORMATS, MEDIA_TYPES, build_policy, render_policy
+from alpr_guard.services.policy_document import MEDIA_TYPES, build_policy, render_policy
 from alpr_guard.services.rendering import render_template
 from alpr_guard.services.transparency import build_transparency
 
@@ -50,9 +48,7 @@ def cacheable(body: bytes, media_type: str) -> Response:
 )
 @public
 def get_policy() -> Response:
-    fmt = request.args.get("format", "html")
-    if fmt not in FORMATS:
-        raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
+    fmt = query(PolicyQuery).format
     rt = runtime()
     with read_only_session(rt.sessions) as reader:
         body = render_policy(build_policy(reader, rt), fmt)
@@ -108,10 +104,7 @@ def get_purge_receipt(run_id: str) -> Response:
     """A completed purge's receipt, signed with the instance's key, for anyone to check with
     the public key alone (``alpr-guard audit verify-receipt``). Signed again from its audit
     event, which must still verify: an edited receipt is refused (409), never signed."""
-    try:
-        run = uuid.UUID(run_id)
-    except ValueError:
-        raise ValidationError({"run_id": "must be a purge run id (a UUID)"}) from None
+    run = validate(ReceiptPath, {"run_id": run_id}).run_id
     rt = runtime()
     with read_only_session(rt.sessions) as reader:
         document = purge_receipt_document(reader, rt, run)

@@ -12,17 +12,14 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, stream_with_context
 
 from alpr_guard.api.context import commit, own_agency_only, principal, require, runtime, session
-from alpr_guard.api.contract import route
+from alpr_guard.api.contract import query, route
 from alpr_guard.api.models import AccessReportQuery, SummaryOut, SummaryQuery
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import parse_datetime
 from alpr_guard.services.reports import (
-    ACCESS_FORMATS,
-    SUMMARY_FORMATS,
     ReportFilter,
     access_media_type,
     compliance_summary,
@@ -40,42 +37,14 @@ from alpr_guard.services.reports import (
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/audit")
 log = logging.getLogger("alpr_guard.api.reports")
-ACCESS_PARAMS = frozenset({"from", "to", "format", "user", "agency", "purpose", "outcome", "full"})
-SUMMARY_PARAMS = frozenset({"from", "to", "format"})
 # A printable page needs its inline styles and nothing else: no script, no fetch, no frame.
 HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 
 
-def _refuse_unknown(allowed: frozenset[str]) -> None:
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "unknown query parameter"))
-
-
-def _period() -> tuple[datetime, datetime]:
-    errors: dict[str, str] = {}
-    parsed: dict[str, datetime] = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name)
-        if raw is None:
-            errors[name] = "is required (ISO 8601 with a timezone)"
-            continue
-        try:
-            parsed[name] = parse_datetime(raw)
-        except ValueError as exc:
-            errors[name] = str(exc)
-    if errors:
-        raise ValidationError(errors)
-    if parsed["from"] >= parsed["to"]:
+def _period(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    if since >= until:
         raise ValidationError({"to": "must be after from"})
-    return parsed["from"], parsed["to"]
-
-
-def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
-    value = request.args.get(name, default)
-    if value not in choices:
-        raise ValidationError({name: f"must be one of {', '.join(choices)}"})
-    return value
+    return since, until
 
 
 def _stamp(at: datetime) -> str:
@@ -95,17 +64,16 @@ def _stamp(at: datetime) -> str:
 )
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_access_report() -> Response:
-    _refuse_unknown(ACCESS_PARAMS)
-    since, until = _period()
-    fmt = _choice("format", ACCESS_FORMATS, "json")
-    full = _choice("full", ("true", "false"), "false") == "true"
+    asked = query(AccessReportQuery)
+    since, until = _period(asked.since, asked.until)
+    fmt, full = asked.format, asked.full == "true"
     filters = ReportFilter(
         since=since,
         until=until,
-        username=request.args.get("user"),
-        agency=own_agency_only(request.args.get("agency")),
-        purpose=request.args.get("purpose"),
-        outcome=request.args.get("outcome"),
+        username=asked.user,
+        agency=own_agency_only(asked.agency),
+        purpose=asked.purpose,
+        outcome=asked.outcome,
     )
     rt, db = runtime(), session()
     matching = count_access_rows(db, filters)
@@ -156,9 +124,9 @@ def get_access_report() -> Response:
 )
 @require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_summary() -> Response:
-    _refuse_unknown(SUMMARY_PARAMS)
-    since, until = _period()
-    fmt = _choice("format", SUMMARY_FORMATS, "json")
+    asked = query(SummaryQuery)
+    since, until = _period(asked.since, asked.until)
+    fmt = asked.format
     rt, db = runtime(), session()
     summary = compliance_summary(db, rt, since, until)
     record_summary_access(db, rt, principal().actor, since, until, fmt)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, jsonify, request
 
 from alpr_guard.api.context import (
@@ -15,7 +13,7 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
-from alpr_guard.api.contract import route, validate
+from alpr_guard.api.contract import query, route, validate
 from alpr_guard.api.models import (
     FindingOut,
     FindingPath,
@@ -27,7 +25,6 @@ from alpr_guard.api.models import (
 )
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import parse_datetime, query_int
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
@@ -38,8 +35,6 @@ from alpr_guard.services.review import (
 )
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
-FILTERS = {"status", "rule", "severity", "user", "from", "to", "limit", "offset"}
-MAX_FINDING_ID = 2**31 - 1  # review_findings.id is a 32-bit integer on PostgreSQL
 
 
 def _serialise(f: FindingView) -> dict[str, object]:
@@ -64,26 +59,6 @@ def _serialise(f: FindingView) -> dict[str, object]:
     }
 
 
-def _int_arg(name: str, default: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    value = query_int(raw, 0, hi)
-    if value is None:
-        raise ValidationError({name: f"must be an integer from 0 to {hi}"})
-    return value
-
-
-def _time_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse_datetime(raw)
-    except ValueError as exc:
-        raise ValidationError({name: str(exc)}) from None
-
-
 @route(
     bp,
     "GET",
@@ -95,28 +70,16 @@ def _time_arg(name: str) -> datetime | None:
 )
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_findings() -> Response:
-    unknown = sorted(set(request.args) - FILTERS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "unknown query parameter"))
-    status = request.args.get("status")
-    if status not in {None, "open", "resolved"}:
-        raise ValidationError({"status": "must be open or resolved"})
-    severity = request.args.get("severity")
-    if severity not in {None, "high", "medium", "low"}:
-        raise ValidationError({"severity": "must be high, medium or low"})
-    # PostgreSQL cannot compare text holding NUL: malformed input, not a database failure.
-    nul = [name for name in ("rule", "user") if "\x00" in request.args.get(name, "")]
-    if nul:
-        raise ValidationError(dict.fromkeys(nul, "must not contain a NUL character"))
+    asked = query(FindingsQuery)
     filters = FindingFilter(
-        status=status,
-        rule=request.args.get("rule"),
-        severity=severity,
-        username=request.args.get("user"),
-        since=_time_arg("from"),
-        until=_time_arg("to"),
-        limit=max(1, _int_arg("limit", 100, 1000)),
-        offset=_int_arg("offset", 0, 10**9),
+        status=asked.status,
+        rule=asked.rule,
+        severity=asked.severity,
+        username=asked.user,
+        since=asked.since,
+        until=asked.until,
+        limit=max(1, asked.limit),
+        offset=asked.offset,
         agency=agency_scope(),
     )
     findings = list_findings(session(), runtime(), principal(), filters)
@@ -144,9 +107,7 @@ def get_findings() -> Response:
 )
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def post_resolve(finding_id: int) -> Response:
-    if not 1 <= finding_id <= MAX_FINDING_ID:
-        # The route takes any digits; an id the column cannot hold is malformed, not absent.
-        raise ValidationError({"finding_id": f"must be an integer from 1 to {MAX_FINDING_ID}"})
+    validate(FindingPath, {"finding_id": finding_id})
     body = validate(ResolveIn, json_body())
     verdict, note = body.verdict, body.note
     finding = resolve_finding(
@@ -173,14 +134,18 @@ def post_resolve(finding_id: int) -> Response:
 )
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_vague_rates() -> Response:
-    since, until = _time_arg("from"), _time_arg("to")
-    if since is None or until is None:
+    if request.args.get("from") is None or request.args.get("to") is None:
         raise ValidationError({"from": "from and to are required"})
-    by = request.args.get("by", "user")
-    if by not in {"user", "agency"}:
-        raise ValidationError({"by": "must be user or agency"})
+    asked = query(VagueRatesQuery)
+    by = asked.by
     rates = vague_rates(
-        session(), runtime(), principal(), since=since, until=until, by=by, agency=agency_scope()
+        session(),
+        runtime(),
+        principal(),
+        since=asked.since,
+        until=asked.until,
+        by=by,
+        agency=agency_scope(),
     )
     commit()
     return jsonify(

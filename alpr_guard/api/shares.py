@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from alpr_guard.api.context import (
     commit,
@@ -13,13 +13,11 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
-from alpr_guard.api.contract import route
+from alpr_guard.api.contract import query, route
 from alpr_guard.api.models import ShareIn, ShareOut, SharesOut, SharesQuery, SigningKeyOut
 from alpr_guard.api.parsing import share_request_values
 from alpr_guard.api.searches import attempt_body, raise_if_invalid
-from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import query_int
 from alpr_guard.services.sharing import list_shares, share_attempt, signing_key_info
 
 bp = Blueprint("shares", __name__, url_prefix="/api/v1")
@@ -57,13 +55,10 @@ def post_share() -> tuple[Response, int]:
 )
 @require("supervisor", "auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_shares() -> Response:
-    outcome = request.args.get("outcome")
-    if outcome not in {None, "allowed", "refused"}:
-        raise ValidationError({"outcome": "must be allowed or refused"})
-    limit = query_int(request.args.get("limit", "100"), 1, 1000)
-    if limit is None:
-        raise ValidationError({"limit": "must be an integer from 1 to 1000"})
-    shares = list_shares(session(), runtime(), principal(), limit=limit, outcome=outcome)
+    asked = query(SharesQuery)
+    shares = list_shares(
+        session(), runtime(), principal(), limit=asked.limit, outcome=asked.outcome
+    )
     commit()
     return jsonify(
         {

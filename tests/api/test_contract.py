@@ -10,20 +10,25 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from alpr_guard.api import models
-from alpr_guard.api.contract import OPERATIONS, validate
+from alpr_guard.api import review as review_view
+from alpr_guard.api.contract import OPERATIONS, route, validate
 from alpr_guard.api.openapi import spec
+from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
 from alpr_guard.errors import ValidationError
+from alpr_guard.schemas import HIT_REQUIRED
+from alpr_guard.services.review import FindingView
 from tests.conftest import auth, read, search_body
 
 DOC = spec()
@@ -60,10 +65,28 @@ def test_every_input_model_is_strict_and_refuses_unknown_fields() -> None:
     assert len(inputs) >= 15
     for model in inputs:
         assert model.model_config.get("strict") is True, model.__name__
+        if issubclass(model, models.LenientQuery):
+            continue  # query strings whose unknown parameters were always ignored
         assert model.model_config.get("extra") == "forbid", model.__name__
         schema = DOC["components"]["schemas"].get(model.__name__)
         if schema is not None:
             assert schema["additionalProperties"] is False, model.__name__
+    bodies = {op.body for op in OPERATIONS if op.body is not None}
+    assert len(bodies) == 6
+    assert not any(issubclass(m, models.LenientQuery) for m in bodies)
+
+
+def test_an_unknown_query_parameter_is_named_where_the_route_refuses_them(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    url = "/api/v1/review/findings?status=open&plate=7QZX481&limit=x"
+    response = client.get(url, headers=auth(tokens["auditor"]))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"] == {
+        "plate": "unknown query parameter",
+        "limit": "must be an integer from 0 to 1000",
+    }
+    assert PLATE not in response.get_data(as_text=True)
 
 
 def _models_by_name() -> dict[str, type[BaseModel]]:
@@ -240,3 +263,104 @@ def test_errors_name_fields_and_never_carry_a_value(body: dict[str, Any]) -> Non
     assert PLATE not in text
     required = {"plate", "from", "to", "purpose", "justification"}
     assert {"plate", "case_number"} <= set(info.value.fields) <= {*planted, *required}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("page_size", True, "must be an integer from 1 to 50"),
+        ("page_size", "5", "must be an integer from 1 to 50"),
+        ("page_size", 5.0, "must be an integer from 1 to 50"),
+        ("plate", 7123, "must be a string"),
+        ("from", 1763539200, "must be an ISO 8601 string with a timezone"),
+        ("on_behalf_of", ["CA0190100"], "must be a 9-character ORI"),
+    ],
+)
+def test_strict_models_take_no_value_of_another_type(field: str, value: Any, why: str) -> None:
+    """No coercion: what a client sends is what it meant, or it is told which field is wrong."""
+    values, errors = salvage_search_request(search_body(**{field: value}), 50)
+    assert errors == {field: why}
+    target = {"from": "window_from"}.get(field, field)
+    assert target not in values  # the rest is kept: the attempt is recorded with it
+    assert {"plate", "window_from", "window_to", "purpose", "justification"} - {target} <= set(
+        values
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "why"),
+    [
+        ({"latitude": "37.7", "longitude": 1}, "reads[0].latitude", "must be a number"),
+        ({"confidence": True}, "reads[0].confidence", "must be a number"),
+        ({"hit": "true"}, "reads[0].hit", HIT_REQUIRED),
+        ({"client_read_id": 12}, "reads[0].client_read_id", "must be 1-128 printable"),
+        ({"retention_class": "hit"}, "reads[0].retention_class", "unknown field"),
+    ],
+)
+def test_a_read_cannot_smuggle_a_type_or_a_field(
+    change: dict[str, Any], path: str, why: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_read_batch({"reads": [read(plate=PLATE, **change)]}, 10)
+    assert info.value.fields[path].startswith(why)
+    assert PLATE not in info.value.message
+
+
+def test_a_route_without_an_access_declaration_is_refused_at_import() -> None:
+    """route() reads who may call the route from require()/public; a view that declares
+    neither (or sits above route) would be served unguarded, so it is not registered."""
+    bp = Blueprint("unguarded", __name__)
+
+    def view() -> str:
+        return "plate data"
+
+    before = len(OPERATIONS)
+    with pytest.raises(TypeError, match="declare require"):
+        route(bp, "GET", "/unguarded", "no guard", responses={200: "text"})(view)
+    assert len(OPERATIONS) == before
+    assert not bp.deferred_functions  # nothing was added to the blueprint either
+
+
+def test_a_finding_as_served_fits_its_documented_schema() -> None:
+    """Findings need a review run to exist; their wire form is checked from the view's own
+    serialiser, for a search's finding and a camera's."""
+    at = datetime(2026, 11, 19, 8, tzinfo=UTC)
+    search = FindingView(
+        id=1,
+        search_id=uuid.uuid4(),
+        rule="prohibited_purpose",
+        severity="high",
+        matched={"refused": True, "rule": "immigration", "matched": ["ICE"]},
+        status="resolved",
+        verdict="misuse",
+        note="referred",
+        created_at=at,
+        resolved_at=at,
+        resolved_by="t-auditor",
+        username="t-officer",
+        agency_ori="CA0190000",
+        searched_at=at,
+        purpose="stolen_vehicle",
+    )
+    camera = FindingView(
+        id=2,
+        search_id=None,
+        rule="hit_rate",
+        severity="medium",
+        matched={"rate": 0.4, "median": 0.1},
+        status="open",
+        verdict=None,
+        note=None,
+        created_at=at,
+        resolved_at=None,
+        resolved_by=None,
+        username=None,
+        agency_ori=None,
+        searched_at=None,
+        purpose=None,
+        camera_id="cam-1",
+    )
+    for finding in (search, camera):
+        body = json.loads(json.dumps(review_view._serialise(finding)))
+        errors = [e.message for e in component("FindingOut").iter_errors(body)]
+        assert not errors, errors

@@ -4,8 +4,12 @@ enforces, and its list of large modules is true (none missing, none stale, sizes
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
+
+import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "architecture.md").read_text()
@@ -49,3 +53,25 @@ def test_every_large_module_is_listed_with_its_size() -> None:
         assert abs(sizes[path] - documented) <= documented * 0.1, (path, sizes[path], documented)
     unlisted = {p: n for p, n in sizes.items() if n > LARGE and p not in listed}
     assert not unlisted, f"modules over {LARGE} lines not in docs/architecture.md: {unlisted}"
+
+
+def test_the_import_contracts_hold() -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_an_import_deferred_into_a_function_is_still_an_import_to_the_linter() -> None:
+    """So a cycle cannot be hidden from the contracts by moving its import into a function."""
+    graph = grimp.build_graph("alpr_guard")
+    source = (ROOT / "alpr_guard" / "cli" / "audit.py").read_text()
+    assert "\n    from alpr_guard.checkpoints import" in source  # inside a command only
+    assert "\nfrom alpr_guard.checkpoints import" not in source
+    assert graph.direct_import_exists(
+        importer="alpr_guard.cli.audit", imported="alpr_guard.checkpoints"
+    )
