@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
@@ -73,7 +74,7 @@ def build_transparency(session: Session, rt: Runtime) -> Transparency:
             "searches": _searches(session, rt, since),
             "refusals": _refusals(session, since),
             "shares": _shares(session, since),
-            "purges": _purges(session),
+            "purges": _purges(session, rt),
             "audit_chain": _chain(session),
         }
     )
@@ -194,25 +195,51 @@ def _shares(session: Session, since: datetime) -> list[dict[str, Any]]:
     return [{"recipient": name, **counts} for name, counts in sorted(by_agency.items())]
 
 
-def _purges(session: Session) -> list[dict[str, Any]]:
+def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
+    """Recent purges, their figures read from each one's receipt event in the audit chain when
+    that event still verifies: the ``purge_runs`` row is bookkeeping anyone with write access
+    could edit, the event is chained and MACed. A receipt that no longer verifies is published
+    as such (``verified: false``), with the row's figures, and is not offered for download."""
     runs = session.execute(
-        select(PurgeRun, AuditEvent.hash)
+        select(PurgeRun, AuditEvent)
         .outerjoin(AuditEvent, AuditEvent.seq == PurgeRun.audit_seq)
         .where(PurgeRun.status == "completed")
         .order_by(PurgeRun.finished_at.desc())
         .limit(RECENT_PURGES)
     ).all()
     out = []
-    for run, receipt_hash in runs:
-        keys = json.loads(run.keys_destroyed) if run.keys_destroyed else []
-        out.append(
-            {
-                "finished_at": _iso(run.finished_at),
+    for run, event in runs:
+        verified = (
+            event is not None
+            and event.kind == "purge.completed"
+            and event.subject == f"purge:{run.id}"
+            and event_hash(rt.keyring, event) == event.hash
+        )
+        if verified:
+            stated = json.loads(event.details)
+            deleted = stated.get("deleted_by_class", {})
+            figures = {
+                "cutoff": stated.get("cutoff"),
+                "reads_deleted": {
+                    "unmatched": deleted.get("unmatched", 0),
+                    "hit": deleted.get("hit", 0),
+                },
+                "partitions_dropped": stated.get("partitions_dropped", 0),
+                "keys_destroyed": len(stated.get("keys_destroyed", [])),
+                "records_expired": stated.get("records_expired", {}),
+            }
+        else:
+            figures = {
                 "cutoff": run.cutoff.isoformat(),
                 "reads_deleted": {"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
                 "partitions_dropped": run.partitions_dropped,
-                "keys_destroyed": len(keys),
-                "records_expired": json.loads(run.records_expired) if run.records_expired else {},
+                "keys_destroyed": len(json.loads(run.keys_destroyed or "[]")),
+                "records_expired": json.loads(run.records_expired or "{}"),
+            }
+        out.append(
+            {
+                "finished_at": _iso(run.finished_at),
+                **figures,
                 # The receipt is the purge.completed event in the audit chain: its sequence
                 # number and chained hash let anyone holding a verified export check it, and
                 # its signed copy (counts and key ids only) is public for anyone to download
@@ -220,8 +247,9 @@ def _purges(session: Session) -> list[dict[str, Any]]:
                 "receipt": {
                     "run_id": str(run.id),
                     "audit_seq": run.audit_seq,
-                    "hash": receipt_hash,
-                    "download": receipt_path(run.id),
+                    "hash": event.hash if event is not None else None,
+                    "verified": verified,
+                    "download": receipt_path(run.id) if verified else None,
                     "public_key": SIGNING_KEY_PATH,
                 },
             }

@@ -213,3 +213,31 @@ def test_an_edited_receipt_event_is_never_signed_for_the_public(
     response = client.get(f"/transparency/receipts/{receipt.run_id}.json")
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "receipt_unavailable"
+
+
+@pytest.mark.usefixtures("activity")
+def test_purge_figures_come_from_the_chained_receipt_not_the_editable_row(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    (before,) = _figures(client)["purges"]
+    assert before["receipt"]["verified"] is True
+    # An insider shrinks the count in the bookkeeping row: the published figure stays the one
+    # the chained receipt states.
+    with rt.engine.begin() as conn:
+        conn.execute(text("UPDATE purge_runs SET deleted_unmatched = 0"))
+    (after,) = _figures(client)["purges"]
+    assert after["reads_deleted"]["unmatched"] == before["reads_deleted"]["unmatched"] == 1
+    # Editing the receipt event itself is visible: not verified, not offered for download.
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = :s"),
+            {
+                "d": '{"deleted_by_class":{"unmatched":0,"hit":0}}',
+                "s": after["receipt"]["audit_seq"],
+            },
+        )
+    (edited,) = _figures(client)["purges"]
+    assert edited["receipt"]["verified"] is False and edited["receipt"]["download"] is None
+    page = client.get("/transparency").get_data(as_text=True)
+    assert "receipt does not verify" in page
+    assert "transparency/receipts/" not in page
