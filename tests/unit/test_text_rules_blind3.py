@@ -562,3 +562,36 @@ def test_copying_results_to_a_federal_agency_is_refused(settings: Settings) -> N
 )
 def test_suspect_descriptions_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICE officer attacked at a gas station, 245 PC, suspect fled in a Kia",
+        "HSI agent's personal car broken into, 459",
+        "DEA agent's truck stolen from his driveway, 10851",
+        "restraining order violation, 273.6 PC, ex-boyfriend's car",
+    ],
+)
+def test_agents_and_protected_people_as_victims_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+def test_an_agent_asking_is_still_refused(settings: Settings) -> None:
+    assert decide(settings, "ICE officer asked for the car, he was assaulted")[0] == (
+        ReasonCode.PROHIBITED_PURPOSE
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pedido de Homeland", "viajo a California para abortar", "collateral arrests, need addresses"],
+)
+def test_last_round_of_the_domain_is_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+def test_day_labourers_at_a_store_are_profiling_unless_victims(settings: Settings) -> None:
+    assert decide(settings, "jornaleros outside the Lowe's, plates")[1] == {"profiling"}
+    assert_clean(settings, "day laborers robbed at the Home Depot, 211 PC")
+    assert_clean(settings, "stolen from Homeland Grocery, 484 PC")
