@@ -139,14 +139,17 @@ def test_a_scrape_of_the_served_api_sums_every_worker(tmp_path: Path) -> None:
     )
     assert upgrade.returncode == 0, upgrade.stderr
     port = free_port()
-    answered = 0
+    answered = uncertain = 0
 
     def healthy() -> bool:
-        nonlocal answered
+        nonlocal answered, uncertain
         try:
             ok = _get(port, "/healthz")[0] == 200
-        except OSError:
+        except TimeoutError:
+            uncertain += 1  # sent, maybe answered and counted after the client gave up
             return False
+        except OSError:
+            return False  # refused: no worker saw it
         answered += ok
         return ok
 
@@ -186,7 +189,7 @@ def test_a_scrape_of_the_served_api_sums_every_worker(tmp_path: Path) -> None:
                 "alpr_guard_http_requests_total",
                 (("method", "GET"), ("route", "/healthz"), ("status", "200")),
             )
-            assert samples[key] == answered
+            assert answered <= samples[key] <= answered + uncertain
             scraped_by = {
                 dict(labels)["pid"] for name, labels in samples if name == "alpr_guard_db_pool_size"
             }
