@@ -45,6 +45,7 @@ run: demo
 lint: $(STAMP)
 	$(BIN)/ruff check alpr_guard tests bench
 	$(BIN)/ruff format --check alpr_guard tests bench
+	$(BIN)/lint-imports  # the layering contracts in pyproject.toml ([tool.importlinter])
 
 types: $(STAMP)
 	$(BIN)/mypy

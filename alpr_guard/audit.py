@@ -22,13 +22,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import lock_audit_chain
 from alpr_guard.models import AuditEvent
+from alpr_guard.progress import SILENT, Progress
 
 GENESIS = "0" * 64
 # The MAC input is a compact JSON array; one preconfigured encoder (same bytes as json.dumps
@@ -215,7 +216,12 @@ _COLUMNS = (
 )
 
 
-def _rows(session: Session, through: int | None = None, batch: int = 10_000) -> Iterator[Any]:
+def _rows(
+    session: Session,
+    through: int | None = None,
+    batch: int = 10_000,
+    progress: Progress = SILENT,
+) -> Iterator[Any]:
     """Keyset pages of plain rows: memory stays flat, no server-side cursor outlives a page."""
     after = 0
     upto = () if through is None else (AuditEvent.seq <= through,)
@@ -229,6 +235,7 @@ def _rows(session: Session, through: int | None = None, batch: int = 10_000) -> 
         if not page:
             return
         yield from page
+        progress.advance(len(page))
         after = page[-1][0]
 
 
@@ -238,6 +245,7 @@ def verify_chain(
     anchors: Iterable[Anchor] = (),
     *,
     through: int | None = None,
+    progress: Progress = SILENT,
 ) -> VerifyResult:
     """Walk the chain in sequence order and name the first event that does not verify.
 
@@ -262,7 +270,11 @@ def verify_chain(
     first_seq: int | None = None
     prev_hash = GENESIS
     last_seq: int | None = None
-    for row in _rows(session, through):
+    if progress is not SILENT:  # the count is an extra query: only when someone watches
+        upto = () if through is None else (AuditEvent.seq <= through,)
+        due = session.scalar(select(func.count()).select_from(AuditEvent).where(*upto))
+        progress.start("audit verify: events", int(due or 0), "events")
+    for row in _rows(session, through, progress=progress):
         seq, occurred_at, kind, actor, agency, subject, details, sealed, prev, digest = row
         if expected_seq is None:
             if seq != 1:

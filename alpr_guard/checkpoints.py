@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,15 +52,19 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import (
     Actor,
     Anchor,
+    AuditLog,
     VerifyResult,
     canonical_json,
     event_hash,
     verify_chain,
 )
-from alpr_guard.crypto import key_fingerprint, verify_signature
+from alpr_guard.clock import Clock
+from alpr_guard.crypto import KeyRing, key_fingerprint, verify_signature
 from alpr_guard.errors import AlprGuardError, ConfigError, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, PurgeRun
-from alpr_guard.runtime import Runtime
+from alpr_guard.progress import SILENT, Progress
+from alpr_guard.record_chain import with_records
+from alpr_guard.settings import Settings
 
 FORMAT = "alpr_guard.checkpoint.v1"
 RECEIPT_FORMAT = "alpr_guard.purge_receipt.v1"
@@ -76,6 +80,21 @@ SIGNED_GLOBS = (ALL_GLOB, RECEIPT_GLOB)
 log = logging.getLogger(__name__)
 
 
+class Signer(Protocol):
+    """What writing and checking checkpoints needs: the settings (directories, instance), the
+    keys that sign, the clock and the audit log that records a write. ``runtime.Runtime``
+    satisfies it; this module sits below the composition root and never imports it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def keyring(self) -> KeyRing: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     seq: int
@@ -84,14 +103,14 @@ class Checkpoint:
     paths: tuple[Path, ...] = ()  # one per directory written
 
 
-def checkpoint_dirs(rt: Runtime) -> tuple[Path, ...]:
+def checkpoint_dirs(rt: Signer) -> tuple[Path, ...]:
     directories = rt.settings.audit.checkpoint_dirs
     if not directories:
         raise ConfigError(f"{rt.settings.source}: audit.checkpoint_dirs: is not set")
     return directories
 
 
-def _unusable(rt: Runtime, index: int, directory: Path, exc: OSError) -> ConfigError:
+def _unusable(rt: Signer, index: int, directory: Path, exc: OSError) -> ConfigError:
     reason = exc.strerror or type(exc).__name__
     return ConfigError(
         f"{rt.settings.source}: {rt.settings.audit.dir_key(index)}: {directory} is not "
@@ -99,7 +118,7 @@ def _unusable(rt: Runtime, index: int, directory: Path, exc: OSError) -> ConfigE
     )
 
 
-def ensure_dirs(rt: Runtime) -> None:
+def ensure_dirs(rt: Signer) -> None:
     """Fail closed at start-up: every checkpoint directory exists (or is created) and takes a
     durable write. A ConfigError names the key of the first that does not."""
     for index, directory in enumerate(rt.settings.audit.checkpoint_dirs):
@@ -126,7 +145,7 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _signed(rt: Runtime, wrapper: str, body: dict[str, object]) -> dict[str, object]:
+def _signed(rt: Signer, wrapper: str, body: dict[str, object]) -> dict[str, object]:
     signature = rt.keyring.signing_key().sign(canonical_json(body).encode())
     return {
         wrapper: body,
@@ -159,7 +178,7 @@ def _write_file(directory: Path, name: str, document: Mapping[str, object]) -> P
 
 
 def _write_everywhere(
-    rt: Runtime, name: str, document: Mapping[str, object], only: Iterable[int] | None = None
+    rt: Signer, name: str, document: Mapping[str, object], only: Iterable[int] | None = None
 ) -> tuple[Path, ...]:
     """The same signed file in every directory (or those in ``only``); the first directory
     that cannot take it stops the write with a ConfigError naming its key (fail closed)."""
@@ -176,7 +195,7 @@ def _write_everywhere(
     return tuple(paths)
 
 
-def _body(rt: Runtime, seq: int, digest: str, **extra: object) -> dict[str, object]:
+def _body(rt: Signer, seq: int, digest: str, **extra: object) -> dict[str, object]:
     return {
         "format": FORMAT,
         "instance": rt.settings.instance.operating_agency,
@@ -194,7 +213,7 @@ def _head(session: Session) -> tuple[int, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def write_checkpoint(session: Session, rt: Runtime, actor: Actor) -> Checkpoint | None:
+def write_checkpoint(session: Session, rt: Signer, actor: Actor) -> Checkpoint | None:
     """Sign the chain's current head and write it outside the database. None if empty."""
     checkpoint_dirs(rt)
     head = _head(session)
@@ -209,7 +228,7 @@ def write_checkpoint(session: Session, rt: Runtime, actor: Actor) -> Checkpoint 
     return Checkpoint(seq, digest, paths[0], paths)
 
 
-def write_head_checkpoint(session: Session, rt: Runtime) -> Checkpoint | None:
+def write_head_checkpoint(session: Session, rt: Signer) -> Checkpoint | None:
     """Move ``checkpoint-head.json`` forward to the chain head in every directory.
 
     Nothing is written where the head file already pins the current head (no event since), so
@@ -256,7 +275,7 @@ def write_head_checkpoint(session: Session, rt: Runtime) -> Checkpoint | None:
 
 
 def write_retention_checkpoint(
-    rt: Runtime, *, seq: int, digest: str, first_seq: int, cutoff: datetime
+    rt: Signer, *, seq: int, digest: str, first_seq: int, cutoff: datetime
 ) -> Checkpoint:
     """Vouch for event ``seq`` (hash ``digest``) before the retention purge removes it and
     everything from ``first_seq`` up to it: the chain may then start at ``seq + 1``.
@@ -271,7 +290,7 @@ def write_retention_checkpoint(
 
 
 def write_purge_receipt(
-    rt: Runtime, *, run_id: str, seq: int, digest: str, receipt: Mapping[str, object]
+    rt: Signer, *, run_id: str, seq: int, digest: str, receipt: Mapping[str, object]
 ) -> tuple[Path, ...]:
     """Export a completed purge's receipt (the ``purge.completed`` event at ``seq``) as a
     signed file into every checkpoint directory; nothing without directories.
@@ -286,7 +305,7 @@ def write_purge_receipt(
 
 
 def _receipt_document(
-    rt: Runtime, run_id: str, seq: int, digest: str, receipt: Mapping[str, object]
+    rt: Signer, run_id: str, seq: int, digest: str, receipt: Mapping[str, object]
 ) -> dict[str, object]:
     body = {
         "format": RECEIPT_FORMAT,
@@ -308,7 +327,7 @@ class ReceiptUnavailable(AlprGuardError):
     status = 409
 
 
-def purge_receipt_document(session: Session, rt: Runtime, run_id: uuid.UUID) -> dict[str, object]:
+def purge_receipt_document(session: Session, rt: Signer, run_id: uuid.UUID) -> dict[str, object]:
     """A signed receipt of a completed purge, built again from its ``purge.completed`` event
     (``alpr-guard audit export-receipt``): for a run whose export failed, or to hand to a third
     party. Refused if the event no longer carries a valid MAC: an edited receipt is never signed.
@@ -331,7 +350,7 @@ def purge_receipt_document(session: Session, rt: Runtime, run_id: uuid.UUID) -> 
 VERIFICATION = "verification"
 
 
-def verification_receipt_document(session: Session, rt: Runtime, seq: int) -> dict[str, object]:
+def verification_receipt_document(session: Session, rt: Signer, seq: int) -> dict[str, object]:
     """A signed receipt of a chain verification, built from its ``audit.verified`` event: the
     result, who ran it and when, pinned at that event's sequence number and hash. A checkpoint
     file of kind ``verification``: anyone with the public key checks it with ``alpr-guard audit
@@ -370,7 +389,7 @@ SIGNED_NAME = re.compile(
 )
 
 
-def list_signed_files(rt: Runtime, limit: int = 200) -> list[SignedFile]:
+def list_signed_files(rt: Signer, limit: int = 200) -> list[SignedFile]:
     """The newest signed files of the first checkpoint directory, each signature checked with
     the instance's public key (what a third party would run)."""
     directories = rt.settings.audit.checkpoint_dirs
@@ -396,7 +415,7 @@ def list_signed_files(rt: Runtime, limit: int = 200) -> list[SignedFile]:
     return files
 
 
-def signed_file_path(rt: Runtime, name: str) -> Path:
+def signed_file_path(rt: Signer, name: str) -> Path:
     """The path of a signed file of the first directory, by a name ``list_signed_files`` could
     list (nothing else: no path is built from other input)."""
     directories = rt.settings.audit.checkpoint_dirs
@@ -534,7 +553,7 @@ class DirectoryScan:
         return sorted(seen.values(), key=lambda a: (a.seq, a.retention))
 
 
-def scan_dirs(rt: Runtime) -> DirectoryScan:
+def scan_dirs(rt: Signer) -> DirectoryScan:
     """Read every checkpoint directory; a file that does not verify is a ValidationError."""
     public_key = rt.keyring.public_key_raw()
     instance = rt.settings.instance.operating_agency
@@ -546,7 +565,7 @@ def scan_dirs(rt: Runtime) -> DirectoryScan:
     return DirectoryScan(directories, files)
 
 
-def directory_problems(rt: Runtime, scan: DirectoryScan) -> tuple[str, ...]:
+def directory_problems(rt: Signer, scan: DirectoryScan) -> tuple[str, ...]:
     """Each directory missing a file another has, holding one that disagrees, or whose head
     checkpoint is behind another's, named by its config key."""
     present = [f for f in scan.files if f is not None]
@@ -581,7 +600,7 @@ def directory_problems(rt: Runtime, scan: DirectoryScan) -> tuple[str, ...]:
 
 
 def rt_anchors(
-    rt: Runtime, *, retention_only: bool = False, scan: DirectoryScan | None = None
+    rt: Signer, *, retention_only: bool = False, scan: DirectoryScan | None = None
 ) -> list[Anchor]:
     """The instance's checkpoints and receipts from every directory, deduplicated;
     ``retention_only``: just those that may start the chain."""
@@ -602,15 +621,18 @@ def _tail(result: VerifyResult, anchors: Iterable[Anchor]) -> VerifyResult:
     return replace(result, last_checkpoint_seq=last, events_after_checkpoint=after)
 
 
-def verify_with_checkpoints(session: Session, rt: Runtime) -> VerifyResult:
+def verify_with_checkpoints(
+    session: Session, rt: Signer, progress: Progress = SILENT
+) -> VerifyResult:
     """What ``audit verify`` answers: the chain walk against every signed checkpoint, then
     every access record against the events stating it (``record_chain.with_records``)."""
-    from alpr_guard.record_chain import with_records
 
-    return with_records(session, rt.keyring, _verify_chain_with_checkpoints(session, rt))
+    return with_records(session, rt.keyring, _verify_chain_with_checkpoints(session, rt, progress))
 
 
-def _verify_chain_with_checkpoints(session: Session, rt: Runtime) -> VerifyResult:
+def _verify_chain_with_checkpoints(
+    session: Session, rt: Signer, progress: Progress = SILENT
+) -> VerifyResult:
     """The chain walk against every signed checkpoint.
 
     The checkpoints are read before the walk, so every ordinary one pins an event the walk can
@@ -623,12 +645,13 @@ def _verify_chain_with_checkpoints(session: Session, rt: Runtime) -> VerifyResul
     """
     scan = scan_dirs(rt)
     anchors = rt_anchors(rt, scan=scan)
-    result = verify_chain(session, rt.keyring, anchors)
+    result = verify_chain(session, rt.keyring, anchors, progress=progress)
     if not result.ok and result.problem == "deleted" and not result.checked:
         fresh = [a for a in rt_anchors(rt, retention_only=True) if a not in anchors]
         if fresh:
             anchors = [*anchors, *fresh]
-            result = verify_chain(session, rt.keyring, anchors)
+            result = verify_chain(session, rt.keyring, anchors, progress=progress)
+    progress.finish()
     result = _tail(result, anchors)
     problems = directory_problems(rt, scan)
     if problems:

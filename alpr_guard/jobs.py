@@ -1,7 +1,8 @@
 """Scheduler wiring: thin wrappers over services, one transaction per job run.
 
 ``alpr-guard scheduler`` runs these in their own process: the nightly access review, the
-retention purge and the audit-chain checkpoints (the hourly permanent ones, and the head
+retention purge, the configuration drift check (at start and every 24 hours) and the
+audit-chain checkpoints (the hourly permanent ones, and the head
 checkpoint every ``audit.checkpoint_interval_seconds``, which ``serve`` also runs in a thread
 of its own, see ``HeadCheckpointer``, and both write once more when they stop). The review and
 checkpoints are idempotent (findings are unique per search and rule; a checkpoint of an
@@ -28,11 +29,13 @@ from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_che
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.config_audit import check_drift
 from alpr_guard.services.principals import disable_dormant
 from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.review import review_access
 
 log = logging.getLogger(__name__)
+DRIFT_INTERVAL_HOURS = 24
 
 
 def run_review(rt: Runtime) -> None:
@@ -112,13 +115,21 @@ class HeadCheckpointer:
 
 
 def run_config_drift(rt: Runtime) -> None:
-    from alpr_guard.services.config_audit import check_drift
-
     with session_scope(rt.sessions) as session:
         drift = check_drift(session, rt, Actor("system:config", None))
-    if drift.drifted:
+    if drift.reasons:
         log.warning(
-            "configuration drift: %d values differ (audit event config.drift)", len(drift.diff)
+            "configuration drift (%s): %d values differ; %s",
+            ", ".join(drift.reasons),
+            len(drift.diff),
+            f"finding {drift.finding_id} raised"
+            if drift.finding_id is not None
+            else "its finding is already in the review queue",
+        )
+    for finding_id in drift.interim_findings:
+        log.warning(
+            "a policy recorded since the last approval ran unapproved: finding %d raised",
+            finding_id,
         )
 
 
@@ -159,8 +170,20 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     _add_cron_job(scheduler, run_review, rt.settings.review.schedule, rt, "access_review")
     _add_cron_job(scheduler, run_purge, rt.settings.purge.schedule, rt, "retention_purge")
-    # Daily, with the review: is the policy enforced still the one on file and on the record?
-    _add_cron_job(scheduler, run_config_drift, rt.settings.review.schedule, rt, "config_drift")
+    # Is the policy enforced still the one on file, on the record and approved? Once as the
+    # scheduler starts (so a restart on an unapproved policy is flagged at once), then every
+    # 24 hours: on a fixed interval rather than a schedule from the config, so that editing the
+    # config (a review schedule that never fires) cannot switch the check off.
+    scheduler.add_job(
+        run_config_drift,
+        IntervalTrigger(hours=DRIFT_INTERVAL_HOURS, timezone="UTC"),
+        args=[rt],
+        id="config_drift",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+        next_run_time=rt.clock.now(),
+    )
     _add_cron_job(
         scheduler, run_auth_housekeeping, rt.settings.review.schedule, rt, "auth_housekeeping"
     )

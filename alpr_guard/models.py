@@ -266,16 +266,26 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# A finding is about exactly one subject: a search, a camera or the configuration.
+ONE_SUBJECT = (
+    "(CASE WHEN search_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN camera_id IS NULL THEN 0 ELSE 1 "
+    "END) + (CASE WHEN config_ref IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Finding(Base):
-    """A search (or a camera) the access review flagged (rule codes: docs/access-review.md), for an
-    auditor to resolve. One finding per (search, rule), so a re-run never duplicates; a
-    camera's finding (``hit_rate_anomaly``) names the camera instead of a search."""
+    """A search, a camera or the configuration that a check flagged (rule codes:
+    docs/access-review.md), for an auditor to resolve. One finding per (search, rule), so a
+    re-run never duplicates; a camera's finding (``hit_rate_anomaly``) names the camera instead
+    of a search, and a configuration's (``config_drift``) names the policy hashes it is about
+    (``config_ref``), one finding per distinct drift."""
 
     __tablename__ = "review_findings"
     __table_args__ = (
         UniqueConstraint("search_id", "rule"),
+        UniqueConstraint("config_ref", "rule"),
         Index("ix_review_findings_camera_id_rule", "camera_id", "rule"),
-        CheckConstraint("(search_id IS NULL) <> (camera_id IS NULL)", name="one_subject"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_review_findings_status_severity", "status", "severity"),
         Index("ix_review_findings_created_at", "created_at"),
         CheckConstraint("status IN ('open', 'resolved')", name="status"),
@@ -289,6 +299,9 @@ class Finding(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     search_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("searches.id"))
     camera_id: Mapped[str | None] = mapped_column(String(64))
+    # A configuration drift: the running policy's hash, then short forms of the file's, the
+    # recorded and the approved policy's (services.config_audit)
+    config_ref: Mapped[str | None] = mapped_column(String(200))
     rule: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     matched: Mapped[str] = mapped_column(Text)
@@ -425,3 +438,46 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(128))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Camera(Base):
+    """A camera's (or an agent's) ingest credential: bound to the camera ids it may post reads
+    for and to the agency operating them. Only hashes of the secrets are kept, and, for a
+    credential that signs its bodies (``auth = 'hmac'``), the secrets sealed under the audit
+    sealing key; ``previous_hash`` keeps the secret before the last rotation live until the
+    rotation is finished, so an agent is re-configured without a gap."""
+
+    __tablename__ = "cameras"
+    __table_args__ = (CheckConstraint("auth IN ('token', 'hmac')", name="auth"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    camera_ids: Mapped[str] = mapped_column(Text)  # a JSON list, sorted
+    auth: Mapped[str] = mapped_column(String(8))
+    credential_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReadImage(Base):
+    """A read's plate crop or vehicle image: AES-GCM under the read's data key, bound to the
+    read, the key and the kind (``services.images``). Deleted with its read by the purge, and
+    unreadable once the read's key is destroyed."""
+
+    __tablename__ = "read_images"
+    __table_args__ = (
+        CheckConstraint("kind IN ('plate', 'vehicle')", name="kind"),
+        Index("ix_read_images_key_id", "key_id"),
+    )
+
+    read_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(32))
+    image_ct: Mapped[bytes] = mapped_column(LargeBinary)

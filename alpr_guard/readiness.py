@@ -28,11 +28,16 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from alpr_guard.checkpoints import HEAD_NAME, read_signed
-from alpr_guard.crypto import KeyRing
+from alpr_guard.crypto import SIGNING_KEY_ID, KeyRing
+from alpr_guard.db import READ_ONLY
+from alpr_guard.errors import KeyUnavailable
+from alpr_guard.keystore import FileKeyStore
+from alpr_guard.models import AuditEvent
 from alpr_guard.settings import Settings
 
 # Time a scheduler may be late before readiness says so: a restart, a slow purge.
@@ -63,8 +68,6 @@ def head_revision() -> str:
 
 def database_label(url: str) -> str:
     """Where the database is, for a message: driver, host, port and name; never a password."""
-    from sqlalchemy.engine import make_url
-
     try:
         parsed = make_url(url)
     except SQLAlchemyError:
@@ -80,8 +83,6 @@ def database_label(url: str) -> str:
 def _reading(engine: Engine) -> Iterator[Connection]:
     """A connection that only reads: on SQLite it must not queue for the writer's lock (a
     readiness probe during a busy ingest would otherwise wait, and fail, behind it)."""
-    from alpr_guard.db import READ_ONLY
-
     with engine.connect() as conn:
         conn.execution_options(**{READ_ONLY: True})
         try:
@@ -92,8 +93,6 @@ def _reading(engine: Engine) -> Iterator[Connection]:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's Alembic revision; None if it was never migrated (no version table)."""
-    from sqlalchemy import inspect
-
     with _reading(engine) as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
@@ -102,8 +101,6 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def check_database(engine: Engine, url: str) -> Check:
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     if (
         parsed.get_backend_name() == "sqlite"
@@ -151,10 +148,6 @@ def check_schema(engine: Engine) -> Check:
 
 def check_keystore(settings: Settings, keyring: KeyRing | None) -> Check:
     """Readable, writable, and (when a key is there to try) written under this master key."""
-    from alpr_guard.crypto import SIGNING_KEY_ID
-    from alpr_guard.errors import KeyUnavailable
-    from alpr_guard.keystore import FileKeyStore
-
     directory = settings.keys.keystore_dir
     fix = f"keys.keystore_dir ({directory})"
     if not directory.exists():
@@ -258,8 +251,6 @@ def check_checkpoints(settings: Settings, engine: Engine | None, now: datetime) 
     directory = audit.checkpoint_dirs[0]
     if engine is None:
         return Check("checkpoints", True, f"{directory} usable")
-    from alpr_guard.models import AuditEvent
-
     seqs = [newest_checkpoint_seq(d) for d in audit.checkpoint_dirs if d.is_dir()]
     pinned = max((seq for seq in seqs if seq is not None), default=None)
     # The head is pinned every checkpoint_interval_seconds (serve and the scheduler), the

@@ -48,6 +48,7 @@ RECORD_MAC = "record_mac"
 EXPIRED_KIND = "records.expired"
 FINDINGS_KIND = "review.findings_recorded"
 CAMERA_KEY = "camera:"
+CONFIG_KEY = "config:"
 PAGE = 5000
 
 SEARCH_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
@@ -199,9 +200,17 @@ def hold_mac(keyring: KeyRing, hold: LegalHold) -> str:
     return content_mac(keyring, "hold", str(hold.id), _values(hold, HOLD_COLUMNS))
 
 
-def finding_key(search_id: uuid.UUID | str | None, rule: str, finding_id: int | None = None) -> str:
-    """A finding's key in the chain: its search and rule (unique together), or, for a finding
-    about a camera (no search), its own id."""
+def finding_key(
+    search_id: uuid.UUID | str | None,
+    rule: str,
+    finding_id: int | None = None,
+    config_ref: str | None = None,
+) -> str:
+    """A finding's key in the chain: its search and rule (unique together); for a finding about
+    the configuration, its policy hashes and rule (unique together too); for a finding about a
+    camera (neither), its own id."""
+    if config_ref is not None:
+        return f"{CONFIG_KEY}{config_ref}/{rule}"
     if search_id is None:
         return f"{CAMERA_KEY}{finding_id}/{rule}"
     return f"{search_id}/{rule}"
@@ -211,10 +220,19 @@ def finding_mac_of(keyring: KeyRing, key: str, values: Iterable[object]) -> str:
     return content_mac(keyring, "finding", key, values)
 
 
+def new_finding_mac(
+    keyring: KeyRing, key: str, severity: str, matched: str, created_at: datetime
+) -> str:
+    """The MAC of a new finding's content (open, unresolved, no note), in
+    ``FINDING_COLUMNS`` order."""
+    values = [severity, matched, "open", None, None, created_at, None, None, None]
+    return finding_mac_of(keyring, key, values)
+
+
 def finding_mac(keyring: KeyRing, finding: Finding) -> str:
     return finding_mac_of(
         keyring,
-        finding_key(finding.search_id, finding.rule, finding.id),
+        finding_key(finding.search_id, finding.rule, finding.id, finding.config_ref),
         _values(finding, FINDING_COLUMNS),
     )
 
@@ -463,7 +481,12 @@ def _finding_statements(
         mac = parsed.get(RECORD_MAC)
         if mac is None:
             continue  # a resolution from before records were bound
-        key = finding_key(parsed.get("search_id"), parsed["rule"], parsed.get("finding_id"))
+        key = finding_key(
+            parsed.get("search_id"),
+            parsed["rule"],
+            parsed.get("finding_id"),
+            parsed.get("config_ref"),
+        )
         out[key] = (seq, mac, "resolved")
     return out, first
 
@@ -504,17 +527,23 @@ def verify_records(session: Session, keyring: KeyRing) -> RecordsResult:
         for row in _stream(
             session,
             select(
-                Finding.search_id, Finding.rule, Finding.audit_seq, Finding.id, *FINDING_COLUMNS
+                Finding.search_id,
+                Finding.rule,
+                Finding.audit_seq,
+                Finding.id,
+                Finding.config_ref,
+                *FINDING_COLUMNS,
             ),
         ):
-            key = finding_key(row[0], row[1], row[3])
-            values = row[4:]
+            key = finding_key(row[0], row[1], row[3], row[4])
+            values = row[5:]
             yield key, row[2], values[5], values[2], finding_mac_of(keyring, key, values)
 
     def present(key: str) -> bool:
-        if key.startswith(CAMERA_KEY):
-            # A camera's finding has no search: it is legitimately gone only if the access
-            # records' retention removed it (resolved, and stated before the latest cutoff).
+        if key.startswith((CAMERA_KEY, CONFIG_KEY)):
+            # A camera's or the configuration's finding has no search: it is legitimately gone
+            # only if the access records' retention removed it (resolved, and stated before the
+            # latest cutoff).
             seq = findings[key][0]
             stated_at = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
             return not (stated_at is not None and _retained(stated_at, walk.cutoff))

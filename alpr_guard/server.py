@@ -23,7 +23,9 @@ terminal instead of a traceback per worker.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from alpr_guard.settings import Settings
@@ -63,12 +65,22 @@ def run(
     workers: int,
     threads: int,
     trusted_proxy: str | None = None,
+    log_format: str = "json",
 ) -> None:
     """Serve until SIGTERM or SIGINT (gunicorn handles graceful shutdown)."""
     from gunicorn.app.base import BaseApplication
 
+    from alpr_guard import logs, metrics
     from alpr_guard.jobs import HeadCheckpointer
     from alpr_guard.runtime import Runtime
+
+    # Each worker counts into its own file here and a scrape of any worker sums them all
+    # (alpr_guard.metrics); set before the fork, so every worker inherits it.
+    metrics.use_directory(
+        Path(
+            os.environ.get(metrics.MULTIPROC_ENV) or tempfile.mkdtemp(prefix="alpr_guard_metrics_")
+        )
+    )
 
     built: list[Runtime] = []  # this worker's runtime, built after the fork
     checkpointers: list[HeadCheckpointer] = []
@@ -82,6 +94,9 @@ def run(
         finally:
             for rt in built:
                 rt.dispose()
+
+    def child_exit(_server: object, worker: Any) -> None:
+        metrics.worker_gone(worker.pid)
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -99,6 +114,7 @@ def run(
                 "accesslog": None,  # the app logs one line per request itself
                 "errorlog": "-",
                 "loglevel": "info",
+                "logconfig_dict": logs.gunicorn_config(log_format),
                 "proc_name": "alpr_guard",
                 # X-Forwarded-* is honoured only from these addresses (the reverse proxy).
                 "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
@@ -106,6 +122,7 @@ def run(
                 # the container's home is not meant to be written.
                 "control_socket_disable": True,
                 "worker_exit": worker_exit,
+                "child_exit": child_exit,
             }
             for key, value in options.items():
                 if key in self.cfg.settings:

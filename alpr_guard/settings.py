@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 from alpr_guard.errors import ConfigError
 from alpr_guard.policy.behaviour import BehaviourRules
 from alpr_guard.policy.hit_rates import HitRateRules
+from alpr_guard.policy.screening import Purpose
+from alpr_guard.policy.sharing import SharingRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
@@ -49,6 +51,8 @@ class JurisdictionSettings:
     home_state: str
     name: str
     statute: str
+    # The statute lists the permitted purposes: a deployment's config may not add one.
+    closed_purposes: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,14 +131,13 @@ class IngestSettings:
     # How long an ingest request waits for SQLite's single writer. Longer than a search waits
     # (database.audit_timeout_ms): a camera's batch queues behind other batches rather than fail.
     write_wait_ms: int = 10_000
-
-
-@dataclass(frozen=True)
-class Purpose:
-    code: str
-    description: str
-    prohibited: bool
-    statute: str
+    # A plate crop or vehicle image larger than this is refused (the read with it).
+    max_image_bytes: int = 1_048_576
+    # A camera credential that has posted nothing for this long is named in the compliance
+    # summary (0: never).
+    camera_silence_minutes: int = 60
+    # How far a signed (HMAC) request's timestamp may be from the server's clock.
+    signature_skew_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -153,17 +156,6 @@ class RetentionSettings:
 
     def read_window(self, hit: bool) -> RetentionWindow:
         return self.hit if hit else self.unmatched
-
-
-@dataclass(frozen=True)
-class SharingSettings:
-    """Who may receive reads (a share, or a search run on their behalf). Deny by default."""
-
-    allowed_kinds: tuple[str, ...]
-    home_state_only: bool
-    require_vetted: bool
-    require_attestation: bool
-    allow_out_of_state_with_attestation: bool
 
 
 @dataclass(frozen=True)
@@ -249,7 +241,7 @@ class Settings:
     ingest: IngestSettings
     purposes: tuple[Purpose, ...]
     retention: RetentionSettings
-    sharing: SharingSettings
+    sharing: SharingRules
     screening: TextRules
     review: ReviewSettings
     audit: AuditSettings
@@ -477,12 +469,12 @@ def _purposes(table: _Table) -> tuple[Purpose, ...]:
     return tuple(purposes)
 
 
-def _sharing(table: _Table) -> SharingSettings:
+def _sharing(table: _Table) -> SharingRules:
     kinds = table.texts("allowed_kinds")
     for kind in kinds:
         if kind not in AGENCY_KINDS:
             raise table.fail("allowed_kinds", f"{kind!r} is not one of {', '.join(AGENCY_KINDS)}")
-    result = SharingSettings(
+    result = SharingRules(
         allowed_kinds=kinds,
         home_state_only=table.flag("home_state_only"),
         require_vetted=table.flag("require_vetted", True),
@@ -613,8 +605,18 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
             if p_sharing.get(key) is False and c_sharing.get(key) is True:
                 raise refuse(f"sharing.{key}", "cannot be switched on")
     p_purposes, c_purposes = profile.get("purposes", {}), config.get("purposes", {})
+    jurisdiction = profile.get("jurisdiction", {})
+    closed = isinstance(jurisdiction, dict) and jurisdiction.get("closed_purposes") is True
     if isinstance(p_purposes, dict) and isinstance(c_purposes, dict):
         for code, body in c_purposes.items():
+            prohibits = isinstance(body, dict) and body.get("prohibited") is True
+            if closed and code not in p_purposes and not prohibits:
+                # Where the statute lists the uses, a new permitted purpose widens the law; a
+                # new prohibited one only narrows it.
+                raise refuse(
+                    f"purposes.{code}",
+                    "the statute lists the permitted purposes; a deployment may not add one",
+                )
             base = p_purposes.get(code)
             if (
                 isinstance(base, dict)
@@ -659,6 +661,7 @@ def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:
         home_state=jur.text("home_state", pattern=STATE_RE, hint="a two-letter state code"),
         name=jur.text("name"),
         statute=jur.text("statute"),
+        closed_purposes=jur.flag("closed_purposes", False),
     )
     jur.done()
     return instance, jurisdiction
@@ -695,6 +698,9 @@ def _limits(root: _Table, base: Path) -> tuple[AuthSettings, SearchSettings, Ing
         max_batch=i.integer("max_batch", 1000, lo=1, hi=10_000),
         max_future_skew_seconds=i.integer("max_future_skew_seconds", 300, lo=0, hi=86_400),
         write_wait_ms=i.integer("write_wait_ms", 10_000, lo=50, hi=120_000),
+        max_image_bytes=i.integer("max_image_bytes", 1_048_576, lo=1024, hi=3_000_000),
+        camera_silence_minutes=i.integer("camera_silence_minutes", 60, lo=0, hi=525_600),
+        signature_skew_seconds=i.integer("signature_skew_seconds", 300, lo=5, hi=3600),
     )
     i.done()
     return auth, search, ingest

@@ -1,6 +1,11 @@
 """Ingest throughput through HTTP: the real server (``alpr-guard serve``, gunicorn) on SQLite.
 
-Target (issue): through HTTP with 1,000-read batches, >= 10,000 reads/s.
+Targets (issue): through HTTP with 1,000-read batches, >= 10,000 reads/s; the server's RSS
+<= 120 MB while it ingests (measure it with ``--clients 4``: four concurrent 1,000-read
+batches); then, with the reads stored, ``--searches`` justified searches through
+``POST /api/v1/searches`` one after another on a keep-alive connection: p99 <= 3 ms (at 1M
+reads: ``--reads 1000000``). Each search is recorded (its access record and audit event
+commit before the answer), as in production.
 
 A temporary config and SQLite database are created with the CLI (``db upgrade``, ``agencies add``,
 ``users add``), the server is started on 127.0.0.1 on a free port, and the bench process POSTs
@@ -10,6 +15,7 @@ server is always terminated. The server's RSS is its worker processes' (gunicorn
 forks and watches them).
 
 Usage: .venv/bin/python bench/http_ingest.py [--reads 200000] [--batch 1000] [--clients 2]
+       [--searches 1000]
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -31,6 +39,9 @@ from _common import REPO, ReadSource, operating_ori, percentile, print_header, r
 from _common import write_config as write_bench_config
 
 TARGET_RATE = 10_000
+TARGET_RSS_MB = 120.0
+TARGET_SEARCH_P99_MS = 3.0
+SEARCH_WARMUP = 50
 CLI = REPO / ".venv" / "bin" / "alpr-guard"
 HOST = "127.0.0.1"
 DAYS = 7
@@ -137,12 +148,58 @@ def post_all(
     return time.perf_counter() - t0, latencies, accepted[0], errors
 
 
+def search_all(
+    port: int, token: str, sample: list[tuple[str, datetime]], count: int
+) -> tuple[list[float], int, list[str]]:
+    """``count`` searches after a warm-up, one at a time: latencies (ms), rows, errors."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Connection": "keep-alive",
+    }
+    rng = random.Random(5)
+    now = datetime.now(UTC)
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    latencies: list[float] = []
+    rows = 0
+    errors: list[str] = []
+    try:
+        for i in range(count + SEARCH_WARMUP):
+            plate, at = rng.choice(sample)
+            hi = min(now, at + timedelta(days=3))
+            body = json.dumps(
+                {
+                    "plate": plate,
+                    "from": (hi - timedelta(days=7)).isoformat(),
+                    "to": hi.isoformat(),
+                    "purpose": "stolen_vehicle",
+                    "justification": "Vehicle reported stolen from Main St lot, owner report filed",
+                    "case_number": "26-004512",
+                }
+            ).encode()
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/searches", body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            elapsed = (time.perf_counter() - t0) * 1000
+            if response.status != 200:
+                errors.append(f"HTTP {response.status}: {payload[:200]!r}")
+                continue
+            if i >= SEARCH_WARMUP:
+                latencies.append(elapsed)
+                rows += int(json.loads(payload)["result_count"])
+    finally:
+        conn.close()
+    return latencies, rows, errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="server threads per worker")
+    parser.add_argument("--searches", type=int, default=1000, help="0 skips the searches")
     args = parser.parse_args()
     print_header(
         "bench/http_ingest.py",
@@ -173,7 +230,7 @@ def main() -> None:
         token = cli(config, "users", "add", "--username", "bench-ingest", "--role", "ingest")
         token = token.strip().splitlines()[-1]
 
-        source = ReadSource(total=args.reads, days=DAYS, seed=3)
+        source = ReadSource(total=args.reads, days=DAYS, seed=3, keep=5000)
         t0 = time.perf_counter()
         bodies = [
             json.dumps({"reads": raw}).encode() for raw in source.batches(args.reads, args.batch)
@@ -237,11 +294,39 @@ def main() -> None:
             logged = (workdir / "server.log").read_text(errors="replace").splitlines()
             for line in [x for x in logged if "error" in x.lower()][:5]:
                 print(f"  server log: {line[:300]}")
+        ok_search = True
+        if args.searches:
+            officer = cli(
+                config, "users", "add", "--username", "bench-officer", "--role", "officer"
+            )
+            found, rows, search_errors = search_all(
+                port, officer.strip().splitlines()[-1], source.sample, args.searches
+            )
+            p99 = percentile(found, 99)
+            ok_search = not search_errors and p99 <= TARGET_SEARCH_P99_MS
+            print(
+                f"searches: {len(found):,} after {SEARCH_WARMUP} warm-up, 7-day windows, "
+                f"{rows / max(1, len(found)):.1f} rows each: p50 {percentile(found, 50):.2f} ms "
+                f"p95 {percentile(found, 95):.2f} ms p99 {p99:.2f} ms max "
+                f"{max(found, default=0):.2f} ms; errors {len(search_errors)}"
+                + (f" (first: {search_errors[0]})" if search_errors else "")
+            )
         print()
         print(
             f"{verdict(rate >= TARGET_RATE and not errors)}  HTTP ingest >= {TARGET_RATE:,} "
             f"reads/s: {rate:,.0f}"
         )
+        peak = max(server_rss)
+        print(
+            f"{verdict(peak <= TARGET_RSS_MB)}  server RSS <= {TARGET_RSS_MB:.0f} MB under "
+            f"{args.clients} concurrent {args.batch:,}-read batches: peak {peak:.1f} MB "
+            f"(idle {server_rss[0]:.1f} MB)"
+        )
+        if args.searches:
+            print(
+                f"{verdict(ok_search)}  HTTP search p99 <= {TARGET_SEARCH_P99_MS} ms at "
+                f"{accepted:,} reads: {percentile(found, 99):.2f} ms"
+            )
     finally:
         if server is not None:
             server.terminate()

@@ -51,10 +51,10 @@ from _common import (
 )
 from sqlalchemy import Engine, event, insert
 
+from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.models import DataKeyRecord
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services import ingest as ingest_service
 from alpr_guard.services.ingest import record_reads
 

@@ -38,10 +38,10 @@ from _common import BenchEnv, open_env, percentile, pg_probe, print_header, rand
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import parse_read_batch
 from alpr_guard.services import partitions
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.keys import days_between, keys_for_search

@@ -43,9 +43,10 @@ from _common import (
     verdict,
 )
 
-from alpr_guard.schemas import SearchRequest, parse_read_batch, parse_search_request
+from alpr_guard.api.parsing import parse_read_batch, parse_search_request
 from alpr_guard.services import search as search_service
 from alpr_guard.services.ingest import record_reads
+from alpr_guard.services.requests import SearchRequest
 
 TARGET_P99_MS = 2.0
 DAYS = 30

@@ -60,6 +60,8 @@ TABLES = (
     "legal_holds",
     "purge_runs",
     "leases",
+    "cameras",
+    "read_images",
 )
 
 REGISTRY = (

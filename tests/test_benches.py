@@ -40,7 +40,8 @@ RUNS = [
         "--quiet",
         pg=True,
     ),
-    _run("http_ingest.py", "--reads", "2000"),
+    _run("http_ingest.py", "--reads", "2000", "--searches", "20"),
+    _run("webhooks.py", "--requests", "200", "--image-requests", "20", "--rows", "2000"),
     _run("search.py", "--reads", "3000", "--queries", "20", "--db", "both", pg=True),
     _run("purge.py", "--reads", "3000", "--db", "both", pg=True),
     _run("screening.py", "--rounds", "1"),
@@ -50,14 +51,21 @@ RUNS = [
     _run("review_run.py", "--records", "1000", "--db", "postgresql", pg=True),
     _run("report_export.py", "--records", "500"),
     _run("report_export.py", "--records", "500", "--db", "postgresql", pg=True),
+    _run(
+        "pg_scale.py",
+        *("--rows", "3000", "--real", "20", "--ingest", "1000", "--queries", "20"),
+        pg=True,
+    ),
 ]
+# Scripts that run on PostgreSQL only, with no --db option.
+PG_ONLY = {"pg_scale.py"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args", RUNS)
 def test_bench_runs_to_its_verdict(args: tuple[str, ...], request: pytest.FixtureRequest) -> None:
     script, *options = args
-    if "postgresql" in options or "both" in options:
+    if script in PG_ONLY or "postgresql" in options or "both" in options:
         request.getfixturevalue("pg_backend")  # skips (or fails under CI) without PostgreSQL
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / script), *options],

@@ -10,11 +10,12 @@ import logging
 import time
 import uuid
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from alpr_guard import logs, metrics
 from alpr_guard.api import (
     audit,
     holds,
@@ -26,31 +27,37 @@ from alpr_guard.api import (
     searches,
     shares,
     signin,
+    webhooks,
 )
-from alpr_guard.api.context import EXTENSION_KEY, close_session
+from alpr_guard.api.console import bp as console
+from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
 from alpr_guard.api.request_log import logged_path, request_line
 from alpr_guard.auth.oidc import OidcClient, load_client_secret
 from alpr_guard.auth.ratelimit import SCHEME as RATE_SCHEME
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
 from alpr_guard.runtime import Runtime
-from alpr_guard.web import bp as console
 
 log = logging.getLogger("alpr_guard.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 RETRY_AFTER_SECONDS = 1
 
 
-def error_body(
-    code: str, message: str, status: int, details: dict[str, object] | None = None
-) -> tuple[Response, int]:
-    error: dict[str, object] = {
-        "code": code,
-        "message": message,
-        "request_id": g.get("request_id", "-"),
-    }
-    if details:
-        error["details"] = details
-    return jsonify({"error": error}), status
+# Every route the server answers, by blueprint (console pages included).
+BLUEPRINTS = (
+    meta.bp,
+    reads.bp,
+    webhooks.bp,
+    searches.bp,
+    review.bp,
+    shares.bp,
+    holds.bp,
+    audit.bp,
+    reports.bp,
+    public.bp,
+    signin.bp,
+    signin.account,
+    console,
+)
 
 
 def _sign_in(app: Flask, runtime: Runtime) -> Limiter:
@@ -103,26 +110,32 @@ def build_app(runtime: Runtime) -> Flask:
         # One JSON line (request_log): never a body, a query string, a token or the raw path.
         who = g.get("principal")
         rule = request.url_rule
-        log.info(
-            "%s",
-            request_line(
-                {
-                    "request_id": g.get("request_id", "-"),
-                    "method": request.method,
-                    "route": logged_path(rule.rule if rule else None, request.view_args),
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
-                    "user": who.username if who else None,
-                    "agency": who.agency_ori if who else None,
-                    "role": who.role if who else None,
-                    "client": request.remote_addr,
-                }
-            ),
+        seconds = time.perf_counter() - g.get("started", 0)
+        metrics.observe_request(
+            rule.rule if rule else None, request.method, response.status_code, seconds
         )
+        fields = {
+            "request_id": g.get("request_id", "-"),
+            "method": request.method,
+            "route": logged_path(rule.rule if rule else None, request.view_args),
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": who.username if who else None,
+            "agency": who.agency_ori if who else None,
+            "role": who.role if who else None,
+            "client": request.remote_addr,
+        }
+        # Text logs carry the fields as one JSON message; JSON logs at the line's top level.
+        log.info("%s", request_line(fields), extra={logs.FIELDS: fields})
         return response
 
     @app.errorhandler(AlprGuardError)
     def _app_error(exc: AlprGuardError) -> tuple[Response, int]:
+        if exc.status in (403, 422):  # a refusal, by its reason code (a bounded set)
+            rule = request.url_rule
+            metrics.REFUSALS.labels(
+                metrics.route_label(rule.rule if rule else None), exc.code
+            ).inc()
         return error_body(exc.code, exc.message, exc.status, exc.details)
 
     @app.errorhandler(RateLimitExceeded)
@@ -164,16 +177,6 @@ def build_app(runtime: Runtime) -> Flask:
         return error_body("internal_error", "internal error", 500)
 
     app.teardown_appcontext(close_session)
-    app.register_blueprint(meta.bp)
-    app.register_blueprint(reads.bp)
-    app.register_blueprint(searches.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(shares.bp)
-    app.register_blueprint(holds.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(signin.bp)
-    app.register_blueprint(signin.account)
-    app.register_blueprint(console)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app

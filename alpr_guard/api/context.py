@@ -10,7 +10,7 @@ from functools import wraps
 from itertools import accumulate
 from typing import NoReturn, ParamSpec, TypeVar
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -379,3 +379,16 @@ def raise_if_refused(decision: Decision, **record_ids: str) -> None:
         rule=decision.rule,
         matched=list(decision.matched),
     )
+
+
+def error_body(
+    code: str, message: str, status: int, details: dict[str, object] | None = None
+) -> tuple[Response, int]:
+    error: dict[str, object] = {
+        "code": code,
+        "message": message,
+        "request_id": g.get("request_id", "-"),
+    }
+    if details:
+        error["details"] = details
+    return jsonify({"error": error}), status

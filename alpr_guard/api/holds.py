@@ -8,12 +8,23 @@ import uuid
 from flask import Blueprint, Response, jsonify, request
 
 from alpr_guard.api.context import commit, json_body, principal, require, runtime, session
+from alpr_guard.api.contract import route, validate
+from alpr_guard.api.models import (
+    HoldIn,
+    HoldOut,
+    HoldPath,
+    HoldsOut,
+    HoldsQuery,
+    PurgesOut,
+    PurgesQuery,
+    ReleaseIn,
+)
+from alpr_guard.api.parsing import hold_request
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.schemas import CASE_RE, parse_datetime, parse_read_selection, query_int
+from alpr_guard.schemas import query_int
 from alpr_guard.services.holds import (
-    HoldRequest,
     approve_hold,
     get_hold,
     list_holds,
@@ -23,38 +34,7 @@ from alpr_guard.services.holds import (
 from alpr_guard.services.retention import list_purges
 
 bp = Blueprint("holds", __name__, url_prefix="/api/v1")
-FIELDS = {"case_number", "reason", "read_ids", "search_id", "review_by"}
 STATUSES = ("pending", "active", "released")
-
-
-def _parse(body: object) -> HoldRequest:
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    errors = dict.fromkeys(sorted(set(body) - FIELDS), "unknown field")
-    case = body.get("case_number")
-    if not isinstance(case, str) or not CASE_RE.fullmatch(case.strip()):
-        errors["case_number"] = "is required: 1-64 printable characters"
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
-        errors["reason"] = "is required: a string of at most 2000 characters"
-    review_by = None
-    try:
-        review_by = parse_datetime(body.get("review_by"))
-    except ValueError as exc:
-        errors["review_by"] = str(exc)
-    read_ids, search_id = parse_read_selection(body, errors)
-    if errors:
-        raise ValidationError(errors)
-    assert review_by is not None
-    assert isinstance(case, str)
-    assert isinstance(reason, str)
-    return HoldRequest(
-        case_number=case.strip(),
-        reason=reason,
-        review_by=review_by,
-        read_ids=read_ids,
-        search_id=search_id,
-    )
 
 
 def _hold_id(raw: str) -> uuid.UUID:
@@ -64,15 +44,33 @@ def _hold_id(raw: str) -> uuid.UUID:
         raise ValidationError({"hold_id": "is not a hold id"}) from None
 
 
-@bp.post("/holds")
+@route(
+    bp,
+    "POST",
+    "/holds",
+    "Place a legal hold on reads (read_ids and/or an allowed search's reads) (role "
+    "supervisor). Pending until a second supervisor approves when "
+    "holds.require_second_approver is set",
+    body=HoldIn,
+    responses={201: HoldOut},
+    errors=(401, 403, 404, 422, 503),
+)
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_hold() -> tuple[Response, int]:
-    hold = place_hold(session(), runtime(), principal(), _parse(json_body()))
+    hold = place_hold(session(), runtime(), principal(), hold_request(json_body()))
     commit()
     return jsonify(hold.as_json()), 201
 
 
-@bp.post("/holds/<hold_id>/approve")
+@route(
+    bp,
+    "POST",
+    "/holds/<hold_id>/approve",
+    "Approve a pending hold (a different supervisor)",
+    params=HoldPath,
+    responses={200: HoldOut},
+    errors=(401, 403, 404, 409, 422, 503),
+)
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_approve(hold_id: str) -> Response:
     hold = approve_hold(session(), runtime(), principal(), _hold_id(hold_id))
@@ -80,25 +78,34 @@ def post_approve(hold_id: str) -> Response:
     return jsonify(hold.as_json())
 
 
-@bp.post("/holds/<hold_id>/release")
+@route(
+    bp,
+    "POST",
+    "/holds/<hold_id>/release",
+    "Release a hold with a reason (role supervisor); its reads return to their retention class",
+    params=HoldPath,
+    body=ReleaseIn,
+    responses={200: HoldOut},
+    errors=(401, 403, 404, 409, 422, 503),
+)
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_release(hold_id: str) -> Response:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    unknown = dict.fromkeys(sorted(set(body) - {"reason"}), "unknown field")
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
-        unknown["reason"] = "is required: a string of at most 2000 characters"
-    if unknown:
-        raise ValidationError(unknown)
-    assert isinstance(reason, str)
+    reason = validate(ReleaseIn, json_body()).reason
     hold = release_hold(session(), runtime(), principal(), _hold_id(hold_id), reason)
     commit()
     return jsonify(hold.as_json())
 
 
-@bp.get("/holds")
+@route(
+    bp,
+    "GET",
+    "/holds",
+    "The agency's holds (supervisor, auditor, admin); overdue=true lists holds past their "
+    "review-by date",
+    query=HoldsQuery,
+    responses={200: HoldsOut},
+    errors=(401, 403, 422, 503),
+)
 @require("supervisor", "auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_holds() -> Response:
     status = request.args.get("status")
@@ -112,7 +119,15 @@ def get_holds() -> Response:
     return jsonify({"holds": [h.as_json() for h in holds]})
 
 
-@bp.get("/holds/<hold_id>")
+@route(
+    bp,
+    "GET",
+    "/holds/<hold_id>",
+    "One hold (supervisor, auditor, admin)",
+    params=HoldPath,
+    responses={200: HoldOut},
+    errors=(401, 403, 404, 422),
+)
 @require("supervisor", "auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_one_hold(hold_id: str) -> Response:
     with read_only_session(runtime().sessions) as db:
@@ -120,7 +135,16 @@ def get_one_hold(hold_id: str) -> Response:
     return jsonify(hold.as_json())
 
 
-@bp.get("/purges")
+@route(
+    bp,
+    "GET",
+    "/purges",
+    "Purge runs and their receipts: cutoff, reads deleted per class, keys destroyed "
+    "(auditor, admin)",
+    query=PurgesQuery,
+    responses={200: PurgesOut},
+    errors=(401, 403, 422),
+)
 @require("auditor", "admin", exposes=Exposure.OPERATOR_RECORDS)
 def get_purges() -> Response:
     limit = query_int(request.args.get("limit", "100"), 1, 1000)

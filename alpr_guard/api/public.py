@@ -1,16 +1,23 @@
-"""Public pages, no sign-in: the usage and privacy policy and the transparency figures.
+"""Public pages, no sign-in: the usage and privacy policy, the transparency figures and the
+signed receipts of the purges they list.
 
-Neither names a person or a plate: the policy is built from the configuration, the
-transparency figures are aggregates. Both may be cached briefly and answer conditional requests.
+None names a person or a plate: the policy is built from the configuration, the transparency
+figures are aggregates, and a purge receipt holds counts and key ids only. All may be cached
+briefly and answer conditional requests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 
 from flask import Blueprint, Response, request
 
 from alpr_guard.api.context import public, runtime
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import Figures, PolicyQuery, ReceiptPath
+from alpr_guard.checkpoints import purge_receipt_document
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import ValidationError
 from alpr_guard.services.policy_document import FORMATS, MEDIA_TYPES, build_policy, render_policy
@@ -31,7 +38,16 @@ def cacheable(body: bytes, media_type: str) -> Response:
     return response
 
 
-@bp.get("/policy")
+@route(
+    bp,
+    "GET",
+    "/policy",
+    "The published usage and privacy policy, from the config in force",
+    query=PolicyQuery,
+    responses={200: "The policy, with its hash and effective date", 304: "Not modified"},
+    media={200: ("text/html", "text/markdown", "application/pdf")},
+    errors=(404, 422),
+)
 @public
 def get_policy() -> Response:
     fmt = request.args.get("format", "html")
@@ -43,7 +59,14 @@ def get_policy() -> Response:
     return cacheable(body, MEDIA_TYPES[fmt])
 
 
-@bp.get("/transparency")
+@route(
+    bp,
+    "GET",
+    "/transparency",
+    "Public transparency figures (HTML), aggregates only",
+    responses={200: "HTML page", 304: "Not modified (If-None-Match)"},
+    media={200: ("text/html",)},
+)
 @public
 def get_transparency() -> Response:
     rt = runtime()
@@ -54,10 +77,44 @@ def get_transparency() -> Response:
     )
 
 
-@bp.get("/transparency.json")
+@route(
+    bp,
+    "GET",
+    "/transparency.json",
+    "Public transparency figures (JSON), aggregates only",
+    responses={200: Figures, 304: "Not modified (If-None-Match)"},
+)
 @public
 def get_transparency_json() -> Response:
     rt = runtime()
     with read_only_session(rt.sessions) as reader:
         figures = build_transparency(reader, rt)
     return cacheable(figures.json_bytes(), "application/json")
+
+
+@route(
+    bp,
+    "GET",
+    "/transparency/receipts/<run_id>.json",
+    "A completed purge's signed receipt (counts and key ids only), checkable with the public "
+    "key alone",
+    params=ReceiptPath,
+    responses={200: "The signed receipt document", 304: "Not modified (If-None-Match)"},
+    media={200: ("application/json",)},
+    errors=(404, 409, 422),
+)
+@public
+def get_purge_receipt(run_id: str) -> Response:
+    """A completed purge's receipt, signed with the instance's key, for anyone to check with
+    the public key alone (``alpr-guard audit verify-receipt``). Signed again from its audit
+    event, which must still verify: an edited receipt is refused (409), never signed."""
+    try:
+        run = uuid.UUID(run_id)
+    except ValueError:
+        raise ValidationError({"run_id": "must be a purge run id (a UUID)"}) from None
+    rt = runtime()
+    with read_only_session(rt.sessions) as reader:
+        document = purge_receipt_document(reader, rt, run)
+    response = cacheable(json.dumps(document, indent=2).encode(), "application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-purge-{run}.json"'
+    return response

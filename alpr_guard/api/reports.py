@@ -15,6 +15,8 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from alpr_guard.api.context import commit, own_agency_only, principal, require, runtime, session
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import AccessReportQuery, SummaryOut, SummaryQuery
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_datetime
@@ -80,7 +82,17 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y%m%dT%H%M%SZ")
 
 
-@bp.get("/access-report")
+@route(
+    bp,
+    "GET",
+    "/access-report",
+    "Access-justification report (role auditor; Civil Code 1798.90.52(a)): one row per "
+    "search, allowed or refused; redacted unless full=true; each pull is an audit event",
+    query=AccessReportQuery,
+    responses={200: "Streamed; oldest first"},
+    media={200: ("text/csv", "application/json", "text/html")},
+    errors=(401, 403, 422, 503),
+)
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_access_report() -> Response:
     _refuse_unknown(ACCESS_PARAMS)
@@ -132,7 +144,16 @@ def get_access_report() -> Response:
     return response
 
 
-@bp.get("/summary")
+@route(
+    bp,
+    "GET",
+    "/summary",
+    "Compliance summary for [from, to) (role auditor); an audit event",
+    query=SummaryQuery,
+    responses={200: SummaryOut},
+    media={200: ("text/html",)},
+    errors=(401, 403, 422, 503),
+)
 @require("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_summary() -> Response:
     _refuse_unknown(SUMMARY_PARAMS)

@@ -15,12 +15,23 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.api.contract import route, validate
+from alpr_guard.api.models import (
+    FindingOut,
+    FindingPath,
+    FindingsOut,
+    FindingsQuery,
+    ResolveIn,
+    VagueRatesOut,
+    VagueRatesQuery,
+)
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import parse_datetime, query_int
 from alpr_guard.services.review import (
     FindingFilter,
     FindingView,
+    count_findings,
     list_findings,
     resolve_finding,
     vague_rates,
@@ -36,6 +47,7 @@ def _serialise(f: FindingView) -> dict[str, object]:
         "id": f.id,
         "search_id": str(f.search_id) if f.search_id else None,
         "camera_id": f.camera_id,
+        "config_ref": f.config_ref,
         "rule": f.rule,
         "severity": f.severity,
         "matched": f.matched,
@@ -72,7 +84,15 @@ def _time_arg(name: str) -> datetime | None:
         raise ValidationError({name: str(exc)}) from None
 
 
-@bp.get("/findings")
+@route(
+    bp,
+    "GET",
+    "/findings",
+    "Access-review findings (role auditor); the listing is audited",
+    query=FindingsQuery,
+    responses={200: FindingsOut},
+    errors=(401, 403, 422, 503),
+)
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_findings() -> Response:
     unknown = sorted(set(request.args) - FILTERS)
@@ -84,6 +104,10 @@ def get_findings() -> Response:
     severity = request.args.get("severity")
     if severity not in {None, "high", "medium", "low"}:
         raise ValidationError({"severity": "must be high, medium or low"})
+    # PostgreSQL cannot compare text holding NUL: malformed input, not a database failure.
+    nul = [name for name in ("rule", "user") if "\x00" in request.args.get(name, "")]
+    if nul:
+        raise ValidationError(dict.fromkeys(nul, "must not contain a NUL character"))
     filters = FindingFilter(
         status=status,
         rule=request.args.get("rule"),
@@ -96,31 +120,35 @@ def get_findings() -> Response:
         agency=agency_scope(),
     )
     findings = list_findings(session(), runtime(), principal(), filters)
+    total = count_findings(session(), filters)
     commit()
-    return jsonify({"findings": [_serialise(f) for f in findings]})
+    return jsonify(
+        {
+            "findings": [_serialise(f) for f in findings],
+            "total": total,
+            "offset": filters.offset,
+            "limit": filters.limit,
+        }
+    )
 
 
-@bp.post("/findings/<int:finding_id>/resolve")
+@route(
+    bp,
+    "POST",
+    "/findings/<int:finding_id>/resolve",
+    "Resolve a finding with a verdict and a note (role auditor)",
+    params=FindingPath,
+    body=ResolveIn,
+    responses={200: FindingOut},
+    errors=(401, 403, 404, 409, 422, 503),
+)
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def post_resolve(finding_id: int) -> Response:
     if not 1 <= finding_id <= MAX_FINDING_ID:
         # The route takes any digits; an id the column cannot hold is malformed, not absent.
         raise ValidationError({"finding_id": f"must be an integer from 1 to {MAX_FINDING_ID}"})
-    body = json_body()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "must be a JSON object"})
-    unknown = sorted(set(body) - {"verdict", "note"})
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "unknown field"))
-    verdict, note = body.get("verdict"), body.get("note")
-    if not isinstance(verdict, str) or not isinstance(note, str):
-        raise ValidationError(
-            {
-                k: "is required (a string)"
-                for k, v in (("verdict", verdict), ("note", note))
-                if not isinstance(v, str)
-            }
-        )
+    body = validate(ResolveIn, json_body())
+    verdict, note = body.verdict, body.note
     finding = resolve_finding(
         session(),
         runtime(),
@@ -134,7 +162,15 @@ def post_resolve(finding_id: int) -> Response:
     return jsonify(_serialise(finding))
 
 
-@bp.get("/vague-rates")
+@route(
+    bp,
+    "GET",
+    "/vague-rates",
+    "Per-user or per-agency rate of vague justifications (auditor)",
+    query=VagueRatesQuery,
+    responses={200: VagueRatesOut},
+    errors=(401, 403, 422, 503),
+)
 @require("auditor", exposes=Exposure.AGENCY_RECORDS)
 def get_vague_rates() -> Response:
     since, until = _time_arg("from"), _time_arg("to")

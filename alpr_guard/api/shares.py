@@ -13,26 +13,48 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import ShareIn, ShareOut, SharesOut, SharesQuery, SigningKeyOut
+from alpr_guard.api.parsing import share_request_values
 from alpr_guard.api.searches import attempt_body, raise_if_invalid
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import query_int
-from alpr_guard.services.sharing import list_shares, share_from_body, signing_key_info
+from alpr_guard.services.sharing import list_shares, share_attempt, signing_key_info
 
 bp = Blueprint("shares", __name__, url_prefix="/api/v1")
 
 
-@bp.post("/shares")
+@route(
+    bp,
+    "POST",
+    "/shares",
+    "Share reads (read_ids or search_id) with another agency (role supervisor); refused unless "
+    "the recipient is a vetted in-state public agency. Allowed: a bundle signed with Ed25519",
+    body=ShareIn,
+    responses={201: ShareOut},
+    errors=(401, 403, 404, 422, 503),
+)
 @require("supervisor", exposes=Exposure.OPERATOR_RECORDS)
 def post_share() -> tuple[Response, int]:
-    outcome = share_from_body(session(), runtime(), principal(), *attempt_body())
+    body, body_errors = attempt_body()
+    values, fields = share_request_values(body)
+    outcome = share_attempt(session(), runtime(), principal(), values, {**fields, **body_errors})
     commit()  # the decision is on record before a bundle leaves
     raise_if_invalid(outcome.fields, share_id=str(outcome.share_id))
     raise_if_refused(outcome.decision, share_id=str(outcome.share_id))
     return jsonify({"share_id": str(outcome.share_id), **(outcome.bundle or {})}), 201
 
 
-@bp.get("/shares")
+@route(
+    bp,
+    "GET",
+    "/shares",
+    "Every share decision with its outcome (supervisor, auditor)",
+    query=SharesQuery,
+    responses={200: SharesOut},
+    errors=(401, 403, 422, 503),
+)
 @require("supervisor", "auditor", exposes=Exposure.OPERATOR_RECORDS)
 def get_shares() -> Response:
     outcome = request.args.get("outcome")
@@ -65,7 +87,13 @@ def get_shares() -> Response:
     )
 
 
-@bp.get("/signing-key")
+@route(
+    bp,
+    "GET",
+    "/signing-key",
+    "The instance's Ed25519 public key (verifies share bundles, checkpoints and purge receipts)",
+    responses={200: SigningKeyOut},
+)
 @public
 def get_signing_key() -> Response:
     """Public: recipients need it to verify bundles."""

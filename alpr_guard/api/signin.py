@@ -22,6 +22,8 @@ from alpr_guard.api.context import (
     runtime,
     session,
 )
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import CallbackQuery, MeOut, PersonalTokenOut, SignedOutOut
 from alpr_guard.auth.oidc import OidcClient, SignInRefused, begin_login
 from alpr_guard.auth.reasons import AuthReason
 from alpr_guard.auth.sessions import SESSION_COOKIE, csrf_token, end_session, hash_id
@@ -54,7 +56,15 @@ def _set_cookie(response: BaseResponse, name: str, value: str, *, max_age: int, 
     )
 
 
-@bp.get("/auth/login")
+@route(
+    bp,
+    "GET",
+    "/auth/login",
+    "Start a sign-in at the identity provider (authorization code with PKCE); 302 to the "
+    "provider. 404 when [auth.oidc] is not configured",
+    responses={302: "To the provider"},
+    errors=(404, 429),
+)
 @public
 def login() -> BaseResponse:
     """Send the browser to the identity provider with a fresh state, nonce and PKCE challenge."""
@@ -66,7 +76,16 @@ def login() -> BaseResponse:
     return response
 
 
-@bp.get("/auth/callback")
+@route(
+    bp,
+    "GET",
+    "/auth/callback",
+    "The provider returns here; 303 to /auth/me with the session cookie set, or a refusal "
+    "(mfa_required, locked_source, ...) on the record",
+    query=CallbackQuery,
+    responses={303: "Signed in"},
+    errors=(400, 403, 404, 429, 502),
+)
 @public
 def callback() -> BaseResponse:
     """The provider sends the browser back here with a code (or an error)."""
@@ -97,7 +116,16 @@ def callback() -> BaseResponse:
     return response
 
 
-@account.get("/auth/me")
+@route(
+    account,
+    "GET",
+    "/auth/me",
+    "Who is signed in: name, role, agency (HTML page or JSON); the session's CSRF token for "
+    "state-changing requests",
+    responses={200: MeOut},
+    media={200: ("text/html",)},
+    errors=(401, 403),
+)
 @require(*HUMAN, exposes=Exposure.ACCOUNT)
 def me() -> Response:
     """Who is signed in: an HTML page for a browser, JSON for a script (Accept)."""
@@ -139,7 +167,14 @@ def me() -> Response:
     return response
 
 
-@account.post("/auth/tokens")
+@route(
+    account,
+    "POST",
+    "/auth/tokens",
+    "Mint a short-lived personal API token from a signed-in session (X-CSRF-Token); shown once",
+    responses={201: PersonalTokenOut},
+    errors=(401, 403, 429),
+)
 @require(*HUMAN, exposes=Exposure.ACCOUNT)
 def mint() -> tuple[Response, int]:
     """A short-lived personal token for a script, minted from a signed-in session only (a
@@ -157,7 +192,14 @@ def mint() -> tuple[Response, int]:
     ), 201
 
 
-@account.post("/auth/logout")
+@route(
+    account,
+    "POST",
+    "/auth/logout",
+    "End the session now (X-CSRF-Token) and clear its cookie",
+    responses={200: SignedOutOut},
+    errors=(401, 403, 429),
+)
 @require(*HUMAN, exposes=Exposure.ACCOUNT)
 def logout() -> tuple[Response, int]:
     """End the session now (its CSRF token was checked by ``require``) and clear the cookie."""

@@ -10,6 +10,8 @@ import click
 
 from alpr_guard.cli.common import (
     State,
+    progress_for,
+    progress_option,
     runtime_session,
 )
 
@@ -23,8 +25,9 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@progress_option
 @click.pass_obj
-def audit_verify(state: State) -> None:
+def audit_verify(state: State, show_progress: bool | None) -> None:
     """Walk the hash chain against the signed checkpoints; exit 1 naming the first bad event.
 
     After the audit log's retention the chain starts after seq 1, vouched for by a signed
@@ -39,7 +42,7 @@ def audit_verify(state: State) -> None:
     rt = build_runtime(state.settings)
     try:
         with read_only_session(rt.sessions) as session:
-            result = verify_with_checkpoints(session, rt)
+            result = verify_with_checkpoints(session, rt, progress_for(show_progress))
     finally:
         rt.dispose()
     click.echo(result.describe())

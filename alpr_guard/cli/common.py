@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import click
 from sqlalchemy.orm import Session
 
+from alpr_guard.progress import SILENT, Progress, TerminalProgress
 from alpr_guard.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -107,3 +109,31 @@ def now() -> datetime:
 def connect_timeout(url: str) -> dict[str, object]:
     """Diagnostics give up on an unreachable PostgreSQL after a few seconds, not minutes."""
     return {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}
+
+
+# Long jobs draw their progress on stderr when it is a terminal, or when asked to.
+progress_option = click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="Progress with rate and ETA on stderr (default: when stderr is a terminal).",
+)
+
+
+def progress_for(show: bool | None) -> Progress:
+    import sys
+
+    tty = sys.stderr.isatty()
+    if show is False or (show is None and not tty):
+        return SILENT
+    return TerminalProgress(sys.stderr, tty=tty)
+
+
+def page_line(what: str, offset: int, shown: int, total: int) -> str:
+    """The footer of a paged listing: which rows these are of how many, and the next page."""
+    if not shown:
+        return f"{what}: none at offset {offset:,} of {total:,}"
+    line = f"{what} {offset + 1:,}\u2013{offset + shown:,} of {total:,}"
+    if offset + shown < total:
+        line += f" (next page: --offset {offset + shown})"
+    return line

@@ -9,6 +9,8 @@ import click
 
 from alpr_guard.cli.common import (
     State,
+    progress_for,
+    progress_option,
 )
 from alpr_guard.errors import AlprGuardError
 
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
     "--dry-run", is_flag=True, help="Show what would be deleted and destroyed; change nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan or receipt as JSON.")
+@progress_option
 @click.pass_obj
-def purge(state: State, dry_run: bool, as_json: bool) -> None:
+def purge(state: State, dry_run: bool, as_json: bool, show_progress: bool | None) -> None:
     """Delete reads past their retention window and crypto-shred fully expired keys.
 
     The same service the scheduled job runs, under the same database lease: if another
@@ -33,6 +36,7 @@ def purge(state: State, dry_run: bool, as_json: bool) -> None:
 
     from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import read_only_session
+    from alpr_guard.progress import SILENT
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.retention import plan_purge, purge_expired
 
@@ -47,13 +51,20 @@ def purge(state: State, dry_run: bool, as_json: bool) -> None:
         else:
             # The receipt goes to every checkpoint directory: check them before deleting.
             ensure_dirs(rt)
+            progress = progress_for(show_progress)
+            if progress is not SILENT:
+                with read_only_session(rt.sessions) as session:
+                    due = sum(plan_purge(session, rt).deleted_by_class.values())
+                progress.start("purge: deleting expired reads", due, "reads")
             try:
-                receipt = purge_expired(rt, trigger="cli")
+                receipt = purge_expired(rt, trigger="cli", progress=progress)
             except AlprGuardError as exc:
                 if exc.code != "conflict":
                     raise
+                progress.finish()
                 click.echo(f"purge not started: {exc.message}", err=True)
                 sys.exit(3)
+            progress.finish()
             body = receipt.as_json()
             header = (
                 f"purge {receipt.run_id} at {receipt.cutoff.isoformat()} "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from alpr_guard import logs
 from alpr_guard.cli.common import (
     CliFailure,
     State,
@@ -41,6 +42,14 @@ if TYPE_CHECKING:
     help="Address of the reverse proxy whose X-Forwarded-For names the client in the request "
     "log; from anyone else the header is ignored.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="json",
+    show_default=True,
+    envvar="ALPR_GUARD_LOG_FORMAT",
+    help="One JSON object per line (request lines carry their fields), or plain text.",
+)
 @click.pass_obj
 def serve(
     state: State,
@@ -49,6 +58,7 @@ def serve(
     workers: int | None,
     threads: int,
     trusted_proxy: str | None = None,
+    log_format: str = "json",
 ) -> None:
     """Serve the HTTP API under gunicorn (gthread workers; see docs/deployment.md).
 
@@ -62,6 +72,7 @@ def serve(
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.config_audit import record_policy
 
+    logs.use_format(log_format)
     _check_port(host, port)
     settings = state.settings
     rt = build_runtime(settings)
@@ -89,6 +100,7 @@ def serve(
         workers=count,
         threads=threads,
         trusted_proxy=trusted_proxy,
+        log_format=log_format,
     )
 
 
@@ -122,9 +134,18 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 @click.command("scheduler")
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="json",
+    show_default=True,
+    envvar="ALPR_GUARD_LOG_FORMAT",
+    help="One JSON object per line (request lines carry their fields), or plain text.",
+)
 @click.pass_obj
-def scheduler(state: State) -> None:
+def scheduler(state: State, log_format: str = "json") -> None:
     """Run the scheduled jobs (access review, retention purge, audit checkpoints) here."""
+    logs.use_format(log_format)
 
     from alpr_guard.audit import Actor
     from alpr_guard.checkpoints import ensure_dirs
@@ -141,7 +162,8 @@ def scheduler(state: State) -> None:
         f"scheduler: access review at '{state.settings.review.schedule}', purge at "
         f"'{state.settings.purge.schedule}', checkpoints at "
         f"'{state.settings.audit.checkpoint_schedule}' (UTC) and of the head every "
-        f"{state.settings.audit.checkpoint_interval_seconds}s"
+        f"{state.settings.audit.checkpoint_interval_seconds}s; configuration drift now and "
+        "every 24 hours"
     )
     signal.signal(signal.SIGTERM, _exit_on_signal)
     jobs = build_scheduler(rt)

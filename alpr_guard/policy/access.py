@@ -16,8 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from alpr_guard.policy.decisions import Decision, ReasonCode
-from alpr_guard.policy.sharing import AgencyFacts, decide_recipient
-from alpr_guard.settings import SharingSettings
+from alpr_guard.policy.sharing import AgencyFacts, SharingRules, decide_recipient
 
 
 class Exposure(StrEnum):
@@ -46,7 +45,7 @@ def decide_access(
     role: str,
     operating: bool,
     exposure: Exposure,
-    rules: SharingSettings,
+    rules: SharingRules,
     home_state: str,
     now: datetime,
 ) -> Decision:
@@ -78,7 +77,7 @@ def decide_account(
     ori: str,
     role: str,
     operating: bool,
-    rules: SharingSettings,
+    rules: SharingRules,
     home_state: str,
     now: datetime,
 ) -> Decision:

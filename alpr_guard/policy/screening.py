@@ -19,13 +19,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from alpr_guard.policy.decisions import Decision, Flag, ReasonCode
-from alpr_guard.policy.sharing import AgencyFacts, decide_recipient
-from alpr_guard.policy.text_rules import TextMatch, scan
-from alpr_guard.settings import Settings
+from alpr_guard.policy.sharing import AgencyFacts, SharingRules, decide_recipient
+from alpr_guard.policy.text_rules import TextMatch, TextRules, scan
 
 JUNK_RULE = "vague_justification"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """A purpose code a search or share may declare; a prohibited one is refused by name."""
+
+    code: str
+    description: str
+    prohibited: bool
+    statute: str
+
+
+# What screening reads from the configuration, declared here so that policy never imports the
+# settings loader; ``settings.Settings`` satisfies it as it stands (read-only attributes).
+class _HomeState(Protocol):
+    @property
+    def home_state(self) -> str: ...
+
+
+class _OperatingAgency(Protocol):
+    @property
+    def operating_agency(self) -> str: ...
+
+
+class _Window(Protocol):
+    @property
+    def max_window_days(self) -> int: ...
+
+
+class ScreeningConfig(Protocol):
+    @property
+    def screening(self) -> TextRules: ...
+    @property
+    def sharing(self) -> SharingRules: ...
+    @property
+    def jurisdiction(self) -> _HomeState: ...
+    @property
+    def instance(self) -> _OperatingAgency: ...
+    @property
+    def search(self) -> _Window: ...
+    def purpose(self, code: str) -> Purpose | None: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +99,7 @@ _PARTY_REASONS = {
 
 
 def _screen_purpose_and_text(
-    purpose_code: str, justification: str, case_number: str | None, settings: Settings
+    purpose_code: str, justification: str, case_number: str | None, settings: ScreeningConfig
 ) -> _Text:
     purpose = settings.purpose(purpose_code)
     if purpose is not None and purpose.prohibited:
@@ -115,7 +156,7 @@ def _screen_purpose_and_text(
 
 
 def _beneficiary_refusal(
-    text: _Text, declared: AgencyFacts | None, settings: Settings
+    text: _Text, declared: AgencyFacts | None, settings: ScreeningConfig
 ) -> Decision | None:
     """The refusal a justification naming who the search is for earns, or None.
 
@@ -160,7 +201,7 @@ def _junk(match: TextMatch, flags: tuple[Flag, ...]) -> Decision:
     )
 
 
-def screen_search(facts: SearchFacts, settings: Settings, now: datetime) -> Decision:
+def screen_search(facts: SearchFacts, settings: ScreeningConfig, now: datetime) -> Decision:
     text = _screen_purpose_and_text(facts.purpose, facts.justification, facts.case_number, settings)
     if text.refusal is not None:
         return text.refusal
@@ -220,7 +261,7 @@ class ShareFacts:
     case_number: str | None
 
 
-def screen_share(facts: ShareFacts, settings: Settings, now: datetime) -> Decision:
+def screen_share(facts: ShareFacts, settings: ScreeningConfig, now: datetime) -> Decision:
     """A transfer of reads to another agency: purpose and text first, then the recipient rule
     (Civil Code 1798.90.55(b)). Nothing is decrypted before this says yes."""
     text = _screen_purpose_and_text(facts.purpose, facts.justification, facts.case_number, settings)

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alpr_guard.policy.decisions import Decision, ReasonCode
-from alpr_guard.settings import SharingSettings
+
+
+@dataclass(frozen=True)
+class SharingRules:
+    """Who may receive reads (a share, or a search run on their behalf). Deny by default.
+
+    Declared here, where it is decided; the settings loader builds it from the profile."""
+
+    allowed_kinds: tuple[str, ...]
+    home_state_only: bool
+    require_vetted: bool
+    require_attestation: bool
+    allow_out_of_state_with_attestation: bool
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ class AgencyFacts:
 
 
 def decide_recipient(
-    agency: AgencyFacts | None, *, rules: SharingSettings, home_state: str, now: datetime, ori: str
+    agency: AgencyFacts | None, *, rules: SharingRules, home_state: str, now: datetime, ori: str
 ) -> Decision:
     """Decide whether ``agency`` (looked up by ``ori``; None when unknown) may receive reads."""
     if agency is None:

@@ -363,7 +363,7 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
         if row.retention_class == "held":
             continue  # already held: it stays under the first hold's key
         params.append(rekeyed(row, plate_of(rt, row), key, "held", None))
-    execute_rekey(session, params)
+    execute_rekey(session, rt, params)
     hold.read_count = protected
     return protected
 
@@ -410,5 +410,5 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
                 .where(PlateRead.id == row.id)
                 .values(retention_class=cls, expires_at=expires)
             )
-    execute_rekey(session, params)
+    execute_rekey(session, rt, params)
     return counts

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -26,9 +26,11 @@ from alpr_guard.db import OneOf, insert_ignore_returning, new_ids
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import ReadIn
+from alpr_guard.services.images import insert_images, sealed_rows
 from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest, month_of
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.requests import ReadIn
+from alpr_guard.services.sealed_reads import hit_aad, read_aad
 from alpr_guard.settings import RetentionSettings
 
 READS = cast(Table, PlateRead.__table__)
@@ -39,39 +41,9 @@ class IngestResult:
     accepted: int
     duplicates: int
     ids: tuple[uuid.UUID, ...]
-
-
-_AAD_VERSION = b"alpr_guard/read/v2"
-
-
-def read_aad(read_id: uuid.UUID, key_id: str, observed_at: datetime, camera_id: str) -> bytes:
-    """Associated data: the ciphertext belongs to this row, under this key, seen at this time by
-    this camera. Editing a read's time or camera in the database makes its plate undecryptable,
-    so a read that still decrypts is evidence that where and when were not altered."""
-    return b"|".join(
-        (
-            _AAD_VERSION,
-            read_id.bytes,
-            key_id.encode(),
-            observed_at.astimezone(UTC).isoformat().encode(),
-            camera_id.encode(),
-        )
-    )
-
-
-_HIT_AAD_VERSION = b"alpr_guard/hit/v1"
-
-
-def hit_aad(read_id: uuid.UUID, observed_at: datetime, camera_id: str) -> bytes:
-    """Associated data of a hit's sealed reference: it opens only as this read's match."""
-    return b"|".join(
-        (
-            _HIT_AAD_VERSION,
-            read_id.bytes,
-            observed_at.astimezone(UTC).isoformat().encode(),
-            camera_id.encode(),
-        )
-    )
+    # Per read, in order: stored by this call (False: a replay, or repeated in the batch).
+    stored: tuple[bool, ...] = ()
+    images: int = 0  # images stored with the new reads
 
 
 def seal_hit_ref(rt: Runtime, read_id: uuid.UUID, read: ReadIn) -> bytes | None:
@@ -115,11 +87,25 @@ _COLUMNS = (
 _REPLAY_KEY = ("agency_id", "client_read_id", "camera_id", "retention_class", "observed_at")
 
 
+Images = Mapping[str, tuple[str, bytes]]  # kind -> (content type, bytes)
+
+
 def record_reads(
-    session: Session, rt: Runtime, principal: Principal, reads: Sequence[ReadIn]
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    reads: Sequence[ReadIn],
+    images: Sequence[Images] | None = None,
+    *,
+    source: str | None = None,
+    ignored_fields: int | None = None,
 ) -> IngestResult:
+    """Store ``reads`` (and, per read, its ``images``, sealed under the read's own key); a
+    replayed read is answered with its stored id and its images are not stored again.
+    ``source`` names the vendor mapping the reads came through, and ``ignored_fields`` how
+    many fields of their bodies the vendor does not document, for the audit event."""
     now = rt.clock.now()
-    _check_times(reads, now, rt.settings.retention, rt.settings.ingest.max_future_skew_seconds)
+    check_times(reads, now, rt.settings.retention, rt.settings.ingest.max_future_skew_seconds)
 
     ids: list[uuid.UUID | None] = [None] * len(reads)
     duplicates, repeats = _resolve_replays(session, principal.agency_id, reads, ids)
@@ -151,6 +137,7 @@ def record_reads(
     positions = [i for i in range(len(reads)) if ids[i] is None and i not in repeats]
     new = new_ids(len(positions))
     rows: list[tuple[Any, ...]] = []
+    image_rows: list[dict[str, Any]] = []
     append = rows.append
     agency_id = principal.agency_id
     encrypt, blind_index, aad = KeyRing.encrypt, KeyRing.blind_index, read_aad
@@ -183,11 +170,18 @@ def record_reads(
                 seal_hit_ref(rt, read_id, read) if read.hit else None,
             )
         )
+        if images is not None and images[i]:
+            image_rows.extend(sealed_rows(key, read_id, images[i]))
         ids[i] = read_id
     for repeat, first in repeats.items():
         ids[repeat] = ids[first]
 
     inserted = insert_ignore_returning(session, READS, _REPLAY_KEY, _COLUMNS, rows, "id")
+    image_rows = [row for row in image_rows if row["read_id"] in inserted]
+    insert_images(session, image_rows)
+    stored = [False] * len(reads)
+    for p, read_id in zip(positions, new, strict=True):
+        stored[p] = read_id in inserted
     lost = [p for p, read_id in zip(positions, new, strict=True) if read_id not in inserted]
     if lost:
         # A concurrent batch stored the same client_read_id first: report its row instead.
@@ -199,24 +193,30 @@ def record_reads(
             ids[repeat] = ids[first]
 
     accepted = len(reads) - duplicates
-    rt.audit.append(
-        session,
-        "reads.ingested",
-        principal.actor,
-        details={
-            "accepted": accepted,
-            "duplicates": duplicates,
-            "cameras": len({r.camera_id for r in reads}),
-            "days": sorted(str(day) for day in {day_of(r.observed_at) for r in reads}),
-            "hits": sum(1 for r in reads if r.hit),
-        },
-    )
+    details: dict[str, object] = {
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "cameras": len({r.camera_id for r in reads}),
+        "days": sorted(str(day) for day in {day_of(r.observed_at) for r in reads}),
+        "hits": sum(1 for r in reads if r.hit),
+    }
+    if images is not None:
+        details["images"] = len(image_rows)
+    if source is not None:
+        details["source"] = source
+    if ignored_fields is not None:
+        details["ignored_fields"] = ignored_fields
+    rt.audit.append(session, "reads.ingested", principal.actor, details=details)
     return IngestResult(
-        accepted=accepted, duplicates=duplicates, ids=tuple(i for i in ids if i is not None)
+        accepted=accepted,
+        duplicates=duplicates,
+        ids=tuple(i for i in ids if i is not None),
+        stored=tuple(stored),
+        images=len(image_rows),
     )
 
 
-def _check_times(
+def check_times(
     reads: Sequence[ReadIn], now: datetime, retention: RetentionSettings, skew_seconds: int
 ) -> None:
     """All or nothing: any read from the future or already past its class's retention window

@@ -204,6 +204,14 @@ def _purposes(s: Settings, cites: dict[str, str]) -> Section:
             "for one of the authorised purposes below. Every search names its purpose; a search "
             "for a prohibited or unlisted purpose is refused before any data is read, and the "
             "refusal is recorded.",
+            *(
+                (
+                    f"These are the only purposes {s.jurisdiction.statute} permits; no other "
+                    "may be added.",
+                )
+                if s.jurisdiction.closed_purposes
+                else ()
+            ),
         ),
         table=tuple(rows),
     )
@@ -245,11 +253,16 @@ def _access(s: Settings, elements: PolicyElements, cites: dict[str, str]) -> Sec
 
 def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
     b = s.review.behaviour
+    h = s.review.hit_rate
     return Section(
         "monitoring",
         "How use is monitored and audited",
         cites.get("monitoring"),
         (
+            "Security: plate numbers are encrypted at rest under keys held outside the "
+            "database, one key per day of reads (per month for hits); access is by role, with "
+            "a personal account for every user; no plate appears in logs, error messages or "
+            "addresses.",
             "Every search, allowed or refused, is recorded with its date and time, the plate "
             "queried (encrypted), the user and their agency, the purpose, the justification and "
             "the case number. Records are bound into a tamper-evident, hash-chained audit log "
@@ -270,7 +283,15 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
             f"searches at hours holding under {b.off_hours_max_share:.0%} of a user's past "
             f"searches, once they have {b.off_hours_min_history} "
             f"(severity {b.severities['off_hours']});",
-            "justifications that the screening rules mark for review.",
+            "justifications that the screening rules mark for review;",
+            f"a camera that marks at least {h.min_rate:.0%} of its reads over "
+            f"{_days(h.window_days)} as hot-list hits, more than {h.factor:g} times the median "
+            f"of the other cameras (once it has {h.min_reads} reads; severity {h.severity}), "
+            "since a hit is kept longer;",
+            "a configuration in force that differs from the configuration file, from the policy "
+            "on record or from the last policy an auditor approved, checked when the scheduler "
+            "starts and every 24 hours (severity high): every change to this policy is recorded "
+            "with what changed, and is flagged until an auditor approves it.",
         ),
     )
 

@@ -115,12 +115,12 @@ def expire_access_records(
     open_finding = exists().where(flag.search_id == SearchRecord.id, flag.status == "open")
     expired_search = (SearchRecord.created_at <= cutoff, ~open_finding)
     expired_share = Share.created_at <= cutoff
-    # A finding about a camera (hit_rate_anomaly) has no search: once resolved, it expires when
-    # both its creation and its resolution are past the cutoff (so the event stating it is too,
-    # which is how audit verify tells this removal from a deletion); an open one is kept until an
-    # auditor resolves it.
+    # A finding about a camera (hit_rate_anomaly) or the configuration (config_drift) has no
+    # search: once resolved, it expires when both its creation and its resolution are past the
+    # cutoff (so the event stating it is too, which is how audit verify tells this removal from a
+    # deletion); an open one is kept until an auditor resolves it.
     expired_camera_finding = (
-        Finding.camera_id.is_not(None),
+        Finding.search_id.is_(None),
         Finding.status == "resolved",
         Finding.created_at <= cutoff,
         Finding.resolved_at <= cutoff,

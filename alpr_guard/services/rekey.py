@@ -1,5 +1,5 @@
-"""Moving a read's plate from one key to another: legal holds, their release, and hits stored
-under day keys before hit-period keys existed.
+"""Moving a read's plate (and its images) from one key to another: legal holds, their
+release, and hits stored under day keys before hit-period keys existed.
 
 The plate is decrypted under its current key and encrypted under the new one with associated
 data naming the new key, and its blind-index token is recomputed under the new key; class and
@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.images import rekey_images
 from alpr_guard.services.keys import class_key
+from alpr_guard.services.sealed_reads import open_plate, seal_plate
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -61,9 +62,7 @@ def rows_by_id(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
 
 def plate_of(rt: Runtime, row: Any) -> bytes:
     key = rt.keyring.data_key(row.key_id)
-    return KeyRing.decrypt(
-        key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
-    )
+    return open_plate(key, row.plate_ct, row.id, row.observed_at, row.camera_id)
 
 
 def rekeyed(
@@ -72,18 +71,18 @@ def rekeyed(
     return {
         "b_id": row.id,
         "b_key_id": key.key_id,
-        "b_plate_ct": KeyRing.encrypt(
-            key, plate, read_aad(row.id, key.key_id, row.observed_at, row.camera_id)
-        ),
+        "b_plate_ct": seal_plate(key, plate, row.id, row.observed_at, row.camera_id),
         "b_plate_index": KeyRing.blind_index(key, plate.decode()),
         "b_class": cls,
         "b_expires_at": expires,
     }
 
 
-def execute_rekey(session: Session, params: list[dict[str, Any]]) -> None:
+def execute_rekey(session: Session, rt: Runtime, params: list[dict[str, Any]]) -> None:
+    """Apply the moves; each read's images move to its new key with it."""
     if params:
         session.execute(REKEY, params)
+        rekey_images(session, rt, ((p["b_id"], rt.keyring.data_key(p["b_key_id"])) for p in params))
 
 
 LEGACY_BATCH = 2_000
@@ -112,5 +111,5 @@ def rekey_legacy_hits(session: Session, rt: Runtime) -> int:
         )
         for row in rows
     ]
-    execute_rekey(session, params)
+    execute_rekey(session, rt, params)
     return len(params)

@@ -42,12 +42,14 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor, verify_chain
+from alpr_guard.checkpoints import rt_anchors
 from alpr_guard.errors import AlprGuardError, KeyUnavailable, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.hit_rates import CameraHitRate
 from alpr_guard.record_chain import check_search_rows
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.cameras import SilentCamera, silent_cameras
 from alpr_guard.services.hit_rates import camera_hit_rates
 from alpr_guard.services.windows import past_window
 
@@ -828,6 +830,8 @@ class ComplianceSummary:
     # hit is kept a year), with the cameras the review has an open hit_rate_anomaly for.
     hit_rate_by_camera: tuple[CameraHitRate, ...] = ()
     hit_rate_flagged: tuple[str, ...] = ()
+    # Camera credentials that have posted nothing for ingest.camera_silence_minutes, as of now.
+    silent_cameras: tuple[SilentCamera, ...] = ()
 
     @property
     def searches_total(self) -> int:
@@ -949,8 +953,6 @@ def _data_age(session: Session, since: datetime, until: datetime) -> Counts:
 
 
 def _chain(session: Session, rt: Runtime) -> ChainStatus:
-    from alpr_guard.checkpoints import rt_anchors
-
     try:
         anchors = rt_anchors(rt)
     except AlprGuardError:
@@ -1062,6 +1064,7 @@ def compliance_summary(
         ),
         data_age=_data_age(session, since, until),
         chain=_chain(session, rt),
+        silent_cameras=tuple(silent_cameras(session, rt, now)),
     )
 
 
@@ -1141,6 +1144,7 @@ def summary_json(s: ComplianceSummary) -> dict[str, object]:
             "released_in_period": s.holds.released,
         },
         "data_age_days": {"basis": AGE_BASIS, "buckets": dict(s.data_age)},
+        "silent_cameras": [c.as_json() for c in s.silent_cameras],
         "chain": {
             "ok": s.chain.ok,
             "checked": s.chain.checked,
@@ -1290,6 +1294,21 @@ def render_summary_html(s: ComplianceSummary) -> str:
         )
         if s.hit_rate_by_camera
         else "<p>No reads stored for this period.</p>",
+        "<h2>Silent cameras</h2>",
+        _table(
+            ("Credential", "Camera ids", "Last posted", "Silent for (minutes)"),
+            (
+                (
+                    c.name,
+                    ", ".join(c.camera_ids),
+                    c.last_seen_at.isoformat() if c.last_seen_at else "never",
+                    c.silent_minutes if c.silent_minutes is not None else "-",
+                )
+                for c in s.silent_cameras
+            ),
+        )
+        if s.silent_cameras
+        else "<p>Every camera credential has posted within the configured time.</p>",
         "<h2>Legal holds</h2>",
         _table(
             (

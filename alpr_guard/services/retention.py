@@ -54,9 +54,11 @@ from alpr_guard.db import (
 )
 from alpr_guard.errors import Conflict
 from alpr_guard.models import DataKeyRecord, Lease, LegalHold, PlateRead, PurgeRun
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.config_audit import record_policy
+from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
@@ -359,8 +361,11 @@ def heartbeat_interval(lease_seconds: int) -> float:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> PurgeReceipt:
-    """Run (or resume) a purge under the lease and return its receipt.
+def purge_expired(
+    rt: Runtime, *, trigger: str, holder: str | None = None, progress: Progress = SILENT
+) -> PurgeReceipt:
+    """Run (or resume) a purge under the lease and return its receipt. ``progress`` is told
+    each partition's and each batch's deleted reads as they commit.
 
     Raises Conflict if another live process holds the purge lease.
     """
@@ -406,8 +411,9 @@ def purge_expired(rt: Runtime, *, trigger: str, holder: str | None = None) -> Pu
     try:
         with heartbeat:
             _rekey_legacy_hits(rt, holder, ttl)
-            _drop_partitions(rt, run_id, holder, ttl)
-            _delete_batches(rt, run_id, holder, ttl)
+            _drop_partitions(rt, run_id, holder, ttl, progress)
+            _delete_batches(rt, run_id, holder, ttl, progress)
+            _delete_images(rt, holder, ttl)
             _mark_keys(rt, run_id, holder, ttl)
             _destroy_marked(rt)
             _expire_records(rt, run_id, holder, ttl)
@@ -441,7 +447,9 @@ def _rekey_legacy_hits(rt: Runtime, holder: str, ttl: timedelta) -> None:
             log.info("moved %d hit reads from day keys to their month keys", moved)
 
 
-def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+def _drop_partitions(
+    rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta, progress: Progress
+) -> None:
     """PostgreSQL: create the coming partitions, then drop each wholly expired one, one per
     transaction with the run's counters (DDL is transactional there, so a crash leaves either
     the partition and its count, or neither)."""
@@ -468,6 +476,7 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             else:
                 run.deleted_unmatched += dropped
             run.partitions_dropped += 1
+        progress.advance(dropped)
         with session_scope(rt.sessions) as session:
             run = session.get_one(PurgeRun, run_id)
             elapsed_ms = (time.perf_counter() - t0) * 1000
@@ -475,7 +484,9 @@ def _drop_partitions(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta
             run.max_batch_ms = max(run.max_batch_ms, elapsed_ms)
 
 
-def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:
+def _delete_batches(
+    rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta, progress: Progress
+) -> None:
     # A quarter of the ceiling: room for a slow commit and for a batch that finds colder pages.
     target_ms = rt.settings.purge.max_batch_ms / 4
     size = FIRST_BATCH
@@ -498,10 +509,31 @@ def _delete_batches(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta)
             run.deleted_hit += hits
             run.deleted_unmatched += len(classes) - hits
             run.batches += 1
+        progress.advance(len(classes))
         # The whole transaction, commit included, is what holds the writer.
         last_ms = (time.perf_counter() - t0) * 1000
         if last_ms > 0:
             size = max(100, min(MAX_BATCH, 2 * size, int(size * target_ms / last_ms)))
+
+
+IMAGE_BATCH = 2_000
+
+
+def _delete_images(rt: Runtime, holder: str, ttl: timedelta) -> int:
+    """Delete the images of every read now gone (deleted above, or its partition dropped),
+    in short transactions, before their keys are destroyed: the rows go, and with the key
+    every copy of them becomes unreadable."""
+    total = 0
+    while True:
+        with session_scope(rt.sessions) as session:
+            renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
+            deleted = delete_orphan_images(session, IMAGE_BATCH)
+        total += deleted
+        if deleted < IMAGE_BATCH:
+            break
+    if total:
+        log.info("deleted %d images of purged reads", total)
+    return total
 
 
 def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> None:

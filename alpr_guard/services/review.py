@@ -40,7 +40,8 @@ from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
-from alpr_guard.policy.text_rules import TextMatch, TextRules, _field, _scan_field, scan
+from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
+from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
@@ -244,7 +245,7 @@ class _TextScanner:
             text = self._remember(
                 self.texts,
                 justification,
-                (scan(self.rules, justification), tuple(_field(justification).low)),
+                (scan(self.rules, justification), words_of(justification)),
             )
         if not case_number:
             return text[0]
@@ -254,10 +255,8 @@ class _TextScanner:
         else:
             case = self.cases.get(case_number)
             if case is None:
-                field = _field(case_number)
-                triggers: dict[int, list[Any]] = {}
-                _scan_field(self.rules, field, triggers, 1)
-                case = self._remember(self.cases, case_number, (tuple(field.low), bool(triggers)))
+                case = field_triggers(self.rules, case_number)
+                self._remember(self.cases, case_number, case)
             words, triggers_a_rule = case
         if not triggers_a_rule and not _contains(text[1], words):
             return text[0]
@@ -271,7 +270,7 @@ class _TextScanner:
         """The words of a case number made of digit runs joined by hyphens ("26-004512", most
         of them) if it certainly triggers no rule, else None.
 
-        Such a number is its own normal form and its words are the runs. ``_scan_field`` finds
+        Such a number is its own normal form and its words are the runs. A scan finds
         nothing in a field where no word can start a phrase (``trie.starts``, the test it
         inlines) and no pattern matches, so neither is worth tokenising and scanning; a number
         that fails either test goes the long way.
@@ -384,7 +383,11 @@ def review_searches(
 
 
 def review_access(
-    rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
+    rt: Runtime,
+    *,
+    since: datetime | None = None,
+    actor: Actor = SYSTEM_REVIEW,
+    progress: Progress = SILENT,
 ) -> ReviewResult:
     """Review the access records in [since, until) and write the findings.
 
@@ -403,7 +406,15 @@ def review_access(
         if since is None:
             since = reviewed
         continuous = since <= reviewed
-        scanned = _review_records(reader, rt, since, until, findings)
+        if progress is not SILENT:  # the count is an extra query: only when someone watches
+            due = reader.scalar(
+                select(func.count())
+                .select_from(SearchRecord)
+                .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
+            )
+            progress.start("review: access records", int(due or 0), "records")
+        scanned = _review_records(reader, rt, since, until, findings, progress)
+        progress.finish()
         cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
     seconds = time.perf_counter() - started
     with rt.sessions.begin() as session:
@@ -431,7 +442,12 @@ def review_access(
 
 
 def _review_records(
-    session: Session, rt: Runtime, since: datetime, until: datetime, findings: _Findings
+    session: Session,
+    rt: Runtime,
+    since: datetime,
+    until: datetime,
+    findings: _Findings,
+    progress: Progress = SILENT,
 ) -> int:
     """One pass over the records, oldest first: text rules and refusals on each record from
     ``since``; behavioural rules over each user's history from ``since`` less the lookback.
@@ -501,6 +517,8 @@ def _review_records(
                         continue
                     add(search_id, match.rule, match.severity, _masked_words(rt, match.matched))
             findings.flush_if_full()
+            if text_rules:
+                progress.advance(len(page))
     judge_day()
     return scanned
 
@@ -511,7 +529,7 @@ def _review_records(
 @dataclass(frozen=True)
 class FindingView:
     id: int
-    search_id: uuid.UUID | None  # None for a finding about a camera (camera_id)
+    search_id: uuid.UUID | None  # None for a finding about a camera or the configuration
     rule: str
     severity: str
     matched: object
@@ -526,6 +544,7 @@ class FindingView:
     searched_at: datetime | None
     purpose: str | None
     camera_id: str | None = None
+    config_ref: str | None = None  # a finding about the configuration (config_drift)
 
 
 @dataclass(frozen=True)
@@ -542,7 +561,8 @@ class FindingFilter:
 
 
 def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
-    """A finding with its search's who/when/why, or none of them for a finding about a camera."""
+    """A finding with its search's who/when/why, or none of them for a finding about a camera
+    or the configuration."""
     return FindingView(
         finding.id,
         finding.search_id,
@@ -560,12 +580,14 @@ def _view(finding: Finding, record: SearchRecord | None) -> FindingView:
         record.created_at if record else None,
         record.purpose if record else None,
         finding.camera_id,
+        finding.config_ref,
     )
 
 
 def _finding_conditions(filters: FindingFilter) -> list[ColumnElement[bool]]:
     """The filters as conditions over findings outer-joined to their searches."""
-    # A camera's finding has no search: its own creation time places it in a period.
+    # A camera's or the configuration's finding has no search: its own creation time places
+    # it in a period.
     at = func.coalesce(SearchRecord.created_at, Finding.created_at)
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
@@ -785,8 +807,8 @@ def resolve_finding(
         if finding is not None and finding.search_id is not None
         else None
     )
-    # A partner's auditor resolves only findings on its own users' searches; a camera's
-    # finding is the operating agency's.
+    # A partner's auditor resolves only findings on its own users' searches; a camera's or the
+    # configuration's finding is the operating agency's.
     if finding is None or (
         agency is not None and (searched is None or searched.agency_ori != agency)
     ):
@@ -814,6 +836,7 @@ def resolve_finding(
             "finding_id": finding_id,
             "search_id": str(finding.search_id) if finding.search_id else None,
             **({"camera_id": finding.camera_id} if finding.camera_id else {}),
+            **({"config_ref": finding.config_ref} if finding.config_ref else {}),
             "rule": finding.rule,
             "verdict": verdict,
             "note": finding.note,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -48,13 +48,14 @@ from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
 from alpr_guard.record_chain import search_mac
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest, encode_cursor, salvage_search_request
 from alpr_guard.services.agencies import facts, find_agency
 from alpr_guard.services.free_text import display, display_opt
-from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.images import ImageOut, images_for
 from alpr_guard.services.keys import days_between, key_scope
 from alpr_guard.services.partitions import keys_and_tables_for_search
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.requests import SearchRequest, encode_cursor
+from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
 
 
@@ -92,6 +93,8 @@ class SearchOutcome:
     next_cursor: str | None = None
     # A malformed request: each bad field and the rule it broke (never its value).
     fields: Mapping[str, str] | None = None
+    # Asked for (include_images): each returned read's images; None when not asked.
+    images: Mapping[uuid.UUID, Sequence[ImageOut]] | None = None
 
 
 def invalid_request(fields: Mapping[str, str]) -> Decision:
@@ -105,18 +108,16 @@ def invalid_request(fields: Mapping[str, str]) -> Decision:
     )
 
 
-def search_from_body(
+def search_attempt(
     session: Session,
     rt: Runtime,
     principal: Principal,
-    body: object,
-    body_errors: Mapping[str, str] | None = None,
+    values: Mapping[str, Any],
+    fields: Mapping[str, str],
 ) -> SearchOutcome:
-    """Parse a search request and run it; a malformed one is refused ``invalid_request`` and
-    recorded like any other refusal, with what could be parsed (free text sealed)."""
-    values, fields = salvage_search_request(body, rt.settings.search.max_page_size)
-    if body_errors:
-        fields = {**fields, **body_errors}
+    """Run a search the wire layer parsed (``values``: ``SearchRequest`` field names); a
+    malformed one (``fields``: its errors by field) is refused ``invalid_request`` and recorded
+    like any other refusal, with what could be parsed (free text sealed)."""
     if not fields:
         return run_search(session, rt, principal, SearchRequest(**values))
     attempt = AttemptFacts(
@@ -178,8 +179,21 @@ def run_search(
         if len(hits) > page_size:
             next_cursor = encode_cursor(results[-1].observed_at, results[-1].id)
 
-    _record(session, rt, principal, request, search_id, decision, total, now)
-    return SearchOutcome(search_id, decision, results, total, next_cursor)
+    images = None
+    if request.include_images and decision.allowed:
+        images = images_for(session, rt, [r.id for r in results])
+    _record(
+        session,
+        rt,
+        principal,
+        request,
+        search_id,
+        decision,
+        total,
+        now,
+        sum(map(len, images.values())) if images is not None else None,
+    )
+    return SearchOutcome(search_id, decision, results, total, next_cursor, images=images)
 
 
 _READS = cast(Table, PlateRead.__table__)
@@ -340,9 +354,7 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     ):
         read_id, observed_at = from_driver_uuid(raw_id), from_driver_utc(raw_at)
         try:
-            clear = KeyRing.decrypt(
-                by_key[key_id], plate_ct, read_aad(read_id, key_id, observed_at, camera_id)
-            )
+            clear = open_plate(by_key[key_id], plate_ct, read_id, observed_at, camera_id)
         except KeyUnavailable:
             continue  # a tampered or moved ciphertext is never returned
         if clear != wanted:
@@ -412,8 +424,19 @@ def _record(
     decision: Decision,
     total: int,
     now: datetime,
+    images_returned: int | None = None,
 ) -> None:
-    write_record(session, rt, principal, AttemptFacts.of(request), search_id, decision, total, now)
+    write_record(
+        session,
+        rt,
+        principal,
+        AttemptFacts.of(request),
+        search_id,
+        decision,
+        total,
+        now,
+        images_returned=images_returned,
+    )
 
 
 def write_record(
@@ -426,6 +449,8 @@ def write_record(
     total: int,
     now: datetime,
     fields: Mapping[str, str] | None = None,
+    *,
+    images_returned: int | None = None,
 ) -> SearchRecord:
     """The access record and its audit event. The plate and the free text as typed are sealed
     (bound to the search id); the columns and the event hold display copies with plates masked;
@@ -496,6 +521,8 @@ def write_record(
     }
     if fields is not None:
         details["fields"] = dict(fields)  # names and rules only, never values
+    if images_returned is not None:
+        details["images_returned"] = images_returned  # asked for: how many left with it
     session.add(record)
     event = rt.audit.append(
         session,

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import canonical_json
-from alpr_guard.crypto import KeyRing, key_fingerprint, verify_signature
+from alpr_guard.crypto import key_fingerprint, verify_signature
 from alpr_guard.errors import KeyUnavailable, NotFound, ValidationError
 from alpr_guard.models import PlateRead, SearchRecord, Share
 from alpr_guard.policy.decisions import Decision
@@ -32,11 +32,11 @@ from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.screening import ShareFacts, screen_share
 from alpr_guard.record_chain import share_mac
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest, share_request_values
 from alpr_guard.services.agencies import find_agency
 from alpr_guard.services.free_text import display, display_opt, seal_texts, share_aad
-from alpr_guard.services.ingest import read_aad
 from alpr_guard.services.principals import Principal
+from alpr_guard.services.requests import SearchRequest
+from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.search import ReadOut, find_reads, invalid_request, mask_plate
 from alpr_guard.services.windows import live
 
@@ -128,9 +128,7 @@ def _reads_by_id(
     for row in rows:
         try:
             key = rt.keyring.data_key(row.key_id)
-            plate = KeyRing.decrypt(
-                key, row.plate_ct, read_aad(row.id, row.key_id, row.observed_at, row.camera_id)
-            ).decode()
+            plate = open_plate(key, row.plate_ct, row.id, row.observed_at, row.camera_id).decode()
         except KeyUnavailable:
             continue  # crypto-shredded: it no longer exists to share
 
@@ -171,18 +169,17 @@ def reads_of_search(session: Session, rt: Runtime, record: SearchRecord) -> list
     return find_reads(session, rt, request)
 
 
-def share_from_body(
+def share_attempt(
     session: Session,
     rt: Runtime,
     principal: Principal,
-    body: object,
-    body_errors: Mapping[str, str] | None = None,
+    values: Mapping[str, Any],
+    fields: Mapping[str, str],
 ) -> ShareOutcome:
-    """Parse a share request and decide it; a malformed one is refused ``invalid_request`` and
-    recorded like any other refusal, with what could be parsed (free text sealed)."""
-    values, fields = share_request_values(body)
-    if body_errors:
-        fields = {**fields, **body_errors}
+    """Decide a share the wire layer parsed (``values``: ``recipient_ori``, ``purpose``,
+    ``justification``, ``case_number``, ``read_ids``, ``search_id``); a malformed one
+    (``fields``: its errors by field) is refused ``invalid_request`` and recorded like any
+    other refusal, with what could be parsed (free text sealed)."""
     request = ShareRequest(
         recipient_ori=values.get("recipient_ori", ""),
         purpose=values.get("purpose", ""),

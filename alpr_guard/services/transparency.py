@@ -9,6 +9,7 @@ recipients only by the registry's agency name, refusals only by reason code.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,10 @@ OVER_LAST_BAND = "over 90 days"
 UNLISTED = "unlisted"
 NOT_IN_REGISTRY = "not in the registry"
 RECENT_PURGES = 20
+# Public paths a reader of the figures follows: each purge's signed receipt, and the key that
+# checks its signature.
+RECEIPT_PATH = "/transparency/receipts/{run_id}.json"
+SIGNING_KEY_PATH = "/api/v1/signing-key"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,10 @@ class Transparency:
 
     def json_bytes(self) -> bytes:
         return json.dumps(self.data, indent=2).encode()
+
+
+def receipt_path(run_id: uuid.UUID) -> str:
+    return RECEIPT_PATH.format(run_id=run_id)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -205,8 +214,16 @@ def _purges(session: Session) -> list[dict[str, Any]]:
                 "keys_destroyed": len(keys),
                 "records_expired": json.loads(run.records_expired) if run.records_expired else {},
                 # The receipt is the purge.completed event in the audit chain: its sequence
-                # number and chained hash let anyone holding a verified export check it.
-                "receipt": {"audit_seq": run.audit_seq, "hash": receipt_hash},
+                # number and chained hash let anyone holding a verified export check it, and
+                # its signed copy (counts and key ids only) is public for anyone to download
+                # and check with the instance's public key.
+                "receipt": {
+                    "run_id": str(run.id),
+                    "audit_seq": run.audit_seq,
+                    "hash": receipt_hash,
+                    "download": receipt_path(run.id),
+                    "public_key": SIGNING_KEY_PATH,
+                },
             }
         )
     return out

@@ -21,7 +21,8 @@ from alpr_guard.api.context import MAX_JSON_DEPTH, json_depth
 from alpr_guard.clock import ensure_utc
 from alpr_guard.models import PlateRead, SearchRecord
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import decode_cursor, parse_datetime
+from alpr_guard.schemas import parse_datetime
+from alpr_guard.services.requests import decode_cursor
 from tests.conftest import auth, read, search_body
 
 # Both are valid ISO 8601; their UTC instants are one offset past datetime.max / before .min.

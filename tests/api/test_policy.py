@@ -15,11 +15,12 @@ from pypdf import PdfReader
 from alpr_guard.api import build_app
 from alpr_guard.audit import Actor
 from alpr_guard.clock import FixedClock
+from alpr_guard.errors import ConfigError
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.policy_document import build_policy, policy_sha256, render_policy
 from alpr_guard.settings import Settings, load_settings
-from tests.conftest import Backend, write_config
+from tests.conftest import REPO, Backend, write_config
 
 POLICY = """
 [policy]
@@ -229,3 +230,200 @@ def test_get_policy_without_a_policy_section_is_404(
         assert "[policy]" in response.get_json()["error"]["message"]
     finally:
         bare.dispose()
+
+
+# Civil Code 1798.90.51(b)(2)(A)-(G) and 1798.90.55(a): the section stating each element, its
+# cite, and a setting it is derived from: (edit of the config file or text appended to it, text
+# in the section before, text in the section after).
+ELEMENTS = [
+    (
+        "purposes",
+        "1798.90.51(b)(2)(A)",
+        ("", '\n[purposes.hit_and_run]\ndescription = "Investigating a hit-and-run collision"\n'),
+        None,
+        "Investigating a hit-and-run collision",
+    ),
+    (
+        "access",
+        "1798.90.51(b)(2)(B)",
+        ('job_title = "Patrol Officer"', 'job_title = "Patrol Deputy"'),
+        "Patrol Officer",
+        "Patrol Deputy",
+    ),
+    (
+        "access",
+        "1798.90.51(b)(2)(B)",
+        ('training = ["ALPR audit procedures"]', 'training = ["Forensic audit course"]'),
+        "ALPR audit procedures",
+        "Forensic audit course",
+    ),
+    (
+        "monitoring",
+        "1798.90.51(b)(2)(C)",
+        ("", '\n[review]\nschedule = "0 4 * * *"\n'),
+        "every day at 02:15 UTC",
+        "every day at 04:00 UTC",
+    ),
+    (
+        "monitoring",
+        "1798.90.51(b)(2)(C)",
+        ("", "\n[review]\nrepeated_target_min_searches = 5\n"),
+        "3 or more times",
+        "5 or more times",
+    ),
+    (
+        "sharing",
+        "1798.90.51(b)(2)(D)",
+        ("", '\n[sharing]\nallowed_kinds = ["local"]\n'),
+        "state agencies and local agencies in California",
+        "Recipients must be local agencies in California",
+    ),
+    (
+        "sharing",
+        "1798.90.51(b)(2)(D)",
+        (
+            '["Investigation of a specific crime by a California public agency"]',
+            '["Locating an endangered missing person"]',
+        ),
+        "Investigation of a specific crime",
+        "Locating an endangered missing person",
+    ),
+    (
+        "custodian",
+        "1798.90.51(b)(2)(E)",
+        ('custodian_title = "Records Custodian <Records Unit>"', 'custodian_title = "Chief"'),
+        "Records Custodian",
+        "the Chief.",
+    ),
+    (
+        "accuracy",
+        "1798.90.51(b)(2)(F)",
+        ("Officers confirm the plate", "Two officers confirm the plate"),
+        "Officers confirm the plate",
+        "Two officers confirm the plate",
+    ),
+    (
+        "retention",
+        "1798.90.51(b)(2)(G)",
+        ("", "\n[retention.hit]\ndays = 90\n"),
+        "| Reads that matched a hot list | 365 days |",
+        "| Reads that matched a hot list | 90 days |",
+    ),
+    (
+        "retention",
+        "1798.90.51(b)(2)(G)",
+        ("", '\n[purge]\nschedule = "0 5 * * *"\n'),
+        "the purge runs every day at 03:30 UTC",
+        "the purge runs every day at 05:00 UTC",
+    ),
+    (
+        "retention",
+        "1798.90.51(b)(2)(G)",
+        ("", "\n[holds]\nrequire_second_approver = true\nmax_review_days = 90\n"),
+        "placed by a supervisor",
+        "approved by a second supervisor",
+    ),
+    (
+        "comment",
+        "1798.90.55(a)",
+        ("date = 2026-03-10", "date = 2026-04-14"),
+        "2026-03-10",
+        "2026-04-14",
+    ),
+]
+
+
+def _section_text(rt: Runtime, key: str) -> tuple[str, str]:
+    """(the section's text as the Markdown document renders it, the whole document)."""
+    with rt.sessions() as session:
+        doc = build_policy(session, rt)
+    md = render_policy(doc, "md").decode().replace("\\", "")
+    numbered = [s.key for s in doc.sections]
+    start = md.index(f"## {numbered.index(key) + 1}. ")
+    following = md.find(f"## {numbered.index(key) + 2}. ", start)
+    return md[start : following if following != -1 else len(md)], md
+
+
+def test_every_element_of_the_statute_has_its_section_and_cite(rt: Runtime) -> None:
+    with rt.sessions() as session:
+        doc = build_policy(session, rt)
+    cites = {s.key: s.cite or "" for s in doc.sections}
+    for key, cite, *_ in ELEMENTS:
+        assert cite in cites[key], (key, cite)
+    for letter in "ABCDEFG":
+        assert any(f"1798.90.51(b)(2)({letter})" in c for c in cites.values()), letter
+    for key in cites:
+        text, _ = _section_text(rt, key)
+        assert len(text.split()) > 12, key  # every section says something
+
+
+@pytest.mark.parametrize(
+    ("key", "cite", "edit", "before", "after"),
+    ELEMENTS,
+    ids=[f"{e[0]}-{n}" for n, e in enumerate(ELEMENTS)],
+)
+def test_each_element_is_derived_from_the_configuration_in_force(
+    rt: Runtime,
+    clock: FixedClock,
+    key: str,
+    cite: str,
+    edit: tuple[str, str],
+    before: str | None,
+    after: str,
+) -> None:
+    old_section, old_doc = _section_text(rt, key)
+    if before is not None:
+        assert before in old_section
+    assert after not in old_section
+    old, new = edit
+    changed = variant(rt.settings, *([(old, new)] if old else []), extra="" if old else new)
+    other = build_runtime(changed, clock=clock)
+    try:
+        new_section, new_doc = _section_text(other, key)
+    finally:
+        other.dispose()
+    assert after in new_section
+    if before is not None:
+        assert before not in new_section
+    # The change is a policy change: another hash, stated in the document itself.
+    assert policy_sha256(changed) != policy_sha256(rt.settings)
+    assert policy_sha256(changed) in new_doc and policy_sha256(rt.settings) in old_doc
+
+
+@pytest.mark.parametrize(
+    "restated", ["retention_days = 30", "purposes = ['anything']", "max_window_days = 3650"]
+)
+def test_the_policy_section_cannot_restate_what_the_engine_enforces(
+    backend: Backend, tmp_path: Path, restated: str
+) -> None:
+    """What the engine enforces is derived, never typed twice: a [policy] that tried to publish
+    its own retention or purposes (differing from what runs) is refused at load."""
+    config = policy_config(backend, tmp_path)
+    text = config.read_text().replace("[policy]\n", f"[policy]\n{restated}\n", 1)
+    config.write_text(text)
+    name = restated.split(" ", 1)[0]
+    with pytest.raises(ConfigError, match=rf"policy\.{name}: unknown key"):
+        load_settings(config)
+
+
+def test_the_production_example_policy_renders_every_element(
+    backend: Backend, tmp_path: Path, clock: FixedClock
+) -> None:
+    example = (REPO / "config" / "production.example.toml").read_text()
+    section = example[example.index("[policy]\n") :]
+    config = write_config(tmp_path / "prod", backend.fresh_url(tmp_path), section)
+    rt = build_runtime(load_settings(config), clock=clock)
+    try:
+        text = _render(rt, "md").decode().replace("\\", "")
+    finally:
+        rt.dispose()
+    for needle in (
+        "Records Custodian, Example Police Department",
+        "Detective",
+        "CJIS security awareness",
+        "Hot lists are loaded from the originating systems",
+        "Example City Council, regular meeting (agenda item 7)",
+        "1798.90.51(b)(2)(G)",
+        "the purge runs every day at 03:30 UTC",
+    ):
+        assert needle in text, needle

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alpr_guard import logs
 from alpr_guard.api.request_log import logged_path
 from tests.conftest import OPERATING_ORI, auth
 
@@ -26,12 +27,12 @@ LINE_BREAKERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 CONTROLS = "".join(map(chr, range(32))) + "\x7f"
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """The API logger's output through a real handler, as a server writes it."""
+@pytest.fixture(params=logs.FORMATS)
+def log_lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """The API logger's output through a real handler, as a server writes it (either format)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(logs.formatter(request.param))
     logger = logging.getLogger("alpr_guard.api")
     old_level = logger.level
     logger.addHandler(handler)
@@ -53,8 +54,17 @@ def one_line(stream: io.StringIO) -> dict[str, object]:
     lines = text.splitlines()
     assert len(lines) == 1, lines
     assert text.endswith("\n") and text.count("\n") == 1
-    fields: dict[str, object] = json.loads(lines[0].split(" ", 2)[2])
-    return fields
+    return parse_line(lines[0])
+
+
+def parse_line(line: str) -> dict[str, object]:
+    if line.startswith("{"):  # JSON logs: the fields at the top level
+        fields: dict[str, object] = json.loads(line)
+        assert fields.pop("logger") == "alpr_guard.api" and fields.pop("level") == "INFO"
+        assert fields.pop("time")
+        return fields
+    text_fields: dict[str, object] = json.loads(line.split(" alpr_guard.api ", 1)[1])
+    return text_fields
 
 
 @pytest.mark.parametrize(
@@ -99,7 +109,7 @@ def test_the_line_names_the_route_and_the_caller_never_the_raw_path(
     assert response.status_code == 422
     text = take(log_lines)
     assert "7ABC123" not in text and tokens["supervisor"] not in text
-    fields = json.loads(text.splitlines()[0].split(" ", 2)[2])
+    fields = parse_line(text.splitlines()[0])
     assert fields["route"] == "/api/v1/holds/*"
     assert (fields["user"], fields["agency"], fields["role"]) == (
         "t-supervisor",

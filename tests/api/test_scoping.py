@@ -49,14 +49,23 @@ AGENCY_KINDS: dict[str, tuple[str, str | None]] = {
 PUBLIC_ROUTES = {
     "GET /healthz",
     "GET /readyz",
+    "GET /metrics",
     "GET /api/v1/openapi.json",
     "GET /api/v1/signing-key",
     "GET /policy",
     "GET /transparency",
     "GET /transparency.json",
+    "GET /transparency/receipts/<run_id>.json",  # counts and key ids only
     "GET /auth/login",
     "GET /auth/callback",
     "GET /console/console.css",
+}
+# Vendor webhooks take camera credentials only (tests/api/test_webhooks.py); user tokens get 403.
+CAMERA_ONLY = frozenset({"camera"})
+WEBHOOK_ROUTES = {
+    "POST /api/v1/webhooks/rekor",
+    "POST /api/v1/webhooks/platerecognizer",
+    "POST /api/v1/webhooks/verkada",
 }
 AGENCY_RECORD_ROUTES = {
     "GET /api/v1/audit/access-report",
@@ -116,6 +125,8 @@ def expected(route: Route, role: str, kind: str) -> str:
     assert route.access is not None
     if route.access.exposes is Exposure.PUBLIC:
         return "pass"
+    if route.access.roles == CAMERA_ONLY:
+        return "forbidden"  # a user token of any role and agency: never a camera credential
     _ori, code = AGENCY_KINDS[kind]
     if code not in (None, PARTNER):
         return str(code)  # the agency may hold nothing: any route, any role
@@ -179,11 +190,15 @@ def test_every_route_declares_what_it_exposes(app: Flask) -> None:
         r.name for r in table if r.access and r.access.exposes is Exposure.AGENCY_RECORDS
     } == AGENCY_RECORD_ROUTES
     writes = {r.name for r in table if r.access and r.access.exposes is Exposure.READS_WRITE}
-    assert writes == {"POST /api/v1/reads"}
+    assert writes == {"POST /api/v1/reads", *WEBHOOK_ROUTES}
     for route in table:
         assert route.access is not None
         if route.access.exposes is Exposure.READS_WRITE:
-            assert route.access.roles == {"ingest"}
+            assert route.access.roles == (
+                CAMERA_ONLY if route.name in WEBHOOK_ROUTES else {"ingest"}
+            )
+        else:
+            assert route.access.roles != CAMERA_ONLY
 
 
 def test_scoping_matrix_every_route_role_and_agency_kind(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from alpr_guard.checkpoints import verify_signed_file
 from alpr_guard.clock import FixedClock
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import policy_sha256
@@ -149,3 +152,64 @@ def test_transparency_is_public_and_cacheable(client: FlaskClient) -> None:
     assert data.headers["Content-Type"] == "application/json"
     assert data.headers["ETag"] != page.headers["ETag"]
     assert data.get_json()["reads_held"]["total"] == 0
+
+
+@pytest.mark.usefixtures("activity")
+def test_each_purge_links_its_signed_receipt_which_verifies_with_the_public_key_alone(
+    client: FlaskClient, rt: Runtime, tmp_path: Path
+) -> None:
+    (purge,) = _figures(client)["purges"]
+    receipt = purge["receipt"]
+    assert receipt["download"] == f"/transparency/receipts/{receipt['run_id']}.json"
+    page = client.get("/transparency").get_data(as_text=True)
+    assert f'href="transparency/receipts/{receipt["run_id"]}.json"' in page
+    assert 'href="api/v1/signing-key"' in page
+    # A third party: no token, only the public pages.
+    downloaded = client.get(receipt["download"])
+    assert downloaded.status_code == 200
+    assert downloaded.headers["Content-Type"] == "application/json"
+    assert "attachment" in downloaded.headers["Content-Disposition"]
+    document = downloaded.get_json()
+    assert document["receipt"]["seq"] == receipt["audit_seq"]
+    assert document["receipt"]["hash"] == receipt["hash"]
+    assert document["receipt"]["receipt"]["deleted_by_class"]["unmatched"] == 1
+    public_key = client.get(receipt["public_key"]).get_json()["public_key"]
+    saved = tmp_path / "receipt.json"
+    saved.write_bytes(downloaded.data)
+    ok, message = verify_signed_file(saved, public_key)
+    assert ok, message
+    assert f"purge receipt {receipt['run_id']}" in message
+    # No plate and no person in what anyone may download.
+    text = downloaded.get_data(as_text=True).lower()
+    for needle in (PLATE, "5DEF678", CASE, "t-officer", "t-supervisor", "t-auditor", "burglary"):
+        assert needle.lower() not in text, needle
+    # A doctored copy (fewer reads deleted) does not verify.
+    doctored = json.loads(downloaded.data)
+    doctored["receipt"]["receipt"]["deleted_by_class"]["unmatched"] = 0
+    saved.write_text(json.dumps(doctored))
+    ok, message = verify_signed_file(saved, public_key)
+    assert not ok and "altered" in message
+
+
+def test_a_receipt_is_refused_for_an_unknown_run_or_a_malformed_id(client: FlaskClient) -> None:
+    unknown = client.get("/transparency/receipts/6f1c0d0e-0000-4000-8000-000000000001.json")
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"]["code"] == "not_found"
+    malformed = client.get("/transparency/receipts/not-a-run.json")
+    assert malformed.status_code == 422
+    assert "run_id" in malformed.get_json()["error"]["details"]["fields"]
+    assert "not-a-run" not in malformed.get_json()["error"]["message"]
+
+
+def test_an_edited_receipt_event_is_never_signed_for_the_public(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    receipt = purge_expired(rt, trigger="test")
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = :s"),
+            {"d": '{"deleted_by_class":{"unmatched":0,"hit":0}}', "s": receipt.audit_seq},
+        )
+    response = client.get(f"/transparency/receipts/{receipt.run_id}.json")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "receipt_unavailable"

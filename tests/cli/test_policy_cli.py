@@ -7,6 +7,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from alpr_guard.jobs import run_config_drift
+from alpr_guard.runtime import build_runtime
+from alpr_guard.services.policy_document import policy_sha256
+from alpr_guard.settings import load_settings
 from tests.api.test_policy import POLICY
 from tests.cli.test_cli import run
 from tests.conftest import write_config
@@ -55,3 +59,22 @@ def test_config_check_record_puts_every_enforced_change_on_the_record(tmp_path: 
     assert "enforced.search.max_window_days: 31 -> 3650" in changed.stdout
     assert "enforced.auth.human_token_hours: 12 -> 168" in changed.stdout
     assert len(changed.stdout.strip().splitlines()) == 4  # ok line, recorded line, two changes
+
+
+def test_review_list_shows_a_configuration_finding_by_its_policy_hash(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'alpr_guard.db'}", POLICY)
+    assert run(config, "db", "upgrade").returncode == 0
+    assert run(config, "config", "check", "--record").returncode == 0
+    running = load_settings(config)
+    config.write_text(config.read_text().replace("[search]\n", "[search]\nmax_window_days = 90\n"))
+    rt = build_runtime(running)
+    try:
+        run_config_drift(rt)  # the scheduler's daily job, in the process started before the edit
+    finally:
+        rt.dispose()
+    listing = run(config, "review", "list")
+    assert listing.returncode == 0, listing.stderr
+    (line,) = [row for row in listing.stdout.splitlines() if "config_drift" in row]
+    _id, severity, rule, who, _at, status = line.split("\t")
+    assert (severity, rule, status) == ("high", "config_drift", "open")
+    assert who == f"config:{policy_sha256(running)[:16]}"

@@ -73,12 +73,25 @@ def test_the_served_log_has_one_escaped_line_and_the_proxied_client(tmp_path: Pa
     )
     assert upgrade.returncode == 0, upgrade.stderr
 
-    for extra, client in (((), "127.0.0.1"), (("--trusted-proxy", "127.0.0.1"), "203.0.113.7")):
+    for extra, client in (
+        ((), "127.0.0.1"),
+        (("--trusted-proxy", "127.0.0.1"), "203.0.113.7"),
+        (("--trusted-proxy", "127.0.0.1", "--log-format", "text"), "203.0.113.7"),
+    ):
         lines = serve_and_log(config, *extra)
         assert not any(line.startswith("forged") or line.startswith("INFO") for line in lines)
-        requests = [line for line in lines if " alpr_guard.api {" in line]
+        if "text" in extra:
+            requests = [line for line in lines if " alpr_guard.api {" in line]
+            fields = json.loads(requests[-1].split(" alpr_guard.api ", 1)[1])
+        else:
+            # JSON logs: every line the server writes after its banner is one JSON object,
+            # gunicorn's own lines included.
+            logged = [json.loads(line) for line in lines[1:]]
+            assert all({"time", "level", "logger"} <= set(entry) for entry in logged), lines
+            assert any(entry["logger"] == "gunicorn.error" for entry in logged), lines
+            requests = [entry for entry in logged if entry["logger"] == "alpr_guard.api"]
+            fields = requests[-1]
         assert len(requests) == 2, lines  # /healthz and the forged path, one line each
-        fields = json.loads(requests[1].split(" alpr_guard.api ", 1)[1])
         assert fields["status"] == 404 and fields["route"] is None
         assert fields["client"] == client
         assert "forged" not in "\n".join(lines)

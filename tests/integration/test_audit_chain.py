@@ -19,10 +19,10 @@ from alpr_guard.errors import ValidationError
 from alpr_guard.models import AuditEvent, SearchRecord
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import ReadIn, SearchRequest
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.principals import Principal, authenticate
+from alpr_guard.services.requests import ReadIn, SearchRequest
 from alpr_guard.services.search import run_search
 from alpr_guard.settings import Settings
 from tests.conftest import NOW, auth

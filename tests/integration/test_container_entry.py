@@ -214,6 +214,14 @@ def _ingest_and_search_across_workers(entry: list[str], env: dict[str, str], por
         )
     assert [status for status, _ in answers] == [200] * 24, answers[0]
     assert {body["result_count"] for _, body in answers} == {1}
+    # The metrics page: whichever worker answers, it counts every worker's requests.
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert 'alpr_guard_reads_ingested_total{outcome="stored"} 1.0' in metrics
+    assert (
+        'alpr_guard_http_requests_total{method="POST",route="/api/v1/searches",status="200"} 24.0'
+    ) in metrics
+    assert "7ABC123" not in metrics
 
 
 def test_image_entry_commands_serve_ready_on_postgresql(
@@ -301,3 +309,10 @@ def test_image_entry_commands_serve_ready_on_postgresql(
         output = server.communicate(timeout=60)[0].decode()
     assert server.returncode == 0, output
     assert "Booting worker" in output and "Traceback" not in output
+    # JSON logs: after the banner, every line is one JSON object (gunicorn's own included).
+    logged = [json.loads(line) for line in output.splitlines()[1:]]
+    requests = [line for line in logged if line["logger"] == "alpr_guard.api"]
+    assert {"request_id", "user", "agency", "role", "route", "status", "client"} <= set(
+        requests[-1]
+    )
+    assert "7ABC123" not in output

@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from alpr_guard.api.parsing import parse_read_batch, parse_search_request
 from alpr_guard.models import AuditEvent, SearchRecord
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import parse_read_batch, parse_search_request
 from tests.conftest import auth, read, search_body
 
 PLATES = ["QZ7XK42", "ZZQ9PLT", "XQJ4WVZ"]

@@ -37,9 +37,9 @@ from alpr_guard.keystore import FileKeyStore
 from alpr_guard.models import AuditEvent, PlateRead, PurgeRun
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime, build_runtime
-from alpr_guard.schemas import SearchRequest
-from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.requests import SearchRequest
 from alpr_guard.services.retention import purge_expired
+from alpr_guard.services.sealed_reads import read_aad
 from alpr_guard.services.search import find_reads
 from alpr_guard.settings import load_settings
 from tests.conftest import REPO, auth, read, write_config

@@ -33,7 +33,6 @@ from alpr_guard.errors import ConfigError, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest
 from alpr_guard.services import records_retention
 from alpr_guard.services.principals import Principal, authenticate, issue_token
 from alpr_guard.services.records_retention import (
@@ -43,6 +42,7 @@ from alpr_guard.services.records_retention import (
     expire_access_records,
     expire_audit_events,
 )
+from alpr_guard.services.requests import SearchRequest
 from alpr_guard.services.search import run_search
 from tests.conftest import NOW, auth
 

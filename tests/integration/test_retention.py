@@ -481,7 +481,9 @@ def test_hits_stored_under_a_day_key_by_earlier_versions_move_to_their_month_key
         (legacy,) = rows_by_id(session, [uuid.UUID(hit_id)])
         day_key = class_key(session, rt, False, OBSERVED)
         execute_rekey(
-            session, [rekeyed(legacy, plate_of(rt, legacy), day_key, "hit", legacy.expires_at)]
+            session,
+            rt,
+            [rekeyed(legacy, plate_of(rt, legacy), day_key, "hit", legacy.expires_at)],
         )
     assert row(rt, hit_id).key_id == "day-2026-11-19"
 

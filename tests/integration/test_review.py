@@ -15,9 +15,9 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
-from alpr_guard.schemas import SearchRequest
 from alpr_guard.services import review
 from alpr_guard.services.principals import authenticate
+from alpr_guard.services.requests import SearchRequest
 from alpr_guard.services.review import review_searches
 from alpr_guard.services.search import run_search
 from tests.conftest import auth, read, search_body

@@ -119,6 +119,22 @@ def test_switching_profile_changes_the_rendered_policy(
     assert "Civil Code 1798.90" not in text  # California's cites are California's
 
 
+def _policy_text(backend: Backend, tmp_path: Path, clock: FixedClock, profile: str) -> str:
+    """The usage and privacy policy a deployment on ``profile`` publishes (Markdown)."""
+    where = tmp_path / f"render-{profile}"
+    where.mkdir(parents=True, exist_ok=True)
+    rt = _runtime(backend, where, profile, clock)
+    try:
+        with rt.sessions() as session:
+            return render_policy(build_policy(session, rt), "md").decode().replace("\\", "")
+    finally:
+        rt.dispose()
+
+
+def _only_in(state: str, california: str, wanted: str) -> None:
+    assert wanted in state and wanted not in california, wanted
+
+
 def _runtime(backend: Backend, tmp_path: Path, profile: str, clock: FixedClock) -> Runtime:
     settings = load_settings(
         write_state_config(tmp_path / profile, backend.fresh_url(tmp_path), profile)
@@ -223,6 +239,13 @@ def test_a_read_past_the_states_window_is_gone_but_found_in_california(
 ) -> None:
     assert _found(backend, tmp_path, clock, profile, age=age) == 0
     assert _found(backend, tmp_path, clock, "california.toml", age=age) == 1
+    # ... and the published policy says so.
+    days = STATES[profile][2]
+    _only_in(
+        _policy_text(backend, tmp_path, clock, profile),
+        _policy_text(backend, tmp_path, clock, "california.toml"),
+        f"| Reads that matched no hot list | {days} day{'s' if days > 1 else ''} |",
+    )
 
 
 def test_minnesota_keeps_hits_60_days_where_california_keeps_them_365(
@@ -231,6 +254,10 @@ def test_minnesota_keeps_hits_60_days_where_california_keeps_them_365(
     age = timedelta(days=100)
     assert _found(backend, tmp_path, clock, "minnesota.toml", age=age, hit=True) == 0
     assert _found(backend, tmp_path, clock, "california.toml", age=age, hit=True) == 1
+    minnesota = _policy_text(backend, tmp_path, clock, "minnesota.toml")
+    california = _policy_text(backend, tmp_path, clock, "california.toml")
+    _only_in(minnesota, california, "| Reads that matched a hot list | 60 days | 60 days |")
+    _only_in(california, minnesota, "| Reads that matched a hot list | 365 days | 730 days |")
 
 
 def test_illinois_shares_out_of_state_with_a_declaration_california_never(
@@ -276,6 +303,20 @@ def test_illinois_shares_out_of_state_with_a_declaration_california_never(
             rt.dispose()
     assert outcomes["illinois.toml"] == (201, None)
     assert outcomes["california.toml"] == (403, "out_of_state_agency")
+    # The published policy states the declaration rule, and names the agency it makes eligible.
+    illinois = _policy_text(backend, tmp_path, clock, "illinois.toml")
+    california = _policy_text(backend, tmp_path, clock, "california.toml")
+    _only_in(
+        illinois,
+        california,
+        "An agency outside Illinois may receive data only while a signed written declaration",
+    )
+    eligible = re.compile(r"eligible today under the registry: ([^.]*)\.")
+    il_match, ca_match = eligible.search(illinois), eligible.search(california)
+    assert il_match is not None and ca_match is not None
+    assert "Agency NV0020000" in il_match.group(1)
+    assert "Agency NV0020000" not in ca_match.group(1)
+    assert "VTICE0900" not in il_match.group(1)  # federal: never
 
 
 def test_illinois_word_lists_treat_illinois_agencies_as_in_state(tmp_path: Path) -> None:
@@ -303,3 +344,190 @@ def test_washington_refuses_immigration_use_virginia_flags_it_as_federal(tmp_pat
     assert wa.action == "refuse"
     assert {m.rule for m in scan(virginia.screening, text)} == {"federal_or_out_of_state_proxy"}
     assert re.search("signature not confirmed", washington.jurisdiction.name)
+
+
+def _search_status(
+    backend: Backend, tmp_path: Path, clock: FixedClock, profile: str, purpose: str
+) -> tuple[int, str | None]:
+    """A justified search for ``purpose`` under ``profile``: (status, error code)."""
+    clock.set(NOW)
+    where = tmp_path / f"search-{profile}"
+    where.mkdir(parents=True, exist_ok=True)
+    rt, client, tokens = _engine(backend, where, clock, profile)
+    try:
+        body = {
+            "plate": "7ABC123",
+            "from": (NOW - timedelta(days=2)).isoformat(),
+            "to": NOW.isoformat(),
+            "purpose": purpose,
+            "justification": "Vehicle seen leaving the burglary on Elm Street, witness statement",
+            "case_number": "26-004512",
+        }
+        response = client.post("/api/v1/searches", json=body, headers=auth(tokens["officer"]))
+        error = (response.get_json() or {}).get("error") or {}
+        return response.status_code, error.get("code")
+    finally:
+        rt.dispose()
+
+
+@pytest.mark.parametrize(
+    ("profile", "purpose", "own_purpose"),
+    [
+        # Virginia's three uses: California's AMBER alert purpose is not one of them.
+        ("virginia.toml", "amber_alert", "warrant_or_stolen_alert"),
+        # Washington: felonies and gross misdemeanours, not any criminal investigation.
+        ("washington.toml", "criminal_investigation", "felony_investigation"),
+        # New Hampshire's listed purposes: no general criminal investigation.
+        ("new-hampshire.toml", "criminal_investigation", "stolen_vehicle"),
+    ],
+)
+def test_a_purpose_california_allows_is_refused_where_the_statute_lists_fewer(
+    profile: str,
+    purpose: str,
+    own_purpose: str,
+    backend: Backend,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    assert _search_status(backend, tmp_path, clock, profile, purpose) == (422, "unknown_purpose")
+    assert _search_status(backend, tmp_path, clock, "california.toml", purpose) == (200, None)
+    assert _search_status(backend, tmp_path, clock, profile, own_purpose) == (200, None)
+    # The published policy lists the state's purposes, and only those.
+    state = _policy_text(backend, tmp_path, clock, profile)
+    california = _policy_text(backend, tmp_path, clock, "california.toml")
+    _only_in(california, state, f"| {purpose} |")
+    if own_purpose not in california:
+        _only_in(state, california, f"| {own_purpose} |")
+    _only_in(state, california, "These are the only purposes")
+
+
+CLOSED = ("virginia.toml", "washington.toml", "new-hampshire.toml")
+
+
+@pytest.mark.parametrize("profile", sorted(STATES))
+def test_a_deployment_cannot_add_a_purpose_where_the_statute_lists_them(
+    profile: str, tmp_path: Path
+) -> None:
+    added = '[purposes.general_patrol]\ndescription = "Routine patrol checks"\n'
+    config = write_state_config(tmp_path, "sqlite:///x.db", profile, added)
+    if profile in CLOSED:
+        with pytest.raises(ConfigError, match=r"purposes\.general_patrol: the statute lists"):
+            load_settings(config)
+        # A new prohibited purpose only narrows the law: allowed.
+        narrower = (
+            '[purposes.protest_monitoring]\ndescription = "Monitoring protests"\n'
+            "prohibited = true\n"
+        )
+        narrowed = load_settings(write_state_config(tmp_path, "sqlite:///x.db", profile, narrower))
+        assert narrowed.purpose("protest_monitoring") is not None
+    else:
+        assert load_settings(config).purpose("general_patrol") is not None
+
+
+@pytest.mark.parametrize("profile", sorted(STATES))
+@pytest.mark.parametrize(
+    ("loosening", "field"),
+    [
+        ('[sharing]\nallowed_kinds = ["state", "local", "federal"]', "sharing.allowed_kinds"),
+        ("[sharing]\nhome_state_only = false", "sharing.home_state_only"),
+        ("[sharing]\nrequire_vetted = false", "sharing.require_vetted"),
+        ('[jurisdiction]\nstatute = "none"', "jurisdiction"),
+        ("[retention.hit]\nmax_days = 36500", "retention.hit.max_days"),
+    ],
+)
+def test_a_deployment_cannot_loosen_the_profiles_law(
+    profile: str, loosening: str, field: str, tmp_path: Path
+) -> None:
+    """Each profile's limits are enforced at load: a config that widens sharing, replaces the
+    statute or raises a legal maximum is refused with an error naming the field."""
+    with pytest.raises(ConfigError, match=re.escape(field)):
+        load_settings(write_state_config(tmp_path, "sqlite:///x.db", profile, loosening))
+
+
+@pytest.mark.parametrize("profile", ["washington.toml", "illinois.toml"])
+def test_a_prohibited_purpose_stays_prohibited(profile: str, tmp_path: Path) -> None:
+    unprohibit = "[purposes.immigration_enforcement]\nprohibited = false\n"
+    with pytest.raises(ConfigError, match=r"purposes\.immigration_enforcement\.prohibited"):
+        load_settings(write_state_config(tmp_path, "sqlite:///x.db", profile, unprohibit))
+
+
+@pytest.mark.parametrize("profile", sorted(STATES))
+def test_every_profile_cites_its_statute_in_the_file_and_in_the_rendered_policy(
+    profile: str, backend: Backend, tmp_path: Path, clock: FixedClock
+) -> None:
+    _home, statute, _days = STATES[profile]
+    text = (REPO / "config" / profile).read_text()
+    header = text[: text.index("[jurisdiction]")]
+    # The file says which law it encodes, first ("Oregon SB 1516" is "SB 1516" there).
+    assert statute.removeprefix("Oregon ").removeprefix("Washington ") in header
+    assert "not legal advice" in header
+    rendered = _policy_text(backend, tmp_path, clock, profile)
+    assert f"Adopted under {statute}" in rendered
+    # Each purpose the state's statute authorises cites it in the published table.
+    settings = load_settings(write_state_config(tmp_path, "sqlite:///x.db", profile))
+    for purpose in settings.purposes:
+        if purpose.statute != "-":
+            assert purpose.statute in rendered, purpose.code
+
+
+@pytest.mark.parametrize("profile", sorted(STATES))
+def test_sharing_follows_the_profiles_home_state_in_behaviour_and_in_the_policy(
+    profile: str, backend: Backend, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Switching the profile moves the sharing boundary with no code change: a vetted local
+    agency of the profile's state may receive reads, a California one may not, and the
+    published policy names the one and not the other."""
+    home = STATES[profile][0]
+    clock.set(NOW)
+    where = tmp_path / "share"
+    where.mkdir(parents=True, exist_ok=True)
+    rt, client, tokens = _engine(backend, where, clock, profile)
+    try:
+        with rt.sessions.begin() as session:
+            for ori, state in ((f"{home}0190100", home), ("CA0190100", "CA")):
+                upsert_agency(
+                    session,
+                    rt,
+                    AgencyInput(ori, f"{state} County Sheriff", "local", state, True, None),
+                    SYSTEM,
+                )
+        posted = client.post(
+            "/api/v1/reads",
+            json={
+                "reads": [
+                    {
+                        "plate": "7ABC123",
+                        "observed_at": (NOW - timedelta(hours=6)).isoformat(),
+                        "camera_id": "cam-1",
+                    }
+                ]
+            },
+            headers=auth(tokens["ingest"]),
+        )
+        assert posted.status_code == 201, posted.get_json()
+        purpose = next(p.code for p in rt.settings.purposes if not p.prohibited)
+        share = {
+            "read_ids": posted.get_json()["ids"],
+            "purpose": purpose,
+            "justification": "Vehicle seen leaving the burglary on Elm Street, their case",
+            "case_number": "26-004512",
+        }
+        supervisor = auth(tokens["supervisor"])
+        in_state = client.post(
+            "/api/v1/shares", json={**share, "recipient": f"{home}0190100"}, headers=supervisor
+        )
+        california = client.post(
+            "/api/v1/shares", json={**share, "recipient": "CA0190100"}, headers=supervisor
+        )
+        with rt.sessions() as session:
+            text = render_policy(build_policy(session, rt), "md").decode().replace("\\", "")
+    finally:
+        rt.dispose()
+    assert in_state.status_code == 201, in_state.get_json()
+    assert california.status_code == 403
+    assert california.get_json()["error"]["code"] == "out_of_state_agency"
+    eligible = re.search(r"eligible today under the registry: ([^.]*)\.", text)
+    assert eligible is not None
+    assert f"{home} County Sheriff" in eligible.group(1)
+    assert "CA County Sheriff" not in eligible.group(1)
+    assert f"local agencies in {rt.settings.jurisdiction.name}, listed in the agency" in text

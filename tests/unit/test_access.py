@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from alpr_guard.policy.access import Exposure, decide_access, decide_account
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.sharing import AgencyFacts, decide_recipient
-from alpr_guard.settings import SharingSettings
+from alpr_guard.policy.sharing import SharingRules as SharingSettings
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 CALIFORNIA = SharingSettings(

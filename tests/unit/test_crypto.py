@@ -21,7 +21,7 @@ from alpr_guard.keystore import (
     read_master_key,
     write_master_key_file,
 )
-from alpr_guard.services.ingest import read_aad
+from alpr_guard.services.sealed_reads import read_aad
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alpr_guard.api.parsing import READ_FIELDS, _Errors, _fast_read, _parse_read, parse_read_batch
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.plates import normalise_plate
-from alpr_guard.schemas import READ_FIELDS, _Errors, _fast_read, _parse_read, parse_read_batch
 
 ANY_JSON = st.one_of(
     st.none(),

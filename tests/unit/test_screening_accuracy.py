@@ -8,7 +8,11 @@ hard legitimate cases), and tests/data/justifications_heldout.csv, written for a
 A second development part, tests/data/justifications_dev_blind2.csv, was written blind (without
 reading the rules) as a held-out part and scored once: prohibited refused up front 98/117 =
 0.838, caught 99/117 = 0.846, flag-worthy 30/38 = 0.789, false positives 2/105 = 0.019. The rules
-were then generalised on its classes of miss, so it is development data now.
+were then generalised on its classes of miss, so it is development data now. So is blind 3
+(tests/data/justifications_dev_blind3.csv), scored once as held-out: refused 115/133 = 0.865,
+caught 117/133 = 0.880, flag-worthy 57/70 = 0.814, false positives 6/112 = 0.054; and
+tests/data/justifications_dev_blind3b.csv, variations over its classes written while tuning.
+A new blind set is scored with `bench/screening.py --extra PATH`.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -37,11 +41,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from alpr_guard.settings import Settings, load_settings
-from bench.screening import CONFIG, PARTS, accuracy_report, part_rows, read_rows, score
+from bench.screening import CONFIG, PARTS, accuracy_report, main, part_rows, read_rows, score
 from tests.conftest import REPO
 
 EVASION = REPO / "tests" / "data" / "justifications_heldout_evasion.csv"
@@ -88,10 +93,42 @@ def test_development_and_other_held_out_part_stay_high(settings: Settings) -> No
         assert s.rate(s.junk, "refuse_junk") >= 0.95, part
 
 
-def test_the_tuned_blind_part_meets_the_targets(settings: Settings) -> None:
+@pytest.mark.parametrize(
+    "part", ["development (blind 2)", "development (blind 3)", "development (blind 3b)"]
+)
+def test_the_tuned_blind_parts_meet_the_targets(settings: Settings, part: str) -> None:
     # Tuned on, so this is no estimate for unseen text; it guards against losing what was fixed.
-    s = score(settings, part_rows("development (blind 2)")[0])
+    s = score(settings, part_rows(part)[0])
     assert s.rate(s.caught, "prohibited") >= 0.97
     assert s.rate(s.refused, "prohibited") >= 0.90
     assert s.rate(s.flagged, "flag") >= 0.90
     assert s.rate(s.false_positives, "legitimate") <= 0.03
+
+
+def test_an_extra_labelled_file_is_scored_as_a_held_out_part(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The lead scores a new blind set with --extra, without editing the bench.
+    extra = tmp_path / "new_blind.csv"
+    extra.write_text(
+        "text,label,rule\n"
+        "per ICE ERO,prohibited,prohibited_purpose\n"
+        "ice cream truck stolen,legitimate,\n"
+        "a plain stolen car report 10851,flag,personal_use\n"
+        "my ex girlfriend's car,flag,personal_use\n",
+        encoding="utf-8",
+    )
+    assert main(["--accuracy-only", "--extra", str(extra)]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("held-out (extra: new_blind.csv)") :]
+    assert "4 texts, every row scored" in section
+    assert "prohibited refused up front 1/1 = 1.000" in section
+    assert "flag-worthy caught 1/2 = 0.500" in section
+    assert "false positives 0/1 = 0.000" in section
+
+
+def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
+    extra = tmp_path / "typo.csv"
+    extra.write_text("text,label,rule\nper ICE,prohibitted,prohibited_purpose\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 2: label must be one of"):
+        main(["--accuracy-only", "--extra", str(extra)])

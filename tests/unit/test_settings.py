@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alpr_guard.errors import ConfigError
-from alpr_guard.settings import load_settings
+from alpr_guard.settings import POLICY_ROLES, load_settings
 from tests.conftest import REPO, write_config
 
 
@@ -34,6 +34,16 @@ def test_shipped_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
     prod = load_settings(REPO / "config" / "production.example.toml")
     assert prod.database.url.startswith("postgresql")
     assert prod.keys.master_key_env == "ALPR_GUARD_MASTER_KEY"
+    # The production example publishes a complete policy: every role held by a job title with
+    # its training, the custodian, accuracy measures, sharing purposes, camera areas and the
+    # public-comment meeting.
+    assert prod.policy is not None
+    assert {grant.role for grant in prod.policy.access} == set(POLICY_ROLES)
+    assert all(grant.training for grant in prod.policy.access)
+    assert prod.policy.custodian_title and prod.policy.accuracy_measures
+    assert prod.policy.sharing_purposes and prod.policy.camera_areas
+    assert prod.policy.public_comment_body and prod.policy.public_comment_date
+    assert '"policy":' in prod.policy_json  # the published elements are hashed with the rest
 
 
 @pytest.mark.parametrize(

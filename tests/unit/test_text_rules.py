@@ -313,7 +313,7 @@ def test_the_case_number_field_is_scanned_but_never_junk() -> None:
 
 
 def test_order_is_refuse_then_severity_then_code() -> None:
-    matches = scan(RULES, "per ICE and FBI, my ex, B/M")
+    matches = scan(RULES, "ICE asked, FBI also on it, my ex, B/M")
     assert [m.rule for m in matches] == [PROHIBITED, PROXY, PERSONAL, PROFILING]
     assert matches == tuple(sorted(matches, key=order_key))
 
@@ -516,7 +516,8 @@ NEUTRAL_WORDS = [
     "service", "price", "notice", "Alice", "iced", "removed", "detained", "border", "Marshall",
     "Street", "report", "victim", "witness", "camera", "lot", "black", "cream", "truck", "rink",
     "Oregon", "collision", "church", "members", "clinic", "nurse", "health", "custody",
-    "removal", "crossing", "status", "warrant", "robbery", "hit", "and", "run", "DUI",
+    # (not "warrant": "removal warrant" is ICE's warrant of removal, form I-205)
+    "removal", "crossing", "status", "robbery", "hit", "and", "run", "DUI",
     "Nevada", "County", "white", "male", "on", "the", "at", "#", "2026", "PC", "459",
 ]  # fmt: skip
 

@@ -330,7 +330,7 @@ def test_a_letter_held_down_is_one_letter(word: str, data: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0134578ABCEHIOS", min_size=1, max_size=8))
 def test_repair_only_ever_produces_words_the_rules_know(token: str) -> None:
-    from alpr_guard.policy.text_rules import _repair_word
+    from alpr_guard.policy.text_rules.match import _repair_word
 
     fixed = _repair_word(RULES, token.lower(), token)
     if fixed is not None:

@@ -252,7 +252,10 @@ def test_misspelling_repair_stays_linear() -> None:
         ("USPIS inspector request", ReasonCode.FEDERAL_AGENCY),
         ("per the feebs", ReasonCode.FEDERAL_AGENCY),
         ("for HHS OIG", ReasonCode.FEDERAL_AGENCY),
-        ("for our federal partners at 300 N Los Angeles St", ReasonCode.FEDERAL_AGENCY),
+        # 300 North Los Angeles Street houses ICE's Los Angeles field office: the address names
+        # the immigration agency, and a prohibited purpose is named before the beneficiary
+        ("for our federal partners at 300 N Los Angeles St", ReasonCode.PROHIBITED_PURPOSE),
+        ("for our federal partners at the Roybal building", ReasonCode.FEDERAL_AGENCY),
         # second round, variations of the same classes
         ("check if driver is legal", ReasonCode.PROHIBITED_PURPOSE),
         ("detention center walkaway Adelanto", ReasonCode.PROHIBITED_PURPOSE),

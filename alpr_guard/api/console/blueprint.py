@@ -14,9 +14,7 @@ from time import perf_counter
 from flask import Blueprint, Response, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from alpr_guard.api.context import public, runtime
-from alpr_guard.errors import AlprGuardError, ValidationError
-from alpr_guard.web.auth import (
+from alpr_guard.api.console.auth import (
     CSRF_FIELD,
     SIGN_IN_URL,
     SIGN_OUT_URL,
@@ -25,8 +23,10 @@ from alpr_guard.web.auth import (
     current_principal,
     signed_in_by_session,
 )
+from alpr_guard.api.context import public, runtime
+from alpr_guard.errors import AlprGuardError, ValidationError
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../../templates")
 log = logging.getLogger("alpr_guard.console")
 
 CSP = (

@@ -16,6 +16,8 @@ from itertools import islice
 
 from flask import Response, render_template, request, stream_with_context
 
+from alpr_guard.api.console.auth import check_csrf, page
+from alpr_guard.api.console.blueprint import bp, choice_arg, day_arg
 from alpr_guard.api.context import commit, own_agency_only, principal, runtime, session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
@@ -31,8 +33,6 @@ from alpr_guard.services.reports import (
     record_report_access,
     report_meta,
 )
-from alpr_guard.web.auth import check_csrf, page
-from alpr_guard.web.blueprint import bp, choice_arg, day_arg
 
 log = logging.getLogger("alpr_guard.console")
 SHOWN = 100  # rows on the page; the downloads carry every row

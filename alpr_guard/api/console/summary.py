@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 
 from flask import render_template
 
+from alpr_guard.api.console.auth import page
+from alpr_guard.api.console.blueprint import bp, day_arg
+from alpr_guard.api.console.charts import BAD, bar_list, column_chart
 from alpr_guard.api.context import commit, principal, runtime, session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
@@ -17,9 +20,6 @@ from alpr_guard.services.reports import (
     stored_reads_by_age,
 )
 from alpr_guard.services.review import findings_per_day
-from alpr_guard.web.auth import page
-from alpr_guard.web.blueprint import bp, day_arg
-from alpr_guard.web.charts import BAD, bar_list, column_chart
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660

@@ -6,8 +6,17 @@ authentication goes through ``web.auth`` alone.
 
 from __future__ import annotations
 
-from alpr_guard.web import admin, chain, findings, home, reports, search, summary, supervisors
-from alpr_guard.web.blueprint import bp
+from alpr_guard.api.console import (
+    admin,
+    chain,
+    findings,
+    home,
+    reports,
+    search,
+    summary,
+    supervisors,
+)
+from alpr_guard.api.console.blueprint import bp
 
 __all__ = [
     "admin",

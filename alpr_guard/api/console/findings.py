@@ -13,6 +13,16 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from alpr_guard.api.console.auth import check_csrf, page
+from alpr_guard.api.console.blueprint import (
+    PAGE_SIZE,
+    bp,
+    choice_arg,
+    day_arg,
+    page_args,
+    page_number,
+)
+from alpr_guard.api.console.charts import BAD, column_chart
 from alpr_guard.api.context import agency_scope, commit, principal, runtime, session
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
@@ -25,9 +35,6 @@ from alpr_guard.services.review import (
     list_findings,
     resolve_finding,
 )
-from alpr_guard.web.auth import check_csrf, page
-from alpr_guard.web.blueprint import PAGE_SIZE, bp, choice_arg, day_arg, page_args, page_number
-from alpr_guard.web.charts import BAD, column_chart
 
 SEVERITIES = ("high", "medium", "low")
 STATUSES = ("open", "resolved")

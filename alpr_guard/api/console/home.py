@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from alpr_guard.api.console.auth import can, page
+from alpr_guard.api.console.blueprint import NAV, bp
+from alpr_guard.api.console.charts import BAD, bar_list
 from alpr_guard.api.context import HUMAN_ROLES, commit, principal, runtime, session
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.attention import attention
-from alpr_guard.web.auth import can, page
-from alpr_guard.web.blueprint import NAV, bp
-from alpr_guard.web.charts import BAD, bar_list
 
 
 @bp.get("/")

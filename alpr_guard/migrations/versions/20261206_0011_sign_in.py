@@ -1,7 +1,7 @@
 """sign-in: identity-provider accounts, web sessions, lockout, rate counters
 
-Revision ID: oidc1
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 
 People sign in at the agency's identity provider. ``users`` gains the provider's subject
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "oidc1"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

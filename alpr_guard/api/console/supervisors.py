@@ -11,7 +11,11 @@ import uuid
 from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from alpr_guard.api.console.auth import check_csrf, page
+from alpr_guard.api.console.blueprint import bp, choice_arg, day_arg
+from alpr_guard.api.console.wording import plain
 from alpr_guard.api.context import commit, principal, runtime, session
+from alpr_guard.api.parsing import share_request_values
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.schemas import CASE_RE
@@ -22,10 +26,7 @@ from alpr_guard.services.holds import (
     place_hold,
     release_hold,
 )
-from alpr_guard.services.sharing import list_shares, share_from_body
-from alpr_guard.web.auth import check_csrf, page
-from alpr_guard.web.blueprint import bp, choice_arg, day_arg
-from alpr_guard.web.wording import plain
+from alpr_guard.services.sharing import list_shares, share_attempt
 
 STATUSES = ("pending", "active", "released")
 OUTCOMES = ("allowed", "refused")
@@ -138,7 +139,8 @@ def share() -> Response | tuple[str, int, dict[str, str]]:
     }
     if request.form.get("case_number", "").strip():
         body["case_number"] = request.form["case_number"].strip()
-    outcome = share_from_body(session(), runtime(), principal(), body)
+    values, fields = share_request_values(body)
+    outcome = share_attempt(session(), runtime(), principal(), values, fields)
     commit()  # the decision is on record before a bundle leaves
     reason = outcome.decision.reason
     if reason is None and outcome.bundle is not None:

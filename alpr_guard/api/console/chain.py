@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 from flask import Response, render_template, stream_template
 
+from alpr_guard.api.console.auth import page
+from alpr_guard.api.console.blueprint import bp
 from alpr_guard.api.context import commit, principal, runtime, session
 from alpr_guard.audit import VerifyResult
 from alpr_guard.checkpoints import (
@@ -30,8 +32,6 @@ from alpr_guard.db import read_only_session
 from alpr_guard.errors import NotFound
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.retention import list_purges
-from alpr_guard.web.auth import page
-from alpr_guard.web.blueprint import bp
 
 PURGES_SHOWN = 50
 

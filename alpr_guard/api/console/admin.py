@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from alpr_guard.api.console.auth import check_csrf, page
+from alpr_guard.api.console.blueprint import bp
 from alpr_guard.api.context import commit, principal, runtime, session
 from alpr_guard.errors import Forbidden
 from alpr_guard.policy.access import Exposure
@@ -15,8 +17,6 @@ from alpr_guard.services.agencies import list_agencies
 from alpr_guard.services.config_audit import policy_history
 from alpr_guard.services.policy_document import effective_at, policy_sha256
 from alpr_guard.services.principals import list_users, revoke_tokens
-from alpr_guard.web.auth import check_csrf, page
-from alpr_guard.web.blueprint import bp
 
 
 @bp.get("/admin")

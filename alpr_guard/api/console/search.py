@@ -11,15 +11,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
 
+from alpr_guard.api.console.auth import check_csrf, page, plate_reads_decision
+from alpr_guard.api.console.blueprint import bp
+from alpr_guard.api.console.charts import sightings_map
+from alpr_guard.api.console.wording import plain
 from alpr_guard.api.context import commit, principal, runtime, session
+from alpr_guard.api.parsing import salvage_search_request
 from alpr_guard.errors import Refused
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.principals import SEARCH_ROLES
-from alpr_guard.services.search import search_from_body
-from alpr_guard.web.auth import check_csrf, page, plate_reads_decision
-from alpr_guard.web.blueprint import bp
-from alpr_guard.web.charts import sightings_map
-from alpr_guard.web.wording import plain
+from alpr_guard.services.search import search_attempt
 
 FORM_FIELDS = ("plate", "from", "to", "purpose", "justification", "case_number")
 
@@ -78,7 +79,9 @@ def run() -> tuple[str, int, dict[str, str]]:
         bound = _day_bound(values[name], end=end)
         if bound is not None:
             body[name] = bound
-    outcome = search_from_body(session(), runtime(), principal(), body)
+    rt = runtime()
+    parsed, fields = salvage_search_request(body, rt.settings.search.max_page_size)
+    outcome = search_attempt(session(), rt, principal(), parsed, fields)
     commit()  # the access record is durable before a single result is shown
     points = [
         (r.latitude, r.longitude, f"{r.camera_id}, {r.observed_at:%Y-%m-%d %H:%M} UTC")

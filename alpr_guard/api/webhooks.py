@@ -1,0 +1,221 @@
+"""Vendor webhooks: cameras and agents post their own bodies, with their own credentials.
+
+``POST /api/v1/webhooks/rekor`` (Rekor Scout / OpenALPR agent: ``alpr_group``,
+``alpr_results``, ``heartbeat``), ``/platerecognizer`` (Plate Recognizer Stream, JSON or the
+multipart form with the frame), ``/verkada`` (``webhook_type: lpr``). Each is a thin mapping
+(``alpr_guard.vendors``) onto the same ingest service as ``POST /api/v1/reads``.
+
+Callers authenticate as a camera credential (``alpr-guard cameras add``), never as a user:
+``Authorization: Bearer alprc_...``, or for a credential registered with ``--auth hmac`` the
+headers ``X-Alprg-Camera`` (its name), ``X-Alprg-Timestamp`` (Unix seconds) and
+``X-Alprg-Signature`` (hex HMAC-SHA256 of ``<timestamp>.<body>``). The credential is checked
+in a read-only transaction. A read for a camera the credential is not bound to refuses the
+whole request (403 ``camera_not_bound``), and the refusal is recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from alpr_guard.api import vendors
+from alpr_guard.api.context import (
+    ACCESS_ATTRIBUTE,
+    RouteAccess,
+    commit,
+    json_body,
+    runtime,
+    session,
+)
+from alpr_guard.api.contract import route
+from alpr_guard.api.models import WebhookOut
+from alpr_guard.db import READ_ONLY, is_sqlite
+from alpr_guard.errors import Forbidden, Refused, ValidationError
+from alpr_guard.policy.access import Exposure
+from alpr_guard.services.camera_ingest import GroupCommit, Submission, check, submit
+from alpr_guard.services.cameras import (
+    NOT_BOUND,
+    CameraPrincipal,
+    authenticate_signed,
+    authenticate_token,
+    record_refusal,
+    unbound,
+)
+from alpr_guard.services.principals import TOKEN_PREFIX
+
+bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
+P = ParamSpec("P")
+R = TypeVar("R")
+CAMERA_ROLE = "camera"
+NOT_OPERATING = "camera_agency_not_operating"
+_COMMITTER_KEY = "alpr_guard_group_commit"
+_committer_lock = threading.Lock()
+
+
+def committer() -> GroupCommit:
+    """The process's group committer for this app (one per runtime)."""
+    found: GroupCommit | None = current_app.extensions.get(_COMMITTER_KEY)
+    if found is None:
+        with _committer_lock:
+            found = current_app.extensions.get(_COMMITTER_KEY)
+            if found is None:
+                found = GroupCommit(runtime())
+                current_app.extensions[_COMMITTER_KEY] = found
+    return found
+
+
+def _authenticate() -> CameraPrincipal:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    if token is not None and token.startswith(TOKEN_PREFIX):
+        # A user's ingest token is bound to no camera: it may not stand in for one here.
+        raise Forbidden("webhooks take a camera credential (alpr-guard cameras add)")
+    db = session()
+    rt = runtime()
+    if is_sqlite(db):
+        db.connection(execution_options={READ_ONLY: True})
+    try:
+        if token is not None:
+            return authenticate_token(db, token)
+        return authenticate_signed(
+            db,
+            rt,
+            request.headers.get("X-Alprg-Camera"),
+            request.headers.get("X-Alprg-Timestamp"),
+            request.headers.get("X-Alprg-Signature"),
+            request.get_data(cache=True),
+        )
+    finally:
+        db.rollback()
+
+
+def camera_route(view: Callable[P, R]) -> Callable[P, R]:
+    """Authenticate a camera credential (401), and refuse one whose agency is no longer the
+    operating agency (403)."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        camera = _authenticate()
+        g.camera = camera
+        g.principal = camera.principal
+        if camera.agency_ori != runtime().settings.instance.operating_agency:
+            raise Refused(
+                NOT_OPERATING, 403, "this credential's agency is not the operating agency"
+            )
+        return view(*args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, RouteAccess(frozenset({CAMERA_ROLE}), Exposure.READS_WRITE))
+    return wrapper
+
+
+# A camera credential: a bearer token, or an HMAC signature over the body with its time.
+CAMERA_SECURITY: tuple[Mapping[str, tuple[str, ...]], ...] = (
+    {"camera": ()},
+    {"cameraSignature": (), "cameraName": (), "cameraTime": ()},
+)
+
+
+def _ingest(batch: vendors.VendorBatch) -> tuple[Response, int]:
+    rt = runtime()
+    camera: CameraPrincipal = g.camera
+    limits = rt.settings.ingest
+    items = vendors.to_reads(batch, limits.max_batch, limits.max_image_bytes)
+    reads = [item.read for item in items]
+    if unbound(camera, (read.camera_id for read in reads)):
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        record_refusal(session(), rt, camera, rule, len(reads))
+        commit()
+        raise Refused(
+            NOT_BOUND,
+            403,
+            "a read names a camera this credential is not bound to; nothing was stored",
+        )
+    check(rt, reads)
+    result = submit(
+        rt,
+        committer(),
+        Submission(
+            camera, reads, [item.images for item in items], batch.vendor, ignored=batch.ignored
+        ),
+    )
+    return jsonify(
+        {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "ids": [str(i) for i in result.ids],
+            "images": result.images,
+            "ignored_fields": batch.ignored,
+        }
+    ), (201 if reads else 200)
+
+
+@route(
+    bp,
+    "POST",
+    "/rekor",
+    "Rekor Scout / OpenALPR agent posts: alpr_group (one read), alpr_results (one read per "
+    "plate), heartbeat (none); camera credential",
+    foreign_body={"application/json": "The agent's own body, as it sends it"},
+    responses={
+        201: WebhookOut,
+        200: WebhookOut,  # no read in the body (a heartbeat): the camera is seen
+    },
+    errors=(401, 403, 422, 503),
+    security=CAMERA_SECURITY,
+)
+@camera_route
+def rekor() -> tuple[Response, int]:
+    return _ingest(vendors.rekor(json_body()))
+
+
+@route(
+    bp,
+    "POST",
+    "/platerecognizer",
+    "Plate Recognizer Stream webhook (hook + data): one read per data.results entry; JSON, or "
+    "multipart with the body in 'json' and the frame in 'upload'",
+    foreign_body={
+        "application/json": "The Stream webhook body, as it sends it",
+        "multipart/form-data": "'json': the same body as text; 'upload': the frame (binary)",
+    },
+    responses={
+        201: WebhookOut,
+        200: WebhookOut,  # no read in the body (a heartbeat): the camera is seen
+    },
+    errors=(401, 403, 422, 503),
+    security=CAMERA_SECURITY,
+)
+@camera_route
+def plate_recognizer() -> tuple[Response, int]:
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("upload")
+        image = None
+        if upload is not None:
+            limit = runtime().settings.ingest.max_image_bytes
+            image = upload.read(limit + 1)
+            if len(image) > limit:
+                raise ValidationError({"upload": f"must be at most {limit} bytes"})
+        return _ingest(vendors.plate_recognizer_form(request.form.get("json"), image))
+    return _ingest(vendors.plate_recognizer(json_body()))
+
+
+@route(
+    bp,
+    "POST",
+    "/verkada",
+    "Verkada-style LPR webhook (webhook_type: lpr): one read; camera credential",
+    foreign_body={"application/json": "The webhook body, as it sends it"},
+    responses={
+        201: WebhookOut,
+        200: WebhookOut,  # no read in the body (a heartbeat): the camera is seen
+    },
+    errors=(401, 403, 422, 503),
+    security=CAMERA_SECURITY,
+)
+@camera_route
+def verkada() -> tuple[Response, int]:
+    return _ingest(vendors.verkada(json_body()))

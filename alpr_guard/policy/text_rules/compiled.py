@@ -1,0 +1,270 @@
+"""The compiled form of the screening rules: a word trie of every phrase, entries with their
+context windows, and what a scan reports (``TextMatch``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+JUNK_RULE = "vague_justification"
+SEVERITIES = ("high", "medium", "low")
+ACTIONS = ("refuse", "flag")
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_ACTION_RANK = {a: i for i, a in enumerate(ACTIONS)}
+_NUM = "<num>"
+PARTIES = ("federal", "out_of_state", "private")
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """One rule the text triggers: what to do about it and the words that triggered it."""
+
+    rule: str
+    severity: str
+    action: str
+    matched: tuple[str, ...]
+    # For a refusal that names who the search is for ("per FBI", "for Texas DPS", "repo company
+    # asked"): "federal", "out_of_state" or "private". None otherwise.
+    party: str | None = None
+
+
+# --------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    words: tuple[str, ...]  # lower case; _NUM for any number
+    exact: tuple[str, ...] | None  # original case, for case-sensitive terms
+    prefix: bool  # the last word is a prefix
+
+
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    """A phrase in the trie: a trigger of ``entry``, or (entry < 0) an exclusion of ``rule``."""
+
+    phrase: _Phrase
+    entry: int
+    rule: int
+
+
+class _Node:
+    """A word trie. Phrase expansion ("my {|own} {@relations}") yields thousands of phrases; the
+    trie costs one dict lookup per word of text however many phrases share a start."""
+
+    __slots__ = ("children", "ends", "num", "prefixes")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.ends: list[_Cand] = []  # phrases ending here
+        self.num: _Node | None = None  # <num>
+        self.prefixes: dict[str, list[tuple[str, _Cand]]] = {}  # last-word prefixes by 3 letters
+
+    def insert(self, phrase: _Phrase, cand: _Cand) -> None:
+        node = self
+        last = len(phrase.words) - 1
+        for k, word in enumerate(phrase.words):
+            if k == last and phrase.prefix:
+                bucket = node.prefixes.setdefault(word[:3], [])
+                if (word, cand) not in bucket:
+                    bucket.append((word, cand))
+                return
+            if word == _NUM:
+                if node.num is None:
+                    node.num = _Node()
+                node = node.num
+            else:
+                node = node.children.setdefault(word, _Node())
+        if cand not in node.ends:  # overlapping alternatives can repeat a phrase
+            node.ends.append(cand)
+
+    def starts(self, tok: str) -> bool:
+        """Could a phrase start with this word? (Most words start none.)"""
+        return (
+            tok in self.children
+            or (self.num is not None and tok.isdigit())
+            or (bool(self.prefixes) and tok[:3] in self.prefixes)
+        )
+
+
+def _walk(
+    root: _Node,
+    low: Sequence[str],
+    i: int,
+    limit: int,
+    out: list[tuple[_Cand, int]],
+    first_only: bool = False,
+) -> None:
+    """Append (phrase, end) for every phrase in the trie that starts at word ``i``."""
+    stack = [(root, i)]
+    while stack:
+        node, k = stack.pop()
+        for cand in node.ends:
+            out.append((cand, k))
+            if first_only:
+                return
+        if k >= limit:
+            continue
+        tok = low[k]
+        child = node.children.get(tok)
+        if child is not None:
+            stack.append((child, k + 1))
+        if node.num is not None and tok.isdigit():
+            stack.append((node.num, k + 1))
+        if node.prefixes:
+            bucket = node.prefixes.get(tok[:3])
+            if bucket is not None:
+                for prefix, cand in bucket:
+                    if tok.startswith(prefix):
+                        out.append((cand, k + 1))
+                        if first_only:
+                            return
+
+
+def _exact_at(p: _Phrase, orig: Sequence[str], i: int) -> bool:
+    """Does case-sensitive phrase ``p`` (already matched case-insensitively) match in case?"""
+    assert p.exact is not None
+    last = len(p.exact) - 1
+    for k, want in enumerate(p.exact):
+        tok = orig[i + k]
+        if p.words[k] == _NUM:
+            continue
+        if k == last and p.prefix:
+            if not tok.startswith(want):
+                return False
+        elif tok != want:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A context word list, compiled to a trie for window checks."""
+
+    root: _Node
+    longest: int  # words in the longest phrase
+
+    def ends_at(self, low: Sequence[str], i: int) -> bool:
+        """Does a phrase end exactly where word ``i`` starts ("request of" right before)?"""
+        for k in range(max(0, i - self.longest), i):
+            if self.root.starts(low[k]):
+                found: list[tuple[_Cand, int]] = []
+                _walk(self.root, low, k, i, found)
+                if any(end == i for _, end in found):
+                    return True
+        return False
+
+    def at(self, low: Sequence[str], k: int, limit: int) -> bool:
+        if not self.root.starts(low[k]):
+            return False
+        found: list[tuple[_Cand, int]] = []
+        _walk(self.root, low, k, limit, found, first_only=True)
+        return bool(found)
+
+    def before(self, low: Sequence[str], i: int, window: int) -> bool:
+        return any(self.at(low, k, i) for k in range(max(0, i - window), i))
+
+    def after(self, low: Sequence[str], j: int, window: int) -> bool:
+        n = len(low)
+        return any(self.at(low, k, n) for k in range(j, min(n, j + window)))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    rule: int
+    action: str  # the rule's, unless the entry says otherwise
+    party: str | None
+    alone: bool
+    skip_if_all_caps: bool
+    window: int
+    not_window: int
+    near: _Words | None
+    before: _Words | None
+    after: _Words | None
+    not_near: _Words | None
+    not_before: _Words | None
+    not_after: _Words | None
+    right_before: _Words | None
+    right_after: _Words | None
+
+    def accepts(self, low: Sequence[str], i: int, j: int, all_caps: bool) -> bool:
+        if self.alone and (i != 0 or j != len(low)):
+            return False
+        if all_caps and self.skip_if_all_caps:
+            return False
+        v = self.not_window
+        if self.not_near is not None and (
+            self.not_near.before(low, i, v) or self.not_near.after(low, j, v)
+        ):
+            return False
+        if self.not_before is not None and self.not_before.before(low, i, v):
+            return False
+        if self.not_after is not None and self.not_after.after(low, j, v):
+            return False
+        if (
+            self.near is None
+            and self.before is None
+            and self.after is None
+            and self.right_before is None
+            and self.right_after is None
+        ):
+            return True
+        w = self.window
+        return (
+            (self.near is not None and (self.near.before(low, i, w) or self.near.after(low, j, w)))
+            or (self.before is not None and self.before.before(low, i, w))
+            or (self.after is not None and self.after.after(low, j, w))
+            or (self.right_before is not None and self.right_before.ends_at(low, i))
+            or (
+                self.right_after is not None
+                and j < len(low)
+                and self.right_after.at(low, j, len(low))
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _Rule:
+    code: str
+    action: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class _Vague:
+    """The non-junk half of ``vague_justification``: reasons that explain nothing."""
+
+    rule: int
+    words: frozenset[str]
+    whole: tuple[tuple[re.Pattern[str], str], ...]
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """Compiled screening rules. Build with ``load_text_rules``; opaque to callers."""
+
+    rules: tuple[_Rule, ...]
+    entries: tuple[_Entry, ...]
+    trie: _Node  # every trigger and exclusion phrase
+    patterns: tuple[tuple[int, re.Pattern[str]], ...]  # (entry, pattern)
+    vague: _Vague | None
+    junk_action: str
+    junk_severity: str
+    # Derived from the trie (so left out of equality and hashing):
+    fixes: dict[str, tuple[str, str] | None] = field(compare=False)  # _repair_word memo (bounded)
+    vocab: frozenset[str] = field(compare=False)  # every word of every trigger and exclusion
+    stems: Mapping[str, tuple[str, ...]] = field(compare=False)  # prefixes by first 3 letters
+    skeletons: Mapping[str, str] = field(compare=False)  # long words by their undoubled form
+    # Misspelling repair (see ``_fuzzy``): the target words by their deletion variants, and the
+    # ordinary words that are never repaired although they are near a target.
+    fuzzy: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    fuzzy_never: frozenset[str] = field(default_factory=frozenset, compare=False)
+
+    def known(self, word: str) -> bool:
+        """Is ``word`` a word of some phrase (or does a phrase's prefix start it)?"""
+        return word in self.vocab or any(word.startswith(p) for p in self.stems.get(word[:3], ()))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The rule codes this configuration can raise."""
+        return tuple(r.code for r in self.rules)

@@ -1,0 +1,228 @@
+"""Text to words, the way people vary text to slip past a word list: Unicode folded, look-alike
+letters of other scripts mapped, single letters joined into the acronym they spell, letters held
+down counted once. The same function splits the rules' phrases, so both sides always agree."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"[^\W_]+|#")
+_DROP_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # combining marks; zero-width/format characters
+# Between single letters, a separator an officer (or an evader) types: "I.C.E.", "I-C-E", "I_C_E",
+# "I*C*E", "i - c - e", "I C E". Underscore is not a word character here (see _TOKEN).
+_LETTER_SEP = re.compile(r" ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| ")
+# Two single letters with such a separator between them: only then is _join_acronyms needed.
+_SINGLES = re.compile(
+    r"(?<![^\W_])[^\W\d_](?: ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| )[^\W\d_](?![^\W_])"
+)
+_RUN3 = re.compile(r"([^\W\d_])\1{2,}")  # a letter held down: "ICEEE", "immigraaation"
+_DOUBLE = re.compile(r"([a-z])\1+")
+# Digits typed for the letters they resemble ("1CE", "ER0", "ab0rtion", "U5CIS"): 1 is tried as
+# i and as l.
+_LEET_I = str.maketrans("0134578", "oieastb")
+_LEET_L = str.maketrans("0134578", "oleastb")
+
+
+# --------------------------------------------------------------------------- text to words
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    text: str  # normalised
+    spans: list[tuple[int, int]]
+    orig: list[str]  # words as typed (acronyms joined, in capitals)
+    low: list[str]
+
+
+# Letters of other scripts drawn like a Latin letter in common fonts (Unicode's confusables data,
+# UTS #39, restricted to whole-letter look-alikes): Cyrillic "\u0406\u0421\u0415" reads as ICE.
+# NFKC has already folded full-width and mathematical letters to ASCII.
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "\u0410": "A",
+        "\u0412": "B",
+        "\u0415": "E",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0422": "T",
+        "\u0425": "X",
+        "\u0423": "Y",
+        "\u0406": "I",
+        "\u0408": "J",
+        "\u0405": "S",
+        "\u0500": "D",
+        "\u051a": "Q",
+        "\u051c": "W",
+        "\u04c0": "I",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0443": "y",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u0455": "s",
+        "\u04bb": "h",
+        "\u0501": "d",
+        "\u04cf": "l",
+        "\u051b": "q",
+        "\u051d": "w",
+        "\u044c": "b",
+        "\u043f": "n",
+        "\u0442": "t",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u0433": "r",
+        # Greek
+        "\u0391": "A",
+        "\u0392": "B",
+        "\u0395": "E",
+        "\u0396": "Z",
+        "\u0397": "H",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u039f": "O",
+        "\u03a1": "P",
+        "\u03a4": "T",
+        "\u03a5": "Y",
+        "\u03a7": "X",
+        "\u03bf": "o",
+        "\u03b9": "i",
+        "\u03b1": "a",
+        "\u03bd": "v",
+        "\u03ba": "k",
+        "\u03c1": "p",
+        "\u03c5": "u",
+        "\u03c7": "x",
+        "\u03b5": "e",
+        "\u03c4": "t",
+        # other
+        "\u0131": "i",
+        "\u0269": "i",
+        "\u01c0": "l",
+        "\u029f": "L",
+        "\u026a": "I",
+        "\u1d04": "C",
+        "\u1d07": "E",
+        "\ua731": "S",
+        "\u029c": "H",
+        "\u1d0f": "O",
+        "\u0280": "R",
+        "\u1d05": "D",
+        "\u0299": "B",
+        "\u1d18": "P",
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0127": "h",
+        "\u0585": "o",
+        "\u057d": "u",
+        "\u13aa": "A",
+        "\u13f4": "B",
+        "\u13df": "C",
+        "\u13ac": "E",
+        "\u13bb": "H",
+        "\u13a5": "i",
+        "\u13da": "S",
+        "\u13a2": "T",
+        "\u00df": "ss",  # latin small letter sharp s
+        "\u20ac": "E",  # euro sign, for an E
+    }
+)
+# A dollar sign between letters is an S ("H$I"); a bar or an exclamation mark starting a word of
+# two to four capitals is an I ("|CE", "!CE"). Phrases never hold these, so phrases are unchanged.
+_DOLLAR_S = re.compile(r"(?<=[A-Za-z])\$(?=[A-Za-z])")
+_BAR_I = re.compile(r"(?<![^\W_])[|!](?=[A-Z]{2,4}(?![^\W_]))")
+
+
+def _normalise(text: str) -> str:
+    if "$" in text:
+        text = _DOLLAR_S.sub("S", text)
+    if "|" in text or "!" in text:
+        text = _BAR_I.sub("I", text)
+    if not text.isascii():  # ASCII needs none of this, and almost every reason is ASCII
+        text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+        text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
+        text = text.translate(_CONFUSABLES)
+    return " ".join(text.split())
+
+
+def _join_acronyms(
+    text: str, spans: list[tuple[int, int]], orig: list[str]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Join "I.C.E.", "i.c.e", "U. S.", "I-C-E", "I_C_E", "h s i" into one word, as meant.
+
+    A run of single letters joins when the letters are separated by dots (optionally with
+    spaces: "I . C . E") from two letters on, or by any other short separator (a space, "-",
+    "_", "*", "~", "/", "|", ...) from three letters on, so "a b" or "B-M" stay apart. A slash
+    next to a two-letter run keeps it apart: "W/M. I saw" is a descriptor and a pronoun.
+    """
+    out_spans: list[tuple[int, int]] = []
+    out_orig: list[str] = []
+    n = len(orig)
+    k = 0
+    while k < n:
+        m = k
+        dotted = slashed = False
+        while (
+            m + 1 < n
+            and len(orig[m]) == 1
+            and len(orig[m + 1]) == 1
+            and orig[m].isalpha()
+            and orig[m + 1].isalpha()
+        ):
+            sep = text[spans[m][1] : spans[m + 1][0]]
+            if not _LETTER_SEP.fullmatch(sep):
+                break
+            core = sep.strip()
+            dotted = dotted or core == "."
+            slashed = slashed or "/" in core
+            m += 1
+        run = m - k + 1
+        if run >= 3 or (run == 2 and dotted and not slashed):
+            before = text[spans[k][0] - 1 : spans[k][0]] if spans[k][0] else ""
+            after = text[spans[m][1] : spans[m][1] + 1]
+            if run >= 3 or (before != "/" and after != "/"):
+                out_spans.append((spans[k][0], spans[m][1]))
+                out_orig.append("".join(orig[k : m + 1]).upper())
+                k = m + 1
+                continue
+        out_spans.append(spans[k])
+        out_orig.append(orig[k])
+        k += 1
+    return out_spans, out_orig
+
+
+def _held_down(orig: list[str]) -> list[str]:
+    """ "ICEEE" -> "ICE", "immigraaation" -> "immigration": in a word of five letters or more, a
+    letter three or more times in a row is one letter. Shorter words keep theirs ("USSS" is the
+    Secret Service), and so do words of one letter held down ("aaaa": junk, not a word)."""
+    return [
+        _RUN3.sub(r"\1", w) if len(w) >= 5 and _RUN3.search(w) and len(set(w.lower())) > 1 else w
+        for w in orig
+    ]
+
+
+def _field(raw: str) -> _Field:
+    text = _normalise(raw)
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    orig = [text[s:e] for s, e in spans]
+    if _SINGLES.search(text):
+        spans, orig = _join_acronyms(text, spans, orig)
+    if _RUN3.search(text):
+        orig = _held_down(orig)
+    return _Field(text, spans, orig, [t.lower() for t in orig])

@@ -1,0 +1,226 @@
+"""Reads from camera credentials, through the ingest service, with requests grouped per commit.
+
+A camera sends one read per request. Committed one by one, each request would take the
+writer, append its own audit event and wait for its own fsync: on SQLite, a few hundred reads
+a second however many cameras post. Here the requests that arrive while a commit is under way
+wait together, and the next commit takes all of them in one transaction: one
+``record_reads`` call per credential and vendor (the same validation, normalisation,
+encryption, replay rule and ``reads.ingested`` event as the native endpoint), the
+credentials' ``last_seen_at``, one commit. No request is answered before the commit that
+holds its reads has succeeded; if a group's transaction fails, each of its requests is tried
+again on its own, so one request's problem (a day whose key was destroyed) is its own error.
+
+Times are checked before a request joins a group (``check_times``), so a read from the future
+never makes its neighbours wait for a retry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from alpr_guard.db import WRITE_WAIT_MS
+from alpr_guard.runtime import Runtime
+from alpr_guard.services.cameras import CameraPrincipal, touch
+from alpr_guard.services.ingest import Images, IngestResult, check_times, record_reads
+from alpr_guard.services.requests import ReadIn
+
+
+@dataclass
+class Submission:
+    """One request's reads (possibly none: an agent's heartbeat still marks it seen)."""
+
+    camera: CameraPrincipal
+    reads: Sequence[ReadIn]
+    images: Sequence[Images]
+    source: str
+    ignored: int = 0  # fields of the body the vendor does not document
+    result: IngestResult | None = None
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+
+
+def check(rt: Runtime, reads: Sequence[ReadIn]) -> None:
+    """The checks that need no database, before a request joins a group."""
+    s = rt.settings
+    check_times(reads, rt.clock.now(), s.retention, s.ingest.max_future_skew_seconds)
+
+
+def _write_session(rt: Runtime) -> Session:
+    session = rt.sessions()
+    session.connection(execution_options={WRITE_WAIT_MS: rt.settings.ingest.write_wait_ms})
+    return session
+
+
+def _record(
+    session: Session, rt: Runtime, group: Sequence[Submission], seen: SeenCache | None = None
+) -> None:
+    """Every submission of ``group`` in ``session``: one ingest call per credential and
+    vendor, results split back per submission (in submission order, read by read)."""
+    by_source: dict[tuple[int, str], list[Submission]] = {}
+    for sub in group:
+        by_source.setdefault((sub.camera.camera_pk, sub.source), []).append(sub)
+    for (_pk, source), subs in by_source.items():
+        reads = [read for sub in subs for read in sub.reads]
+        if not reads:
+            for sub in subs:
+                sub.result = IngestResult(accepted=0, duplicates=0, ids=())
+            continue
+        images = [image for sub in subs for image in sub.images]
+        merged = record_reads(
+            session,
+            rt,
+            subs[0].camera.principal,
+            reads,
+            images,
+            source=source,
+            ignored_fields=sum(sub.ignored for sub in subs),
+        )
+        start = 0
+        for sub in subs:
+            end = start + len(sub.reads)
+            stored = merged.stored[start:end]
+            accepted = sum(stored)
+            sub.result = IngestResult(
+                accepted=accepted,
+                duplicates=len(stored) - accepted,
+                ids=merged.ids[start:end],
+                stored=stored,
+                images=sum(
+                    len(image) for image, kept in zip(sub.images, stored, strict=True) if kept
+                ),
+            )
+            start = end
+    pks = {sub.camera.camera_pk for sub in group}
+    touch(
+        session, pks if seen is None else seen.due(pks, rt.clock.now().timestamp()), rt.clock.now()
+    )
+
+
+class SeenCache:
+    """When this process last wrote each credential's ``last_seen_at``. Silence is measured
+    in minutes: writing it once a minute per credential, not on every request, keeps an
+    UPDATE off most groups. (A group whose commit fails may leave a credential unmarked for
+    up to a minute: it is then written by the next group after that.)"""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self._every = every
+        self._at: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, pks: set[int], now: float) -> list[int]:
+        out = []
+        with self._lock:
+            for pk in sorted(pks):
+                last = self._at.get(pk)
+                if last is None or not 0 <= now - last < self._every:
+                    self._at[pk] = now
+                    out.append(pk)
+        return out
+
+
+def commit_alone(
+    rt: Runtime, submissions: Sequence[Submission], seen: SeenCache | None = None
+) -> None:
+    """Each submission in its own transaction (the fallback, and the path without grouping)."""
+    for sub in submissions:
+        session = _write_session(rt)
+        try:
+            _record(session, rt, [sub], seen)
+            session.commit()
+        except BaseException as exc:  # delivered to the request that owns it
+            session.rollback()
+            sub.result, sub.error = None, exc
+        finally:
+            session.close()
+
+
+def commit_group(rt: Runtime, group: Sequence[Submission], seen: SeenCache | None = None) -> None:
+    if len(group) == 1:
+        commit_alone(rt, group, seen)
+        return
+    session = _write_session(rt)
+    try:
+        _record(session, rt, group, seen)
+        session.commit()
+    except Exception:
+        session.rollback()
+        for sub in group:
+            sub.result = None
+        commit_alone(rt, group, seen)
+    finally:
+        session.close()
+
+
+class GroupCommit:
+    """Requests that arrive while a commit runs share the next one.
+
+    The first request to find no commit under way leads: it takes every waiting submission,
+    commits them, answers them, then hands the lead to the oldest request that arrived
+    meanwhile (so no request serves others for longer than one group). Nobody waits on a
+    timer: a lone camera's request is committed at once.
+    """
+
+    def __init__(self, rt: Runtime, max_group: int = 256) -> None:
+        self._rt = rt
+        self._lock = threading.Lock()
+        self._queue: list[Submission] = []
+        self._busy = False
+        self._max_group = max_group
+        self._seen = SeenCache()
+
+    def waiting(self) -> int:
+        """Requests queued behind the commit under way."""
+        with self._lock:
+            return len(self._queue)
+
+    def submit(self, sub: Submission) -> IngestResult:
+        with self._lock:
+            self._queue.append(sub)
+            if not self._busy:
+                self._busy = True
+                sub.lead = True
+        if not sub.lead:
+            sub.done.wait()
+        if sub.lead and sub.result is None and sub.error is None:
+            self._lead()
+        if sub.error is not None:
+            raise sub.error
+        assert sub.result is not None
+        return sub.result
+
+    def _lead(self) -> None:
+        with self._lock:
+            group = self._queue[: self._max_group]
+            del self._queue[: self._max_group]
+        try:
+            commit_group(self._rt, group, self._seen)
+        except BaseException as exc:  # never leave a waiting request without an answer
+            for sub in group:
+                if sub.result is None and sub.error is None:
+                    sub.error = exc
+        with self._lock:
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._busy = False
+            else:
+                successor.lead = True  # it wakes and commits the next group
+        for sub in group:
+            sub.done.set()
+        if successor is not None:
+            successor.done.set()
+
+
+def submit(rt: Runtime, committer: GroupCommit | None, sub: Submission) -> IngestResult:
+    """Commit ``sub``'s reads, grouped with concurrent requests when a committer is given."""
+    if committer is None:
+        commit_alone(rt, [sub])
+        if sub.error is not None:
+            raise sub.error
+        assert sub.result is not None
+        return sub.result
+    return committer.submit(sub)
