@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
@@ -24,24 +24,33 @@ KINDS = (SOURCE, USERNAME)
 ANONYMOUS = Actor("anonymous", None)
 
 
+# Built once: every authenticated request asks this, so no statement is built per request.
+# A missing source or username binds NULL, which equals nothing.
+_LOCKED = (
+    select(AuthLockout.kind)
+    .where(
+        AuthLockout.unlocked_at.is_(None),
+        or_(
+            and_(AuthLockout.kind == SOURCE, AuthLockout.key == bindparam("source")),
+            and_(AuthLockout.kind == USERNAME, AuthLockout.key == bindparam("username")),
+        ),
+    )
+    .order_by(AuthLockout.kind)  # "source" before "username"
+    .limit(1)
+)
+
+
 def locked(db: Session, source: str | None, username: str | None) -> str | None:
     """Which of the two is locked now (``source`` first), or None."""
-    terms = []
-    if source:
-        terms.append(and_(AuthLockout.kind == SOURCE, AuthLockout.key == source))
-    if username:
-        terms.append(and_(AuthLockout.kind == USERNAME, AuthLockout.key == username))
-    if not terms:
+    if not source and not username:
         return None
-    kinds = set(
-        db.scalars(
-            select(AuthLockout.kind).where(AuthLockout.unlocked_at.is_(None), or_(*terms))
-        ).all()
+    # Core on the session's connection: no ORM result machinery on the hot path.
+    kind: str | None = (
+        db.connection()
+        .execute(_LOCKED, {"source": source or None, "username": username or None})
+        .scalar()
     )
-    for kind in KINDS:
-        if kind in kinds:
-            return kind
-    return None
+    return kind
 
 
 def record_failure(

@@ -33,6 +33,7 @@ from alpr_guard.auth.reasons import AuthReason
 from alpr_guard.errors import ConfigError
 from alpr_guard.models import OidcLogin
 from alpr_guard.runtime import Runtime
+from alpr_guard.services.principals import USERNAME_CHARS
 from alpr_guard.settings import LOOPBACK_HOSTS, ORI_RE, OidcSettings
 
 LOGIN_TTL = timedelta(minutes=10)  # a sign-in not finished by then starts again
@@ -301,9 +302,6 @@ class Identity:
     acr: str | None
 
 
-USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-
-
 def _username(value: object) -> str | None:
     if not isinstance(value, str):
         return None
@@ -321,6 +319,12 @@ def _values(claim: object) -> list[str]:
     if isinstance(claim, list):
         return [v for v in claim if isinstance(v, str)]
     return []
+
+
+def subject_hash(settings: OidcSettings, claims: Mapping[str, Any]) -> str:
+    """The account's key: the provider's issuer and subject, which the provider never
+    reassigns (a username claim may be renamed)."""
+    return _hash(f"{settings.issuer} {claims['sub']}")
 
 
 def multi_factor(settings: OidcSettings, claims: Mapping[str, Any]) -> bool:
@@ -369,7 +373,7 @@ def identity(settings: OidcSettings, claims: Mapping[str, Any], operating_ori: s
     name = claims.get(settings.name_claim)
     acr = claims.get("acr")
     return Identity(
-        subject_hash=_hash(f"{settings.issuer} {claims['sub']}"),
+        subject_hash=subject_hash(settings, claims),
         username=username,
         display_name=name.strip()[:200] if isinstance(name, str) and name.strip() else None,
         role=roles.pop(),

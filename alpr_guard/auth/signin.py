@@ -6,17 +6,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
 from alpr_guard.auth import lockout
 from alpr_guard.auth.client import Client
-from alpr_guard.auth.oidc import Identity, OidcClient, SignInRefused, identity, take_login
+from alpr_guard.auth.oidc import (
+    Identity,
+    OidcClient,
+    SignInRefused,
+    identity,
+    subject_hash,
+    take_login,
+)
 from alpr_guard.auth.reasons import AuthReason
 from alpr_guard.auth.sessions import StartedSession, start_session
 from alpr_guard.errors import Refused
-from alpr_guard.models import Agency, User
+from alpr_guard.models import Agency, ApiToken, User, WebSession
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, check_account
@@ -130,6 +137,48 @@ def provision(db: Session, rt: Runtime, ident: Identity) -> tuple[Principal, str
     return who, user.display_name
 
 
+# Refusals that say the provider (or the registry) no longer grants this person access here,
+# as opposed to a sign-in that went wrong (no second factor, a stale state).
+_WITHDRAWN = frozenset(
+    {AuthReason.NO_ROLE.value, AuthReason.AMBIGUOUS_ROLE.value, AuthReason.NO_AGENCY.value}
+    | {code.value for code in ReasonCode}
+)
+
+
+def _withdraw_if_revoked(db: Session, rt: Runtime, subject: str, exc: SignInRefused) -> None:
+    """Removed from every ALPR group at the provider, or moved to an agency that may not hold
+    the data: the account's live tokens (personal or hand-issued) and sessions end now, rather
+    than at their own limits. The account itself stays, to be restored by a later sign-in."""
+    if exc.reason not in _WITHDRAWN:
+        return
+    user = db.scalar(select(User).where(User.subject_hash == subject))
+    if user is None or user.disabled_at is not None:
+        return
+    now = rt.clock.now()
+    tokens = db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    sessions = db.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason="withdrawn")
+    ).rowcount  # type: ignore[attr-defined]
+    rt.audit.append(
+        db,
+        "user.access_withdrawn",
+        Actor(user.username, None),
+        subject=f"user:{user.username}",
+        details={
+            "username": user.username,
+            "reason_code": exc.reason,
+            "tokens_revoked": int(tokens or 0),
+            "sessions_ended": int(sessions or 0),
+        },
+    )
+
+
 def complete(
     db: Session,
     rt: Runtime,
@@ -158,9 +207,14 @@ def complete(
             ident = identity(settings, claims, rt.settings.instance.operating_agency)
         except SignInRefused as exc:
             refuse_if_locked(db, rt, client, exc.username)
+            _withdraw_if_revoked(db, rt, subject_hash(settings, claims), exc)
             raise
         refuse_if_locked(db, rt, client, ident.username)
-        who, name = provision(db, rt, ident)
+        try:
+            who, name = provision(db, rt, ident)
+        except SignInRefused as exc:
+            _withdraw_if_revoked(db, rt, ident.subject_hash, exc)
+            raise
     except SignInRefused as exc:
         if exc.reason not in (AuthReason.LOCKED_SOURCE, AuthReason.LOCKED_ACCOUNT):
             lockout.record_failure(db, rt, client, reason=str(exc.reason), username=exc.username)

@@ -315,3 +315,37 @@ def test_dormant_accounts_are_disabled_by_the_scheduler(
         states = {u.username: u.disabled_at is not None for u in db.scalars(select(User)).all()}
     assert states["t-ingest"] is False
     assert states["t-officer"] is True
+
+
+def test_removed_from_the_groups_at_the_provider_ends_tokens_and_sessions_at_next_sign_in(
+    client: FlaskClient, rt: Runtime, provider: Provider
+) -> None:
+    """Hostile path: an officer removed from the ALPR groups keeps a personal token and a
+    session open in another browser; the first sign-in after the removal ends them both."""
+    assert sign_in(client, "alice").status == 303
+    csrf = str(_me(client)["csrf_token"])
+    token = client.post(
+        "/auth/tokens", base_url=BASE_URL, headers={"X-CSRF-Token": csrf}
+    ).get_json()["token"]
+    script = client.application.test_client()
+    assert script.get("/auth/me", headers=auth(token)).status_code == 200
+    provider.update("alice", groups=["staff"])
+    other_browser = client.application.test_client()
+    assert sign_in(other_browser, "alice").body["error"]["code"] == "no_role_mapped"
+    assert script.get("/auth/me", headers=auth(token)).status_code == 401
+    assert _me(client)["status"] == 401
+    [event] = events(rt, "user.access_withdrawn")
+    assert '"tokens_revoked":1' in event.details and '"sessions_ended":1' in event.details
+    # Put back in the group, the same account signs in again.
+    provider.update("alice", groups=["alpr-officers"])
+    assert sign_in(client, "alice").status == 303
+
+
+def test_a_failed_second_factor_does_not_end_anything(client: FlaskClient, rt: Runtime) -> None:
+    """A mistyped code (or someone with the password alone) must not end the real user's
+    session: only the provider withdrawing access does."""
+    assert sign_in(client, "alice").status == 303
+    other_browser = client.application.test_client()
+    assert sign_in(other_browser, "alice", otp="999999").body["error"]["code"] == "mfa_required"
+    assert _me(client)["status"] == 200
+    assert events(rt, "user.access_withdrawn") == []

@@ -236,3 +236,14 @@ def test_the_published_policy_states_the_sign_in_rules_in_force(tmp_path: Path) 
     text = _sign_in(load_settings(config(tmp_path, auth="session_idle_minutes = 15")))
     assert "with a second factor" in text and "15 minutes without activity" in text
     assert "5 failed attempts within 15 minutes" in text
+
+
+def test_turning_mfa_off_changes_the_recorded_policy(tmp_path: Path) -> None:
+    """Hostile path: an administrator who switches MFA off (or lengthens nothing: the limits
+    only tighten) changes the enforced-policy hash, which serve and config check record and
+    the drift check flags."""
+    on = load_settings(config(tmp_path / "on"))
+    off = load_settings(config(tmp_path / "off", oidc_extra="require_mfa = false"))
+    assert '"require_mfa":true' in on.policy_json
+    assert '"require_mfa":false' in off.policy_json
+    assert on.policy_json != off.policy_json
