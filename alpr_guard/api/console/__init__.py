@@ -1,7 +1,7 @@
 """The console: server-rendered pages for auditors, supervisors, admins and officers.
 
 Every page calls the same services as the JSON API and is an audited read like its API twin;
-authentication goes through ``web.auth`` alone.
+authentication goes through ``api.console.auth`` alone.
 """
 
 from __future__ import annotations
