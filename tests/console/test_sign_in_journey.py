@@ -181,3 +181,30 @@ def test_an_auditor_signs_in_and_does_the_work_without_a_command_line(
     with rt.sessions() as db:
         assert verify_with_checkpoints(db, rt).ok
     context.close()
+
+
+def test_a_sign_in_without_a_second_factor_is_refused_in_the_browser_and_recorded(
+    chromium: Browser, server: str, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """The same person at the same provider, password only (amr ["pwd"]): refused with a page
+    that says why, no session, the console still closed, the refusal in the audit chain."""
+    start = head(rt)
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{server}/console/")
+    page.get_by_role("link", name="Sign in at your agency's identity provider").click()
+    page.locator("input[name=login]").fill("audrey")
+    page.locator("input[name=password]").fill("pw-audrey")
+    with page.expect_response(lambda r: "/auth/callback" in r.url) as answer:
+        page.get_by_role("button", name="Sign in").click()
+    assert answer.value.status == 403
+    assert "mfa_required" in page.content()
+    assert not any("alprg_session" in c["name"] for c in context.cookies())
+    again = page.goto(f"{server}/console/home")
+    assert again is not None and again.status == 401
+
+    failed = [d for k, _a, d in kinds_since(rt, start) if k == "auth.failed"]
+    assert [d["reason_code"] for d in failed] == ["mfa_required"]
+    assert failed[0]["username"] == "audrey"
+    assert "signin" not in [k for k, _a, _d in kinds_since(rt, start)]
+    context.close()
