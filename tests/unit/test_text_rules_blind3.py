@@ -595,3 +595,19 @@ def test_day_labourers_at_a_store_are_profiling_unless_victims(settings: Setting
     assert decide(settings, "jornaleros outside the Lowe's, plates")[1] == {"profiling"}
     assert_clean(settings, "day laborers robbed at the Home Depot, 211 PC")
     assert_clean(settings, "stolen from Homeland Grocery, 484 PC")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bond revoked by the IJ, locate",
+        "BIA decision, subject in the wind",
+        "SDDO asked for the hits",
+        "reasonable fear interview missed, find him",
+        "title 42 expelled, came back, locate",
+    ],
+)
+def test_immigration_courts_and_officers_by_short_form_are_refused(
+    settings: Settings, text: str
+) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
