@@ -611,3 +611,23 @@ def test_immigration_courts_and_officers_by_short_form_are_refused(
     settings: Settings, text: str
 ) -> None:
     assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suspect stole the victim's green card and passport, 459",
+        "DV victim scared to call police because of her immigration status, 273.5",
+        "border patrol agent uniform stolen from parked car, 487",
+        "immigrant legal defense fund office burglarized",
+    ],
+)
+def test_immigration_words_describing_a_victim_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["immigration documents missing, locate him", "ICE took his papers, locate him"]
+)
+def test_the_victim_phrases_open_no_gap(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
