@@ -595,3 +595,39 @@ def test_day_labourers_at_a_store_are_profiling_unless_victims(settings: Setting
     assert decide(settings, "jornaleros outside the Lowe's, plates")[1] == {"profiling"}
     assert_clean(settings, "day laborers robbed at the Home Depot, 211 PC")
     assert_clean(settings, "stolen from Homeland Grocery, 484 PC")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bond revoked by the IJ, locate",
+        "BIA decision, subject in the wind",
+        "SDDO asked for the hits",
+        "reasonable fear interview missed, find him",
+        "title 42 expelled, came back, locate",
+    ],
+)
+def test_immigration_courts_and_officers_by_short_form_are_refused(
+    settings: Settings, text: str
+) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suspect stole the victim's green card and passport, 459",
+        "DV victim scared to call police because of her immigration status, 273.5",
+        "border patrol agent uniform stolen from parked car, 487",
+        "immigrant legal defense fund office burglarized",
+    ],
+)
+def test_immigration_words_describing_a_victim_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["immigration documents missing, locate him", "ICE took his papers, locate him"]
+)
+def test_the_victim_phrases_open_no_gap(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text

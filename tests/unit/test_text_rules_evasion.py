@@ -360,6 +360,12 @@ def test_screening_is_linear_time() -> None:
             "pregnant left " * (n // 4),
             "ice cream " * (n // 4),
             "my ex wife " * (n // 4),
+            # the repairs that regroup words: split acronyms, digits and symbols for letters,
+            # words split by a hyphen or glued together (one long glued word too)
+            "CB P I-CE 1.C.E. H$I |CE dep-ortation ICEagent " * (n // 40),
+            "borderpatrol" * (n // 12),
+            "aB" * (n // 2),
+            "ICCE HHSSII " * (n // 12),
         ]
         best = float("inf")
         gc.collect()

@@ -181,6 +181,7 @@ def _undoubled(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | None
 _PART_SEP = re.compile(r" ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| ")
 _LEET_DIGITS = frozenset("0134578")
 _GLUED_PART = 5  # each part of a word glued from two ("borderpatrol") has this many letters
+_GLUED_LONGEST = 40  # longer words are never split (no two words of the rules are this long)
 
 
 def _join_pair(rules: TextRules, a: str, b: str, sep: str, caps: bool) -> str | None:
@@ -218,8 +219,10 @@ def _split_glued(rules: TextRules, typed: str) -> tuple[str, str] | None:
     "BorderPatrol", "HSIAgent"), or, in a word of ten letters or more, into two words of at least
     five letters each ("borderpatrol"). Short pieces are never split off ("justice" is not
     "just ice")."""
-    low = typed.lower()
     n = len(typed)
+    if n > _GLUED_LONGEST:
+        return None  # (bounded work per word: a scan stays linear in the text)
+    low = typed.lower()
     cuts: list[int] = []
     for i in range(1, n):
         x, y = typed[i - 1], typed[i]
