@@ -12,6 +12,11 @@ were then generalised on its classes of miss, so it is development data now. So 
 (tests/data/justifications_dev_blind3.csv), scored once as held-out: refused 115/133 = 0.865,
 caught 117/133 = 0.880, flag-worthy 57/70 = 0.814, false positives 6/112 = 0.054; and
 tests/data/justifications_dev_blind3b.csv, variations over its classes written while tuning.
+Blind 4 (tests/data/justifications_heldout_blind4.csv) was written blind while the rules were
+tuned on blind 3 and scored once after: refused 152/169 = 0.899, caught 153/169 = 0.905,
+flag-worthy 65/80 = 0.812, false positives 7/134 = 0.052 (one text also in a development part
+left out). It is held out: never tuned on, and no
+test asserts targets on it (they are not met); the test below keeps it scored and printed.
 A new blind set is scored with `bench/screening.py --extra PATH`.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
@@ -132,3 +137,15 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
     extra.write_text("text,label,rule\nper ICE,prohibitted,prohibited_purpose\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="line 2: label must be one of"):
         main(["--accuracy-only", "--extra", str(extra)])
+
+
+def test_blind_4_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Scored, never tuned on: the figures are printed (pytest -s), not asserted against targets.
+    rows, _seen = part_rows("held-out (blind 4)")
+    assert len(rows) >= 380
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (169, 80, 134)
+    print(
+        f"blind 4: refused {s.refused}/169, caught {s.caught}/169, flag-worthy {s.flagged}/80, "
+        f"false positives {s.false_positives}/134"
+    )
