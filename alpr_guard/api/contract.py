@@ -205,10 +205,9 @@ def salvage(model: type[BaseModel], body: object) -> tuple[dict[str, Any], dict[
 @functools.cache
 def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     info = model.model_fields[name]
-    return TypeAdapter(
-        Annotated[info.annotation, *info.metadata],  # type: ignore[arg-type]
-        config=ConfigDict(strict=True),
-    )
+    # A field with no constraint or rule has no metadata, and Annotated needs at least one.
+    declared: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(declared, config=ConfigDict(strict=True))
 
 
 # Routes, as declared: api.openapi builds the document from these.

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from alpr_guard.api import models
 from alpr_guard.api import review as review_view
-from alpr_guard.api.contract import OPERATIONS, route, validate
+from alpr_guard.api.contract import OPERATIONS, route, salvage, validate
 from alpr_guard.api.openapi import spec
 from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
 from alpr_guard.errors import ValidationError
@@ -364,3 +364,11 @@ def test_a_finding_as_served_fits_its_documented_schema() -> None:
         body = json.loads(json.dumps(review_view._serialise(finding)))
         errors = [e.message for e in component("FindingOut").iter_errors(body)]
         assert not errors, errors
+
+
+def test_salvage_keeps_a_plain_field_of_a_malformed_request() -> None:
+    """A field declared with no rule or constraint (a plain flag) is salvaged like the others
+    (schemathesis found it answering 500 when another field was malformed)."""
+    values, errors = salvage(models.SearchIn, {**search_body(include_images=True), "plate": 1})
+    assert errors == {"plate": "must be a string"}
+    assert values["include_images"] is True
