@@ -91,6 +91,9 @@ def test_a_partner_searches_as_officer_and_audits_its_own_records_only() -> None
         ("officer", Exposure.PLATE_READS),
         ("auditor", Exposure.AGENCY_RECORDS),
         *((role, Exposure.PUBLIC) for role in ROLES),
+        # Its own account (who is signed in, sign-out): an account of a partner exists only in
+        # a partner role (decide_account), so every role it could hold may reach its own.
+        *((role, Exposure.ACCOUNT) for role in ROLES),
     }
     assert access(SHERIFF, "ingest", Exposure.READS_WRITE) == (
         ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY
@@ -148,7 +151,7 @@ def test_access_is_never_wider_than_the_recipient_rule(
     )
     if not recipient.allowed:
         assert reason == recipient.reason
-    elif (role, exposure) in {
+    elif exposure is Exposure.ACCOUNT or (role, exposure) in {
         ("officer", Exposure.PLATE_READS),
         ("auditor", Exposure.AGENCY_RECORDS),
     }:
