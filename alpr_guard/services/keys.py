@@ -2,7 +2,7 @@
 store holds the material. A key the database marks destroyed is never recreated, so a
 late-arriving read cannot undo crypto-shredding.
 
-Three scopes, one per retention rule (issue #3):
+Three scopes, one per retention rule (unmatched reads, hits, held reads):
 
 * ``day`` (``day-2026-11-20``): unmatched reads of one UTC day. Destroyed once every read it
   could hold is past the unmatched window and none remains.

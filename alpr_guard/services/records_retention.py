@@ -1,4 +1,4 @@
-"""Retention of the access records and of the audit log itself (issue #3).
+"""Retention of the access records and of the audit log itself.
 
 Civil Code 1798.90.52 requires the access record of every search; the policy profile bounds how
 long it is kept (``retention.access_records``, 3 years by default) and how long the audit chain
