@@ -188,7 +188,7 @@ def test_redacted_csv_is_the_statutory_record_of_every_search(
 ) -> None:
     """1798.90.52(a): date and time, query terms, username, organisation, purpose; refused
     searches included. Pages of 2 force the keyset across ties on created_at."""
-    monkeypatch.setattr(reports, "PAGE", 2)
+    monkeypatch.setattr(reports.queries, "PAGE", 2)
     response = get(rclient, tokens["auditor"], format="csv", **PERIOD)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -403,7 +403,7 @@ def test_export_does_not_hold_the_database_between_pages(
 ) -> None:
     """On SQLite every transaction takes the write lock: an export that kept its transaction
     open for its whole length would make searches fail closed (503) until it ended."""
-    monkeypatch.setattr(reports, "PAGE", 2)
+    monkeypatch.setattr(reports.queries, "PAGE", 2)
     filters = ReportFilter(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     with rt.sessions() as session:
         stream = iter_access_rows(session, rt, filters, full=False, release_between_pages=True)
