@@ -73,6 +73,7 @@ def _findings_of(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
 def access_pages(
     session: Session, filters: ReportFilter, *, full: bool, release_between_pages: bool
 ) -> Iterator[tuple[Sequence[Any], dict[uuid.UUID, list[str]]]]:
+    # In this order: ``access.iter_access_rows`` unpacks the rows by position.
     columns: list[Any] = [
         SearchRecord.id,
         SearchRecord.created_at,

@@ -1,6 +1,7 @@
 """Masking personal data an officer may have typed into free text (justification, case number)
-before a report is released: the redacted form of the access report and the console's display
-copy (``services.free_text``) use it."""
+before a report is released: the redacted form of the access report and the display copy of
+free text (``services.free_text``) use it. Plates typed into text are another matter, masked by
+``policy.redaction``."""
 
 from __future__ import annotations
 
