@@ -20,14 +20,14 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import lock_audit_chain
+from alpr_guard.db import DriverSelect, lock_audit_chain
 from alpr_guard.models import AuditEvent
 from alpr_guard.progress import SILENT, Progress
 
@@ -82,6 +82,15 @@ class Actor:
     agency: str | None
 
 
+# Every write of the product appends one event: the head lookup and the insert are compiled
+# once, and the row goes in through Core (an ORM flush of one object cost more than the
+# rest of a one-read ingest transaction).
+_HEAD = DriverSelect(
+    select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
+
+
 class AuditLog:
     def __init__(self, keyring: KeyRing, clock: Clock, timeout_ms: int) -> None:
         self._keyring = keyring
@@ -104,27 +113,39 @@ class AuditLog:
         from here until commit.
         """
         lock_audit_chain(session, self._timeout_ms)
-        last = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        last = _HEAD.rows(session, {})
+        seq, prev_hash = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
         # Microsecond precision survives both databases, so the MAC input round-trips.
-        event = AuditEvent(
-            seq=seq,
-            occurred_at=self._clock.now(),
-            kind=kind,
-            actor=actor.name,
-            actor_agency=actor.agency,
-            subject=subject,
-            details=canonical_json(details or {}),
-            sealed=sealed,
-            prev_hash=prev_hash,
-            hash="",
+        occurred_at = self._clock.now()
+        detail_text = canonical_json(details or {})
+        digest = self._keyring.audit_mac(
+            _message(
+                seq,
+                occurred_at.isoformat(),
+                kind,
+                actor.name,
+                actor.agency,
+                subject,
+                detail_text,
+                sealed,
+                prev_hash,
+            )
         )
-        event.hash = event_hash(self._keyring, event)
-        session.add(event)
-        session.flush()
-        return event
+        values = {
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "kind": kind,
+            "actor": actor.name,
+            "actor_agency": actor.agency,
+            "subject": subject,
+            "details": detail_text,
+            "sealed": sealed,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        session.connection().execute(_INSERT, values)
+        # Returned detached: the caller reads its seq and hash; the row is already written.
+        return AuditEvent(**values)
 
 
 @dataclass(frozen=True)

@@ -89,14 +89,9 @@ def _ensure_keys(
     ids = sorted(set(wanted))
     if not ids:
         return {}, set()
-    existing = {
-        row[0]: row[1]
-        for row in session.execute(
-            select(DataKeyRecord.key_id, DataKeyRecord.destroyed_at).where(
-                DataKeyRecord.key_id.in_(ids)
-            )
-        )
-    }
+    found = _known_keys(len(ids)).rows(session, {f"k{i}": k for i, k in enumerate(ids)})
+    # destroyed_at as the driver returns it: only whether it is set matters here.
+    existing = {str(row[0]): row[1] for row in found}
     destroyed = {k for k, at in existing.items() if at is not None}
     now = rt.clock.now()
     missing = []
@@ -153,6 +148,17 @@ def hit_keys_for_ingest(
     """Period keys for new hit reads (one per UTC month), created as needed; also the months
     whose key was destroyed."""
     return _keys_by_epoch(session, rt, {period_key_id(m): m for m in months})
+
+
+@lru_cache(maxsize=64)
+def _known_keys(count: int) -> DriverSelect:
+    """The recorded keys among ``count`` named ones, with when each was destroyed (every
+    ingest transaction runs it: compiled once per size)."""
+    return DriverSelect(
+        select(DataKeyRecord.key_id, DataKeyRecord.destroyed_at).where(
+            DataKeyRecord.key_id.in_([bindparam(f"k{i}") for i in range(count)])
+        )
+    )
 
 
 @lru_cache(maxsize=64)
