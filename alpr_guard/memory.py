@@ -52,9 +52,17 @@ class TrimWhenIdle:
     its buffers; a request arriving meanwhile postpones it to the next idle moment.
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], delay_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        delay_s: float = 0.5,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.delay_s = delay_s
+        # Run before the trim, at the same idle moment (the server closes its surplus pooled
+        # connections here, so their caches are among what the trim gives back).
+        self.on_idle = on_idle
         self._lock = threading.Lock()
         self._in_flight = 0
         self._generation = 0  # bumped by every request: a timer from before one does nothing
@@ -79,5 +87,9 @@ class TrimWhenIdle:
         with self._lock:
             self._timer = None
             quiet = self._in_flight == 0 and self._generation == generation
-        if quiet and trim():
+        if not quiet:
+            return
+        if self.on_idle is not None:
+            self.on_idle()
+        if trim():
             self.trims += 1

@@ -23,6 +23,7 @@ terminal instead of a traceback per worker.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 from alpr_guard.settings import Settings
 
 MAX_DEFAULT_WORKERS = 8
+SWITCH_INTERVAL_S = 0.0005
 
 
 def default_workers(settings: Settings) -> int:
@@ -134,16 +136,25 @@ def run(
             from alpr_guard.runtime import build_runtime
 
             limit_arenas(2)  # before this worker starts its threads (see alpr_guard.memory)
+            # A thread that gave up the GIL for the database (every statement does) waits for
+            # it back until the holder's switch interval ends (5 ms by default). The writer's
+            # transaction makes a dozen such calls while request threads parse bodies, so it
+            # was held several times longer than its own work; at 0.5 ms it is not.
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
             # Bounded by the threads: a request holds at most two connections (its session and
-            # a read-only one). Only two stay open when idle, so a burst's connections, each
-            # with its caches and prepared statements, are closed when it ends (bench/load.py:
-            # RSS after a 32-client load 109 MB instead of 125 MB with eight kept).
+            # a read-only one). While requests come, every connection stays open (opening one
+            # per request cost a camera's one-read post about a fifth of its time); once the
+            # server is idle they are all closed, with their caches and prepared statements,
+            # and reopened by the next burst (bench/load.py: the RSS after a 32-client load
+            # stays near idle).
             most = min(2 * threads, 2 * settings.database.pool_size)
-            rt = build_runtime(settings, pool=(min(2, most), most))
+            rt = build_runtime(settings, pool=(most, most))
             built.append(rt)
             # Each worker pins the head it writes; several writers only ever move it forward.
             checkpointers.append(HeadCheckpointer(rt).start())
-            app: Callable[..., Iterable[bytes]] = TrimWhenIdle(build_app(rt))
+            app: Callable[..., Iterable[bytes]] = TrimWhenIdle(
+                build_app(rt), on_idle=rt.engine.dispose
+            )
             return TrustedProxy(app, trusted_proxy) if trusted_proxy else app
 
     _App().run()
