@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -228,6 +229,29 @@ class PolicyElements:
     contact: str | None
 
 
+class LazyRules:
+    """The screening rules of a configuration, compiled once, on first use.
+
+    Compiling the word lists takes a couple of seconds and tens of MB, and only searches and
+    the review read them: a command that imports reads or adds a user need not pay for them.
+    ``load_settings`` compiles them at once unless told not to, so ``config check``, the
+    server and the scheduler still refuse a broken rules file before doing anything.
+    """
+
+    def __init__(self, table: Mapping[str, object], where: str) -> None:
+        self._table = table
+        self._where = where
+        self._rules: TextRules | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> TextRules:
+        if self._rules is None:
+            with self._lock:
+                if self._rules is None:
+                    self._rules = load_text_rules(self._table, self._where)
+        return self._rules
+
+
 @dataclass(frozen=True)
 class Settings:
     source: Path
@@ -242,7 +266,7 @@ class Settings:
     purposes: tuple[Purpose, ...]
     retention: RetentionSettings
     sharing: SharingRules
-    screening: TextRules
+    rules: LazyRules = field(repr=False, compare=False)
     review: ReviewSettings
     audit: AuditSettings
     holds: HoldSettings
@@ -250,6 +274,11 @@ class Settings:
     policy_json: str  # the enforced policy sections, canonical JSON: recorded when it changes
     registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
     policy: PolicyElements | None = None  # the published policy's own elements ([policy])
+
+    @property
+    def screening(self) -> TextRules:
+        """The compiled screening rules (compiled on first use; see ``LazyRules``)."""
+        return self.rules.get()
 
     def purpose(self, code: str) -> Purpose | None:
         for purpose in self.purposes:
@@ -627,7 +656,7 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
                 raise refuse(f"purposes.{code}.prohibited", "a prohibited purpose stays prohibited")
 
 
-def _screening(root: _Table, base: Path, where: str) -> TextRules:
+def _screening(root: _Table, base: Path, where: str) -> LazyRules:
     if "screening" not in root.names():
         raise root.fail("screening", "section is missing")
     table = root.raw("screening")
@@ -643,7 +672,7 @@ def _screening(root: _Table, base: Path, where: str) -> TextRules:
         rules_path = _resolve(base, rules_file)
         table = _read_toml(rules_path)
         rules_where = str(rules_path)
-    return load_text_rules(table, rules_where)
+    return LazyRules(table, rules_where)
 
 
 def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:
@@ -990,9 +1019,13 @@ def _with_enforced(policy_json: str, resolved: Mapping[str, Any]) -> str:
     return json.dumps(policy, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Load and validate the configuration; raise ConfigError naming the file and the key."""
-    return _load(path, None)
+def load_settings(path: Path | str | None = None, *, compile_screening: bool = True) -> Settings:
+    """Load and validate the configuration; raise ConfigError naming the file and the key.
+
+    ``compile_screening=False`` leaves the screening word lists to be compiled (and checked)
+    when first used: for commands that never screen a search.
+    """
+    return _load(path, None, compile_screening)
 
 
 def config_faults(path: Path | str | None = None) -> tuple[Settings | None, list[ConfigError]]:
@@ -1020,7 +1053,9 @@ def _section(faults: list[ConfigError] | None, parse: Any, *args: Any) -> Any:
         return None
 
 
-def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings:
+def _load(
+    path: Path | str | None, faults: list[ConfigError] | None, compile_screening: bool = True
+) -> Settings:
     if path is None:
         path = os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
     source = Path(path).resolve()
@@ -1037,6 +1072,8 @@ def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings
     retention = _section(faults, lambda: _retention(root.table("retention")))
     sharing = _section(faults, lambda: _sharing(root.table("sharing")))
     screening = _section(faults, _screening, root, base, where)
+    if compile_screening and screening is not None:
+        _section(faults, screening.get)
     review = _section(faults, lambda: _review(root.table("review")))
     audit = _section(faults, lambda: _audit(root.table("audit", required=False), base))
     holds = _section(faults, lambda: _holds(root.table("holds", required=False)))
@@ -1086,7 +1123,7 @@ def _load(path: Path | str | None, faults: list[ConfigError] | None) -> Settings
         purposes=purposes,
         retention=retention,
         sharing=sharing,
-        screening=screening,
+        rules=screening,
         review=review,
         audit=audit,
         holds=holds,

@@ -78,7 +78,9 @@ class State:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config)
+            # Screening rules are compiled by the commands that screen (serve, scheduler,
+            # review), not by every command that opens the config.
+            self._settings = load_settings(self.config, compile_screening=False)
         return self._settings
 
 

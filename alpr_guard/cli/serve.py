@@ -75,6 +75,9 @@ def serve(
     logs.use_format(log_format)
     _check_port(host, port)
     settings = state.settings
+    # Every search is screened: compile the rules now (a broken rules file stops the start),
+    # once, before the workers fork and share them.
+    settings.screening  # noqa: B018
     rt = build_runtime(settings)
     try:
         ensure_dirs(rt)
@@ -154,6 +157,7 @@ def scheduler(state: State, log_format: str = "json") -> None:
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.config_audit import record_policy
 
+    state.settings.screening  # noqa: B018 - the review screens: a broken rules file stops here
     rt = build_runtime(state.settings)
     ensure_dirs(rt)
     with session_scope(rt.sessions) as session:
