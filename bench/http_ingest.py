@@ -333,7 +333,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=60)  # a loaded machine stops it slowly
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()

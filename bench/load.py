@@ -321,7 +321,7 @@ def run(
         if server is not None:
             server.terminate()
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=60)  # a loaded machine stops it slowly
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()

@@ -334,7 +334,7 @@ def main() -> None:
                 percentile(latencies, 99),
             )
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=60)  # a loaded machine stops it slowly
         server = None
         if all_errors:
             print(f"errors: {len(all_errors)}; first: {all_errors[0]}")
@@ -373,7 +373,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=60)  # a loaded machine stops it slowly
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
