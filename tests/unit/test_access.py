@@ -159,3 +159,42 @@ def test_access_is_never_wider_than_the_recipient_rule(
     else:
         assert reason == ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY
         assert exposure is not Exposure.READS_WRITE or role != "ingest" or not operating
+
+
+def account(agency: AgencyFacts | None, role: str, *, operating: bool = False) -> ReasonCode | None:
+    decision = decide_account(
+        agency,
+        ori=agency.ori if agency else "CAZZZ0000",
+        role=role,
+        operating=operating,
+        rules=CALIFORNIA,
+        home_state="CA",
+        now=NOW,
+    )
+    assert decision.allowed == (decision.reason is None)
+    return decision.reason
+
+
+def test_accounts_of_the_operating_agency_may_hold_every_role() -> None:
+    for role in ROLES:
+        assert account(SHERIFF, role, operating=True) is None
+        # Even an entry the sharing rules would refuse: the operating agency owns the records.
+        assert account(replace(SHERIFF, vetted=False), role, operating=True) is None
+        assert account(None, role, operating=True) is None
+
+
+def test_a_partner_account_exists_only_in_a_partner_role() -> None:
+    allowed = {role for role in ROLES if account(SHERIFF, role) is None}
+    assert allowed == {"officer", "auditor"}
+    refused = decide_account(
+        SHERIFF,
+        ori=SHERIFF.ori,
+        role="admin",
+        operating=False,
+        rules=CALIFORNIA,
+        home_state="CA",
+        now=NOW,
+    )
+    assert refused.reason == ReasonCode.ROLE_NOT_ALLOWED_FOR_AGENCY
+    assert refused.rule == "partner_role"
+    assert refused.message.endswith("its users may only be auditor, officer")
