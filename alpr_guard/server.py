@@ -22,6 +22,7 @@ terminal instead of a traceback per worker.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -155,6 +156,7 @@ def run(
             app: Callable[..., Iterable[bytes]] = TrimWhenIdle(
                 build_app(rt), on_idle=rt.engine.dispose
             )
+            gc.freeze()  # the app and its runtime live as long as the worker (see cli.serve)
             return TrustedProxy(app, trusted_proxy) if trusted_proxy else app
 
     _App().run()
