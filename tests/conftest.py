@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -33,6 +35,16 @@ from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
 from alpr_guard.services.principals import SYSTEM, TOKEN_PREFIX, add_user, hash_token
 from alpr_guard.settings import Settings, load_settings
+
+# CI runs the whole suite under branch coverage on a shared machine: examples are drawn from a
+# fixed seed per test there (a property's counterexample shows up in a developer's runs, not as a
+# red CI that the next run turns green), and generation that coverage slows is not a failure.
+# Elsewhere every run draws new examples.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "config" / "california.toml"
