@@ -48,6 +48,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
 
 from alpr_guard.models import AuditEvent, PurgeRun
+from alpr_guard.vocabulary import AuditKind
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -142,7 +143,7 @@ class DatabaseFigures(Collector):
             ).first()
             review = conn.execute(
                 select(AuditEvent.occurred_at, AuditEvent.details)
-                .where(AuditEvent.kind == "review.completed")
+                .where(AuditEvent.kind == AuditKind.REVIEW_COMPLETED)
                 .order_by(AuditEvent.seq.desc())
                 .limit(1)
             ).first()

@@ -23,6 +23,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.retention import list_purges
 from alpr_guard.services.windows import past_window
+from alpr_guard.vocabulary import AuditKind
 
 SEVERITIES = ("high", "medium", "low")
 REFUSAL_DAYS = 7
@@ -97,7 +98,7 @@ def _last_checkpoint(rt: Runtime) -> LastCheckpoint | None:
 def _last_verification(session: Session) -> LastVerification | None:
     row = session.execute(
         select(AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
-        .where(AuditEvent.kind == "audit.verified")
+        .where(AuditEvent.kind == AuditKind.AUDIT_VERIFIED)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     ).first()
@@ -163,7 +164,7 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     )
     rt.audit.append(
         session,
-        "console.attention_viewed",
+        AuditKind.CONSOLE_ATTENTION_VIEWED,
         principal.actor,
         details={
             "open_findings": result.open_findings,

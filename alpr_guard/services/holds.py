@@ -37,6 +37,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.sharing import reads_of_search
 from alpr_guard.services.windows import is_live
+from alpr_guard.vocabulary import AuditKind
 
 MAX_READS = 10_000
 
@@ -196,7 +197,7 @@ def place_hold(
         rt,
         principal,
         hold,
-        "hold.placed",
+        AuditKind.HOLD_PLACED,
         {
             "hold_id": str(hold.id),
             "case_number": hold.case_number,
@@ -214,7 +215,7 @@ def _state(
     rt: Runtime,
     principal: Principal,
     hold: LegalHold,
-    kind: str,
+    kind: AuditKind,
     details: dict[str, object],
 ) -> None:
     """The audit event stating the hold's content as it now is (``record_chain``)."""
@@ -246,7 +247,7 @@ def approve_hold(
         rt,
         principal,
         hold,
-        "hold.approved",
+        AuditKind.HOLD_APPROVED,
         {"hold_id": str(hold.id), "read_count": hold.read_count, "protected": moved},
     )
     return _out(hold, now)
@@ -278,7 +279,7 @@ def release_hold(
         rt,
         principal,
         hold,
-        "hold.released",
+        AuditKind.HOLD_RELEASED,
         {"hold_id": str(hold.id), "was_active": was_active, **counts},
     )
     return _out(hold, now)

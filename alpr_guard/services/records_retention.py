@@ -31,12 +31,11 @@ from alpr_guard.checkpoints import rt_anchors, write_retention_checkpoint
 from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
-from alpr_guard.record_chain import EXPIRED_KIND
 from alpr_guard.runtime import Runtime
+from alpr_guard.vocabulary import AuditKind
 
 BATCH = 5_000
 RETENTION_ACTOR = Actor("system:purge", None)
-AUDIT_RETENTION_KIND = "audit.retention"
 
 
 class AuditChainBroken(AlprGuardError):
@@ -209,7 +208,7 @@ def expire_access_records(
         # tells it which missing records retention removed (created at or before the cutoff).
         rt.audit.append(
             session,
-            EXPIRED_KIND,
+            AuditKind.RECORDS_EXPIRED,
             RETENTION_ACTOR,
             details={
                 "cutoff": cutoff.isoformat(),
@@ -342,7 +341,7 @@ def expire_audit_events(
     window = rt.settings.retention.audit_events.days
     record = rt.audit.append(
         session,
-        AUDIT_RETENTION_KIND,
+        AuditKind.AUDIT_RETENTION,
         actor,
         details={
             "removed": removed,

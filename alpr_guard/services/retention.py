@@ -62,6 +62,7 @@ from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
+from alpr_guard.vocabulary import AuditKind
 
 log = logging.getLogger(__name__)
 
@@ -647,7 +648,7 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
         )
         event = rt.audit.append(
             session,
-            "purge.completed",
+            AuditKind.PURGE_COMPLETED,
             PURGE_ACTOR,
             subject=f"purge:{run.id}",
             details={**receipt.as_json(), "trigger": run.trigger},

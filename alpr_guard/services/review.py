@@ -42,11 +42,12 @@ from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
 from alpr_guard.progress import SILENT, Progress
-from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
+from alpr_guard.record_chain import finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
+from alpr_guard.vocabulary import AuditKind
 
 FINDINGS = cast(Table, Finding.__table__)
 VERDICTS = ("justified", "misuse", "needs_follow_up")
@@ -90,7 +91,7 @@ def _reviewed_through(session: Session) -> datetime | None:
     """
     for details in session.scalars(
         select(AuditEvent.details)
-        .where(AuditEvent.kind == "review.completed")
+        .where(AuditEvent.kind == AuditKind.REVIEW_COMPLETED)
         .order_by(AuditEvent.seq.desc())
         .limit(200)
     ):
@@ -183,7 +184,7 @@ def _insert_camera_findings(session: Session, rt: Runtime, rows: list[dict[str, 
     ).all()
     event = rt.audit.append(
         session,
-        FINDINGS_KIND,
+        AuditKind.REVIEW_FINDINGS_RECORDED,
         SYSTEM_REVIEW,
         details={
             "findings": {
@@ -347,7 +348,7 @@ class _Findings:
             # Each new finding is stated in the chain (``record_chain``): its content's MAC.
             event = self.rt.audit.append(
                 session,
-                FINDINGS_KIND,
+                AuditKind.REVIEW_FINDINGS_RECORDED,
                 SYSTEM_REVIEW,
                 details={
                     "findings": {
@@ -426,7 +427,7 @@ def review_access(
         new = sum(by_rule.values())
         rt.audit.append(
             session,
-            "review.completed",
+            AuditKind.REVIEW_COMPLETED,
             actor,
             details={
                 "since": since.isoformat(),
@@ -641,7 +642,7 @@ def list_findings(
     rows = session.execute(stmt.order_by(order).limit(filters.limit).offset(filters.offset)).all()
     rt.audit.append(
         session,
-        "review.findings_listed",
+        AuditKind.REVIEW_FINDINGS_LISTED,
         principal.actor,
         details={
             "filters": {k: v for k, v in vars(filters).items() if v is not None},
@@ -771,7 +772,7 @@ def get_finding(
     history = user_history(session, record.username, record.created_at) if record else None
     rt.audit.append(
         session,
-        "review.finding_viewed",
+        AuditKind.REVIEW_FINDING_VIEWED,
         principal.actor,
         subject=f"finding:{finding_id}",
         details={
@@ -829,7 +830,7 @@ def resolve_finding(
     session.flush()
     event = rt.audit.append(
         session,
-        "review.finding_resolved",
+        AuditKind.REVIEW_FINDING_RESOLVED,
         principal.actor,
         subject=f"finding:{finding_id}",
         details={
@@ -894,7 +895,7 @@ def vague_rates(
     vague = dict(session.execute(vague_q).all())
     rt.audit.append(
         session,
-        "review.vague_rates_viewed",
+        AuditKind.REVIEW_VAGUE_RATES_VIEWED,
         principal.actor,
         details={
             "by": by,

@@ -57,6 +57,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import SearchRequest, encode_cursor
 from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
+from alpr_guard.vocabulary import AuditKind
 
 
 @dataclass(frozen=True)
@@ -526,7 +527,7 @@ def write_record(
     session.add(record)
     event = rt.audit.append(
         session,
-        f"search.{outcome}",
+        AuditKind.SEARCH_ALLOWED if decision.allowed else AuditKind.SEARCH_REFUSED,
         principal.actor,
         subject=f"search:{search_id}",
         details=details,

@@ -21,6 +21,7 @@ from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
+from alpr_guard.vocabulary import AuditKind
 
 PERIOD_DAYS = 30
 # Age bands of reads held now: (label, lower bound in days).
@@ -211,7 +212,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
     for run, event in runs:
         verified = (
             event is not None
-            and event.kind == "purge.completed"
+            and event.kind == AuditKind.PURGE_COMPLETED
             and event.subject == f"purge:{run.id}"
             and event_hash(rt.keyring, event) == event.hash
         )
@@ -258,7 +259,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
 
 
 def _chain(session: Session) -> dict[str, Any]:
-    def last(kind: str) -> AuditEvent | None:
+    def last(kind: AuditKind) -> AuditEvent | None:
         return session.scalar(
             select(AuditEvent)
             .where(AuditEvent.kind == kind)
@@ -266,8 +267,8 @@ def _chain(session: Session) -> dict[str, Any]:
             .limit(1)
         )
 
-    verified = last("audit.verified")
-    checkpoint = last("audit.checkpoint")
+    verified = last(AuditKind.AUDIT_VERIFIED)
+    checkpoint = last(AuditKind.AUDIT_CHECKPOINT)
     return {
         "last_verified_at": _iso(verified.occurred_at) if verified else None,
         "last_verification_ok": json.loads(verified.details).get("ok") if verified else None,

@@ -32,14 +32,12 @@ from alpr_guard.db import plus_days
 from alpr_guard.models import AuditEvent, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.settings import RetentionSettings
+from alpr_guard.vocabulary import AuditKind
 
 log = logging.getLogger(__name__)
 
 READS = cast(Table, PlateRead.__table__)
 CLASSES = ("unmatched", "hit")
-SHORTENED = "retention.window_shortened"
-LENGTHENED = "retention.window_lengthened"
-POLICY_KIND = "config.policy"  # config_audit.KIND (not imported: config_audit imports this)
 
 
 def oldest_kept(retention: RetentionSettings, now: datetime) -> dict[str, datetime]:
@@ -109,7 +107,7 @@ def previous_windows(session: Session) -> dict[str, int]:
     """The read windows of the last policy recorded in the audit chain ({} if none)."""
     last = session.scalar(
         select(AuditEvent.details)
-        .where(AuditEvent.kind == POLICY_KIND)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )
@@ -184,7 +182,13 @@ def apply_windows(
             "reads_extended": extended,
         }
         if shortened or expired or (before is not None and days < before):
-            rt.audit.append(session, SHORTENED, actor, subject=f"retention:{cls}", details=details)
+            rt.audit.append(
+                session,
+                AuditKind.RETENTION_WINDOW_SHORTENED,
+                actor,
+                subject=f"retention:{cls}",
+                details=details,
+            )
             log.warning(
                 "retention.%s.days is %d (was %s): %d stored reads now past their window, "
                 "%d expiries shortened",
@@ -196,7 +200,13 @@ def apply_windows(
             )
             changes.append(change)
         elif extended or (before is not None and days > before):
-            rt.audit.append(session, LENGTHENED, actor, subject=f"retention:{cls}", details=details)
+            rt.audit.append(
+                session,
+                AuditKind.RETENTION_WINDOW_LENGTHENED,
+                actor,
+                subject=f"retention:{cls}",
+                details=details,
+            )
             changes.append(change)
     session.flush()
     return changes

@@ -34,6 +34,7 @@ from alpr_guard.services.reports.model import (
 )
 from alpr_guard.services.reports.queries import keyset
 from alpr_guard.services.windows import past_window
+from alpr_guard.vocabulary import AuditKind
 
 
 def _sorted_counts(pairs: Iterable[tuple[object, object]]) -> Counts:
@@ -45,7 +46,7 @@ def _grouped(session: Session, column: Any, *where: ColumnElement[bool]) -> Coun
     return _sorted_counts((k if k is not None else "-", n) for k, n in rows)
 
 
-def _events(session: Session, kind: str, since: datetime, until: datetime) -> Iterator[str]:
+def _events(session: Session, kind: AuditKind, since: datetime, until: datetime) -> Iterator[str]:
     after = 0
     while True:
         page = session.execute(
@@ -97,7 +98,7 @@ def _ingested(session: Session, since: datetime, until: datetime) -> Counts:
     outlive the purge, unlike the reads). A batch reports its accepted reads and how many were
     hot-list hits; a replayed hit is counted as a hit at most once per accepted read."""
     totals = {"unmatched": 0, "hit": 0}
-    for details in _events(session, "reads.ingested", since, until):
+    for details in _events(session, AuditKind.READS_INGESTED, since, until):
         data = json.loads(details)
         accepted = int(data.get("accepted", 0))
         hits = min(int(data.get("hits", 0)), accepted)
@@ -111,7 +112,7 @@ def _purged(session: Session, since: datetime, until: datetime) -> tuple[Counts,
     until the retention purge exists."""
     totals: dict[str, int] = {"unmatched": 0, "hit": 0}
     runs = 0
-    for details in _events(session, "purge.completed", since, until):
+    for details in _events(session, AuditKind.PURGE_COMPLETED, since, until):
         runs += 1
         by_class = json.loads(details).get("deleted_by_class") or {}
         if isinstance(by_class, dict):
@@ -277,7 +278,7 @@ def record_summary_access(
     """Pulling the compliance summary is an audit event too (``report.summary``)."""
     return rt.audit.append(
         session,
-        "report.summary",
+        AuditKind.REPORT_SUMMARY,
         actor,
         subject="report:summary",
         details={"from": since.isoformat(), "to": until.isoformat(), "format": fmt},
