@@ -76,3 +76,12 @@ class AuditKind(StrEnum):
     USER_CREATED = "user.created"
     USER_DISABLED_DORMANT = "user.disabled_dormant"
     USER_UPDATED = "user.updated"
+
+
+class RetentionClass(StrEnum):
+    """A read's ``retention_class``: how long it may be kept, and which key and partition hold
+    it."""
+
+    UNMATCHED = "unmatched"  # matched no hot list: a day key, kept for retention.unmatched
+    HIT = "hit"  # matched a hot list: a month key, kept for retention.hit
+    HELD = "held"  # under a legal hold: the hold's key, no expiry until it is released

@@ -37,7 +37,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.sharing import reads_of_search
 from alpr_guard.services.windows import is_live
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 MAX_READS = 10_000
 
@@ -361,9 +361,9 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
         ):
             continue  # expired while the hold was pending: gone, whatever the purge says
         protected += 1
-        if row.retention_class == "held":
+        if row.retention_class == RetentionClass.HELD:
             continue  # already held: it stays under the first hold's key
-        params.append(rekeyed(row, plate_of(rt, row), key, "held", None))
+        params.append(rekeyed(row, plate_of(rt, row), key, RetentionClass.HELD, None))
     execute_rekey(session, rt, params)
     hold.read_count = protected
     return protected
@@ -387,17 +387,17 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
     counts = {"returned": 0, "expired": 0, "still_held": 0}
     params = []
     for row in rows_by_id(session, ids):
-        if row.retention_class != "held":
+        if row.retention_class != RetentionClass.HELD:
             continue  # purged or never protected by this hold
         if row.id in others:
             counts["still_held"] += 1
             if row.key_id == hold.key_id:
                 other = ensure_key(session, rt, others[row.id])
-                params.append(rekeyed(row, plate_of(rt, row), other, "held", None))
+                params.append(rekeyed(row, plate_of(rt, row), other, RetentionClass.HELD, None))
             continue
         window = rt.settings.retention.read_window(row.hit)
         expires = row.observed_at + timedelta(days=window.days)
-        cls = "hit" if row.hit else "unmatched"
+        cls = RetentionClass.HIT if row.hit else RetentionClass.UNMATCHED
         if expires > now:
             counts["returned"] += 1
             key = class_key(session, rt, row.hit, row.observed_at)

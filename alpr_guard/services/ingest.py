@@ -32,7 +32,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import ReadIn
 from alpr_guard.services.sealed_reads import hit_aad, read_aad
 from alpr_guard.settings import RetentionSettings
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -161,7 +161,7 @@ def record_reads(
                 read.longitude,
                 read.confidence,
                 read.client_read_id,
-                "hit" if read.hit else "unmatched",
+                RetentionClass.HIT if read.hit else RetentionClass.UNMATCHED,
                 read.hit,
                 read.observed_at + (hit_days if read.hit else unmatched_days),
                 now,

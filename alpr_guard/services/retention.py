@@ -62,7 +62,7 @@ from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _kept_held(session: Session, rt: Runtime, cutoff: datetime) -> int:
             select(func.count())
             .select_from(READS)
             .where(
-                READS.c.retention_class == "held",
+                READS.c.retention_class == RetentionClass.HELD,
                 or_(
                     and_(
                         READS.c.hit.is_(True),
@@ -197,7 +197,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
 def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
     """The dry run: what a purge now would delete, keep and destroy. Changes nothing."""
     cutoff = rt.clock.now()
-    counts = {"unmatched": 0, "hit": 0}
+    counts: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
     for cls, n in session.execute(
         select(READS.c.retention_class, func.count())
         .where(_expired(rt, cutoff))
@@ -484,7 +484,7 @@ def _drop_partitions(
             dropped = partitions.drop_partition(session, part, run.cutoff)
             if dropped is None:
                 continue  # something in it outlives its window: the row sweep handles it
-            if part.retention_class == "hit":
+            if part.retention_class == RetentionClass.HIT:
                 run.deleted_hit += dropped
             else:
                 run.deleted_unmatched += dropped
@@ -518,7 +518,7 @@ def _delete_batches(
             if not classes:
                 run.status = "shredding"
                 return
-            hits = classes.count("hit")
+            hits = classes.count(RetentionClass.HIT)
             run.deleted_hit += hits
             run.deleted_unmatched += len(classes) - hits
             run.batches += 1
@@ -634,7 +634,10 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
         receipt = PurgeReceipt(
             run_id=run.id,
             cutoff=run.cutoff,
-            deleted_by_class={"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
+            deleted_by_class={
+                RetentionClass.UNMATCHED: run.deleted_unmatched,
+                RetentionClass.HIT: run.deleted_hit,
+            },
             kept_held=kept,
             keys_destroyed=tuple(json.loads(run.keys_destroyed or "[]")),
             batches=run.batches,
@@ -675,7 +678,10 @@ def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
             "started_at": r.started_at.isoformat(),
             "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "cutoff": r.cutoff.isoformat(),
-            "deleted_by_class": {"unmatched": r.deleted_unmatched, "hit": r.deleted_hit},
+            "deleted_by_class": {
+                RetentionClass.UNMATCHED: r.deleted_unmatched,
+                RetentionClass.HIT: r.deleted_hit,
+            },
             "keys_destroyed": json.loads(r.keys_destroyed or "[]"),
             "records_expired": json.loads(r.records_expired or "{}"),
             "batches": r.batches,

@@ -57,7 +57,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import SearchRequest, encode_cursor
 from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
     constraint), so each branch needs just its own half of the test. The window in force is
     tested too (``oldest_<class>``: now minus the class's configured window), so a window
     shortened since ingest hides a read at once, before any recompute of stored expiries."""
-    if cls == "held":
+    if cls == RetentionClass.HELD:
         return reads.c.expires_at.is_(None)
     return and_(
         reads.c.expires_at > bindparam("now"), reads.c.observed_at > bindparam(f"oldest_{cls}")
@@ -241,7 +241,11 @@ def _equals_a_param(
 
 
 # The class of each branch is part of its shape, written into the SQL as a constant.
-_CLASS_LITERALS = {"unmatched": "'unmatched'", "hit": "'hit'", "held": "'held'"}
+_CLASS_LITERALS: dict[str, str] = {
+    RetentionClass.UNMATCHED: "'unmatched'",
+    RetentionClass.HIT: "'hit'",
+    RetentionClass.HELD: "'held'",
+}
 
 
 @lru_cache(maxsize=256)
@@ -300,8 +304,8 @@ def search_statement(
         "window_from": window_from,
         "window_to": window_to,
         "now": now,
-        "oldest_unmatched": oldest["unmatched"],
-        "oldest_hit": oldest["hit"],
+        "oldest_unmatched": oldest[RetentionClass.UNMATCHED],
+        "oldest_hit": oldest[RetentionClass.HIT],
     }
     branches: list[tuple[str, str]] = []
     held: list[tuple[str, int]] = []
@@ -319,7 +323,7 @@ def search_statement(
         for n, (key_id, token) in enumerate(held):
             params[f"k{i}_{n}"] = key_id
             params[f"t{i}_{n}"] = token
-        branches.append((tables.get("held", _READS.name), "held"))
+        branches.append((tables.get(RetentionClass.HELD, _READS.name), RetentionClass.HELD))
     return _find_statement(tuple(branches), len(held)), params
 
 

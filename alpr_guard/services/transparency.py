@@ -21,7 +21,7 @@ from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 PERIOD_DAYS = 30
 # Age bands of reads held now: (label, lower bound in days).
@@ -120,7 +120,8 @@ def _reads_held(session: Session, now: datetime) -> dict[str, Any]:
     bounds = [*(days for _label, days in AGE_BANDS), 91]
     labels = [label for label, _ in AGE_BANDS] + [OVER_LAST_BAND]
     by_class: dict[str, dict[str, int]] = {
-        cls: dict.fromkeys(labels, 0) for cls in ("unmatched", "hit", "held")
+        cls: dict.fromkeys(labels, 0)
+        for cls in (RetentionClass.UNMATCHED, RetentionClass.HIT, RetentionClass.HELD)
     }
     for n, label in enumerate(labels):
         # observed within (now - bounds[n+1], now - bounds[n]]; the last band is open-ended.
@@ -222,8 +223,8 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
             figures = {
                 "cutoff": stated.get("cutoff"),
                 "reads_deleted": {
-                    "unmatched": deleted.get("unmatched", 0),
-                    "hit": deleted.get("hit", 0),
+                    RetentionClass.UNMATCHED: deleted.get(RetentionClass.UNMATCHED, 0),
+                    RetentionClass.HIT: deleted.get(RetentionClass.HIT, 0),
                 },
                 "partitions_dropped": stated.get("partitions_dropped", 0),
                 "keys_destroyed": len(stated.get("keys_destroyed", [])),
@@ -232,7 +233,10 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
         else:
             figures = {
                 "cutoff": run.cutoff.isoformat(),
-                "reads_deleted": {"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
+                "reads_deleted": {
+                    RetentionClass.UNMATCHED: run.deleted_unmatched,
+                    RetentionClass.HIT: run.deleted_hit,
+                },
                 "partitions_dropped": run.partitions_dropped,
                 "keys_destroyed": len(json.loads(run.keys_destroyed or "[]")),
                 "records_expired": json.loads(run.records_expired or "{}"),

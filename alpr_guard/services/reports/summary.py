@@ -34,7 +34,7 @@ from alpr_guard.services.reports.model import (
 )
 from alpr_guard.services.reports.queries import keyset
 from alpr_guard.services.windows import past_window
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 
 def _sorted_counts(pairs: Iterable[tuple[object, object]]) -> Counts:
@@ -79,7 +79,7 @@ def _holds(session: Session, since: datetime, until: datetime, now: datetime) ->
             session.scalar(
                 select(func.count())
                 .select_from(PlateRead)
-                .where(PlateRead.retention_class == "held")
+                .where(PlateRead.retention_class == RetentionClass.HELD)
             )
             or 0
         ),
@@ -89,7 +89,11 @@ def _holds(session: Session, since: datetime, until: datetime, now: datetime) ->
 
 
 def _class_order(counts: Mapping[str, int]) -> Counts:
-    names = ["unmatched", "hit", *sorted(set(counts) - {"unmatched", "hit"})]
+    names = [
+        RetentionClass.UNMATCHED,
+        RetentionClass.HIT,
+        *sorted(set(counts) - {RetentionClass.UNMATCHED, RetentionClass.HIT}),
+    ]
     return tuple((name, int(counts.get(name, 0))) for name in names)
 
 
@@ -97,20 +101,20 @@ def _ingested(session: Session, since: datetime, until: datetime) -> Counts:
     """Reads ingested per retention class, from the ``reads.ingested`` audit events (they
     outlive the purge, unlike the reads). A batch reports its accepted reads and how many were
     hot-list hits; a replayed hit is counted as a hit at most once per accepted read."""
-    totals = {"unmatched": 0, "hit": 0}
+    totals: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
     for details in _events(session, AuditKind.READS_INGESTED, since, until):
         data = json.loads(details)
         accepted = int(data.get("accepted", 0))
         hits = min(int(data.get("hits", 0)), accepted)
-        totals["hit"] += hits
-        totals["unmatched"] += accepted - hits
+        totals[RetentionClass.HIT] += hits
+        totals[RetentionClass.UNMATCHED] += accepted - hits
     return _class_order(totals)
 
 
 def _purged(session: Session, since: datetime, until: datetime) -> tuple[Counts, int]:
     """Reads purged per class, from ``purge.completed`` events (``deleted_by_class``); zeros
     until the retention purge exists."""
-    totals: dict[str, int] = {"unmatched": 0, "hit": 0}
+    totals: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
     runs = 0
     for details in _events(session, AuditKind.PURGE_COMPLETED, since, until):
         runs += 1
