@@ -85,3 +85,10 @@ class RetentionClass(StrEnum):
     UNMATCHED = "unmatched"  # matched no hot list: a day key, kept for retention.unmatched
     HIT = "hit"  # matched a hot list: a month key, kept for retention.hit
     HELD = "held"  # under a legal hold: the hold's key, no expiry until it is released
+
+
+class Outcome(StrEnum):
+    """A search's or a share's ``outcome``: every attempt is recorded, allowed or refused."""
+
+    ALLOWED = "allowed"
+    REFUSED = "refused"

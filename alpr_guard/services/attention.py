@@ -23,7 +23,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.retention import list_purges
 from alpr_guard.services.windows import past_window
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, Outcome
 
 SEVERITIES = ("high", "medium", "low")
 REFUSAL_DAYS = 7
@@ -143,7 +143,7 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     refusals = session.execute(
         select(SearchRecord.reason_code, func.count())
         .where(
-            SearchRecord.outcome == "refused",
+            SearchRecord.outcome == Outcome.REFUSED,
             SearchRecord.created_at >= now - timedelta(days=REFUSAL_DAYS),
         )
         .group_by(SearchRecord.reason_code)

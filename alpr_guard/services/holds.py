@@ -37,7 +37,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.sharing import reads_of_search
 from alpr_guard.services.windows import is_live
-from alpr_guard.vocabulary import AuditKind, RetentionClass
+from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
 
 MAX_READS = 10_000
 
@@ -129,7 +129,7 @@ def place_hold(
         record = session.get(SearchRecord, request.search_id)
         if (
             record is None
-            or record.outcome != "allowed"
+            or record.outcome != Outcome.ALLOWED
             or record.agency_ori != principal.agency_ori
         ):
             raise NotFound(

@@ -47,7 +47,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, Outcome
 
 FINDINGS = cast(Table, Finding.__table__)
 VERDICTS = ("justified", "misuse", "needs_follow_up")
@@ -148,7 +148,7 @@ def _structured(
     outcome: str, reason_code: str | None, rule: str | None, matched: str | None
 ) -> tuple[str, str, dict[str, object]] | None:
     """A refusal recorded at search time is itself a finding: someone tried."""
-    if outcome != "refused" or reason_code is None:
+    if outcome != Outcome.REFUSED or reason_code is None:
         return None
     if reason_code == ReasonCode.PROHIBITED_PURPOSE:
         words = json.loads(matched)[0]["matched"] if matched else []
@@ -509,7 +509,7 @@ def _review_records(
                 if structured is not None:
                     add(search_id, *structured)
                 found = list(texts.matches(justification, case_number))
-                if outcome == "refused" and purpose not in known_purposes:
+                if outcome == Outcome.REFUSED and purpose not in known_purposes:
                     # A refused attempt whose purpose is no code of the policy (unknown, or a
                     # malformed request): the purpose text is screened as free text too.
                     found.extend(texts.matches(purpose, None))
@@ -723,7 +723,7 @@ def user_history(
     for at, outcome, token in rows:
         counts = per_day.setdefault(at.astimezone(UTC).date(), [0, 0])
         counts[0] += 1
-        if outcome == "refused":
+        if outcome == Outcome.REFUSED:
             counts[1] += 1
         if token:
             targets[token] = targets.get(token, 0) + 1

@@ -57,7 +57,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import SearchRequest, encode_cursor
 from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
-from alpr_guard.vocabulary import AuditKind, RetentionClass
+from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
 
 
 @dataclass(frozen=True)
@@ -477,7 +477,7 @@ def write_record(
     case_number = display_opt(rt, attempt.case_number, plates)
     case_number = case_number[:64] if case_number is not None else None
     purpose = display(rt, attempt.purpose, plates)[:64]
-    outcome = "allowed" if decision.allowed else "refused"
+    outcome = Outcome.ALLOWED if decision.allowed else Outcome.REFUSED
     matched = [
         {"rule": f.rule, "severity": f.severity, "matched": list(f.matched)} for f in decision.flags
     ]

@@ -21,7 +21,7 @@ from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
-from alpr_guard.vocabulary import AuditKind, RetentionClass
+from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
 
 PERIOD_DAYS = 30
 # Age bands of reads held now: (label, lower bound in days).
@@ -158,7 +158,7 @@ def _searches(session: Session, rt: Runtime, since: datetime) -> dict[str, Any]:
     by_purpose: dict[str, dict[str, int]] = {}
     for purpose, outcome, count in rows:
         key = purpose if purpose in known else UNLISTED
-        slot = by_purpose.setdefault(key, {"allowed": 0, "refused": 0})
+        slot = by_purpose.setdefault(key, {Outcome.ALLOWED: 0, Outcome.REFUSED: 0})
         slot[outcome] += count
     return {
         "by_purpose": dict(sorted(by_purpose.items())),
@@ -170,7 +170,7 @@ def _refusals(session: Session, since: datetime) -> dict[str, dict[str, int]]:
     def counted(model: type[SearchRecord] | type[Share]) -> dict[str, int]:
         rows = session.execute(
             select(model.reason_code, func.count())
-            .where(model.created_at >= since, model.outcome == "refused")
+            .where(model.created_at >= since, model.outcome == Outcome.REFUSED)
             .group_by(model.reason_code)
         ).all()
         return {str(code or "unspecified"): count for code, count in sorted(rows, key=str)}
@@ -189,10 +189,10 @@ def _shares(session: Session, since: datetime) -> list[dict[str, Any]]:
     by_agency: dict[str, dict[str, int]] = {}
     for name, outcome, count, reads in rows:
         slot = by_agency.setdefault(
-            name or NOT_IN_REGISTRY, {"allowed": 0, "refused": 0, "reads_shared": 0}
+            name or NOT_IN_REGISTRY, {Outcome.ALLOWED: 0, Outcome.REFUSED: 0, "reads_shared": 0}
         )
         slot[outcome] += count
-        if outcome == "allowed":
+        if outcome == Outcome.ALLOWED:
             slot["reads_shared"] += int(reads or 0)
     return [{"recipient": name, **counts} for name, counts in sorted(by_agency.items())]
 

@@ -34,7 +34,7 @@ from alpr_guard.services.reports.model import (
 )
 from alpr_guard.services.reports.queries import keyset
 from alpr_guard.services.windows import past_window
-from alpr_guard.vocabulary import AuditKind, RetentionClass
+from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
 
 
 def _sorted_counts(pairs: Iterable[tuple[object, object]]) -> Counts:
@@ -133,7 +133,7 @@ def _data_age(session: Session, since: datetime, until: datetime) -> Counts:
     after: tuple[datetime, uuid.UUID] | None = None
     base = select(SearchRecord.created_at, SearchRecord.id, SearchRecord.window_from).where(
         SearchRecord.created_at < until,
-        SearchRecord.outcome == "allowed",
+        SearchRecord.outcome == Outcome.ALLOWED,
         SearchRecord.window_from.is_not(None),
     )
     while True:
@@ -249,13 +249,13 @@ def compliance_summary(
             session, SearchRecord.on_behalf_of, *in_period, SearchRecord.on_behalf_of.is_not(None)
         ),
         refusals_by_reason=_grouped(
-            session, SearchRecord.reason_code, *in_period, SearchRecord.outcome == "refused"
+            session, SearchRecord.reason_code, *in_period, SearchRecord.outcome == Outcome.REFUSED
         ),
         shares_by_outcome=_class_outcomes(_grouped(session, Share.outcome, *shares_in)),
         shares_by_recipient=tuple(
             sorted(
                 (
-                    RecipientShares(ori, c.get("allowed", 0), c.get("refused", 0))
+                    RecipientShares(ori, c.get(Outcome.ALLOWED, 0), c.get(Outcome.REFUSED, 0))
                     for ori, c in by_recipient.items()
                 ),
                 key=lambda r: (-(r.allowed + r.refused), r.recipient),
