@@ -65,7 +65,7 @@ from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import with_records
 from alpr_guard.settings import Settings
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, PurgeStatus
 
 FORMAT = "alpr_guard.checkpoint.v1"
 RECEIPT_FORMAT = "alpr_guard.purge_receipt.v1"
@@ -337,7 +337,7 @@ def purge_receipt_document(session: Session, rt: Signer, run_id: uuid.UUID) -> d
     party. Refused if the event no longer carries a valid MAC: an edited receipt is never signed.
     """
     run = session.get(PurgeRun, run_id)
-    if run is None or run.status != "completed" or run.audit_seq is None:
+    if run is None or run.status != PurgeStatus.COMPLETED or run.audit_seq is None:
         raise NotFound("no completed purge run with that id")
     event = session.get(AuditEvent, run.audit_seq)
     if (

@@ -48,7 +48,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
 
 from alpr_guard.models import AuditEvent, PurgeRun
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, PurgeStatus
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -137,7 +137,7 @@ class DatabaseFigures(Collector):
                     PurgeRun.deleted_hit,
                     PurgeRun.max_batch_ms,
                 )
-                .where(PurgeRun.status == "completed")
+                .where(PurgeRun.status == PurgeStatus.COMPLETED)
                 .order_by(PurgeRun.finished_at.desc())
                 .limit(1)
             ).first()

@@ -43,7 +43,7 @@ from alpr_guard.audit import _ENCODER, VerifyResult
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import UTCDateTime
 from alpr_guard.models import AuditEvent, Finding, LegalHold, SearchRecord, Share
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus
 
 RECORD_MAC = "record_mac"
 CAMERA_KEY = "camera:"
@@ -224,7 +224,7 @@ def new_finding_mac(
 ) -> str:
     """The MAC of a new finding's content (open, unresolved, no note), in
     ``FINDING_COLUMNS`` order."""
-    values = [severity, matched, "open", None, None, created_at, None, None, None]
+    values = [severity, matched, FindingStatus.OPEN, None, None, created_at, None, None, None]
     return finding_mac_of(keyring, key, values)
 
 
@@ -443,7 +443,10 @@ class _Walk:
     first_binding: datetime | None = None
 
 
-_HOLD_STATES = {AuditKind.HOLD_APPROVED: "active", AuditKind.HOLD_RELEASED: "released"}
+_HOLD_STATES = {
+    AuditKind.HOLD_APPROVED: HoldStatus.ACTIVE,
+    AuditKind.HOLD_RELEASED: HoldStatus.RELEASED,
+}
 
 
 def _hold_statements(
@@ -476,7 +479,7 @@ def _finding_statements(
             if first is None:
                 first = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
             for key, mac in json.loads(details).get("findings", {}).items():
-                out[key] = (seq, mac, "open")
+                out[key] = (seq, mac, FindingStatus.OPEN)
             continue
         parsed = json.loads(details)
         mac = parsed.get(RECORD_MAC)
@@ -488,7 +491,7 @@ def _finding_statements(
             parsed.get("finding_id"),
             parsed.get("config_ref"),
         )
-        out[key] = (seq, mac, "resolved")
+        out[key] = (seq, mac, FindingStatus.RESOLVED)
     return out, first
 
 

@@ -92,3 +92,27 @@ class Outcome(StrEnum):
 
     ALLOWED = "allowed"
     REFUSED = "refused"
+
+
+class FindingStatus(StrEnum):
+    """An access-review finding's ``status``."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class HoldStatus(StrEnum):
+    """A legal hold's ``status``: pending a second approver (when one is required), active,
+    then released."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    RELEASED = "released"
+
+
+class PurgeStatus(StrEnum):
+    """A purge run's ``status``, in the order a run passes through them."""
+
+    DELETING = "deleting"
+    SHREDDING = "shredding"
+    COMPLETED = "completed"

@@ -23,7 +23,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.retention import list_purges
 from alpr_guard.services.windows import past_window
-from alpr_guard.vocabulary import AuditKind, Outcome
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus, Outcome, PurgeStatus
 
 SEVERITIES = ("high", "medium", "low")
 REFUSAL_DAYS = 7
@@ -120,16 +120,18 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     open_counts = dict(
         session.execute(
             select(Finding.severity, func.count())
-            .where(Finding.status == "open")
+            .where(Finding.status == FindingStatus.OPEN)
             .group_by(Finding.severity)
         ).all()
     )
     oldest_high = session.scalar(
-        select(func.min(Finding.id)).where(Finding.status == "open", Finding.severity == "high")
+        select(func.min(Finding.id)).where(
+            Finding.status == FindingStatus.OPEN, Finding.severity == "high"
+        )
     )
     overdue = session.execute(
         select(LegalHold.id, LegalHold.agency_ori, LegalHold.status, LegalHold.review_by)
-        .where(LegalHold.status != "released", LegalHold.review_by <= now)
+        .where(LegalHold.status != HoldStatus.RELEASED, LegalHold.review_by <= now)
         .order_by(LegalHold.review_by)
     ).all()
     past = int(
@@ -148,7 +150,7 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
         )
         .group_by(SearchRecord.reason_code)
     ).all()
-    purges = [p for p in list_purges(session, limit=20) if p["status"] == "completed"]
+    purges = [p for p in list_purges(session, limit=20) if p["status"] == PurgeStatus.COMPLETED]
     result = Attention(
         now=now,
         open_by_severity=tuple((s, int(open_counts.get(s, 0))) for s in SEVERITIES),

@@ -31,7 +31,7 @@ from alpr_guard.record_chain import finding_key, new_finding_mac
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.windows import apply_windows, windows_of
 from alpr_guard.settings import load_settings
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ def _raise_finding(
                 rule=DRIFT_RULE,
                 severity=DRIFT_SEVERITY,
                 matched=matched,
-                status="open",
+                status=FindingStatus.OPEN,
                 created_at=created_at,
             )
             .returning(FINDINGS.c.id)

@@ -32,7 +32,7 @@ from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
 from alpr_guard.runtime import Runtime
-from alpr_guard.vocabulary import AuditKind
+from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 BATCH = 5_000
 RETENTION_ACTOR = Actor("system:purge", None)
@@ -111,7 +111,9 @@ def expire_access_records(
         raise ValueError("batch must be at least 1")
     cutoff = _cutoff(now, rt.settings.retention.access_records.days)
     flag = aliased(Finding)
-    open_finding = exists().where(flag.search_id == SearchRecord.id, flag.status == "open")
+    open_finding = exists().where(
+        flag.search_id == SearchRecord.id, flag.status == FindingStatus.OPEN
+    )
     expired_search = (SearchRecord.created_at <= cutoff, ~open_finding)
     expired_share = Share.created_at <= cutoff
     # A finding about a camera (hit_rate_anomaly) or the configuration (config_drift) has no
@@ -120,7 +122,7 @@ def expire_access_records(
     # deletion); an open one is kept until an auditor resolves it.
     expired_camera_finding = (
         Finding.search_id.is_(None),
-        Finding.status == "resolved",
+        Finding.status == FindingStatus.RESOLVED,
         Finding.created_at <= cutoff,
         Finding.resolved_at <= cutoff,
     )
@@ -129,7 +131,7 @@ def expire_access_records(
         session.scalar(
             select(func.count(func.distinct(Finding.search_id)))
             .join(SearchRecord, SearchRecord.id == Finding.search_id)
-            .where(Finding.status == "open", SearchRecord.created_at <= cutoff)
+            .where(Finding.status == FindingStatus.OPEN, SearchRecord.created_at <= cutoff)
         )
         or 0
     )
@@ -172,7 +174,9 @@ def expire_access_records(
                 delete(Finding)
                 .where(
                     Finding.search_id.in_(ids),
-                    ~exists().where(other.search_id == Finding.search_id, other.status == "open"),
+                    ~exists().where(
+                        other.search_id == Finding.search_id, other.status == FindingStatus.OPEN
+                    ),
                 )
                 .execution_options(synchronize_session=False)
             )

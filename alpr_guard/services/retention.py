@@ -62,7 +62,7 @@ from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
-from alpr_guard.vocabulary import AuditKind, RetentionClass
+from alpr_guard.vocabulary import AuditKind, HoldStatus, PurgeStatus, RetentionClass
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
     survivor = exists().where(
         READS.c.key_id == keys.key_id, live(READS, rt.settings.retention, cutoff)
     )
-    released = select(LegalHold.key_id).where(LegalHold.status == "released")
+    released = select(LegalHold.key_id).where(LegalHold.status == HoldStatus.RELEASED)
     return list(
         session.scalars(
             select(keys.key_id)
@@ -384,14 +384,16 @@ def purge_expired(
         record_policy(session, rt, PURGE_ACTOR)
         phases = {"policy": time.perf_counter() - clock}
         run = session.scalars(
-            select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
+            select(PurgeRun)
+            .where(PurgeRun.status != PurgeStatus.COMPLETED)
+            .order_by(PurgeRun.started_at)
         ).first()
         if run is None:
             run = PurgeRun(
                 id=uuid.uuid4(),
                 started_at=now,
                 cutoff=now,
-                status="deleting",
+                status=PurgeStatus.DELETING,
                 trigger=trigger,
                 deleted_unmatched=0,
                 deleted_hit=0,
@@ -473,7 +475,7 @@ def _drop_partitions(
         if created:
             log.info("created partitions %s", ", ".join(created))
         run = session.get_one(PurgeRun, run_id)
-        if run.status != "deleting":
+        if run.status != PurgeStatus.DELETING:
             return
         due = partitions.expired_partitions(session, rt, run.cutoff)
     for part in due:
@@ -511,12 +513,12 @@ def _delete_batches(
             run = session.get_one(PurgeRun, run_id)
             run.max_batch_ms = max(run.max_batch_ms, last_ms)
             run.delete_ms += last_ms
-            if run.status != "deleting":
+            if run.status != PurgeStatus.DELETING:
                 return
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
             classes = delete_expired(session, READS, run.cutoff, size)
             if not classes:
-                run.status = "shredding"
+                run.status = PurgeStatus.SHREDDING
                 return
             hits = classes.count(RetentionClass.HIT)
             run.deleted_hit += hits
@@ -553,7 +555,7 @@ def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> N
     """Mark shreddable keys destroyed in the database, the step that makes shredding final."""
     with session_scope(rt.sessions) as session:
         run = session.get_one(PurgeRun, run_id)
-        if run.status == "shredding" and run.keys_destroyed is None:
+        if run.status == PurgeStatus.SHREDDING and run.keys_destroyed is None:
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
             keys = _shreddable(session, rt, run.cutoff)
             if keys:
@@ -656,7 +658,7 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
             subject=f"purge:{run.id}",
             details={**receipt.as_json(), "trigger": run.trigger},
         )
-        run.status = "completed"
+        run.status = PurgeStatus.COMPLETED
         run.finished_at = rt.clock.now()
         run.audit_seq = event.seq
         seq, digest, details = event.seq, event.hash, json.loads(event.details)

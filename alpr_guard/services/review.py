@@ -47,7 +47,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
-from alpr_guard.vocabulary import AuditKind, Outcome
+from alpr_guard.vocabulary import AuditKind, FindingStatus, Outcome
 
 FINDINGS = cast(Table, Finding.__table__)
 VERDICTS = ("justified", "misuse", "needs_follow_up")
@@ -205,7 +205,7 @@ def _new_finding_values(row: dict[str, Any]) -> list[object]:
     return [
         row["severity"],
         row["matched"],
-        "open",
+        FindingStatus.OPEN,
         None,
         None,
         row["created_at"],
@@ -320,7 +320,7 @@ class _Findings:
                 "rule": rule,
                 "severity": severity,
                 "matched": json.dumps(matched, sort_keys=True),
-                "status": "open",
+                "status": FindingStatus.OPEN,
                 "created_at": self.now,
             }
 
@@ -814,11 +814,11 @@ def resolve_finding(
         agency is not None and (searched is None or searched.agency_ori != agency)
     ):
         raise NotFound(f"finding {finding_id} does not exist")
-    if finding.status == "resolved":
+    if finding.status == FindingStatus.RESOLVED:
         raise Conflict(f"finding {finding_id} is already resolved")
     typed = _typed(rt, str(searched.id), searched.terms_sealed) if searched else None
     plates = [str(typed["plate"])] if typed and typed.get("plate") else []
-    finding.status = "resolved"
+    finding.status = FindingStatus.RESOLVED
     finding.verdict = verdict
     # The note as typed is sealed; the column holds its display copy (plates masked).
     finding.note = display(rt, note.strip(), plates)

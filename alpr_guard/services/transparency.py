@@ -21,7 +21,7 @@ from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
-from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
+from alpr_guard.vocabulary import AuditKind, Outcome, PurgeStatus, RetentionClass
 
 PERIOD_DAYS = 30
 # Age bands of reads held now: (label, lower bound in days).
@@ -205,7 +205,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
     runs = session.execute(
         select(PurgeRun, AuditEvent)
         .outerjoin(AuditEvent, AuditEvent.seq == PurgeRun.audit_seq)
-        .where(PurgeRun.status == "completed")
+        .where(PurgeRun.status == PurgeStatus.COMPLETED)
         .order_by(PurgeRun.finished_at.desc())
         .limit(RECENT_PURGES)
     ).all()

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import IO
 
 from alpr_guard.services.reports.model import AccessRow, ComplianceSummary, ReportFilter
-from alpr_guard.vocabulary import Outcome
+from alpr_guard.vocabulary import FindingStatus, Outcome
 
 FIELDS = (
     "searched_at",
@@ -212,7 +212,8 @@ def summary_json(s: ComplianceSummary) -> dict[str, object]:
         },
         "findings": {
             "by_rule": {
-                f.rule: {"open": f.open, "resolved": f.resolved} for f in s.findings_by_rule
+                f.rule: {FindingStatus.OPEN: f.open, FindingStatus.RESOLVED: f.resolved}
+                for f in s.findings_by_rule
             }
         },
         "hit_rate_by_camera": {

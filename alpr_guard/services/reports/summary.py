@@ -34,7 +34,7 @@ from alpr_guard.services.reports.model import (
 )
 from alpr_guard.services.reports.queries import keyset
 from alpr_guard.services.windows import past_window
-from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus, Outcome, RetentionClass
 
 
 def _sorted_counts(pairs: Iterable[tuple[object, object]]) -> Counts:
@@ -72,9 +72,9 @@ def _holds(session: Session, since: datetime, until: datetime, now: datetime) ->
         return int(session.scalar(select(func.count()).select_from(LegalHold).where(*where)) or 0)
 
     return HoldCounts(
-        active=count(LegalHold.status == "active"),
-        pending=count(LegalHold.status == "pending"),
-        overdue=count(LegalHold.status != "released", LegalHold.review_by <= now),
+        active=count(LegalHold.status == HoldStatus.ACTIVE),
+        pending=count(LegalHold.status == HoldStatus.PENDING),
+        overdue=count(LegalHold.status != HoldStatus.RELEASED, LegalHold.review_by <= now),
         reads_held=int(
             session.scalar(
                 select(func.count())
@@ -216,7 +216,7 @@ def compliance_summary(
         hit_rate_flagged=tuple(
             session.scalars(
                 select(Finding.camera_id)
-                .where(Finding.rule == HIT_RATE_RULE, Finding.status == "open")
+                .where(Finding.rule == HIT_RATE_RULE, Finding.status == FindingStatus.OPEN)
                 .distinct()
                 .order_by(Finding.camera_id)
             )
@@ -262,7 +262,7 @@ def compliance_summary(
             )
         ),
         findings_by_rule=tuple(
-            FindingCounts(rule, c.get("open", 0), c.get("resolved", 0))
+            FindingCounts(rule, c.get(FindingStatus.OPEN, 0), c.get(FindingStatus.RESOLVED, 0))
             for rule, c in sorted(findings.items())
         ),
         data_age=_data_age(session, since, until),
