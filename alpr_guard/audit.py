@@ -30,6 +30,7 @@ from alpr_guard.crypto import KeyRing
 from alpr_guard.db import DriverSelect, lock_audit_chain
 from alpr_guard.models import AuditEvent
 from alpr_guard.progress import SILENT, Progress
+from alpr_guard.vocabulary import AuditKind
 
 GENESIS = "0" * 64
 # The MAC input is a compact JSON array; one preconfigured encoder (same bytes as json.dumps
@@ -100,7 +101,7 @@ class AuditLog:
     def append(
         self,
         session: Session,
-        kind: str,
+        kind: AuditKind,
         actor: Actor,
         *,
         subject: str | None = None,

@@ -65,6 +65,7 @@ from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import with_records
 from alpr_guard.settings import Settings
+from alpr_guard.vocabulary import AuditKind, PurgeStatus
 
 FORMAT = "alpr_guard.checkpoint.v1"
 RECEIPT_FORMAT = "alpr_guard.purge_receipt.v1"
@@ -223,7 +224,10 @@ def write_checkpoint(session: Session, rt: Signer, actor: Actor) -> Checkpoint |
     name = f"checkpoint-{seq:012d}.json"
     paths = _write_everywhere(rt, name, _signed(rt, "checkpoint", _body(rt, seq, digest)))
     rt.audit.append(
-        session, "audit.checkpoint", actor, details={"seq": seq, "hash": digest, "file": name}
+        session,
+        AuditKind.AUDIT_CHECKPOINT,
+        actor,
+        details={"seq": seq, "hash": digest, "file": name},
     )
     return Checkpoint(seq, digest, paths[0], paths)
 
@@ -333,10 +337,14 @@ def purge_receipt_document(session: Session, rt: Signer, run_id: uuid.UUID) -> d
     party. Refused if the event no longer carries a valid MAC: an edited receipt is never signed.
     """
     run = session.get(PurgeRun, run_id)
-    if run is None or run.status != "completed" or run.audit_seq is None:
+    if run is None or run.status != PurgeStatus.COMPLETED or run.audit_seq is None:
         raise NotFound("no completed purge run with that id")
     event = session.get(AuditEvent, run.audit_seq)
-    if event is None or event.kind != "purge.completed" or event.subject != f"purge:{run_id}":
+    if (
+        event is None
+        or event.kind != AuditKind.PURGE_COMPLETED
+        or event.subject != f"purge:{run_id}"
+    ):
         raise ReceiptUnavailable(
             f"the receipt event (audit seq {run.audit_seq}) is no longer in the audit chain"
         )
@@ -356,7 +364,7 @@ def verification_receipt_document(session: Session, rt: Signer, seq: int) -> dic
     file of kind ``verification``: anyone with the public key checks it with ``alpr-guard audit
     verify-receipt``. Refused if the event no longer carries a valid MAC."""
     event = session.get(AuditEvent, seq)
-    if event is None or event.kind != "audit.verified":
+    if event is None or event.kind != AuditKind.AUDIT_VERIFIED:
         raise NotFound("no chain verification with that sequence number")
     if event_hash(rt.keyring, event) != event.hash:
         raise ReceiptUnavailable(f"the verification event (audit seq {seq}) does not verify")

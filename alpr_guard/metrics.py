@@ -48,6 +48,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
 
 from alpr_guard.models import AuditEvent, PurgeRun
+from alpr_guard.vocabulary import AuditKind, PurgeStatus
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -136,13 +137,13 @@ class DatabaseFigures(Collector):
                     PurgeRun.deleted_hit,
                     PurgeRun.max_batch_ms,
                 )
-                .where(PurgeRun.status == "completed")
+                .where(PurgeRun.status == PurgeStatus.COMPLETED)
                 .order_by(PurgeRun.finished_at.desc())
                 .limit(1)
             ).first()
             review = conn.execute(
                 select(AuditEvent.occurred_at, AuditEvent.details)
-                .where(AuditEvent.kind == "review.completed")
+                .where(AuditEvent.kind == AuditKind.REVIEW_COMPLETED)
                 .order_by(AuditEvent.seq.desc())
                 .limit(1)
             ).first()

@@ -43,10 +43,9 @@ from alpr_guard.audit import _ENCODER, VerifyResult
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import UTCDateTime
 from alpr_guard.models import AuditEvent, Finding, LegalHold, SearchRecord, Share
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus
 
 RECORD_MAC = "record_mac"
-EXPIRED_KIND = "records.expired"
-FINDINGS_KIND = "review.findings_recorded"
 CAMERA_KEY = "camera:"
 CONFIG_KEY = "config:"
 PAGE = 5000
@@ -225,7 +224,7 @@ def new_finding_mac(
 ) -> str:
     """The MAC of a new finding's content (open, unresolved, no note), in
     ``FINDING_COLUMNS`` order."""
-    values = [severity, matched, "open", None, None, created_at, None, None, None]
+    values = [severity, matched, FindingStatus.OPEN, None, None, created_at, None, None, None]
     return finding_mac_of(keyring, key, values)
 
 
@@ -297,7 +296,7 @@ def _expiry_cutoff(session: Session) -> datetime | None:
     """The latest cutoff the access records' retention has removed records up to."""
     latest: datetime | None = None
     for details in session.scalars(
-        select(AuditEvent.details).where(AuditEvent.kind == EXPIRED_KIND)
+        select(AuditEvent.details).where(AuditEvent.kind == AuditKind.RECORDS_EXPIRED)
     ):
         value = _field(details, "cutoff")
         if value is None:
@@ -444,7 +443,10 @@ class _Walk:
     first_binding: datetime | None = None
 
 
-_HOLD_STATES = {"hold.approved": "active", "hold.released": "released"}
+_HOLD_STATES = {
+    AuditKind.HOLD_APPROVED: HoldStatus.ACTIVE,
+    AuditKind.HOLD_RELEASED: HoldStatus.RELEASED,
+}
 
 
 def _hold_statements(
@@ -452,7 +454,9 @@ def _hold_statements(
 ) -> dict[str, tuple[int, str | None, str | None]]:
     out: dict[str, tuple[int, str | None, str | None]] = {}
     for seq, kind, subject, details in _events(
-        session, ("hold.placed", "hold.approved", "hold.released"), first_seq
+        session,
+        (AuditKind.HOLD_PLACED, AuditKind.HOLD_APPROVED, AuditKind.HOLD_RELEASED),
+        first_seq,
     ):
         mac = _field(details, RECORD_MAC)
         if mac is None:
@@ -469,13 +473,13 @@ def _finding_statements(
     out: dict[str, tuple[int, str | None, str | None]] = {}
     first: datetime | None = None
     for seq, kind, _, details in _events(
-        session, (FINDINGS_KIND, "review.finding_resolved"), first_seq
+        session, (AuditKind.REVIEW_FINDINGS_RECORDED, AuditKind.REVIEW_FINDING_RESOLVED), first_seq
     ):
-        if kind == FINDINGS_KIND:
+        if kind == AuditKind.REVIEW_FINDINGS_RECORDED:
             if first is None:
                 first = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
             for key, mac in json.loads(details).get("findings", {}).items():
-                out[key] = (seq, mac, "open")
+                out[key] = (seq, mac, FindingStatus.OPEN)
             continue
         parsed = json.loads(details)
         mac = parsed.get(RECORD_MAC)
@@ -487,7 +491,7 @@ def _finding_statements(
             parsed.get("finding_id"),
             parsed.get("config_ref"),
         )
-        out[key] = (seq, mac, "resolved")
+        out[key] = (seq, mac, FindingStatus.RESOLVED)
     return out, first
 
 
@@ -506,7 +510,9 @@ def verify_records(session: Session, keyring: KeyRing) -> RecordsResult:
     holds = _hold_statements(session, walk.first_seq)
     first_hold = session.scalar(
         select(AuditEvent.occurred_at)
-        .where(AuditEvent.kind == "hold.placed", AuditEvent.details.like(f'%"{RECORD_MAC}":%'))
+        .where(
+            AuditEvent.kind == AuditKind.HOLD_PLACED, AuditEvent.details.like(f'%"{RECORD_MAC}":%')
+        )
         .order_by(AuditEvent.seq)
         .limit(1)
     )

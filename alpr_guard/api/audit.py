@@ -13,6 +13,7 @@ from alpr_guard.api.models import VerifyOut
 from alpr_guard.checkpoints import verify_with_checkpoints
 from alpr_guard.db import read_only_session
 from alpr_guard.policy.access import Exposure
+from alpr_guard.vocabulary import AuditKind
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
@@ -39,7 +40,7 @@ def get_verify() -> Response:
     # The auditor's own look is on the record too (after the walk, so it is not part of it).
     rt.audit.append(
         session(),
-        "audit.verified",
+        AuditKind.AUDIT_VERIFIED,
         principal().actor,
         details={
             "ok": result.ok,

@@ -31,6 +31,7 @@ from alpr_guard.policy.access import Exposure
 from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, authenticate, decide_request
+from alpr_guard.vocabulary import AuditKind
 
 log = logging.getLogger("alpr_guard.auth")
 EXTENSION_KEY = "alpr_guard"
@@ -144,7 +145,7 @@ def check_csrf(session_id: str) -> None:
     db.rollback()
     rt.audit.append(
         db,
-        "csrf.refused",
+        AuditKind.CSRF_REFUSED,
         Actor("anonymous", None),
         details={
             "method": request.method,
@@ -237,7 +238,7 @@ def _settle(db: Session, rt: Runtime, seen: _Seen, cookie: str | None) -> Princi
     ):
         rt.audit.append(
             db,
-            "auth.refused_bearer",
+            AuditKind.AUTH_REFUSED_BEARER,
             who.actor,
             subject=f"user:{who.username}",
             details={"role": who.role, **cl.details()},
@@ -315,7 +316,7 @@ def _refuse(
     assert decision.reason is not None
     rt.audit.append(
         db,
-        "access.refused",
+        AuditKind.ACCESS_REFUSED,
         who.actor,
         subject=f"user:{who.username}",
         details={

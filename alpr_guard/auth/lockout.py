@@ -17,6 +17,7 @@ from alpr_guard.auth.client import Client
 from alpr_guard.errors import NotFound, ValidationError
 from alpr_guard.models import AuthFailure, AuthLockout
 from alpr_guard.runtime import Runtime
+from alpr_guard.vocabulary import AuditKind
 
 SOURCE = "source"
 USERNAME = "username"
@@ -68,7 +69,7 @@ def record_failure(
     actor = Actor(username, None) if username else ANONYMOUS
     rt.audit.append(
         db,
-        "auth.failed",
+        AuditKind.AUTH_FAILED,
         actor,
         subject=f"user:{username}" if username else None,
         details={"reason_code": reason, "username": username, **client.details()},
@@ -93,7 +94,7 @@ def record_failure(
             db.flush()
             rt.audit.append(
                 db,
-                "auth.locked",
+                AuditKind.AUTH_LOCKED,
                 actor,
                 subject=f"user:{key}" if kind == USERNAME else None,
                 details={
@@ -117,7 +118,7 @@ def record_locked_attempt(
     """An attempt while locked: refused without being checked, and recorded."""
     rt.audit.append(
         db,
-        "auth.refused_locked",
+        AuditKind.AUTH_REFUSED_LOCKED,
         Actor(username, None) if username else ANONYMOUS,
         subject=f"user:{username}" if username else None,
         details={"locked": kind, "username": username, **client.details()},
@@ -139,7 +140,7 @@ def unlock(db: Session, rt: Runtime, *, kind: str, key: str, actor: Actor) -> in
         raise NotFound(f"no {kind} lock is in force for {key}")
     rt.audit.append(
         db,
-        "auth.unlocked",
+        AuditKind.AUTH_UNLOCKED,
         actor,
         subject=f"user:{key}" if kind == USERNAME else None,
         details={"unlocked": kind, "key": key},

@@ -23,6 +23,7 @@ from alpr_guard.auth.client import Client
 from alpr_guard.models import Agency, User, WebSession
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
+from alpr_guard.vocabulary import AuditKind
 
 # The __Host- prefix makes browsers refuse the cookie unless it is Secure, for the whole site
 # and set by this host itself: a sibling subdomain cannot plant or overwrite it.
@@ -159,7 +160,7 @@ def settle(db: Session, rt: Runtime, check: SessionCheck, client: Client) -> Non
             user = db.get_one(User, ended[0])
             rt.audit.append(
                 db,
-                "session.expired",
+                AuditKind.SESSION_EXPIRED,
                 Actor(user.username, None),
                 subject=f"user:{user.username}",
                 details={"limit": check.expired, **client.details()},
@@ -188,7 +189,7 @@ def end_session(db: Session, rt: Runtime, session_id: str | None, client: Client
     ).one()
     rt.audit.append(
         db,
-        "signout",
+        AuditKind.SIGNOUT,
         Actor(row.username, row.ori),
         subject=f"user:{row.username}",
         details=client.details(),

@@ -27,6 +27,7 @@ from alpr_guard.models import Agency, ApiToken, User, WebSession
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal, check_account
+from alpr_guard.vocabulary import AuditKind
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def provision(db: Session, rt: Runtime, ident: Identity) -> tuple[Principal, str
         db.flush()
         rt.audit.append(
             db,
-            "user.created",
+            AuditKind.USER_CREATED,
             actor,
             subject=f"user:{ident.username}",
             details={
@@ -111,7 +112,7 @@ def provision(db: Session, rt: Runtime, ident: Identity) -> tuple[Principal, str
         if user.role != ident.role or user.agency_id != agency.id:
             rt.audit.append(
                 db,
-                "user.updated",
+                AuditKind.USER_UPDATED,
                 Actor(user.username, agency.ori),
                 subject=f"user:{user.username}",
                 details={
@@ -167,7 +168,7 @@ def _withdraw_if_revoked(db: Session, rt: Runtime, subject: str, exc: SignInRefu
     ).rowcount  # type: ignore[attr-defined]
     rt.audit.append(
         db,
-        "user.access_withdrawn",
+        AuditKind.USER_ACCESS_WITHDRAWN,
         Actor(user.username, None),
         subject=f"user:{user.username}",
         details={
@@ -222,7 +223,7 @@ def complete(
     started = start_session(db, rt, who, client, replaces=replaces)
     rt.audit.append(
         db,
-        "signin",
+        AuditKind.SIGNIN,
         who.actor,
         subject=f"user:{who.username}",
         details={

@@ -13,6 +13,7 @@ from alpr_guard.cli.common import (
     State,
 )
 from alpr_guard.errors import ConfigError
+from alpr_guard.vocabulary import AuditKind
 
 if TYPE_CHECKING:
     pass
@@ -108,7 +109,7 @@ def keys_rotate(state: State, new_key_file: Path | None, new_key_env: str | None
         with session_scope(make_session_factory(engine)) as session:
             event = AuditLog(keyring, SystemClock(), s.database.audit_timeout_ms).append(
                 session,
-                "keys.rotated",
+                AuditKind.KEYS_ROTATED,
                 state.actor(s.instance.operating_agency),
                 details=result.as_json(),
             )

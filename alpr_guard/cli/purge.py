@@ -13,6 +13,7 @@ from alpr_guard.cli.common import (
     progress_option,
 )
 from alpr_guard.errors import AlprGuardError
+from alpr_guard.vocabulary import RetentionClass
 
 if TYPE_CHECKING:
     pass
@@ -79,7 +80,7 @@ def purge(state: State, dry_run: bool, as_json: bool, show_progress: bool | None
     by_class = body["deleted_by_class"]
     assert isinstance(by_class, dict)
     click.echo(header)
-    for cls in ("unmatched", "hit"):
+    for cls in (RetentionClass.UNMATCHED, RetentionClass.HIT):
         click.echo(f"  {cls}: {by_class.get(cls, 0)} reads")
     click.echo(f"kept because held: {body['kept_held']} reads")
     records = body["records_expired"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from alpr_guard.cli.common import runtime_session
+from alpr_guard.vocabulary import Outcome
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -79,7 +80,7 @@ def report() -> None:
 @click.option("--user", "username", default=None, help="Only this username.")
 @click.option("--agency", default=None, help="Only users of this agency (ORI).")
 @click.option("--purpose", default=None, help="Only this purpose code.")
-@click.option("--outcome", type=click.Choice(("allowed", "refused")), default=None)
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]), default=None)
 @click.option(
     "--full",
     is_flag=True,

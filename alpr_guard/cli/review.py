@@ -13,6 +13,7 @@ from alpr_guard.cli.common import (
     progress_option,
     runtime_session,
 )
+from alpr_guard.vocabulary import FindingStatus
 
 if TYPE_CHECKING:
     pass
@@ -50,7 +51,11 @@ def review_run(state: State, since: str | None, show_progress: bool | None) -> N
 
 
 @review_group.command("list")
-@click.option("--status", type=click.Choice(("open", "resolved")), default="open")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in FindingStatus]),
+    default=FindingStatus.OPEN.value,
+)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @click.option(
     "--offset", default=0, show_default=True, type=click.IntRange(0), help="Findings to skip."

@@ -24,6 +24,7 @@ from alpr_guard.models import Agency
 from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.runtime import Runtime
 from alpr_guard.settings import AGENCY_KINDS, ORI_RE, STATE_RE
+from alpr_guard.vocabulary import AuditKind
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def upsert_agency(session: Session, rt: Runtime, data: AgencyInput, actor: Actor
     if after != before:
         rt.audit.append(
             session,
-            "agency.created" if before is None else "agency.updated",
+            AuditKind.AGENCY_CREATED if before is None else AuditKind.AGENCY_UPDATED,
             actor,
             subject=f"agency:{data.ori}",
             details={
@@ -123,7 +124,7 @@ def set_vetted(session: Session, rt: Runtime, ori: str, vetted: bool, actor: Act
         session.flush()
         rt.audit.append(
             session,
-            "agency.vetted" if vetted else "agency.unvetted",
+            AuditKind.AGENCY_VETTED if vetted else AuditKind.AGENCY_UNVETTED,
             actor,
             subject=f"agency:{agency.ori}",
             details={"ori": agency.ori, "vetted": vetted},

@@ -23,6 +23,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.retention import list_purges
 from alpr_guard.services.windows import past_window
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus, Outcome, PurgeStatus
 
 SEVERITIES = ("high", "medium", "low")
 REFUSAL_DAYS = 7
@@ -97,7 +98,7 @@ def _last_checkpoint(rt: Runtime) -> LastCheckpoint | None:
 def _last_verification(session: Session) -> LastVerification | None:
     row = session.execute(
         select(AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
-        .where(AuditEvent.kind == "audit.verified")
+        .where(AuditEvent.kind == AuditKind.AUDIT_VERIFIED)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     ).first()
@@ -119,16 +120,18 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     open_counts = dict(
         session.execute(
             select(Finding.severity, func.count())
-            .where(Finding.status == "open")
+            .where(Finding.status == FindingStatus.OPEN)
             .group_by(Finding.severity)
         ).all()
     )
     oldest_high = session.scalar(
-        select(func.min(Finding.id)).where(Finding.status == "open", Finding.severity == "high")
+        select(func.min(Finding.id)).where(
+            Finding.status == FindingStatus.OPEN, Finding.severity == "high"
+        )
     )
     overdue = session.execute(
         select(LegalHold.id, LegalHold.agency_ori, LegalHold.status, LegalHold.review_by)
-        .where(LegalHold.status != "released", LegalHold.review_by <= now)
+        .where(LegalHold.status != HoldStatus.RELEASED, LegalHold.review_by <= now)
         .order_by(LegalHold.review_by)
     ).all()
     past = int(
@@ -142,12 +145,12 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     refusals = session.execute(
         select(SearchRecord.reason_code, func.count())
         .where(
-            SearchRecord.outcome == "refused",
+            SearchRecord.outcome == Outcome.REFUSED,
             SearchRecord.created_at >= now - timedelta(days=REFUSAL_DAYS),
         )
         .group_by(SearchRecord.reason_code)
     ).all()
-    purges = [p for p in list_purges(session, limit=20) if p["status"] == "completed"]
+    purges = [p for p in list_purges(session, limit=20) if p["status"] == PurgeStatus.COMPLETED]
     result = Attention(
         now=now,
         open_by_severity=tuple((s, int(open_counts.get(s, 0))) for s in SEVERITIES),
@@ -163,7 +166,7 @@ def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
     )
     rt.audit.append(
         session,
-        "console.attention_viewed",
+        AuditKind.CONSOLE_ATTENTION_VIEWED,
         principal.actor,
         details={
             "open_findings": result.open_findings,

@@ -35,6 +35,7 @@ from alpr_guard.models import Agency, Camera
 from alpr_guard.policy.cameras import CAMERA_ID_RULE, CAMERA_RE
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import SYSTEM, Principal
+from alpr_guard.vocabulary import AuditKind
 
 CREDENTIAL_PREFIX = "alprc_"  # a public prefix that makes leaked credentials greppable
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,47}")
@@ -196,7 +197,7 @@ def add_camera(
     session.flush()
     rt.audit.append(
         session,
-        "camera.added",
+        AuditKind.CAMERA_ADDED,
         actor,
         subject=f"camera:{name}",
         details={"name": name, "agency": ori, "camera_ids": ids, "auth": auth},
@@ -238,7 +239,7 @@ def rotate_camera(
     session.flush()
     rt.audit.append(
         session,
-        "camera.rotated",
+        AuditKind.CAMERA_ROTATED,
         actor,
         subject=f"camera:{camera.name}",
         details=details,
@@ -255,7 +256,7 @@ def disable_camera(session: Session, rt: Runtime, *, name: str, actor: Actor = S
     session.flush()
     rt.audit.append(
         session,
-        "camera.disabled",
+        AuditKind.CAMERA_DISABLED,
         actor,
         subject=f"camera:{camera.name}",
         details={"name": camera.name},
@@ -393,7 +394,7 @@ def record_refusal(
     the ids it tried: a client-typed id may hold anything)."""
     rt.audit.append(
         session,
-        "camera.refused",
+        AuditKind.CAMERA_REFUSED,
         camera.principal.actor,
         subject=f"camera:{camera.name}",
         details={"name": camera.name, "route": route, "reason_code": NOT_BOUND, "reads": reads},

@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import Actor
 from alpr_guard.errors import ConfigError
 from alpr_guard.models import AuditEvent, Finding
-from alpr_guard.record_chain import FINDINGS_KIND, finding_key, new_finding_mac
+from alpr_guard.record_chain import finding_key, new_finding_mac
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.windows import apply_windows, windows_of
 from alpr_guard.settings import load_settings
-
-KIND = "config.policy"
+from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
     digest = hashlib.sha256(current.encode()).hexdigest()
     last = session.scalar(
         select(AuditEvent.details)
-        .where(AuditEvent.kind == KIND)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )
@@ -84,7 +83,7 @@ def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
     diff = policy_diff(previous["policy"] if previous else {}, json.loads(current))
     rt.audit.append(
         session,
-        KIND,
+        AuditKind.CONFIG_POLICY,
         actor,
         details={
             "sha256": digest,
@@ -97,7 +96,7 @@ def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
     return ConfigChange(digest, previous_digest, diff)
 
 
-DRIFT_KIND = "config.drift"
+DRIFT_KIND = AuditKind.CONFIG_DRIFT  # the name the drift tests query by
 DRIFT_RULE = "config_drift"
 DRIFT_SEVERITY = "high"
 FINDINGS = cast(Table, Finding.__table__)
@@ -158,7 +157,7 @@ def _recorded_policies(session: Session) -> list[tuple[int, dict[str, Any]]]:
         (seq, json.loads(details))
         for seq, details in session.execute(
             select(AuditEvent.seq, AuditEvent.details)
-            .where(AuditEvent.kind == KIND)
+            .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
             .order_by(AuditEvent.seq)
         ).all()
     ]
@@ -190,7 +189,7 @@ def _approval(session: Session) -> tuple[str, int] | None:
         return row.config_ref.split("/", 1)[0], int(row.audit_seq or 0)
     first = session.execute(
         select(AuditEvent.seq, AuditEvent.details)
-        .where(AuditEvent.kind == KIND)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq)
         .limit(1)
     ).first()
@@ -292,7 +291,9 @@ def _record_drift(
         "diff": list(diff if diff is not None else drift.diff),
     }
     finding_id = _raise_finding(session, rt, actor, ref or drift.config_ref, details)
-    rt.audit.append(session, DRIFT_KIND, actor, details={**details, "finding_id": finding_id})
+    rt.audit.append(
+        session, AuditKind.CONFIG_DRIFT, actor, details={**details, "finding_id": finding_id}
+    )
     return finding_id
 
 
@@ -318,7 +319,7 @@ def _raise_finding(
                 rule=DRIFT_RULE,
                 severity=DRIFT_SEVERITY,
                 matched=matched,
-                status="open",
+                status=FindingStatus.OPEN,
                 created_at=created_at,
             )
             .returning(FINDINGS.c.id)
@@ -326,7 +327,9 @@ def _raise_finding(
     )
     key = finding_key(None, DRIFT_RULE, finding_id, ref)
     mac = new_finding_mac(rt.keyring, key, DRIFT_SEVERITY, matched, created_at)
-    event = rt.audit.append(session, FINDINGS_KIND, actor, details={"findings": {key: mac}})
+    event = rt.audit.append(
+        session, AuditKind.REVIEW_FINDINGS_RECORDED, actor, details={"findings": {key: mac}}
+    )
     session.execute(
         FINDINGS.update().where(FINDINGS.c.id == finding_id).values(audit_seq=event.seq)
     )
@@ -350,7 +353,7 @@ def policy_history(session: Session, limit: int = 50) -> list[PolicyChange]:
     """The ``config.policy`` events, newest first."""
     rows = session.execute(
         select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
-        .where(AuditEvent.kind == KIND)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()

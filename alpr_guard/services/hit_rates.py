@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.models import Finding, PlateRead
 from alpr_guard.policy.hit_rates import RULE, CameraHitRate, HitRateRules, hit_rate_outliers
+from alpr_guard.vocabulary import FindingStatus
 
 
 def camera_hit_rates(session: Session, since: datetime, until: datetime) -> list[CameraHitRate]:
@@ -44,7 +45,7 @@ def hit_rate_findings(
             select(Finding.camera_id).where(
                 Finding.rule == RULE,
                 Finding.camera_id.in_([o.camera.camera_id for o in outliers]),
-                or_(Finding.status == "open", Finding.created_at >= since),
+                or_(Finding.status == FindingStatus.OPEN, Finding.created_at >= since),
             )
         )
     )
@@ -67,7 +68,7 @@ def hit_rate_findings(
                 },
                 sort_keys=True,
             ),
-            "status": "open",
+            "status": FindingStatus.OPEN,
             "created_at": now,
         }
         for o in outliers

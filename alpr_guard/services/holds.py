@@ -37,6 +37,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.sharing import reads_of_search
 from alpr_guard.services.windows import is_live
+from alpr_guard.vocabulary import AuditKind, HoldStatus, Outcome, RetentionClass
 
 MAX_READS = 10_000
 
@@ -110,7 +111,7 @@ def _out(hold: LegalHold, now: datetime) -> HoldOut:
         released_by=hold.released_by,
         released_at=hold.released_at,
         release_reason=hold.release_reason,
-        overdue=hold.status != "released" and hold.review_by <= now,
+        overdue=hold.status != HoldStatus.RELEASED and hold.review_by <= now,
     )
 
 
@@ -128,7 +129,7 @@ def place_hold(
         record = session.get(SearchRecord, request.search_id)
         if (
             record is None
-            or record.outcome != "allowed"
+            or record.outcome != Outcome.ALLOWED
             or record.agency_ori != principal.agency_ori
         ):
             raise NotFound(
@@ -173,7 +174,9 @@ def place_hold(
             {"case_number": request.case_number, "reason": request.reason},
             hold_aad(hold_id.bytes),
         ),
-        status="pending" if rt.settings.holds.require_second_approver else "active",
+        status=HoldStatus.PENDING
+        if rt.settings.holds.require_second_approver
+        else HoldStatus.ACTIVE,
         agency_ori=principal.agency_ori,
         requested_by=principal.username,
         created_at=now,
@@ -189,14 +192,14 @@ def place_hold(
         HOLD_READS.insert(),
         [{"hold_id": hold.id, "read_id": row.id} for row in live],
     )
-    if hold.status == "active":
+    if hold.status == HoldStatus.ACTIVE:
         _activate(session, rt, hold, now)
     _state(
         session,
         rt,
         principal,
         hold,
-        "hold.placed",
+        AuditKind.HOLD_PLACED,
         {
             "hold_id": str(hold.id),
             "case_number": hold.case_number,
@@ -214,7 +217,7 @@ def _state(
     rt: Runtime,
     principal: Principal,
     hold: LegalHold,
-    kind: str,
+    kind: AuditKind,
     details: dict[str, object],
 ) -> None:
     """The audit event stating the hold's content as it now is (``record_chain``)."""
@@ -233,11 +236,11 @@ def approve_hold(
     """The second approver: a different supervisor of the same agency."""
     now = rt.clock.now()
     hold = _get(session, principal, hold_id, for_update=True)
-    if hold.status != "pending":
+    if hold.status != HoldStatus.PENDING:
         raise Conflict(f"hold {hold_id} is {hold.status}, not pending")
     if hold.requested_by == principal.username:
         raise Forbidden("a hold must be approved by a different supervisor than its requester")
-    hold.status = "active"
+    hold.status = HoldStatus.ACTIVE
     hold.approved_by = principal.username
     hold.approved_at = now
     moved = _activate(session, rt, hold, now)
@@ -246,7 +249,7 @@ def approve_hold(
         rt,
         principal,
         hold,
-        "hold.approved",
+        AuditKind.HOLD_APPROVED,
         {"hold_id": str(hold.id), "read_count": hold.read_count, "protected": moved},
     )
     return _out(hold, now)
@@ -261,10 +264,10 @@ def release_hold(
     if not reason.strip():
         raise ValidationError({"reason": "is required"})
     hold = _get(session, principal, hold_id, for_update=True)
-    if hold.status == "released":
+    if hold.status == HoldStatus.RELEASED:
         raise Conflict(f"hold {hold_id} is already released")
-    was_active = hold.status == "active"
-    hold.status = "released"
+    was_active = hold.status == HoldStatus.ACTIVE
+    hold.status = HoldStatus.RELEASED
     hold.released_by = principal.username
     hold.released_at = now
     counts = {"returned": 0, "expired": 0, "still_held": 0}
@@ -278,7 +281,7 @@ def release_hold(
         rt,
         principal,
         hold,
-        "hold.released",
+        AuditKind.HOLD_RELEASED,
         {"hold_id": str(hold.id), "was_active": was_active, **counts},
     )
     return _out(hold, now)
@@ -292,7 +295,7 @@ def list_holds(
     if status is not None:
         query = query.where(LegalHold.status == status)
     if overdue:
-        query = query.where(LegalHold.status != "released", LegalHold.review_by <= now)
+        query = query.where(LegalHold.status != HoldStatus.RELEASED, LegalHold.review_by <= now)
     holds = session.scalars(query.order_by(LegalHold.created_at.desc())).all()
     return [_out(h, now) for h in holds]
 
@@ -360,9 +363,9 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
         ):
             continue  # expired while the hold was pending: gone, whatever the purge says
         protected += 1
-        if row.retention_class == "held":
+        if row.retention_class == RetentionClass.HELD:
             continue  # already held: it stays under the first hold's key
-        params.append(rekeyed(row, plate_of(rt, row), key, "held", None))
+        params.append(rekeyed(row, plate_of(rt, row), key, RetentionClass.HELD, None))
     execute_rekey(session, rt, params)
     hold.read_count = protected
     return protected
@@ -377,7 +380,7 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
             .join(LegalHold, LegalHold.id == HoldRead.hold_id)
             .where(
                 HoldRead.read_id.in_(ids[start : start + 500]),
-                LegalHold.status == "active",
+                LegalHold.status == HoldStatus.ACTIVE,
                 LegalHold.id != hold.id,
             )
             .order_by(LegalHold.created_at)
@@ -386,17 +389,17 @@ def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -
     counts = {"returned": 0, "expired": 0, "still_held": 0}
     params = []
     for row in rows_by_id(session, ids):
-        if row.retention_class != "held":
+        if row.retention_class != RetentionClass.HELD:
             continue  # purged or never protected by this hold
         if row.id in others:
             counts["still_held"] += 1
             if row.key_id == hold.key_id:
                 other = ensure_key(session, rt, others[row.id])
-                params.append(rekeyed(row, plate_of(rt, row), other, "held", None))
+                params.append(rekeyed(row, plate_of(rt, row), other, RetentionClass.HELD, None))
             continue
         window = rt.settings.retention.read_window(row.hit)
         expires = row.observed_at + timedelta(days=window.days)
-        cls = "hit" if row.hit else "unmatched"
+        cls = RetentionClass.HIT if row.hit else RetentionClass.UNMATCHED
         if expires > now:
             counts["returned"] += 1
             key = class_key(session, rt, row.hit, row.observed_at)

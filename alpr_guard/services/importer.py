@@ -38,6 +38,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import ReadIn
+from alpr_guard.vocabulary import AuditKind
 
 FORMATS = ("csv", "jsonl", "plate-recognizer-csv")
 IMPORT_ACTOR = "system:import"
@@ -402,7 +403,7 @@ def import_reads(
     with rt.sessions.begin() as session:
         rt.audit.append(
             session,
-            "reads.imported",
+            AuditKind.READS_IMPORTED,
             Actor(IMPORT_ACTOR, principal.agency_ori),
             details={"file": path.name, "format": fmt, **summary.as_json()},
         )

@@ -32,6 +32,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import ReadIn
 from alpr_guard.services.sealed_reads import hit_aad, read_aad
 from alpr_guard.settings import RetentionSettings
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -160,7 +161,7 @@ def record_reads(
                 read.longitude,
                 read.confidence,
                 read.client_read_id,
-                "hit" if read.hit else "unmatched",
+                RetentionClass.HIT if read.hit else RetentionClass.UNMATCHED,
                 read.hit,
                 read.observed_at + (hit_days if read.hit else unmatched_days),
                 now,
@@ -203,7 +204,7 @@ def record_reads(
         details["source"] = source
     if ignored_fields is not None:
         details["ignored_fields"] = ignored_fields
-    rt.audit.append(session, "reads.ingested", principal.actor, details=details)
+    rt.audit.append(session, AuditKind.READS_INGESTED, principal.actor, details=details)
     return IngestResult(
         accepted=accepted,
         duplicates=duplicates,

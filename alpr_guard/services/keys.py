@@ -29,6 +29,7 @@ from alpr_guard.db import DriverSelect, execute_insert_ignore
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import DataKeyRecord
 from alpr_guard.runtime import Runtime
+from alpr_guard.vocabulary import RetentionClass
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +70,18 @@ def key_scope(key_id: str) -> tuple[str, datetime | None, datetime | None]:
     any time (no epoch)."""
     if key_id.startswith("day-"):
         day = date.fromisoformat(key_id[4:])
-        return "unmatched", day_start(day), day_start(day + timedelta(days=1))
+        return RetentionClass.UNMATCHED, day_start(day), day_start(day + timedelta(days=1))
     if key_id.startswith("hit-"):
         month = date.fromisoformat(f"{key_id[4:]}-01")
-        return "hit", day_start(month), day_start(next_month(month))
-    return "held", None, None
+        return RetentionClass.HIT, day_start(month), day_start(next_month(month))
+    return RetentionClass.HELD, None, None
 
 
-_SCOPES = {"unmatched": "day", "hit": "period", "held": "hold"}
+_SCOPES: dict[str, str] = {
+    RetentionClass.UNMATCHED: "day",
+    RetentionClass.HIT: "period",
+    RetentionClass.HELD: "hold",
+}
 
 
 def _ensure_keys(

@@ -39,6 +39,7 @@ from alpr_guard.services.keys import (
     search_key_ids,
     usable_keys,
 )
+from alpr_guard.vocabulary import RetentionClass
 
 AHEAD_DAYS = 7
 BEHIND_DAYS = 2
@@ -66,7 +67,7 @@ def is_partitioned(session: Session) -> bool:
 def _name(cls: str, start: date) -> str:
     return (
         f"plate_reads_{cls}_p{start:%Y%m%d}"
-        if cls == "unmatched"
+        if cls == RetentionClass.UNMATCHED
         else (f"plate_reads_{cls}_p{start:%Y%m}")
     )
 
@@ -76,7 +77,7 @@ def _parse(name: str) -> Partition | None:
     if match is None:
         return None
     cls, stamp = match.groups()
-    if cls == "unmatched":
+    if cls == RetentionClass.UNMATCHED:
         day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
         return Partition(name, cls, day_start(day), day_start(day + timedelta(days=1)))
     month = date(int(stamp[:4]), int(stamp[4:6]), 1)
@@ -142,7 +143,7 @@ def keys_and_tables_for_search(
     )
     live = [key_id for key_id, _ in rows if key_id is not None]
     existing = {name for _, name in rows if name is not None}
-    tables = {"held": "plate_reads_held"}
+    tables: dict[str, str] = {RetentionClass.HELD: "plate_reads_held"}
     for key_id in live:
         if key_id in homes:
             leaf, default = homes[key_id]
@@ -189,8 +190,8 @@ def ensure_partitions(session: Session, now: datetime) -> list[str]:
         day = today + timedelta(days=n)
         wanted.append(
             Partition(
-                _name("unmatched", day),
-                "unmatched",
+                _name(RetentionClass.UNMATCHED, day),
+                RetentionClass.UNMATCHED,
                 day_start(day),
                 day_start(day + timedelta(days=1)),
             )
@@ -199,12 +200,22 @@ def ensure_partitions(session: Session, now: datetime) -> list[str]:
     previous = (month - timedelta(days=1)).replace(day=1)
     for start in [previous, month]:
         wanted.append(
-            Partition(_name("hit", start), "hit", day_start(start), day_start(next_month(start)))
+            Partition(
+                _name(RetentionClass.HIT, start),
+                RetentionClass.HIT,
+                day_start(start),
+                day_start(next_month(start)),
+            )
         )
     for _ in range(AHEAD_MONTHS):
         month = next_month(month)
         wanted.append(
-            Partition(_name("hit", month), "hit", day_start(month), day_start(next_month(month)))
+            Partition(
+                _name(RetentionClass.HIT, month),
+                RetentionClass.HIT,
+                day_start(month),
+                day_start(next_month(month)),
+            )
         )
     created = []
     for part in wanted:
@@ -217,9 +228,9 @@ def ensure_partitions(session: Session, now: datetime) -> list[str]:
 def expired_partitions(session: Session, rt: Runtime, cutoff: datetime) -> list[Partition]:
     """Partitions whose every possible read is past its class's window at ``cutoff``."""
     retention = rt.settings.retention
-    windows = {
-        "unmatched": timedelta(days=retention.unmatched.days),
-        "hit": timedelta(days=retention.hit.days),
+    windows: dict[str, timedelta] = {
+        RetentionClass.UNMATCHED: timedelta(days=retention.unmatched.days),
+        RetentionClass.HIT: timedelta(days=retention.hit.days),
     }
     return [p for p in list_partitions(session) if p.upper + windows[p.retention_class] <= cutoff]
 

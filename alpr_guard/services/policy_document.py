@@ -25,9 +25,9 @@ from alpr_guard.models import Agency, AuditEvent
 from alpr_guard.policy.sharing import decide_recipient
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts
-from alpr_guard.services.config_audit import KIND as POLICY_EVENT
 from alpr_guard.services.rendering import PdfWriter, render_template
 from alpr_guard.settings import PolicyElements, Settings
+from alpr_guard.vocabulary import AuditKind
 
 FORMATS = ("html", "md", "pdf")
 MEDIA_TYPES = {
@@ -114,7 +114,7 @@ def effective_at(session: Session, settings: Settings) -> datetime | None:
     (one is appended only when the hash changes), or None if the latest recorded differs."""
     row = session.execute(
         select(AuditEvent.occurred_at, AuditEvent.details)
-        .where(AuditEvent.kind == POLICY_EVENT)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     ).first()

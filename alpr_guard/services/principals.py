@@ -25,6 +25,7 @@ from alpr_guard.policy.access import Exposure, decide_access, decide_account
 from alpr_guard.policy.decisions import Decision
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts
+from alpr_guard.vocabulary import AuditKind
 
 ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
 SEARCH_ROLES = frozenset({"officer", "supervisor"})
@@ -167,7 +168,7 @@ def _issue(session: Session, rt: Runtime, user: User, agency_ori: str, actor: Ac
     session.flush()
     rt.audit.append(
         session,
-        "token.issued",
+        AuditKind.TOKEN_ISSUED,
         actor,
         subject=f"user:{user.username}",
         details={
@@ -202,7 +203,7 @@ def add_user(
     session.flush()
     rt.audit.append(
         session,
-        "user.created",
+        AuditKind.USER_CREATED,
         actor,
         subject=f"user:{name}",
         details={"username": name, "role": role, "agency": agency.ori},
@@ -257,7 +258,7 @@ def revoke_tokens(
     session.flush()
     rt.audit.append(
         session,
-        "token.revoked",
+        AuditKind.TOKEN_REVOKED,
         actor,
         subject=f"user:{user.username}",
         details={"username": user.username, "tokens": count, "disabled": disable},
@@ -286,7 +287,7 @@ def mint_personal_token(session: Session, rt: Runtime, who: Principal) -> Issued
     session.flush()
     rt.audit.append(
         session,
-        "token.minted",
+        AuditKind.TOKEN_MINTED,
         who.actor,
         subject=f"user:{user.username}",
         details={
@@ -317,7 +318,7 @@ def disable_dormant(session: Session, rt: Runtime, *, actor: Actor = SYSTEM) -> 
         revoke_tokens(session, rt, username=username, disable=True, actor=actor)
         rt.audit.append(
             session,
-            "user.disabled_dormant",
+            AuditKind.USER_DISABLED_DORMANT,
             actor,
             subject=f"user:{username}",
             details={

@@ -31,12 +31,11 @@ from alpr_guard.checkpoints import rt_anchors, write_retention_checkpoint
 from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
-from alpr_guard.record_chain import EXPIRED_KIND
 from alpr_guard.runtime import Runtime
+from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 BATCH = 5_000
 RETENTION_ACTOR = Actor("system:purge", None)
-AUDIT_RETENTION_KIND = "audit.retention"
 
 
 class AuditChainBroken(AlprGuardError):
@@ -112,7 +111,9 @@ def expire_access_records(
         raise ValueError("batch must be at least 1")
     cutoff = _cutoff(now, rt.settings.retention.access_records.days)
     flag = aliased(Finding)
-    open_finding = exists().where(flag.search_id == SearchRecord.id, flag.status == "open")
+    open_finding = exists().where(
+        flag.search_id == SearchRecord.id, flag.status == FindingStatus.OPEN
+    )
     expired_search = (SearchRecord.created_at <= cutoff, ~open_finding)
     expired_share = Share.created_at <= cutoff
     # A finding about a camera (hit_rate_anomaly) or the configuration (config_drift) has no
@@ -121,7 +122,7 @@ def expire_access_records(
     # deletion); an open one is kept until an auditor resolves it.
     expired_camera_finding = (
         Finding.search_id.is_(None),
-        Finding.status == "resolved",
+        Finding.status == FindingStatus.RESOLVED,
         Finding.created_at <= cutoff,
         Finding.resolved_at <= cutoff,
     )
@@ -130,7 +131,7 @@ def expire_access_records(
         session.scalar(
             select(func.count(func.distinct(Finding.search_id)))
             .join(SearchRecord, SearchRecord.id == Finding.search_id)
-            .where(Finding.status == "open", SearchRecord.created_at <= cutoff)
+            .where(Finding.status == FindingStatus.OPEN, SearchRecord.created_at <= cutoff)
         )
         or 0
     )
@@ -173,7 +174,9 @@ def expire_access_records(
                 delete(Finding)
                 .where(
                     Finding.search_id.in_(ids),
-                    ~exists().where(other.search_id == Finding.search_id, other.status == "open"),
+                    ~exists().where(
+                        other.search_id == Finding.search_id, other.status == FindingStatus.OPEN
+                    ),
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -209,7 +212,7 @@ def expire_access_records(
         # tells it which missing records retention removed (created at or before the cutoff).
         rt.audit.append(
             session,
-            EXPIRED_KIND,
+            AuditKind.RECORDS_EXPIRED,
             RETENTION_ACTOR,
             details={
                 "cutoff": cutoff.isoformat(),
@@ -342,7 +345,7 @@ def expire_audit_events(
     window = rt.settings.retention.audit_events.days
     record = rt.audit.append(
         session,
-        AUDIT_RETENTION_KIND,
+        AuditKind.AUDIT_RETENTION,
         actor,
         details={
             "removed": removed,

@@ -22,6 +22,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.images import rekey_images
 from alpr_guard.services.keys import class_key
 from alpr_guard.services.sealed_reads import open_plate, seal_plate
+from alpr_guard.vocabulary import RetentionClass
 
 READS = cast(Table, PlateRead.__table__)
 
@@ -89,7 +90,7 @@ LEGACY_BATCH = 2_000
 _LEGACY_HITS = (
     select(*_CIPHERTEXT)
     .where(
-        PlateRead.retention_class == "hit",
+        PlateRead.retention_class == RetentionClass.HIT,
         PlateRead.key_id.like("day-%"),
     )
     .limit(LEGACY_BATCH)
@@ -106,7 +107,7 @@ def rekey_legacy_hits(session: Session, rt: Runtime) -> int:
             row,
             plate_of(rt, row),
             class_key(session, rt, True, row.observed_at),
-            "hit",
+            RetentionClass.HIT,
             row.expires_at,
         )
         for row in rows

@@ -62,6 +62,7 @@ from alpr_guard.services.images import delete_orphans as delete_orphan_images
 from alpr_guard.services.records_retention import expire_access_records, expire_audit_events
 from alpr_guard.services.rekey import rekey_legacy_hits
 from alpr_guard.services.windows import live, past_window
+from alpr_guard.vocabulary import AuditKind, HoldStatus, PurgeStatus, RetentionClass
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def _kept_held(session: Session, rt: Runtime, cutoff: datetime) -> int:
             select(func.count())
             .select_from(READS)
             .where(
-                READS.c.retention_class == "held",
+                READS.c.retention_class == RetentionClass.HELD,
                 or_(
                     and_(
                         READS.c.hit.is_(True),
@@ -169,7 +170,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
     survivor = exists().where(
         READS.c.key_id == keys.key_id, live(READS, rt.settings.retention, cutoff)
     )
-    released = select(LegalHold.key_id).where(LegalHold.status == "released")
+    released = select(LegalHold.key_id).where(LegalHold.status == HoldStatus.RELEASED)
     return list(
         session.scalars(
             select(keys.key_id)
@@ -196,7 +197,7 @@ def _shreddable(session: Session, rt: Runtime, cutoff: datetime) -> list[str]:
 def plan_purge(session: Session, rt: Runtime) -> PurgePlan:
     """The dry run: what a purge now would delete, keep and destroy. Changes nothing."""
     cutoff = rt.clock.now()
-    counts = {"unmatched": 0, "hit": 0}
+    counts: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
     for cls, n in session.execute(
         select(READS.c.retention_class, func.count())
         .where(_expired(rt, cutoff))
@@ -383,14 +384,16 @@ def purge_expired(
         record_policy(session, rt, PURGE_ACTOR)
         phases = {"policy": time.perf_counter() - clock}
         run = session.scalars(
-            select(PurgeRun).where(PurgeRun.status != "completed").order_by(PurgeRun.started_at)
+            select(PurgeRun)
+            .where(PurgeRun.status != PurgeStatus.COMPLETED)
+            .order_by(PurgeRun.started_at)
         ).first()
         if run is None:
             run = PurgeRun(
                 id=uuid.uuid4(),
                 started_at=now,
                 cutoff=now,
-                status="deleting",
+                status=PurgeStatus.DELETING,
                 trigger=trigger,
                 deleted_unmatched=0,
                 deleted_hit=0,
@@ -472,7 +475,7 @@ def _drop_partitions(
         if created:
             log.info("created partitions %s", ", ".join(created))
         run = session.get_one(PurgeRun, run_id)
-        if run.status != "deleting":
+        if run.status != PurgeStatus.DELETING:
             return
         due = partitions.expired_partitions(session, rt, run.cutoff)
     for part in due:
@@ -483,7 +486,7 @@ def _drop_partitions(
             dropped = partitions.drop_partition(session, part, run.cutoff)
             if dropped is None:
                 continue  # something in it outlives its window: the row sweep handles it
-            if part.retention_class == "hit":
+            if part.retention_class == RetentionClass.HIT:
                 run.deleted_hit += dropped
             else:
                 run.deleted_unmatched += dropped
@@ -510,14 +513,14 @@ def _delete_batches(
             run = session.get_one(PurgeRun, run_id)
             run.max_batch_ms = max(run.max_batch_ms, last_ms)
             run.delete_ms += last_ms
-            if run.status != "deleting":
+            if run.status != PurgeStatus.DELETING:
                 return
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
             classes = delete_expired(session, READS, run.cutoff, size)
             if not classes:
-                run.status = "shredding"
+                run.status = PurgeStatus.SHREDDING
                 return
-            hits = classes.count("hit")
+            hits = classes.count(RetentionClass.HIT)
             run.deleted_hit += hits
             run.deleted_unmatched += len(classes) - hits
             run.batches += 1
@@ -552,7 +555,7 @@ def _mark_keys(rt: Runtime, run_id: uuid.UUID, holder: str, ttl: timedelta) -> N
     """Mark shreddable keys destroyed in the database, the step that makes shredding final."""
     with session_scope(rt.sessions) as session:
         run = session.get_one(PurgeRun, run_id)
-        if run.status == "shredding" and run.keys_destroyed is None:
+        if run.status == PurgeStatus.SHREDDING and run.keys_destroyed is None:
             renew_lease(session, LEASE_NAME, holder, rt.clock.now(), ttl)
             keys = _shreddable(session, rt, run.cutoff)
             if keys:
@@ -633,7 +636,10 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
         receipt = PurgeReceipt(
             run_id=run.id,
             cutoff=run.cutoff,
-            deleted_by_class={"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
+            deleted_by_class={
+                RetentionClass.UNMATCHED: run.deleted_unmatched,
+                RetentionClass.HIT: run.deleted_hit,
+            },
             kept_held=kept,
             keys_destroyed=tuple(json.loads(run.keys_destroyed or "[]")),
             batches=run.batches,
@@ -647,12 +653,12 @@ def _complete(rt: Runtime, run_id: uuid.UUID, holder: str, started: float) -> Pu
         )
         event = rt.audit.append(
             session,
-            "purge.completed",
+            AuditKind.PURGE_COMPLETED,
             PURGE_ACTOR,
             subject=f"purge:{run.id}",
             details={**receipt.as_json(), "trigger": run.trigger},
         )
-        run.status = "completed"
+        run.status = PurgeStatus.COMPLETED
         run.finished_at = rt.clock.now()
         run.audit_seq = event.seq
         seq, digest, details = event.seq, event.hash, json.loads(event.details)
@@ -674,7 +680,10 @@ def list_purges(session: Session, limit: int = 100) -> list[dict[str, object]]:
             "started_at": r.started_at.isoformat(),
             "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "cutoff": r.cutoff.isoformat(),
-            "deleted_by_class": {"unmatched": r.deleted_unmatched, "hit": r.deleted_hit},
+            "deleted_by_class": {
+                RetentionClass.UNMATCHED: r.deleted_unmatched,
+                RetentionClass.HIT: r.deleted_hit,
+            },
             "keys_destroyed": json.loads(r.keys_destroyed or "[]"),
             "records_expired": json.loads(r.records_expired or "{}"),
             "batches": r.batches,

@@ -42,11 +42,12 @@ from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
 from alpr_guard.progress import SILENT, Progress
-from alpr_guard.record_chain import FINDINGS_KIND, finding_key, finding_mac, finding_mac_of
+from alpr_guard.record_chain import finding_key, finding_mac, finding_mac_of
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
+from alpr_guard.vocabulary import AuditKind, FindingStatus, Outcome
 
 FINDINGS = cast(Table, Finding.__table__)
 VERDICTS = ("justified", "misuse", "needs_follow_up")
@@ -90,7 +91,7 @@ def _reviewed_through(session: Session) -> datetime | None:
     """
     for details in session.scalars(
         select(AuditEvent.details)
-        .where(AuditEvent.kind == "review.completed")
+        .where(AuditEvent.kind == AuditKind.REVIEW_COMPLETED)
         .order_by(AuditEvent.seq.desc())
         .limit(200)
     ):
@@ -147,7 +148,7 @@ def _structured(
     outcome: str, reason_code: str | None, rule: str | None, matched: str | None
 ) -> tuple[str, str, dict[str, object]] | None:
     """A refusal recorded at search time is itself a finding: someone tried."""
-    if outcome != "refused" or reason_code is None:
+    if outcome != Outcome.REFUSED or reason_code is None:
         return None
     if reason_code == ReasonCode.PROHIBITED_PURPOSE:
         words = json.loads(matched)[0]["matched"] if matched else []
@@ -183,7 +184,7 @@ def _insert_camera_findings(session: Session, rt: Runtime, rows: list[dict[str, 
     ).all()
     event = rt.audit.append(
         session,
-        FINDINGS_KIND,
+        AuditKind.REVIEW_FINDINGS_RECORDED,
         SYSTEM_REVIEW,
         details={
             "findings": {
@@ -204,7 +205,7 @@ def _new_finding_values(row: dict[str, Any]) -> list[object]:
     return [
         row["severity"],
         row["matched"],
-        "open",
+        FindingStatus.OPEN,
         None,
         None,
         row["created_at"],
@@ -319,7 +320,7 @@ class _Findings:
                 "rule": rule,
                 "severity": severity,
                 "matched": json.dumps(matched, sort_keys=True),
-                "status": "open",
+                "status": FindingStatus.OPEN,
                 "created_at": self.now,
             }
 
@@ -347,7 +348,7 @@ class _Findings:
             # Each new finding is stated in the chain (``record_chain``): its content's MAC.
             event = self.rt.audit.append(
                 session,
-                FINDINGS_KIND,
+                AuditKind.REVIEW_FINDINGS_RECORDED,
                 SYSTEM_REVIEW,
                 details={
                     "findings": {
@@ -426,7 +427,7 @@ def review_access(
         new = sum(by_rule.values())
         rt.audit.append(
             session,
-            "review.completed",
+            AuditKind.REVIEW_COMPLETED,
             actor,
             details={
                 "since": since.isoformat(),
@@ -508,7 +509,7 @@ def _review_records(
                 if structured is not None:
                     add(search_id, *structured)
                 found = list(texts.matches(justification, case_number))
-                if outcome == "refused" and purpose not in known_purposes:
+                if outcome == Outcome.REFUSED and purpose not in known_purposes:
                     # A refused attempt whose purpose is no code of the policy (unknown, or a
                     # malformed request): the purpose text is screened as free text too.
                     found.extend(texts.matches(purpose, None))
@@ -641,7 +642,7 @@ def list_findings(
     rows = session.execute(stmt.order_by(order).limit(filters.limit).offset(filters.offset)).all()
     rt.audit.append(
         session,
-        "review.findings_listed",
+        AuditKind.REVIEW_FINDINGS_LISTED,
         principal.actor,
         details={
             "filters": {k: v for k, v in vars(filters).items() if v is not None},
@@ -722,7 +723,7 @@ def user_history(
     for at, outcome, token in rows:
         counts = per_day.setdefault(at.astimezone(UTC).date(), [0, 0])
         counts[0] += 1
-        if outcome == "refused":
+        if outcome == Outcome.REFUSED:
             counts[1] += 1
         if token:
             targets[token] = targets.get(token, 0) + 1
@@ -771,7 +772,7 @@ def get_finding(
     history = user_history(session, record.username, record.created_at) if record else None
     rt.audit.append(
         session,
-        "review.finding_viewed",
+        AuditKind.REVIEW_FINDING_VIEWED,
         principal.actor,
         subject=f"finding:{finding_id}",
         details={
@@ -813,11 +814,11 @@ def resolve_finding(
         agency is not None and (searched is None or searched.agency_ori != agency)
     ):
         raise NotFound(f"finding {finding_id} does not exist")
-    if finding.status == "resolved":
+    if finding.status == FindingStatus.RESOLVED:
         raise Conflict(f"finding {finding_id} is already resolved")
     typed = _typed(rt, str(searched.id), searched.terms_sealed) if searched else None
     plates = [str(typed["plate"])] if typed and typed.get("plate") else []
-    finding.status = "resolved"
+    finding.status = FindingStatus.RESOLVED
     finding.verdict = verdict
     # The note as typed is sealed; the column holds its display copy (plates masked).
     finding.note = display(rt, note.strip(), plates)
@@ -829,7 +830,7 @@ def resolve_finding(
     session.flush()
     event = rt.audit.append(
         session,
-        "review.finding_resolved",
+        AuditKind.REVIEW_FINDING_RESOLVED,
         principal.actor,
         subject=f"finding:{finding_id}",
         details={
@@ -894,7 +895,7 @@ def vague_rates(
     vague = dict(session.execute(vague_q).all())
     rt.audit.append(
         session,
-        "review.vague_rates_viewed",
+        AuditKind.REVIEW_VAGUE_RATES_VIEWED,
         principal.actor,
         details={
             "by": by,

@@ -57,6 +57,7 @@ from alpr_guard.services.principals import Principal
 from alpr_guard.services.requests import SearchRequest, encode_cursor
 from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.windows import oldest_kept
+from alpr_guard.vocabulary import AuditKind, Outcome, RetentionClass
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def _live(reads: FromClause, cls: str) -> ColumnElement[bool]:
     constraint), so each branch needs just its own half of the test. The window in force is
     tested too (``oldest_<class>``: now minus the class's configured window), so a window
     shortened since ingest hides a read at once, before any recompute of stored expiries."""
-    if cls == "held":
+    if cls == RetentionClass.HELD:
         return reads.c.expires_at.is_(None)
     return and_(
         reads.c.expires_at > bindparam("now"), reads.c.observed_at > bindparam(f"oldest_{cls}")
@@ -240,7 +241,11 @@ def _equals_a_param(
 
 
 # The class of each branch is part of its shape, written into the SQL as a constant.
-_CLASS_LITERALS = {"unmatched": "'unmatched'", "hit": "'hit'", "held": "'held'"}
+_CLASS_LITERALS: dict[str, str] = {
+    RetentionClass.UNMATCHED: "'unmatched'",
+    RetentionClass.HIT: "'hit'",
+    RetentionClass.HELD: "'held'",
+}
 
 
 @lru_cache(maxsize=256)
@@ -299,8 +304,8 @@ def search_statement(
         "window_from": window_from,
         "window_to": window_to,
         "now": now,
-        "oldest_unmatched": oldest["unmatched"],
-        "oldest_hit": oldest["hit"],
+        "oldest_unmatched": oldest[RetentionClass.UNMATCHED],
+        "oldest_hit": oldest[RetentionClass.HIT],
     }
     branches: list[tuple[str, str]] = []
     held: list[tuple[str, int]] = []
@@ -318,7 +323,7 @@ def search_statement(
         for n, (key_id, token) in enumerate(held):
             params[f"k{i}_{n}"] = key_id
             params[f"t{i}_{n}"] = token
-        branches.append((tables.get("held", _READS.name), "held"))
+        branches.append((tables.get(RetentionClass.HELD, _READS.name), RetentionClass.HELD))
     return _find_statement(tuple(branches), len(held)), params
 
 
@@ -472,7 +477,7 @@ def write_record(
     case_number = display_opt(rt, attempt.case_number, plates)
     case_number = case_number[:64] if case_number is not None else None
     purpose = display(rt, attempt.purpose, plates)[:64]
-    outcome = "allowed" if decision.allowed else "refused"
+    outcome = Outcome.ALLOWED if decision.allowed else Outcome.REFUSED
     matched = [
         {"rule": f.rule, "severity": f.severity, "matched": list(f.matched)} for f in decision.flags
     ]
@@ -526,7 +531,7 @@ def write_record(
     session.add(record)
     event = rt.audit.append(
         session,
-        f"search.{outcome}",
+        AuditKind.SEARCH_ALLOWED if decision.allowed else AuditKind.SEARCH_REFUSED,
         principal.actor,
         subject=f"search:{search_id}",
         details=details,

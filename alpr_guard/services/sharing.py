@@ -39,6 +39,7 @@ from alpr_guard.services.requests import SearchRequest
 from alpr_guard.services.sealed_reads import open_plate
 from alpr_guard.services.search import ReadOut, find_reads, invalid_request, mask_plate
 from alpr_guard.services.windows import live
+from alpr_guard.vocabulary import AuditKind, Outcome
 
 BUNDLE_FORMAT = "alpr_guard.share.v1"
 MAX_READS = 1000
@@ -221,7 +222,7 @@ def request_share(
         record = session.get(SearchRecord, request.search_id)
         if (
             record is None
-            or record.outcome != "allowed"
+            or record.outcome != Outcome.ALLOWED
             or (record.agency_ori != principal.agency_ori)
         ):
             raise NotFound(
@@ -316,7 +317,7 @@ def write_share_record(
     """The share record and its audit event, allowed or refused. The free text as typed is
     sealed (bound to the share id); the columns and the event hold display copies with plates
     masked; the event carries the MAC of the record's content (``record_chain``)."""
-    outcome = "allowed" if decision.allowed else "refused"
+    outcome = Outcome.ALLOWED if decision.allowed else Outcome.REFUSED
     sealed = seal_texts(
         rt,
         {
@@ -369,7 +370,7 @@ def write_share_record(
     session.add(share)
     event = rt.audit.append(
         session,
-        f"share.{outcome}",
+        AuditKind.SHARE_ALLOWED if decision.allowed else AuditKind.SHARE_REFUSED,
         principal.actor,
         subject=f"share:{share_id}",
         details=details,
@@ -410,7 +411,7 @@ def list_shares(
     shares = session.scalars(stmt.limit(limit).offset(offset)).all()
     rt.audit.append(
         session,
-        "shares.listed",
+        AuditKind.SHARES_LISTED,
         principal.actor,
         details={"returned": len(shares), "outcome": outcome},
     )

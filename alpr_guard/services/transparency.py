@@ -21,6 +21,7 @@ from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import effective_at, policy_sha256
+from alpr_guard.vocabulary import AuditKind, Outcome, PurgeStatus, RetentionClass
 
 PERIOD_DAYS = 30
 # Age bands of reads held now: (label, lower bound in days).
@@ -119,7 +120,8 @@ def _reads_held(session: Session, now: datetime) -> dict[str, Any]:
     bounds = [*(days for _label, days in AGE_BANDS), 91]
     labels = [label for label, _ in AGE_BANDS] + [OVER_LAST_BAND]
     by_class: dict[str, dict[str, int]] = {
-        cls: dict.fromkeys(labels, 0) for cls in ("unmatched", "hit", "held")
+        cls: dict.fromkeys(labels, 0)
+        for cls in (RetentionClass.UNMATCHED, RetentionClass.HIT, RetentionClass.HELD)
     }
     for n, label in enumerate(labels):
         # observed within (now - bounds[n+1], now - bounds[n]]; the last band is open-ended.
@@ -156,7 +158,7 @@ def _searches(session: Session, rt: Runtime, since: datetime) -> dict[str, Any]:
     by_purpose: dict[str, dict[str, int]] = {}
     for purpose, outcome, count in rows:
         key = purpose if purpose in known else UNLISTED
-        slot = by_purpose.setdefault(key, {"allowed": 0, "refused": 0})
+        slot = by_purpose.setdefault(key, {Outcome.ALLOWED: 0, Outcome.REFUSED: 0})
         slot[outcome] += count
     return {
         "by_purpose": dict(sorted(by_purpose.items())),
@@ -168,7 +170,7 @@ def _refusals(session: Session, since: datetime) -> dict[str, dict[str, int]]:
     def counted(model: type[SearchRecord] | type[Share]) -> dict[str, int]:
         rows = session.execute(
             select(model.reason_code, func.count())
-            .where(model.created_at >= since, model.outcome == "refused")
+            .where(model.created_at >= since, model.outcome == Outcome.REFUSED)
             .group_by(model.reason_code)
         ).all()
         return {str(code or "unspecified"): count for code, count in sorted(rows, key=str)}
@@ -187,10 +189,10 @@ def _shares(session: Session, since: datetime) -> list[dict[str, Any]]:
     by_agency: dict[str, dict[str, int]] = {}
     for name, outcome, count, reads in rows:
         slot = by_agency.setdefault(
-            name or NOT_IN_REGISTRY, {"allowed": 0, "refused": 0, "reads_shared": 0}
+            name or NOT_IN_REGISTRY, {Outcome.ALLOWED: 0, Outcome.REFUSED: 0, "reads_shared": 0}
         )
         slot[outcome] += count
-        if outcome == "allowed":
+        if outcome == Outcome.ALLOWED:
             slot["reads_shared"] += int(reads or 0)
     return [{"recipient": name, **counts} for name, counts in sorted(by_agency.items())]
 
@@ -203,7 +205,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
     runs = session.execute(
         select(PurgeRun, AuditEvent)
         .outerjoin(AuditEvent, AuditEvent.seq == PurgeRun.audit_seq)
-        .where(PurgeRun.status == "completed")
+        .where(PurgeRun.status == PurgeStatus.COMPLETED)
         .order_by(PurgeRun.finished_at.desc())
         .limit(RECENT_PURGES)
     ).all()
@@ -211,7 +213,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
     for run, event in runs:
         verified = (
             event is not None
-            and event.kind == "purge.completed"
+            and event.kind == AuditKind.PURGE_COMPLETED
             and event.subject == f"purge:{run.id}"
             and event_hash(rt.keyring, event) == event.hash
         )
@@ -221,8 +223,8 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
             figures = {
                 "cutoff": stated.get("cutoff"),
                 "reads_deleted": {
-                    "unmatched": deleted.get("unmatched", 0),
-                    "hit": deleted.get("hit", 0),
+                    RetentionClass.UNMATCHED: deleted.get(RetentionClass.UNMATCHED, 0),
+                    RetentionClass.HIT: deleted.get(RetentionClass.HIT, 0),
                 },
                 "partitions_dropped": stated.get("partitions_dropped", 0),
                 "keys_destroyed": len(stated.get("keys_destroyed", [])),
@@ -231,7 +233,10 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
         else:
             figures = {
                 "cutoff": run.cutoff.isoformat(),
-                "reads_deleted": {"unmatched": run.deleted_unmatched, "hit": run.deleted_hit},
+                "reads_deleted": {
+                    RetentionClass.UNMATCHED: run.deleted_unmatched,
+                    RetentionClass.HIT: run.deleted_hit,
+                },
                 "partitions_dropped": run.partitions_dropped,
                 "keys_destroyed": len(json.loads(run.keys_destroyed or "[]")),
                 "records_expired": json.loads(run.records_expired or "{}"),
@@ -258,7 +263,7 @@ def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
 
 
 def _chain(session: Session) -> dict[str, Any]:
-    def last(kind: str) -> AuditEvent | None:
+    def last(kind: AuditKind) -> AuditEvent | None:
         return session.scalar(
             select(AuditEvent)
             .where(AuditEvent.kind == kind)
@@ -266,8 +271,8 @@ def _chain(session: Session) -> dict[str, Any]:
             .limit(1)
         )
 
-    verified = last("audit.verified")
-    checkpoint = last("audit.checkpoint")
+    verified = last(AuditKind.AUDIT_VERIFIED)
+    checkpoint = last(AuditKind.AUDIT_CHECKPOINT)
     return {
         "last_verified_at": _iso(verified.occurred_at) if verified else None,
         "last_verification_ok": json.loads(verified.details).get("ok") if verified else None,

@@ -32,21 +32,19 @@ from alpr_guard.db import plus_days
 from alpr_guard.models import AuditEvent, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.settings import RetentionSettings
+from alpr_guard.vocabulary import AuditKind, RetentionClass
 
 log = logging.getLogger(__name__)
 
 READS = cast(Table, PlateRead.__table__)
-CLASSES = ("unmatched", "hit")
-SHORTENED = "retention.window_shortened"
-LENGTHENED = "retention.window_lengthened"
-POLICY_KIND = "config.policy"  # config_audit.KIND (not imported: config_audit imports this)
+CLASSES = (RetentionClass.UNMATCHED, RetentionClass.HIT)
 
 
 def oldest_kept(retention: RetentionSettings, now: datetime) -> dict[str, datetime]:
     """Per class, the observation time at or before which a read is past its window now."""
     return {
-        "unmatched": now - timedelta(days=retention.unmatched.days),
-        "hit": now - timedelta(days=retention.hit.days),
+        RetentionClass.UNMATCHED: now - timedelta(days=retention.unmatched.days),
+        RetentionClass.HIT: now - timedelta(days=retention.hit.days),
     }
 
 
@@ -60,8 +58,14 @@ def live(reads: Any, retention: RetentionSettings, now: datetime) -> ColumnEleme
         and_(
             c.expires_at > now,
             or_(
-                and_(c.retention_class == "unmatched", c.observed_at > oldest["unmatched"]),
-                and_(c.retention_class == "hit", c.observed_at > oldest["hit"]),
+                and_(
+                    c.retention_class == RetentionClass.UNMATCHED,
+                    c.observed_at > oldest[RetentionClass.UNMATCHED],
+                ),
+                and_(
+                    c.retention_class == RetentionClass.HIT,
+                    c.observed_at > oldest[RetentionClass.HIT],
+                ),
             ),
         ),
     )
@@ -73,8 +77,11 @@ def past_window(reads: Any, retention: RetentionSettings, now: datetime) -> Colu
     c = reads.c if hasattr(reads, "c") else reads
     return or_(
         c.expires_at <= now,
-        and_(c.retention_class == "unmatched", c.observed_at <= oldest["unmatched"]),
-        and_(c.retention_class == "hit", c.observed_at <= oldest["hit"]),
+        and_(
+            c.retention_class == RetentionClass.UNMATCHED,
+            c.observed_at <= oldest[RetentionClass.UNMATCHED],
+        ),
+        and_(c.retention_class == RetentionClass.HIT, c.observed_at <= oldest[RetentionClass.HIT]),
     )
 
 
@@ -109,7 +116,7 @@ def previous_windows(session: Session) -> dict[str, int]:
     """The read windows of the last policy recorded in the audit chain ({} if none)."""
     last = session.scalar(
         select(AuditEvent.details)
-        .where(AuditEvent.kind == POLICY_KIND)
+        .where(AuditEvent.kind == AuditKind.CONFIG_POLICY)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )
@@ -144,7 +151,7 @@ def apply_windows(
     oldest = oldest_kept(retention, now)
     changes = []
     for cls in CLASSES:
-        days = retention.read_window(cls == "hit").days
+        days = retention.read_window(cls == RetentionClass.HIT).days
         target = plus_days(session, READS.c.observed_at, days)
         of_class = READS.c.retention_class == cls
         expired = int(
@@ -184,7 +191,13 @@ def apply_windows(
             "reads_extended": extended,
         }
         if shortened or expired or (before is not None and days < before):
-            rt.audit.append(session, SHORTENED, actor, subject=f"retention:{cls}", details=details)
+            rt.audit.append(
+                session,
+                AuditKind.RETENTION_WINDOW_SHORTENED,
+                actor,
+                subject=f"retention:{cls}",
+                details=details,
+            )
             log.warning(
                 "retention.%s.days is %d (was %s): %d stored reads now past their window, "
                 "%d expiries shortened",
@@ -196,7 +209,13 @@ def apply_windows(
             )
             changes.append(change)
         elif extended or (before is not None and days > before):
-            rt.audit.append(session, LENGTHENED, actor, subject=f"retention:{cls}", details=details)
+            rt.audit.append(
+                session,
+                AuditKind.RETENTION_WINDOW_LENGTHENED,
+                actor,
+                subject=f"retention:{cls}",
+                details=details,
+            )
             changes.append(change)
     session.flush()
     return changes

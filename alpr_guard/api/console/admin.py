@@ -17,6 +17,7 @@ from alpr_guard.services.agencies import list_agencies
 from alpr_guard.services.config_audit import policy_history
 from alpr_guard.services.policy_document import effective_at, policy_sha256
 from alpr_guard.services.principals import list_users, revoke_tokens
+from alpr_guard.vocabulary import AuditKind
 
 
 @bp.get("/admin")
@@ -30,7 +31,7 @@ def admin() -> str:
     since = effective_at(db, rt.settings)
     rt.audit.append(
         db,
-        "console.admin_viewed",
+        AuditKind.CONSOLE_ADMIN_VIEWED,
         principal().actor,
         details={"users": len(users), "agencies": len(agencies), "policy_sha256": digest},
     )

@@ -32,6 +32,7 @@ from alpr_guard.db import read_only_session
 from alpr_guard.errors import NotFound
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.retention import list_purges
+from alpr_guard.vocabulary import AuditKind
 
 PURGES_SHOWN = 50
 
@@ -49,7 +50,7 @@ def chain() -> str:
     purges = list_purges(db, limit=PURGES_SHOWN)
     rt.audit.append(
         db,
-        "audit.receipts_listed",
+        AuditKind.AUDIT_RECEIPTS_LISTED,
         principal().actor,
         details={"files": len(files), "purges": len(purges)},
     )
@@ -72,7 +73,7 @@ def _verify() -> tuple[VerifyResult, int]:
     db = session()
     event = rt.audit.append(
         db,
-        "audit.verified",
+        AuditKind.AUDIT_VERIFIED,
         principal().actor,
         details={
             "ok": result.ok,
@@ -116,7 +117,7 @@ def verification_receipt(seq: int) -> Response:
     document = verification_receipt_document(db, rt, seq)
     rt.audit.append(
         db,
-        "audit.receipt_downloaded",
+        AuditKind.AUDIT_RECEIPT_DOWNLOADED,
         principal().actor,
         details={"kind": "verification", "seq": seq},
     )
@@ -130,7 +131,10 @@ def signed_file(name: str) -> Response:
     rt, db = runtime(), session()
     path = signed_file_path(rt, name)
     rt.audit.append(
-        db, "audit.receipt_downloaded", principal().actor, details={"kind": "file", "file": name}
+        db,
+        AuditKind.AUDIT_RECEIPT_DOWNLOADED,
+        principal().actor,
+        details={"kind": "file", "file": name},
     )
     commit()
     return _download(json.loads(path.read_text("utf-8")), path.name)
@@ -143,7 +147,7 @@ def purge_receipt(run_id: uuid.UUID) -> Response:
     document = purge_receipt_document(db, rt, run_id)
     rt.audit.append(
         db,
-        "audit.receipt_downloaded",
+        AuditKind.AUDIT_RECEIPT_DOWNLOADED,
         principal().actor,
         details={"kind": "purge_receipt", "run_id": str(run_id)},
     )

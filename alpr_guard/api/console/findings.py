@@ -35,9 +35,10 @@ from alpr_guard.services.review import (
     list_findings,
     resolve_finding,
 )
+from alpr_guard.vocabulary import FindingStatus
 
 SEVERITIES = ("high", "medium", "low")
-STATUSES = ("open", "resolved")
+STATUSES = tuple(FindingStatus)
 ORDERS = ("newest", "oldest")
 MAX_FINDING_ID = 2**31 - 1
 MAX_BULK = 500
@@ -53,7 +54,7 @@ def findings() -> str:
     user = request.args.get("user", "").strip().lower() or None
     rule = request.args.get("rule", "").strip() or None
     filters = FindingFilter(
-        status=choice_arg("status", STATUSES, "open"),
+        status=choice_arg("status", STATUSES, FindingStatus.OPEN),
         rule=rule,
         severity=choice_arg("severity", SEVERITIES, None),
         username=user,

@@ -27,9 +27,10 @@ from alpr_guard.services.holds import (
     release_hold,
 )
 from alpr_guard.services.sharing import list_shares, share_attempt
+from alpr_guard.vocabulary import HoldStatus, Outcome
 
-STATUSES = ("pending", "active", "released")
-OUTCOMES = ("allowed", "refused")
+STATUSES = tuple(HoldStatus)
+OUTCOMES = tuple(Outcome)
 MAX_REASON = 2000
 SHARES_SHOWN = 200
 

@@ -18,6 +18,7 @@ from alpr_guard.runtime import Runtime
 from alpr_guard.services.reports.model import UNREADABLE, AccessRow, ReportFilter
 from alpr_guard.services.reports.queries import access_pages
 from alpr_guard.services.reports.redaction import redact_text
+from alpr_guard.vocabulary import AuditKind
 
 
 def _bound_values(row: Sequence[Any]) -> list[object]:
@@ -153,7 +154,7 @@ def record_report_access(
         details["reason"] = reason
     return rt.audit.append(
         session,
-        "report.access_full" if full else "report.access",
+        AuditKind.REPORT_ACCESS_FULL if full else AuditKind.REPORT_ACCESS,
         actor,
         subject="report:access",
         details=details,

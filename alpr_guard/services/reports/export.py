@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import IO
 
 from alpr_guard.services.reports.model import AccessRow, ComplianceSummary, ReportFilter
+from alpr_guard.vocabulary import FindingStatus, Outcome
 
 FIELDS = (
     "searched_at",
@@ -205,13 +206,14 @@ def summary_json(s: ComplianceSummary) -> dict[str, object]:
         "shares": {
             "by_outcome": dict(s.shares_by_outcome),
             "by_recipient": {
-                r.recipient: {"allowed": r.allowed, "refused": r.refused}
+                r.recipient: {Outcome.ALLOWED: r.allowed, Outcome.REFUSED: r.refused}
                 for r in s.shares_by_recipient
             },
         },
         "findings": {
             "by_rule": {
-                f.rule: {"open": f.open, "resolved": f.resolved} for f in s.findings_by_rule
+                f.rule: {FindingStatus.OPEN: f.open, FindingStatus.RESOLVED: f.resolved}
+                for f in s.findings_by_rule
             }
         },
         "hit_rate_by_camera": {

@@ -11,8 +11,9 @@ from datetime import datetime
 from alpr_guard.errors import ValidationError
 from alpr_guard.policy.hit_rates import CameraHitRate
 from alpr_guard.services.cameras import SilentCamera
+from alpr_guard.vocabulary import Outcome
 
-OUTCOMES = ("allowed", "refused")
+OUTCOMES = tuple(Outcome)
 ACCESS_FORMATS = ("csv", "json", "html")
 SUMMARY_FORMATS = ("json", "html")
 UNREADABLE = "[unreadable]"  # a sealed term that fails authentication: tampering, shown as such

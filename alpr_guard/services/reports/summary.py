@@ -34,6 +34,7 @@ from alpr_guard.services.reports.model import (
 )
 from alpr_guard.services.reports.queries import keyset
 from alpr_guard.services.windows import past_window
+from alpr_guard.vocabulary import AuditKind, FindingStatus, HoldStatus, Outcome, RetentionClass
 
 
 def _sorted_counts(pairs: Iterable[tuple[object, object]]) -> Counts:
@@ -45,7 +46,7 @@ def _grouped(session: Session, column: Any, *where: ColumnElement[bool]) -> Coun
     return _sorted_counts((k if k is not None else "-", n) for k, n in rows)
 
 
-def _events(session: Session, kind: str, since: datetime, until: datetime) -> Iterator[str]:
+def _events(session: Session, kind: AuditKind, since: datetime, until: datetime) -> Iterator[str]:
     after = 0
     while True:
         page = session.execute(
@@ -71,14 +72,14 @@ def _holds(session: Session, since: datetime, until: datetime, now: datetime) ->
         return int(session.scalar(select(func.count()).select_from(LegalHold).where(*where)) or 0)
 
     return HoldCounts(
-        active=count(LegalHold.status == "active"),
-        pending=count(LegalHold.status == "pending"),
-        overdue=count(LegalHold.status != "released", LegalHold.review_by <= now),
+        active=count(LegalHold.status == HoldStatus.ACTIVE),
+        pending=count(LegalHold.status == HoldStatus.PENDING),
+        overdue=count(LegalHold.status != HoldStatus.RELEASED, LegalHold.review_by <= now),
         reads_held=int(
             session.scalar(
                 select(func.count())
                 .select_from(PlateRead)
-                .where(PlateRead.retention_class == "held")
+                .where(PlateRead.retention_class == RetentionClass.HELD)
             )
             or 0
         ),
@@ -88,7 +89,11 @@ def _holds(session: Session, since: datetime, until: datetime, now: datetime) ->
 
 
 def _class_order(counts: Mapping[str, int]) -> Counts:
-    names = ["unmatched", "hit", *sorted(set(counts) - {"unmatched", "hit"})]
+    names = [
+        RetentionClass.UNMATCHED,
+        RetentionClass.HIT,
+        *sorted(set(counts) - {RetentionClass.UNMATCHED, RetentionClass.HIT}),
+    ]
     return tuple((name, int(counts.get(name, 0))) for name in names)
 
 
@@ -96,22 +101,22 @@ def _ingested(session: Session, since: datetime, until: datetime) -> Counts:
     """Reads ingested per retention class, from the ``reads.ingested`` audit events (they
     outlive the purge, unlike the reads). A batch reports its accepted reads and how many were
     hot-list hits; a replayed hit is counted as a hit at most once per accepted read."""
-    totals = {"unmatched": 0, "hit": 0}
-    for details in _events(session, "reads.ingested", since, until):
+    totals: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
+    for details in _events(session, AuditKind.READS_INGESTED, since, until):
         data = json.loads(details)
         accepted = int(data.get("accepted", 0))
         hits = min(int(data.get("hits", 0)), accepted)
-        totals["hit"] += hits
-        totals["unmatched"] += accepted - hits
+        totals[RetentionClass.HIT] += hits
+        totals[RetentionClass.UNMATCHED] += accepted - hits
     return _class_order(totals)
 
 
 def _purged(session: Session, since: datetime, until: datetime) -> tuple[Counts, int]:
     """Reads purged per class, from ``purge.completed`` events (``deleted_by_class``); zeros
     until the retention purge exists."""
-    totals: dict[str, int] = {"unmatched": 0, "hit": 0}
+    totals: dict[str, int] = {RetentionClass.UNMATCHED: 0, RetentionClass.HIT: 0}
     runs = 0
-    for details in _events(session, "purge.completed", since, until):
+    for details in _events(session, AuditKind.PURGE_COMPLETED, since, until):
         runs += 1
         by_class = json.loads(details).get("deleted_by_class") or {}
         if isinstance(by_class, dict):
@@ -128,7 +133,7 @@ def _data_age(session: Session, since: datetime, until: datetime) -> Counts:
     after: tuple[datetime, uuid.UUID] | None = None
     base = select(SearchRecord.created_at, SearchRecord.id, SearchRecord.window_from).where(
         SearchRecord.created_at < until,
-        SearchRecord.outcome == "allowed",
+        SearchRecord.outcome == Outcome.ALLOWED,
         SearchRecord.window_from.is_not(None),
     )
     while True:
@@ -211,7 +216,7 @@ def compliance_summary(
         hit_rate_flagged=tuple(
             session.scalars(
                 select(Finding.camera_id)
-                .where(Finding.rule == HIT_RATE_RULE, Finding.status == "open")
+                .where(Finding.rule == HIT_RATE_RULE, Finding.status == FindingStatus.OPEN)
                 .distinct()
                 .order_by(Finding.camera_id)
             )
@@ -244,20 +249,20 @@ def compliance_summary(
             session, SearchRecord.on_behalf_of, *in_period, SearchRecord.on_behalf_of.is_not(None)
         ),
         refusals_by_reason=_grouped(
-            session, SearchRecord.reason_code, *in_period, SearchRecord.outcome == "refused"
+            session, SearchRecord.reason_code, *in_period, SearchRecord.outcome == Outcome.REFUSED
         ),
         shares_by_outcome=_class_outcomes(_grouped(session, Share.outcome, *shares_in)),
         shares_by_recipient=tuple(
             sorted(
                 (
-                    RecipientShares(ori, c.get("allowed", 0), c.get("refused", 0))
+                    RecipientShares(ori, c.get(Outcome.ALLOWED, 0), c.get(Outcome.REFUSED, 0))
                     for ori, c in by_recipient.items()
                 ),
                 key=lambda r: (-(r.allowed + r.refused), r.recipient),
             )
         ),
         findings_by_rule=tuple(
-            FindingCounts(rule, c.get("open", 0), c.get("resolved", 0))
+            FindingCounts(rule, c.get(FindingStatus.OPEN, 0), c.get(FindingStatus.RESOLVED, 0))
             for rule, c in sorted(findings.items())
         ),
         data_age=_data_age(session, since, until),
@@ -277,7 +282,7 @@ def record_summary_access(
     """Pulling the compliance summary is an audit event too (``report.summary``)."""
     return rt.audit.append(
         session,
-        "report.summary",
+        AuditKind.REPORT_SUMMARY,
         actor,
         subject="report:summary",
         details={"from": since.isoformat(), "to": until.isoformat(), "format": fmt},
