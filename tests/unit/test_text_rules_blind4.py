@@ -336,3 +336,52 @@ def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> N
 )
 def test_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- next variants
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # a person called "the illegal", in English and Spanish
+        ("where does the illegal live", ReasonCode.PROHIBITED_PURPOSE),
+        ("that illegal drives a white van, find it", ReasonCode.PROHIBITED_PURPOSE),
+        ("es ilegal, localizar", ReasonCode.PROHIBITED_PURPOSE),
+        ("el conductor es indocumentado, buscar", ReasonCode.PROHIBITED_PURPOSE),
+        # a status that lapsed
+        ("DACA lapsed, plate", ReasonCode.PROHIBITED_PURPOSE),
+        ("TPS ran out, locate truck", ReasonCode.PROHIBITED_PURPOSE),
+        # another state's investigation of a clinic visit
+        ("out of state investigation of clinic visit, Texas", ReasonCode.PROHIBITED_PURPOSE),
+        # a contact at the agency the search is for
+        ("for my buddy at Reno PD", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("per our contact with FBI", ReasonCode.FEDERAL_AGENCY),
+    ],
+)
+def test_next_variants_are_refused(settings: Settings, text: str, reason: ReasonCode) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "an illegal u-turn caused the crash, other car fled",
+        "the illegal sideshow on 5th, cars involved",
+        "the illegal grow house, suspect truck",
+        "es ilegal estacionar aqui, carro abandonado",
+        "an illegally parked car blocking hydrant",
+        "DACA recipient victim of carjacking, suspect veh",
+        "TPS holder robbed, suspect car",
+        "the media asked for a statement, robbery suspect car",
+        "bank investigator's car keyed, vandalism suspect",
+        "nicb lecture at the academy",
+        "kid exchange point at PD lobby, assault suspect car",
+        "stolen in Nevada, recovered here, owner contacted",
+        "for my buddy's stolen bike, report taken",
+        "Otay Mesa warehouse burglary, suspect truck",
+        "detention basin flooding, abandoned car",
+    ],
+)
+def test_next_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
