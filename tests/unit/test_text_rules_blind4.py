@@ -385,3 +385,44 @@ def test_next_variants_are_refused(settings: Settings, text: str, reason: Reason
 )
 def test_next_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("helped her get to a clinic in LA from Texas, find driver", ReasonCode.PROHIBITED_PURPOSE),
+        ("Carvana recovery team wants loc", ReasonCode.PRIVATE_ENTITY),
+        ("at the behest of Texas DPS", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("on the orders of the FBI", ReasonCode.FEDERAL_AGENCY),
+    ],
+)
+def test_rides_lenders_and_behests_are_refused(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("suspect on parole in Arizona, our 459", "federal_or_out_of_state_proxy"),
+        ("ex-wife's new man", "personal_use"),
+    ],
+)
+def test_parole_elsewhere_and_an_exs_partner_are_flagged(
+    settings: Settings, text: str, rule: str
+) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Border Patrol Museum burglary",
+        "ICE Federal Credit Union robbery, suspect car",
+        "repo lot burglary, suspect truck",
+        "took her car without permission, 10851",
+    ],
+)
+def test_places_named_for_agencies_and_crimes_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
