@@ -426,3 +426,31 @@ def test_parole_elsewhere_and_an_exs_partner_are_flagged(
 )
 def test_places_named_for_agencies_and_crimes_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("teachers strike participants", "protected_activity"),
+        ("nurses strike, who was on the picket", "protected_activity"),
+        ("coworker's husband", "personal_use"),
+        ("Oregon case related, our 211", "federal_or_out_of_state_proxy"),
+    ],
+)
+def test_strikes_colleagues_partners_and_related_cases_are_flagged(
+    settings: Settings, text: str, rule: str
+) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "strike team staging, fire, abandoned car",
+        "three strikes offender, warrant, his car",
+        "lightning strike fire, vehicle",
+        "Oregon plates related to our 459",
+    ],
+)
+def test_other_strikes_and_plates_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
