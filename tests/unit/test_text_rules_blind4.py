@@ -454,3 +454,34 @@ def test_strikes_colleagues_partners_and_related_cases_are_flagged(
 )
 def test_other_strikes_and_plates_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no valid visa, find car",
+        "entered on a tourist visa and never left",
+        "came across the border illegally",
+        "needs to be removed from the US",
+        "I-94 expired, locate",
+        "SEVIS terminated student, locate car",
+        "reentered after removal",
+        "1326 case, find van",
+        "Homeland wants him",
+    ],
+)
+def test_visas_entry_and_reentry_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stolen Visa card used at gas station, suspect car",
+        "suspect crossed the border into Mexico, our warrant",
+        "1326 Main St burglary",
+        "Homeland Grocery robbery suspect car",
+    ],
+)
+def test_cards_fleeing_suspects_and_addresses_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
