@@ -60,7 +60,8 @@ class _Node:
         # list would be one more object per node of a trie of some 150,000).
         self.ends: tuple[_Cand, ...] = ()
         self.num: _Node | None = None  # <num>
-        self.prefixes: dict[str, list[tuple[str, _Cand]]] = {}  # last-word prefixes by 3 letters
+        # Last-word prefixes by their first 3 letters; None in the many nodes without any.
+        self.prefixes: dict[str, list[tuple[str, _Cand]]] | None = None
 
     def insert(self, phrase: _Phrase, cand: _Cand) -> None:
         node = self
@@ -81,6 +82,8 @@ class _Node:
                 node = child
         if phrase.prefix:
             stem = phrase.words[-1]
+            if node.prefixes is None:
+                node.prefixes = {}
             bucket = node.prefixes.setdefault(stem[:3], [])
             if (stem, cand) not in bucket:
                 bucket.append((stem, cand))
@@ -92,7 +95,7 @@ class _Node:
         return (
             tok in self.children
             or (self.num is not None and tok.isdigit())
-            or (bool(self.prefixes) and tok[:3] in self.prefixes)
+            or (self.prefixes is not None and tok[:3] in self.prefixes)
         )
 
 

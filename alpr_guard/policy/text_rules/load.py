@@ -328,7 +328,7 @@ class _Builder:
             stack.extend(node.children.values())
             if node.num is not None:
                 stack.append(node.num)
-            for bucket in node.prefixes.values():
+            for bucket in (node.prefixes or {}).values():
                 for stem, _ in bucket:
                     if stem not in stems.setdefault(stem[:3], []):
                         stems[stem[:3]].append(stem)
