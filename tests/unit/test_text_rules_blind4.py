@@ -485,3 +485,20 @@ def test_visas_entry_and_reentry_are_refused(settings: Settings, text: str) -> N
 )
 def test_cards_fleeing_suspects_and_addresses_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "per Press Enterprise article, stolen car",
+        "per the newspaper article, suspect car seen",
+        "per local news footage, hit and run suspect",
+        "per blogger post, robbery suspect car",
+    ],
+)
+def test_the_news_as_a_source_is_no_requester(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+def test_the_press_the_search_is_for_is_refused(settings: Settings) -> None:
+    assert decide(settings, "for the press, where is this car")[0] == ReasonCode.PRIVATE_ENTITY
