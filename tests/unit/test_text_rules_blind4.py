@@ -347,6 +347,7 @@ def test_flag_classes_leave_police_work_alone(settings: Settings, text: str) -> 
         # a person called "the illegal", in English and Spanish
         ("where does the illegal live", ReasonCode.PROHIBITED_PURPOSE),
         ("that illegal drives a white van, find it", ReasonCode.PROHIBITED_PURPOSE),
+        ("find the illegal", ReasonCode.PROHIBITED_PURPOSE),
         ("es ilegal, localizar", ReasonCode.PROHIBITED_PURPOSE),
         ("el conductor es indocumentado, buscar", ReasonCode.PROHIBITED_PURPOSE),
         # a status that lapsed
@@ -369,6 +370,8 @@ def test_next_variants_are_refused(settings: Settings, text: str, reason: Reason
         "an illegal u-turn caused the crash, other car fled",
         "the illegal sideshow on 5th, cars involved",
         "the illegal grow house, suspect truck",
+        "the illegal handgun, 25850 PC",
+        "removal suspect federal express van stolen",
         "es ilegal estacionar aqui, carro abandonado",
         "an illegally parked car blocking hydrant",
         "DACA recipient victim of carjacking, suspect veh",
