@@ -12,12 +12,13 @@ were then generalised on its classes of miss, so it is development data now. So 
 (tests/data/justifications_dev_blind3.csv), scored once as held-out: refused 115/133 = 0.865,
 caught 117/133 = 0.880, flag-worthy 57/70 = 0.814, false positives 6/112 = 0.054; and
 tests/data/justifications_dev_blind3b.csv, variations over its classes written while tuning.
-Blind 4 (tests/data/justifications_heldout_blind4.csv) was written blind while the rules were
-tuned on blind 3 and scored once after: refused 152/169 = 0.899, caught 153/169 = 0.905,
-flag-worthy 65/80 = 0.812, false positives 7/134 = 0.052 (one text also in a development part
-left out). It is held out: never tuned on, and no
-test asserts targets on it (they are not met); the test below keeps it scored and printed.
-A new blind set is scored with `bench/screening.py --extra PATH`.
+Blind 4 (tests/data/justifications_dev_blind4.csv) was written blind while the rules were tuned
+on blind 3 and scored once as held-out after that tuning: refused 152/169 = 0.899, caught
+153/169 = 0.905, flag-worthy 65/80 = 0.812, false positives 7/134 = 0.052 (one text also in a
+development part left out) -- then tuned on its classes of miss, so it is development data now
+(all 384 rows scored: refused 170/170, caught 170/170, flag-worthy 80/80, false positives 0/134
+after that tuning; tuned on, so no estimate for unseen text). The next blind set, scored once
+with `bench/screening.py --extra PATH`, is the honest estimate.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -99,7 +100,13 @@ def test_development_and_other_held_out_part_stay_high(settings: Settings) -> No
 
 
 @pytest.mark.parametrize(
-    "part", ["development (blind 2)", "development (blind 3)", "development (blind 3b)"]
+    "part",
+    [
+        "development (blind 2)",
+        "development (blind 3)",
+        "development (blind 3b)",
+        "development (blind 4)",
+    ],
 )
 def test_the_tuned_blind_parts_meet_the_targets(settings: Settings, part: str) -> None:
     # Tuned on, so this is no estimate for unseen text; it guards against losing what was fixed.
@@ -139,13 +146,15 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_4_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Scored, never tuned on: the figures are printed (pytest -s), not asserted against targets.
-    rows, _seen = part_rows("held-out (blind 4)")
-    assert len(rows) >= 380
+def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
+    # Scored once as held-out (refused 152/169, caught 153/169, flag-worthy 65/80, false positives
+    # 7/134), then tuned on its classes of miss: measured after that tuning, every row scored,
+    # refused 170/170, caught 170/170, flag-worthy 80/80, false positives 0/134. Tuned on, so this
+    # guards what was fixed; it says nothing about unseen text.
+    rows, seen = part_rows("development (blind 4)")
+    assert (len(rows), seen) == (384, 0)
     s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (169, 80, 134)
-    print(
-        f"blind 4: refused {s.refused}/169, caught {s.caught}/169, flag-worthy {s.flagged}/80, "
-        f"false positives {s.false_positives}/134"
-    )
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (170, 80, 134)
+    assert s.refused >= 169 and s.caught == 170
+    assert s.flagged >= 78
+    assert s.false_positives <= 1

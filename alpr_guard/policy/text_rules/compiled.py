@@ -56,34 +56,46 @@ class _Node:
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
-        self.ends: list[_Cand] = []  # phrases ending here
+        # Phrases ending here: a tuple, empty in most nodes (an empty tuple is shared, an empty
+        # list would be one more object per node of a trie of some 150,000).
+        self.ends: tuple[_Cand, ...] = ()
         self.num: _Node | None = None  # <num>
-        self.prefixes: dict[str, list[tuple[str, _Cand]]] = {}  # last-word prefixes by 3 letters
+        # Last-word prefixes by their first 3 letters; None in the many nodes without any.
+        self.prefixes: dict[str, list[tuple[str, _Cand]]] | None = None
 
     def insert(self, phrase: _Phrase, cand: _Cand) -> None:
         node = self
-        last = len(phrase.words) - 1
-        for k, word in enumerate(phrase.words):
-            if k == last and phrase.prefix:
-                bucket = node.prefixes.setdefault(word[:3], [])
-                if (word, cand) not in bucket:
-                    bucket.append((word, cand))
-                return
+        words = phrase.words
+        if phrase.prefix:
+            words = words[:-1]
+        for word in words:
             if word == _NUM:
                 if node.num is None:
                     node.num = _Node()
                 node = node.num
             else:
-                node = node.children.setdefault(word, _Node())
-        if cand not in node.ends:  # overlapping alternatives can repeat a phrase
-            node.ends.append(cand)
+                # (not setdefault(word, _Node()): that builds a node for every word of every
+                # phrase, and most already exist; the rules load at start-up)
+                child = node.children.get(word)
+                if child is None:
+                    child = node.children[word] = _Node()
+                node = child
+        if phrase.prefix:
+            stem = phrase.words[-1]
+            if node.prefixes is None:
+                node.prefixes = {}
+            bucket = node.prefixes.setdefault(stem[:3], [])
+            if (stem, cand) not in bucket:
+                bucket.append((stem, cand))
+        elif cand not in node.ends:  # overlapping alternatives can repeat a phrase
+            node.ends = (*node.ends, cand)
 
     def starts(self, tok: str) -> bool:
         """Could a phrase start with this word? (Most words start none.)"""
         return (
             tok in self.children
             or (self.num is not None and tok.isdigit())
-            or (bool(self.prefixes) and tok[:3] in self.prefixes)
+            or (self.prefixes is not None and tok[:3] in self.prefixes)
         )
 
 

@@ -154,11 +154,8 @@ def _expand(
 _PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lower-case words, single spaces
 
 
-@functools.lru_cache(maxsize=65_536)
 def _phrase_words(body: str) -> tuple[str, ...]:
-    """The words of a phrase, split exactly as a text is. Remembered: expansions repeat the same
-    phrases across entries ("for the" before every agency list), and the rules load at start-up
-    and on every settings load."""
+    """The words of a phrase, split exactly as a text is."""
     if _PLAIN.fullmatch(body) and not _SINGLES.search(body) and not _RUN3.search(body):
         return tuple(body.split())  # the usual phrase: already what _field would make of it
     words: list[str] = []
@@ -171,17 +168,28 @@ def _phrase_words(body: str) -> tuple[str, ...]:
 
 def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
     """Compile one phrase with exactly the normalisation and word split used on the text."""
+    compiled = _compiled_phrase(text, case_sensitive)
+    if isinstance(compiled, str):
+        raise _fail(where, path, compiled)
+    return compiled
+
+
+@functools.lru_cache(maxsize=131_072)
+def _compiled_phrase(text: str, case_sensitive: bool) -> _Phrase | str:
+    """``_phrase`` without the place to blame: the phrase, or why it is not one. Remembered:
+    expansions repeat the same phrases across entries ("for the" before every agency list, the
+    shared lists of parties), and the rules load at start-up and on every settings load."""
     prefix = text.endswith("*")
     body = text[:-1] if prefix else text
     if "*" in body:
-        raise _fail(where, path, f"'*' is only allowed at the end of a phrase: {text!r}")
-    words = list(_phrase_words(body))
+        return f"'*' is only allowed at the end of a phrase: {text!r}"
+    words = _phrase_words(body)
     if not words:
-        raise _fail(where, path, f"has no words: {text!r}")
+        return f"has no words: {text!r}"
     if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
-        raise _fail(where, path, f"a prefix needs at least 3 letters before '*': {text!r}")
-    low = tuple(w if w == _NUM else w.lower() for w in words)
-    return _Phrase(low, tuple(words) if case_sensitive else None, prefix)
+        return f"a prefix needs at least 3 letters before '*': {text!r}"
+    low = tuple(map(str.lower, words))  # (_NUM is in lower case already)
+    return _Phrase(low, words if case_sensitive else None, prefix)
 
 
 def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str) -> _Words:
@@ -241,6 +249,16 @@ class _Builder:
         self.entries: list[_Entry] = []
         self.trie = _Node()
         self.patterns: list[tuple[int, re.Pattern[str]]] = []
+        # Context lists compiled so far, by their items: entries repeat the same ones ("@for_whom"
+        # right before, "@victim_crimes" as a veto), and a compiled one is never changed.
+        self.contexts: dict[tuple[str, ...], _Words] = {}
+
+    def context(self, value: object, path: str) -> _Words:
+        key = tuple(_strings(value, self.where, path))
+        words = self.contexts.get(key)
+        if words is None:
+            words = self.contexts[key] = _words(list(key), self.lists, self.where, path)
+        return words
 
     def exclude(self, value: object, rule: int, path: str) -> None:
         for text, at in _expand(_strings(value, self.where, path), self.lists, self.where, path):
@@ -261,7 +279,7 @@ class _Builder:
         case_sensitive = _flag(body, "case_sensitive", where, path)
         window = _window(body, "window", _DEFAULT_WINDOW, where, path)
         contexts = {
-            key: _words(body[key], self.lists, where, f"{path}.{key}") if key in body else None
+            key: self.context(body[key], f"{path}.{key}") if key in body else None
             for key in _CONTEXT_KEYS
         }
         terms = _strings(body.get("terms", []), where, f"{path}.terms")
@@ -310,7 +328,7 @@ class _Builder:
             stack.extend(node.children.values())
             if node.num is not None:
                 stack.append(node.num)
-            for bucket in node.prefixes.values():
+            for bucket in (node.prefixes or {}).values():
                 for stem, _ in bucket:
                     if stem not in stems.setdefault(stem[:3], []):
                         stems[stem[:3]].append(stem)

@@ -19,6 +19,7 @@ _SINGLES = re.compile(
 )
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")  # a letter held down: "ICEEE", "immigraaation"
 _DOUBLE = re.compile(r"([a-z])\1+")
+_CAPS_DOUBLE = re.compile(r"([A-Z])\1+")
 # Digits typed for the letters they resemble ("1CE", "ER0", "ab0rtion", "U5CIS"): 1 is tried as
 # i and as l.
 _LEET_I = str.maketrans("0134578", "oieastb")
@@ -149,7 +150,31 @@ _DOLLAR_S = re.compile(r"(?<=[A-Za-z])\$(?=[A-Za-z])")
 _BAR_I = re.compile(r"(?<![^\W_])[|!](?=[A-Z]{2,4}(?![^\W_]))")
 
 
+# Single letters spaced out with spaces only ("I  C  E   O P S"): a run of them, and each gap.
+_SPACED = re.compile(r"(?<![^\W_])[^\W\d_](?: +[^\W\d_](?![^\W_])){2,}")
+_GAP = re.compile(r" +")
+
+
+def _wider_gaps(m: re.Match[str]) -> str:
+    """In a run of single letters spaced out, a gap wider than the gaps on both sides of it
+    separates two words ("I  C  E   O P S" is ICE OPS, not ICEOPS): it becomes a comma (no word
+    character, no letter separator), every other gap one space."""
+    run = m.group()
+    gaps = [len(g) for g in _GAP.findall(run)]
+    letters = run.split()
+    out = [letters[0]]
+    for k, width in enumerate(gaps):
+        left = gaps[k - 1] if k else 0
+        right = gaps[k + 1] if k + 1 < len(gaps) else 0
+        wide = 0 < k < len(gaps) - 1 and width > left and width > right
+        out.append(" , " if wide else " ")
+        out.append(letters[k + 1])
+    return "".join(out)
+
+
 def _normalise(text: str) -> str:
+    if "  " in text:
+        text = _SPACED.sub(_wider_gaps, text)
     if "$" in text:
         text = _DOLLAR_S.sub("S", text)
     if "|" in text or "!" in text:
@@ -209,12 +234,20 @@ def _join_acronyms(
 
 def _held_down(orig: list[str]) -> list[str]:
     """ "ICEEE" -> "ICE", "immigraaation" -> "immigration": in a word of five letters or more, a
-    letter three or more times in a row is one letter. Shorter words keep theirs ("USSS" is the
+    letter three or more times in a row is one letter (and in capitals, a doubled one too:
+    "IIICEE" -> "ICE"). Shorter words keep theirs ("USSS" is the
     Secret Service), and so do words of one letter held down ("aaaa": junk, not a word)."""
-    return [
-        _RUN3.sub(r"\1", w) if len(w) >= 5 and _RUN3.search(w) and len(set(w.lower())) > 1 else w
-        for w in orig
-    ]
+    out = []
+    for w in orig:
+        if not (len(w) >= 5 and _RUN3.search(w) and len(set(w.lower())) > 1):
+            out.append(w)
+        elif w.isupper() and w.isalpha():
+            # In capitals, a word with a letter held down is spelled out of shape on purpose, so
+            # its doubled letters count once too: "IIICEE" is ICE (not ICEE, the slushie).
+            out.append(_CAPS_DOUBLE.sub(r"\1", w))
+        else:
+            out.append(_RUN3.sub(r"\1", w))
+    return out
 
 
 def _field(raw: str) -> _Field:
