@@ -17,8 +17,14 @@ on blind 3 and scored once as held-out after that tuning: refused 152/169 = 0.89
 153/169 = 0.905, flag-worthy 65/80 = 0.812, false positives 7/134 = 0.052 (one text also in a
 development part left out) -- then tuned on its classes of miss, so it is development data now
 (all 384 rows scored: refused 170/170, caught 170/170, flag-worthy 80/80, false positives 0/134
-after that tuning; tuned on, so no estimate for unseen text). The next blind set, scored once
-with `bench/screening.py --extra PATH`, is the honest estimate.
+after that tuning; tuned on, so no estimate for unseen text).
+Blind 5 (tests/data/justifications_heldout_blind5.csv, 442 texts) was written blind by a fifth
+person while the rules were tuned on blind 4, and scored once after that tuning was frozen, on
+the 426 texts the first development part does not hold: refused 163/180 = 0.906, caught
+168/180 = 0.933, flag-worthy 70/88 = 0.795, false positives 1/158 = 0.006 (every row: 170/187,
+175/187, 79/97, 1/158). Refused and false positives meet their targets; caught (0.97) and
+flag-worthy (0.90) do not. It is held out: never tuned on. The test below pins its make-up and
+the two targets it meets; the other two figures are printed (pytest -s).
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -158,3 +164,18 @@ def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.refused >= 169 and s.caught == 170
     assert s.flagged >= 78
     assert s.false_positives <= 1
+
+
+def test_blind_5_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on. Refused up front and false positives met their targets when it was scored
+    # once; caught and flag-worthy did not (0.933 and 0.795), and are printed, not asserted.
+    rows, seen = part_rows("held-out (blind 5)")
+    assert (len(rows), seen) == (426, 16)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (180, 88, 158)
+    assert s.rate(s.refused, "prohibited") >= 0.90
+    assert s.rate(s.false_positives, "legitimate") <= 0.03
+    print(
+        f"blind 5: refused {s.refused}/180, caught {s.caught}/180, flag-worthy {s.flagged}/88, "
+        f"false positives {s.false_positives}/158"
+    )
