@@ -150,3 +150,10 @@ def test_two_dotted_letters_next_to_a_slash_stay_apart() -> None:
     assert words_of("ab/C.D") == ("ab", "c", "d")
     assert words_of("C.D/ab") == ("c", "d", "ab")
     assert words_of("ab/C.D.E") == ("ab", "cde")  # three letters join whatever is beside them
+
+
+def test_a_digit_and_a_lower_case_l_in_a_capitals_acronym_are_both_read_as_letters() -> None:
+    # "H5l": 5 for S and a lower-case L for I, in a word typed in capitals, reads as HSI.
+    rules = load_text_rules(rules_with({"terms": ["hsi"]}), WHERE)
+    assert fired(rules, "per H5l agent") == {"sample"}
+    assert fired(rules, "per H5x agent") == set()
