@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,7 +32,6 @@ from typing import Any
 from alpr_guard.settings import Settings
 
 MAX_DEFAULT_WORKERS = 8
-SWITCH_INTERVAL_S = 0.0005
 
 
 def default_workers(settings: Settings) -> int:
@@ -137,11 +135,6 @@ def run(
             from alpr_guard.runtime import build_runtime
 
             limit_arenas(2)  # before this worker starts its threads (see alpr_guard.memory)
-            # A thread that gave up the GIL for the database (every statement does) waits for
-            # it back until the holder's switch interval ends (5 ms by default). The writer's
-            # transaction makes a dozen such calls while request threads parse bodies, so it
-            # was held several times longer than its own work; at 0.5 ms it is not.
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
             # Bounded by the threads: a request holds at most two connections (its session and
             # a read-only one). While requests come, every connection stays open (opening one
             # per request cost a camera's one-read post about a fifth of its time); once the
