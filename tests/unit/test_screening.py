@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.policy.screening import SearchFacts, ShareFacts, screen_search, screen_share
+from alpr_guard.policy.screening import ShareFacts, screen_search, screen_share
 from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.settings import Settings, load_settings
 from tests.conftest import REPO
+from tests.unit.screening_cases import FACTS, HOME, NOW
 
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-HOME = AgencyFacts("CA0199900", "Demo City PD", "local", "CA", True, None)
 ICE = AgencyFacts("VTICE0900", "ICE LESC", "federal", "VT", True, None)
-OK = SearchFacts(
+OK = replace(
+    FACTS,
     purpose="stolen_vehicle",
     justification="Vehicle reported stolen from Main St lot, report on file",
-    case_number="26-004512",
-    window_from=NOW - timedelta(days=7),
-    window_to=NOW,
-    requester=HOME,
-    on_behalf_of=None,
-    on_behalf_agency=None,
 )
 
 

@@ -5,43 +5,16 @@ texts of the same words that must stay clean.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.policy.screening import SearchFacts, screen_search
-from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.settings import Settings, load_settings
-from tests.conftest import REPO
-
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-HOME = AgencyFacts("CA0199900", "Demo City PD", "local", "CA", True, None)
-FACTS = SearchFacts(
-    purpose="criminal_investigation",
-    justification="",
-    case_number="26-004512",
-    window_from=NOW - timedelta(days=7),
-    window_to=NOW,
-    requester=HOME,
-    on_behalf_of=None,
-    on_behalf_agency=None,
-)
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return load_settings(REPO / "config" / "alpr_guard.toml")
-
-
-def decide(settings: Settings, text: str) -> tuple[ReasonCode | None, set[str]]:
-    d = screen_search(replace(FACTS, justification=text), settings, NOW)
-    return d.reason, {f.rule for f in d.flags}
-
-
-def assert_clean(settings: Settings, text: str) -> None:
-    assert decide(settings, text) == (None, set()), text
+    return load_settings(CONFIG)
 
 
 # --------------------------------------------------------------------------- status and entry

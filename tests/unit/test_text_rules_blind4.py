@@ -15,8 +15,6 @@ child exchange, a debt owed to the officer, a march, the press at work, "fyi").
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,41 +23,17 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.policy.screening import SearchFacts, screen_search
-from alpr_guard.policy.sharing import AgencyFacts
 from alpr_guard.policy.text_rules import load_text_rules, scan, words_of
 from alpr_guard.settings import Settings, load_settings
-from tests.conftest import REPO
+from tests.unit.screening_cases import CONFIG, RULES_FILE, assert_clean, decide
 
-RULES_FILE = REPO / "config" / "rules.california.toml"
 RAW: dict[str, Any] = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
 RULES = load_text_rules(RAW, str(RULES_FILE))
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-HOME = AgencyFacts("CA0199900", "Demo City PD", "local", "CA", True, None)
-FACTS = SearchFacts(
-    purpose="criminal_investigation",
-    justification="",
-    case_number="26-004512",
-    window_from=NOW - timedelta(days=7),
-    window_to=NOW,
-    requester=HOME,
-    on_behalf_of=None,
-    on_behalf_agency=None,
-)
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return load_settings(REPO / "config" / "alpr_guard.toml")
-
-
-def decide(settings: Settings, text: str) -> tuple[ReasonCode | None, set[str]]:
-    d = screen_search(replace(FACTS, justification=text), settings, NOW)
-    return d.reason, {f.rule for f in d.flags}
-
-
-def assert_clean(settings: Settings, text: str) -> None:
-    assert decide(settings, text) == (None, set()), text
+    return load_settings(CONFIG)
 
 
 def refused(text: str) -> bool:
