@@ -90,6 +90,7 @@ _HEAD = DriverSelect(
     select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 )
 _INSERT = insert(cast(Table, AuditEvent.__table__))
+_FIELDS = tuple(column.name for column in AuditEvent.__table__.columns)
 
 
 class AuditLog:
@@ -117,36 +118,22 @@ class AuditLog:
         last = _HEAD.rows(session, {})
         seq, prev_hash = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
         # Microsecond precision survives both databases, so the MAC input round-trips.
-        occurred_at = self._clock.now()
-        detail_text = canonical_json(details or {})
-        digest = self._keyring.audit_mac(
-            _message(
-                seq,
-                occurred_at.isoformat(),
-                kind,
-                actor.name,
-                actor.agency,
-                subject,
-                detail_text,
-                sealed,
-                prev_hash,
-            )
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=self._clock.now(),
+            kind=kind,
+            actor=actor.name,
+            actor_agency=actor.agency,
+            subject=subject,
+            details=canonical_json(details or {}),
+            sealed=sealed,
+            prev_hash=prev_hash,
+            hash="",
         )
-        values = {
-            "seq": seq,
-            "occurred_at": occurred_at,
-            "kind": kind,
-            "actor": actor.name,
-            "actor_agency": actor.agency,
-            "subject": subject,
-            "details": detail_text,
-            "sealed": sealed,
-            "prev_hash": prev_hash,
-            "hash": digest,
-        }
-        session.connection().execute(_INSERT, values)
+        event.hash = event_hash(self._keyring, event)  # the one spelling of the MAC input
+        session.connection().execute(_INSERT, {name: getattr(event, name) for name in _FIELDS})
         # Returned detached: the caller reads its seq and hash; the row is already written.
-        return AuditEvent(**values)
+        return event
 
 
 @dataclass(frozen=True)
