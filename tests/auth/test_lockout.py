@@ -170,6 +170,23 @@ class TestFloods:
         )
         assert other.status_code == 302
 
+    def test_only_the_sign_in_routes_are_counted(self, client: FlaskClient) -> None:
+        """The limiter runs for the sign-in blueprint alone: its headers come with a sign-in
+        answer, and no other route is counted or held back by a flood of them."""
+        for _ in range(3):
+            signed = client.get("/auth/login", base_url=BASE_URL)
+            assert signed.headers["X-RateLimit-Limit"] == "3"
+        assert client.get("/auth/login", base_url=BASE_URL).status_code == 429
+        for _ in range(5):
+            health = client.get("/healthz", base_url=BASE_URL)
+            assert health.status_code == 200
+            assert "X-RateLimit-Limit" not in health.headers
+        # Its hooks run for that blueprint only, not on every request of the app.
+        hooks = client.application.before_request_funcs
+        limiter = type(client.application.extensions["limiter"].copy().pop())
+        assert not [h for h in hooks[None] if isinstance(getattr(h, "__self__", None), limiter)]
+        assert [h for h in hooks["signin"] if isinstance(getattr(h, "__self__", None), limiter)]
+
     def test_the_count_is_shared_by_every_worker(self, client: FlaskClient, rt: Runtime) -> None:
         """Two apps over one database (two gunicorn workers) share one count."""
         from alpr_guard.api import build_app
