@@ -7,6 +7,7 @@ import functools
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 
 from alpr_guard.errors import ConfigError
@@ -188,8 +189,11 @@ def _compiled_phrase(text: str, case_sensitive: bool) -> _Phrase | str:
         return f"has no words: {text!r}"
     if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
         return f"a prefix needs at least 3 letters before '*': {text!r}"
-    low = tuple(map(str.lower, words))  # (_NUM is in lower case already)
-    return _Phrase(low, words if case_sensitive else None, prefix)
+    # Interned: the expansions repeat the same few thousand words hundreds of thousands of
+    # times, and the compiled rules live as long as the process.
+    low = tuple(sys.intern(word.lower()) for word in words)  # (_NUM is in lower case already)
+    exact = tuple(map(sys.intern, words)) if case_sensitive else None
+    return _Phrase(low, exact, prefix)
 
 
 def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str) -> _Words:
@@ -435,7 +439,12 @@ def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
         return _load_text_rules(table, where)
     rules = _COMPILED.get(key)
     if rules is None:
-        rules = _load_text_rules(table, where)
+        try:
+            rules = _load_text_rules(table, where)
+        finally:
+            # The phrase memo only pays within one compile (entries share lists); kept, it
+            # would hold every expanded phrase's text for the life of the process.
+            _compiled_phrase.cache_clear()
         if len(_COMPILED) >= _COMPILED_LIMIT:
             _COMPILED.clear()
         _COMPILED[key] = rules
