@@ -161,9 +161,10 @@ class DriverSelect:
             self._compiled[dialect.name] = found
         return found
 
-    def rows(self, session: Session, params: dict[str, Any]) -> Sequence[Any]:
-        """The result rows, each a tuple of the selected columns in order."""
-        connection = session.connection()
+    def rows(self, bind: Session | Connection, params: dict[str, Any]) -> Sequence[Any]:
+        """The result rows, each a tuple of the selected columns in order, on the session's
+        connection (or a Core connection's) in its transaction."""
+        connection = bind.connection() if isinstance(bind, Session) else bind
         sql, order, defaults = self._for(connection.dialect)
         values = {**defaults, **params}
         if connection.dialect.name == "postgresql":

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
@@ -334,13 +335,13 @@ def _principal(row: Any) -> CameraPrincipal:
     )
 
 
-def authenticate_token(session: Session, token: str | None) -> CameraPrincipal:
+def authenticate_token(db: Session | Connection, token: str | None) -> CameraPrincipal:
     """A bearer credential; every failure is the same 401, so credentials cannot be probed.
     A credential registered to sign (``hmac``) is refused as a bearer token: its secret never
     travels."""
     if not token or not token.startswith(CREDENTIAL_PREFIX) or len(token) > 200:
         raise Unauthorized(_UNAUTHORIZED)
-    rows = _BY_HASH.rows(session, {"hash": hash_secret(token)})
+    rows = _BY_HASH.rows(db, {"hash": hash_secret(token)})
     # (id, name, agency_id, ori, camera_ids, auth, disabled_at)
     if not rows or rows[0][6] is not None or rows[0][5] != "token":
         raise Unauthorized(_UNAUTHORIZED)
@@ -353,7 +354,7 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 
 
 def authenticate_signed(
-    session: Session,
+    db: Session | Connection,
     rt: Runtime,
     name: str | None,
     timestamp: str | None,
@@ -370,7 +371,7 @@ def authenticate_signed(
     skew = abs(rt.clock.now().timestamp() - int(timestamp))
     if skew > rt.settings.ingest.signature_skew_seconds:
         raise Unauthorized(_UNAUTHORIZED)
-    row = session.execute(_BY_NAME, {"name": name.strip().lower()}).first()
+    row = db.execute(_BY_NAME, {"name": name.strip().lower()}).first()
     if row is None or row.disabled_at is not None or row.auth != "hmac":
         raise Unauthorized(_UNAUTHORIZED)
     for sealed in (row.secret_sealed, row.previous_sealed):
