@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from alpr_guard.api import models
 from alpr_guard.api import review as review_view
+from alpr_guard.api.app import BLUEPRINTS  # noqa: F401  (every view declares its routes)
 from alpr_guard.api.contract import OPERATIONS, route, salvage, validate
 from alpr_guard.api.openapi import spec
 from alpr_guard.api.parsing import parse_read_batch, salvage_search_request
