@@ -26,16 +26,20 @@ class Result:
 
 @pytest.fixture
 def process_state() -> Iterator[None]:
-    """``cli`` sets the umask, configures logging and remembers the running command: put all
-    three back so the tests after these see the process as it was."""
+    """``cli`` sets the umask, configures logging (``serve`` even the format of every handler)
+    and remembers the running command: put all of it back so the tests after these see the
+    process as it was."""
     umask = os.umask(0o022)
     os.umask(umask)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    formatters = [(handler, handler.formatter) for handler in handlers]
     yield
     os.umask(umask)
     root.handlers[:] = handlers
     root.setLevel(level)
+    for handler, formatter in formatters:
+        handler.setFormatter(formatter)
     current.clear()
 
 
