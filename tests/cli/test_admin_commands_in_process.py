@@ -26,7 +26,7 @@ def test_config_check_passes_then_records_the_policy_once(migrated: Path, alpr: 
 
     recorded = alpr(migrated, "config", "check", "--record")
     assert recorded.code == 0, recorded.err
-    assert "recorded (was none)" in recorded.out or ": unchanged, nothing recorded" in recorded.out
+    assert recorded.out.splitlines()[1].endswith(": recorded (was none)")
     again = alpr(migrated, "config", "check", "--record")
     assert again.code == 0
     assert again.out.splitlines()[-1].endswith("unchanged, nothing recorded")
@@ -343,7 +343,7 @@ def test_audit_checkpoint_and_verify(migrated: Path, tmp_path: Path, alpr: AlprC
         operator="",
     )
     assert bad_key.code == 1
-    assert bad_key.out.strip()  # one line saying why not
+    assert bad_key.out.strip().startswith("invalid: signed by another key (key id ")
 
 
 def test_audit_export_receipt_refuses_a_malformed_run_id(migrated: Path, alpr: AlprCli) -> None:
@@ -370,7 +370,7 @@ def test_shares_verify_names_the_bad_input(migrated: Path, tmp_path: Path, alpr:
     key = base64.b64encode(b"\x01" * 32).decode()
     forged = alpr(migrated, "shares", "verify", str(bundle), "--public-key", key)
     assert forged.code == 1
-    assert forged.out.strip()
+    assert forged.out.strip() == ("not a signed bundle (needs 'bundle' and 'signature' objects)")
 
 
 def test_shares_verify_without_a_signing_key_asks_for_one(tmp_path: Path, alpr: AlprCli) -> None:
@@ -419,3 +419,38 @@ def test_a_missing_config_file_is_a_config_error(tmp_path: Path, alpr: AlprCli) 
 def test_an_unknown_command_points_at_help(tmp_path: Path, alpr: AlprCli) -> None:
     line = only_line(alpr(None, "frobnicate", operator=""), 2)
     assert line.startswith("error: No such command") and "frobnicate" in line
+
+
+def test_shares_verify_with_the_instance_key_catches_an_edit(
+    migrated: Path, tmp_path: Path, alpr: AlprCli
+) -> None:
+    from alpr_guard.audit import canonical_json
+    from alpr_guard.crypto import KeyRing, key_fingerprint
+    from alpr_guard.keystore import FileKeyStore, read_master_key
+
+    ring = KeyRing(
+        read_master_key(tmp_path / "master.key", None, "test"), FileKeyStore(tmp_path / "keystore")
+    )
+    bundle = {"bundle_id": "b-1", "issuer": "CA0199900", "recipient": "CA0190100", "reads": [1, 2]}
+    document = {
+        "bundle": bundle,
+        "signature": {
+            "algorithm": "Ed25519",
+            "key_id": key_fingerprint(ring.public_key_raw()),
+            "value": base64.b64encode(
+                ring.signing_key().sign(canonical_json(bundle).encode())
+            ).decode(),
+        },
+    }
+    genuine = tmp_path / "genuine.json"
+    genuine.write_text(json.dumps(document))
+    ok = alpr(migrated, "shares", "verify", str(genuine))
+    assert ok.code == 0, ok.err
+    assert ok.out.strip() == "valid bundle b-1 from CA0199900 to CA0190100: 2 reads"
+
+    bundle["reads"] = [1, 2, 3]
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document))
+    refused = alpr(migrated, "shares", "verify", str(edited))
+    assert refused.code == 1
+    assert refused.out.strip() == "signature does not match the bundle: it was altered or forged"
