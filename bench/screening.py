@@ -99,7 +99,7 @@ PARTS = {
     "development (blind 3)": DATA / "justifications_dev_blind3.csv",
     "development (blind 3b)": DATA / "justifications_dev_blind3b.csv",
     "development (blind 4)": DATA / "justifications_dev_blind4.csv",
-    "held-out (blind 5)": DATA / "justifications_heldout_blind5.csv",
+    "development (blind 5)": DATA / "justifications_dev_blind5.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -107,6 +107,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 3)",
     "development (blind 3b)",
     "development (blind 4)",
+    "development (blind 5)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"
