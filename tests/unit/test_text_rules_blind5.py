@@ -1,0 +1,283 @@
+"""The classes of miss blind 5 found, generalised: each class is tested with texts of its own
+(other agencies, operations, procedures, languages, wordings), never the blind set's strings,
+next to hard legitimate texts with the same words that must stay clean.
+
+Engine: a change of separator inside a run of single letters cuts it between two acronyms
+("H.S.I. S.A.C.", "I-C-E. t-f-o"); an acronym of capitals starting with a digit drawn like I, E
+or O ("3R0"); endings spelled as they sound ("imigrashun", "deportasion"). Rules: presence
+without permission, sending a person home with the federal government nearby, removal in
+Spanish, the Notice to Appear with an immigration word, more named operations, a pregnancy said
+to be over or its signs with travel, procedures by their clinical names, ending it after travel,
+other states' abortion bans by name, pills sent by a provider, gender-affirming care in Spanish
+and as GAHT; a favour or data handed to the party, a state's SO asking. Flag classes: a private
+party's part in our case, vetting a date, a colleague's car or circle, relatives in Spanish,
+neighbours' disputes, background checks, bills, licence compliance, a religion or a language as
+the suspicion, political parties and petitions, politeness and conversations as the reason.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.policy.text_rules import words_of
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("H.S.I. S.A.C. wants hits", ("hsi", "sac", "wants", "hits")),
+        ("C.B.P. O.F.O. request", ("cbp", "ofo", "request")),
+        ("I-C-E. t-f-o asked", ("ice", "tfo", "asked")),
+        ("U.S. D.O.J. asked", ("us", "doj", "asked")),
+        # one separator throughout, or a lone letter at either end: one word, as before
+        ("I . C . E", ("ice",)),
+        ("I-C.E", ("ice",)),
+        ("h s i", ("hsi",)),
+        ("U. S.", ("us",)),
+        ("a b", ("a", "b")),
+    ],
+)
+def test_a_change_of_separator_cuts_two_acronyms_apart(text: str, words: tuple[str, ...]) -> None:
+    assert words_of(text) == words
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    first=st.sampled_from(["ICE", "HSI", "CBP", "ERO"]),
+    second=st.sampled_from(["OPS", "TFO", "SAC", "ERO"]),
+    inner=st.sampled_from([".", "-", "_", "*"]),
+    between=st.sampled_from([". ", " ", " - ", "/ "]),
+    lower=st.booleans(),
+)
+def test_two_dotted_acronyms_side_by_side_read_as_two_words(
+    first: str, second: str, inner: str, between: str, lower: bool
+) -> None:
+    second_typed = second.lower() if lower else second
+    text = inner.join(first) + between + inner.join(second_typed) + " wants it"
+    assert words_of(text)[:2] == (first.lower(), second.lower()), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3R0 team asked for the plate",
+        "per 1C3 ERO",
+        "imigrashun hold, find van",
+        "deportasion pending, locate",
+    ],
+)
+def test_digit_acronyms_and_spoken_endings_are_read(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "unit 5B1 reported stolen plate",
+        "decision to arrest, possession of meth, suspect car",
+        "television stolen in the session break, 459",
+        "pension fraud suspect's car, mission district",
+        "version 2 of the report, 10851 recovered",
+    ],
+)
+def test_codes_and_ordinary_endings_are_left_alone(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+def test_a_long_run_of_letters_and_changing_separators_scans_in_linear_time(
+    settings: Settings,
+) -> None:
+    text = "I.C.E. o p s-x.y " * 1500 + "stolen car"
+    t0 = time.perf_counter()
+    decide(settings, text)
+    assert time.perf_counter() - t0 < 2.0
+
+
+# --------------------------------------------------------------------------- prohibited
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # presence without permission
+        "living here without permission, find his truck",
+        "not authorized to remain in the United States, locate",
+        "unauthorized migrant, locate van",
+        "no work authorization, locate truck",
+        # sent home in the sense of removal
+        "feds want to ship him back home",
+        "get her shipped back across the border",
+        # Spanish
+        "hay que mandarlo a su pais, buscar carro",
+        "situacion migratoria irregular, localizar",
+        "redada de la migra, ubicar camioneta",
+        # the Notice to Appear, with an immigration word
+        "NTA issued by DHS, respondent moved, find car",
+        "served NTA, immigration hearing missed",
+        # named operations
+        "Operation Safeguard target list",
+        "part of Operation Hold the Line, run plate",
+        "operativo retorno, buscar troca",
+    ],
+)
+def test_immigration_classes_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she isn't pregnant anymore, check where she drove",
+        "used to be pregnant, now isnt, find her car",
+        "positive pregnancy test then drove to Oregon",
+        "morning sickness, then trip to Colorado, track",
+        "dilation and evacuation in Sacramento, girl from Idaho",
+        "vacuum aspiration at clinic, track vehicle",
+        "D&E at the clinic, find driver",
+        "teen drove to Colorado to terminate, follow car",
+        "Idaho abortion trafficking law, find the aunt's car",
+        "SB8 lawsuit, identify driver",
+        "human life protection act case, plate",
+        "telehealth doctor shipping meds to Louisiana, find her car",
+        "nurse practitioner prescribing pills across state lines, locate",
+        "cirugía de reasignación de sexo, localizar",
+        "terapia de afirmacion de genero para menor",
+        "GAHT patient, 16, locate",
+    ],
+)
+def test_care_described_without_its_name_is_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("as a courtesy to Boise PD", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("doing a favor for Texas DPS", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("forward the data to ATF", ReasonCode.FEDERAL_AGENCY),
+        ("pass results over to Maricopa SO", ReasonCode.OUT_OF_STATE_AGENCY),
+        ("Utah SO asked for reads", ReasonCode.OUT_OF_STATE_AGENCY),
+    ],
+)
+def test_favours_and_data_handed_over_are_refused_with_the_partys_code(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+# --------------------------------------------------------------------------- flag classes
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Geico flagged the claim, our fraud case", "federal_or_out_of_state_proxy"),
+        ("mother's private investigator supplied the plate", "federal_or_out_of_state_proxy"),
+        ("girl from Saturday night, want to see if she's single", "personal_use"),
+        ("checking if he's married", "personal_use"),
+        ("lieutenant's wife's car", "personal_use"),
+        ("captain asked me to look up his son's girlfriend", "personal_use"),
+        ("mi exesposa, donde vive ahora", "personal_use"),
+        ("fence dispute with next door neighbor", "non_criminal_use"),
+        ("tenant background check for my rental", "non_criminal_use"),
+        ("unpaid repair bill at body shop", "non_criminal_use"),
+        ("cannabis permit compliance check", "non_criminal_use"),
+        ("street vendor license inspection", "non_criminal_use"),
+        ("Sikh family at the end of the block, run their plates", "profiling"),
+        ("Romanians around the complex", "profiling"),
+        ("spoke no English, run the plate", "profiling"),
+        ("guy looked nervous at the gas station", "profiling"),
+        ("GOP headquarters visitors list", "protected_activity"),
+        ("people gathering signatures for a ballot measure", "protected_activity"),
+        ("poll watchers cars", "protected_activity"),
+        ("thanks", "vague_justification"),
+        ("as advised", "vague_justification"),
+        ("per our convo", "vague_justification"),
+        ("just browsing plz", "vague_justification"),
+    ],
+)
+def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+# --------------------------------------------------------------------------- hard negatives
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # frozen water, businesses and places named like agencies
+        "ice cream truck hit and run, suspect fled",
+        "icy roads crash, driver fled",
+        "black ice rollover, hit and run",
+        "ice chest stolen from truck bed",
+        "ICE Refrigeration van stolen",
+        "Customs Brokerage office burglary, suspect van",
+        "Customs House restaurant burglary",
+        "Border Grill robbery suspect car",
+        "HSI Alarms truck stolen from yard",
+        "U.S. Bank robbery suspect vehicle",
+        "I.C.U. nurse assaulted, suspect car",
+        "ICE contact in victim's phone, locate next of kin",
+        # what is done illegally
+        "illegal dumping on Main St, truck seen",
+        "illegally parked car blocking fire lane, tow",
+        # crimes against clinics and pregnant victims
+        "arson at women's health clinic, suspect car",
+        "threats against abortion provider, suspect vehicle",
+        "vandalism at Planned Parenthood, suspect seen on camera",
+        "pregnant victim assaulted, suspect fled in car",
+        "missing pregnant woman, last seen driving to clinic",
+        # immigrants as victims, people pretending to be agents, consultants' fraud
+        "immigrant victim of wage theft robbery, suspect truck",
+        "undocumented victim robbed at bus stop, suspect car",
+        "man impersonating ICE officer extorted family, suspect van",
+        "fake immigration agents robbed day laborers",
+        "notario fraud, immigration consultant took victims' money",
+        "immigration consultant scam, suspect vehicle",
+        # the same words in police work
+        "NTA issued for 22350 VC speeding, driver later stole car",
+        "operation to return stolen property to victims",
+        "ER staff sent him home, assault suspect's car",
+        "terminated employee stole company truck",
+        "D.C. trip, suspect in fraud case",
+        "victim seemed nervous recounting the robbery, suspect car",
+        "victim speaks only Spanish, interpreter requested, robbery suspect car",
+        "suspect spoke with a heavy accent per witness, robbery",
+        "Muslim victim of hate crime, suspect vehicle",
+        "parking dispute turned into assault, suspect car",
+        "neighbor dispute, neighbor threatened with a gun, suspect vehicle",
+        "forged recall petition signatures, suspect car",
+        "campaign office burglary, suspect vehicle",
+        "date of incident from last weekend, stolen car",
+        "the date of the robbery was last weekend, suspect car",
+        "coworker's car stolen from employee lot, 10851",
+        "job applicant's stolen ID used at bank, fraud suspect car",
+        "out of state rental used in our robbery",
+        "one-way rental recovered stolen, suspect",
+        "insurer paid the claim, arson suspect car",
+        "private investigator license revoked, suspect in 459",
+        "recall notice on the vehicle, stolen car",
+        "party bus shooting, suspect car",
+        "nervous system damage from assault, suspect car",
+        "removal officer's personal vehicle vandalized at home",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
