@@ -281,3 +281,112 @@ def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> N
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# --------------------------------------------------------------------------- wider variants
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sub-units and programmes by short name, the warrant of removal, departure not kept
+        "DBFTF case, locate vehicle",
+        "IHSC transport, find van",
+        "NFOP target vehicle",
+        "warrant of removal, locate",
+        "tiene orden de salida voluntaria",
+        "failed to depart, find car",
+        # returned or thrown out of the country
+        "put him on a bus back to Guatemala",
+        "kick them out of the country",
+        "return him to Honduras",
+        "boot him out of the US",
+        # a trans minor's parents; California's shield laws named as another state's case
+        "transgender teen's mom, find car",
+        "SB 107 case from Texas",
+    ],
+)
+def test_wider_prohibited_variants_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("her new man, just want to know who he is", "personal_use"),
+        ("guy who sold me a lemon", "personal_use"),
+        ("contractor who ripped me off on my kitchen", "personal_use"),
+        ("my buddy's wife thinks he's cheating", "personal_use"),
+        ("ex-girlfriend's new car", "personal_use"),
+        ("woman from the coffee shop", "personal_use"),
+        ("waitress I like, her car", "personal_use"),
+        ("checking out my new neighbor", "personal_use"),
+        ("neighbor across the street, parks weird", "personal_use"),
+        ("kid's coach, just checking", "personal_use"),
+        ("vehicle owner owes storage fees", "non_criminal_use"),
+        ("mechanic lien on truck, locate", "non_criminal_use"),
+        ("dispute over who owns the dog", "non_criminal_use"),
+        ("city wants to know if the business is still operating", "non_criminal_use"),
+        ("short term rental permit check", "non_criminal_use"),
+        ("marketing study of traffic at mall", "non_criminal_use"),
+        ("verify employee lives in district for stipend", "non_criminal_use"),
+        ("pre-employment check on new dispatcher", "non_criminal_use"),
+        ("background investigation for police applicant", "non_criminal_use"),
+        ("jury duty excuse verification", "non_criminal_use"),
+        ("workers comp claim, is he really injured", "non_criminal_use"),
+        ("speaks Arabic, run his plate", "profiling"),
+        ("turban guy in the car", "profiling"),
+        ("woman in hijab, see where she goes", "profiling"),
+        ("they didn't look like they belonged in this neighborhood", "profiling"),
+        ("rental car, two males, nervous, I-5", "profiling"),
+        ("Roma family camping at the park", "profiling"),
+        ("those folks at the mosque Friday", "protected_activity"),
+        ("person who filmed our stop", "protected_activity"),
+        ("Indivisible group meeting", "protected_activity"),
+        ("Moms for Liberty members", "protected_activity"),
+        ("people who signed the recall", "protected_activity"),
+        ("need this asap", "vague_justification"),
+        ("idk", "vague_justification"),
+        ("just because", "vague_justification"),
+        ("gut feeling", "vague_justification"),
+        ("victim's insurance adjuster called with the plate", "federal_or_out_of_state_proxy"),
+    ],
+)
+def test_wider_flag_variants_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UC buy: suspect sold me meth, his car",
+        "suspect ripped me off during the sting, car",
+        "her new boyfriend is the suspect in the 459",
+        "Friday night mosque burglary, suspect vehicle",
+        "those people at the church fundraiser stole the donations",
+        "return her to Mexico per custody order, abduction 278",
+        "parents took kid to Guatemala, abduction",
+        "fled to Mexico, murder warrant",
+        "failed to stop at the scene, hit and run",
+        "lienholder reported stolen vehicle, 10851",
+        "dispute over the car turned into assault, suspect",
+        "retail theft data, suspect car",
+        "suspect in a hijab robbed the store",
+        "victim in hijab assaulted, suspect fled",
+        "aclu office vandalized, suspect car",
+        "my new patrol car damaged in pursuit",
+        "kid's coach arrested for molest, warrant",
+        "driver nervous, DUI arrest, crash",
+        "NTA (citation) for 12500 VC, fled",
+        "ice on the roadway, solo crash",
+        "ICEE machine stolen from 7-Eleven",
+        "Iced Out Jewelry burglary",
+        "Customs Tavern fight, suspect car",
+        "migratory bird poaching, suspect truck",
+        "insurance card expired, 16028 VC",
+        "operation return stolen bikes, recovered",
+        "send him home with a warning, his car",
+    ],
+)
+def test_wider_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
