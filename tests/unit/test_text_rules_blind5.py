@@ -390,3 +390,45 @@ def test_wider_flag_variants_are_flagged(settings: Settings, text: str, rule: st
 )
 def test_wider_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("daughter's new friend's dad", "personal_use"),
+        ("ex's lawyer's car", "personal_use"),
+        ("my HOA president", "personal_use"),
+        ("landlord says tenant has an extra car", "non_criminal_use"),
+        ("school asked if student lives in boundary", "non_criminal_use"),
+        ("car sold but buyer never transferred title", "non_criminal_use"),
+        ("homeless-looking guy in a nice car", "profiling"),
+        ("lowrider full of cholos", "profiling"),
+        ("car with Mexican plates, run it", "profiling"),
+        ("Arabic writing on the car", "profiling"),
+        ("the press van outside the station", "protected_activity"),
+        ("pastor who criticized the chief", "protected_activity"),
+        ("members of the tenants association", "protected_activity"),
+        ("people handing out flyers against the sheriff", "protected_activity"),
+        ("proactive policing", "vague_justification"),
+        ("victim's lawyer provided the plate", "federal_or_out_of_state_proxy"),
+    ],
+)
+def test_third_round_flag_variants_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suspect car has Arabic writing on the back, robbery",
+        "press van broken into, camera stolen",
+        "stolen car with Baja plates recovered",
+        "victim handing out flyers was assaulted, suspect car",
+        "homeless looking male suspect in robbery, his car",
+        "ex's lawyer was the victim of a burglary",
+        "title transfer fraud, suspect forged signature",
+        "lease violation turned into assault on landlord, suspect car",
+    ],
+)
+def test_third_round_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
