@@ -44,11 +44,15 @@ part of the labelled set:
                The rules were then tuned on its classes of miss, so it is development data now
                and says nothing about unseen text: the next blind part (scored with --extra)
                is the honest estimate.
-  held-out     tests/data/justifications_heldout_blind5.csv   (blind 5) 442 texts written blind
+  development  tests/data/justifications_dev_blind5.csv   (blind 5) 442 texts written blind
                by a fifth person (no rules, engine, tests or other sets read) while the rules
                were tuned on blind 4, trying to evade (homoglyphs, zero-width separators,
                Spanish, form numbers, euphemism, the act buried behind a case number) with 87
-               hard negatives; scored once after that tuning was frozen. Never tuned on.
+               hard negatives; scored once as held-out after that tuning was frozen: refused up
+               front 163/180 = 0.906, caught 168/180 = 0.933, flag-worthy 70/88 = 0.795, false
+               positives 1/158 = 0.006 (16 texts also in the development part left out) --
+               caught and flag-worthy short of their targets. The rules were then tuned on its
+               classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -99,7 +103,7 @@ PARTS = {
     "development (blind 3)": DATA / "justifications_dev_blind3.csv",
     "development (blind 3b)": DATA / "justifications_dev_blind3b.csv",
     "development (blind 4)": DATA / "justifications_dev_blind4.csv",
-    "held-out (blind 5)": DATA / "justifications_heldout_blind5.csv",
+    "development (blind 5)": DATA / "justifications_dev_blind5.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -107,6 +111,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 3)",
     "development (blind 3b)",
     "development (blind 4)",
+    "development (blind 5)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

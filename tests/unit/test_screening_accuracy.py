@@ -18,13 +18,14 @@ on blind 3 and scored once as held-out after that tuning: refused 152/169 = 0.89
 development part left out) -- then tuned on its classes of miss, so it is development data now
 (all 384 rows scored: refused 170/170, caught 170/170, flag-worthy 80/80, false positives 0/134
 after that tuning; tuned on, so no estimate for unseen text).
-Blind 5 (tests/data/justifications_heldout_blind5.csv, 442 texts) was written blind by a fifth
-person while the rules were tuned on blind 4, and scored once after that tuning was frozen, on
-the 426 texts the first development part does not hold: refused 163/180 = 0.906, caught
-168/180 = 0.933, flag-worthy 70/88 = 0.795, false positives 1/158 = 0.006 (every row: 170/187,
-175/187, 79/97, 1/158). Refused and false positives meet their targets; caught (0.97) and
-flag-worthy (0.90) do not. It is held out: never tuned on. The test below pins its make-up and
-the two targets it meets; the other two figures are printed (pytest -s).
+Blind 5 (tests/data/justifications_dev_blind5.csv, 442 texts) was written blind by a fifth
+person while the rules were tuned on blind 4, and scored once as held-out after that tuning was
+frozen, on the 426 texts the first development part does not hold: refused 163/180 = 0.906,
+caught 168/180 = 0.933, flag-worthy 70/88 = 0.795, false positives 1/158 = 0.006 (every row:
+170/187, 175/187, 79/97, 1/158) -- caught (0.97) and flag-worthy (0.90) short of their targets.
+The rules were then tuned on its classes of miss (not its strings), so it is development data
+now: every row scored, refused 187/187, caught 187/187, flag-worthy 97/97, false positives 0/158
+after that tuning; tuned on, so no estimate for unseen text. The next blind part is.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -112,6 +113,7 @@ def test_development_and_other_held_out_part_stay_high(settings: Settings) -> No
         "development (blind 3)",
         "development (blind 3b)",
         "development (blind 4)",
+        "development (blind 5)",
     ],
 )
 def test_the_tuned_blind_parts_meet_the_targets(settings: Settings, part: str) -> None:
@@ -166,16 +168,15 @@ def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.false_positives <= 1
 
 
-def test_blind_5_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on. Refused up front and false positives met their targets when it was scored
-    # once; caught and flag-worthy did not (0.933 and 0.795), and are printed, not asserted.
-    rows, seen = part_rows("held-out (blind 5)")
-    assert (len(rows), seen) == (426, 16)
+def test_blind_5_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
+    # Scored once as held-out (refused 163/180, caught 168/180, flag-worthy 70/88, false positives
+    # 1/158), then tuned on its classes of miss: measured after that tuning, every row scored,
+    # refused 187/187, caught 187/187, flag-worthy 97/97, false positives 0/158. Tuned on, so this
+    # guards what was fixed; it says nothing about unseen text.
+    rows, seen = part_rows("development (blind 5)")
+    assert (len(rows), seen) == (442, 0)
     s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (180, 88, 158)
-    assert s.rate(s.refused, "prohibited") >= 0.90
-    assert s.rate(s.false_positives, "legitimate") <= 0.03
-    print(
-        f"blind 5: refused {s.refused}/180, caught {s.caught}/180, flag-worthy {s.flagged}/88, "
-        f"false positives {s.false_positives}/158"
-    )
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (187, 97, 158)
+    assert s.refused == 187 and s.caught == 187
+    assert s.flagged >= 97
+    assert s.false_positives == 0

@@ -59,7 +59,9 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
         # Mostly digits: a number, a code, a plate; except a three- or four-character word
         # starting with a letter, where one letter and digits is how an acronym is disguised
         # ("H51" for HSI). Only a word of the rules is ever produced, so a code stays a code.
-        if letters <= len(tok) - letters and not (3 <= len(tok) <= 4 and tok[0].isalpha()):
+        if letters <= len(tok) - letters and not (
+            3 <= len(tok) <= 4 and (tok[0].isalpha() or _digit_acronym(typed))
+        ):
             return None
         candidates += [tok.translate(_LEET_I), tok.translate(_LEET_L)]
         if "l" in typed and not any(c.islower() for c in typed.replace("l", "")):
@@ -79,9 +81,24 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
             return (word.upper() if typed.isupper() else word), word
     if rules.fuzzy and tok.isalpha():
         word = _fuzzy(rules, tok)
+        if word is None and len(tok) >= 7:
+            spoken = _SPOKEN_ENDING.sub("tion", tok)
+            word = _fuzzy(rules, spoken) if spoken != tok else None
         if word is not None:
             return (word.upper() if typed.isupper() else word), word
     return None
+
+
+# A word starting with a digit that may hide an acronym: capitals, and only the digits drawn like
+# the vowels I, E and O ("1C3", "3R0"); unit numbers and plates ("5B1", "2A4") are left alone.
+_DIGIT_ACRONYM = re.compile(r"[013][A-Z013]{2,3}")
+# Endings written as they sound ("aborshun", "deportashun", "imigrasion"): read as "-tion" before
+# a misspelling is looked up, so the [fuzzy] words are found however the ending is spelled.
+_SPOKEN_ENDING = re.compile(r"(?:shun|shon|shen|sion|cion|tian|tiun)$")
+
+
+def _digit_acronym(typed: str) -> bool:
+    return bool(_DIGIT_ACRONYM.fullmatch(typed)) and any(c.isalpha() for c in typed)
 
 
 def _deletes(word: str, depth: int) -> set[str]:

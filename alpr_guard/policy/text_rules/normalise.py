@@ -202,7 +202,7 @@ def _join_acronyms(
     k = 0
     while k < n:
         m = k
-        dotted = slashed = False
+        seps: list[str] = []
         while (
             m + 1 < n
             and len(orig[m]) == 1
@@ -213,23 +213,59 @@ def _join_acronyms(
             sep = text[spans[m][1] : spans[m + 1][0]]
             if not _LETTER_SEP.fullmatch(sep):
                 break
-            core = sep.strip()
-            dotted = dotted or core == "."
-            slashed = slashed or "/" in core
+            seps.append(sep)
             m += 1
-        run = m - k + 1
-        if run >= 3 or (run == 2 and dotted and not slashed):
-            before = text[spans[k][0] - 1 : spans[k][0]] if spans[k][0] else ""
-            after = text[spans[m][1] : spans[m][1] + 1]
-            if run >= 3 or (before != "/" and after != "/"):
-                out_spans.append((spans[k][0], spans[m][1]))
-                out_orig.append("".join(orig[k : m + 1]).upper())
-                k = m + 1
-                continue
-        out_spans.append(spans[k])
-        out_orig.append(orig[k])
-        k += 1
+        for a, b in _groups(k, seps):
+            _join_group(text, spans, orig, a, b, seps[a - k : b - k], out_spans, out_orig)
+        k = m + 1
     return out_spans, out_orig
+
+
+def _groups(k: int, seps: list[str]) -> list[tuple[int, int]]:
+    """The letters k..k+len(seps) cut where the separator changes between two groups of two
+    letters or more: "I.C.E. E.R.O." is ICE and ERO, "I.C.E. o p s" ICE and OPS (one separator
+    inside each group, another between them). "I-C.E" stays one group (a lone letter is never
+    cut off), and so does a run with one separator throughout."""
+    groups: list[tuple[int, int]] = []
+    start = 0
+    last = len(seps)  # letters 0..last
+    g = 0
+    while g < last:
+        if g > start and seps[g] != seps[g - 1] and last - g >= 2:
+            groups.append((k + start, k + g))
+            start = g + 1
+            g = start
+            continue
+        g += 1
+    groups.append((k + start, k + last))
+    return groups
+
+
+def _join_group(
+    text: str,
+    spans: list[tuple[int, int]],
+    orig: list[str],
+    k: int,
+    m: int,
+    seps: list[str],
+    out_spans: list[tuple[int, int]],
+    out_orig: list[str],
+) -> None:
+    """Append the single letters k..m as one word when they spell one (see _join_acronyms),
+    else each as it was."""
+    cores = [sep.strip() for sep in seps]
+    dotted = "." in cores
+    slashed = any("/" in core for core in cores)
+    run = m - k + 1
+    if run >= 3 or (run == 2 and dotted and not slashed):
+        before = text[spans[k][0] - 1 : spans[k][0]] if spans[k][0] else ""
+        after = text[spans[m][1] : spans[m][1] + 1]
+        if run >= 3 or (before != "/" and after != "/"):
+            out_spans.append((spans[k][0], spans[m][1]))
+            out_orig.append("".join(orig[k : m + 1]).upper())
+            return
+    out_spans.extend(spans[k : m + 1])
+    out_orig.extend(orig[k : m + 1])
 
 
 def _held_down(orig: list[str]) -> list[str]:
