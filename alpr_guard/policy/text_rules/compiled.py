@@ -41,11 +41,28 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Cand:
-    """A phrase in the trie: a trigger of ``entry``, or (entry < 0) an exclusion of ``rule``."""
+    """A phrase in the trie: a trigger of ``entry``, or (entry < 0) an exclusion of ``rule``.
 
-    phrase: _Phrase
+    The trie path is the phrase; ``phrase`` is kept only for a case-sensitive one (checked in
+    case once matched). The others are one shared object per (entry, rule): see ``cand``."""
+
+    phrase: _Phrase | None
     entry: int
     rule: int
+
+
+_SHARED: dict[tuple[int, int], _Cand] = {}
+
+
+def cand(phrase: _Phrase, entry: int, rule: int) -> _Cand:
+    """The trie's candidate for ``phrase``: a phrase matched in any case needs nothing of its
+    own, so every one of an entry shares one object (the expansions make some 100,000)."""
+    if phrase.exact is not None:
+        return _Cand(phrase, entry, rule)
+    found = _SHARED.get((entry, rule))
+    if found is None:
+        found = _SHARED[(entry, rule)] = _Cand(None, entry, rule)
+    return found
 
 
 _NO_CHILDREN: dict[str, _Node] = {}  # never written: see _Node.insert

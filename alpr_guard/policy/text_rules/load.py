@@ -18,13 +18,13 @@ from alpr_guard.policy.text_rules.compiled import (
     PARTIES,
     SEVERITIES,
     TextRules,
-    _Cand,
     _Entry,
     _Node,
     _Phrase,
     _Rule,
     _Vague,
     _Words,
+    cand,
 )
 from alpr_guard.policy.text_rules.match import (
     _FUZZY_LONGEST,
@@ -201,7 +201,7 @@ def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str)
     longest = 0
     for text, at in _expand(_strings(value, where, path), lists, where, path):
         phrase = _phrase(text, False, where, at)
-        root.insert(phrase, _Cand(phrase, -1, -1))
+        root.insert(phrase, cand(phrase, -1, -1))
         longest = max(longest, len(phrase.words))
     return _Words(root, longest)
 
@@ -267,7 +267,7 @@ class _Builder:
     def exclude(self, value: object, rule: int, path: str) -> None:
         for text, at in _expand(_strings(value, self.where, path), self.lists, self.where, path):
             phrase = _phrase(text, False, self.where, at)
-            self.trie.insert(phrase, _Cand(phrase, -1, rule))
+            self.trie.insert(phrase, cand(phrase, -1, rule))
 
     def entry(self, body: Mapping[str, object], rule: int, path: str) -> None:
         where = self.where
@@ -312,7 +312,7 @@ class _Builder:
         )
         for text, at in _expand(terms, self.lists, where, f"{path}.terms"):
             phrase = _phrase(text, case_sensitive, where, at)
-            self.trie.insert(phrase, _Cand(phrase, entry_id, rule))
+            self.trie.insert(phrase, cand(phrase, entry_id, rule))
         flags = 0 if case_sensitive else re.IGNORECASE
         for k, text in enumerate(patterns):
             self.patterns.append((entry_id, _regex(text, flags, where, f"{path}.patterns[{k}]")))

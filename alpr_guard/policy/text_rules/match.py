@@ -394,7 +394,7 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
         walked.clear()
         _walk(root, low, i, n, walked)
         for c, j in walked:
-            if c.phrase.exact is not None and not _exact_at(c.phrase, orig, i):
+            if c.phrase is not None and not _exact_at(c.phrase, orig, i):
                 continue
             if c.entry < 0:
                 excluded.setdefault(c.rule, []).append((i, j))
