@@ -52,6 +52,7 @@ class _Cand:
 
 
 _SHARED: dict[tuple[int, int], _Cand] = {}
+_ENDS: dict[tuple[_Cand, ...], tuple[_Cand, ...]] = {}
 
 
 def cand(phrase: _Phrase, entry: int, rule: int) -> _Cand:
@@ -112,7 +113,9 @@ class _Node:
             if (stem, cand) not in bucket:
                 bucket.append((stem, cand))
         elif cand not in node.ends:  # overlapping alternatives can repeat a phrase
-            node.ends = (*node.ends, cand)
+            ends = (*node.ends, cand)
+            # Shared: with candidates shared per entry, most nodes end the same few ways.
+            node.ends = _ENDS.setdefault(ends, ends)
 
     def starts(self, tok: str) -> bool:
         """Could a phrase start with this word? (Most words start none.)"""
