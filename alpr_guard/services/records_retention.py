@@ -31,7 +31,7 @@ from alpr_guard.checkpoints import rt_anchors, write_retention_checkpoint
 from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 BATCH = 5_000
@@ -88,7 +88,7 @@ class AccessRecordsExpiry:
 
 def expire_access_records(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     now: datetime,
     *,
     batch: int = BATCH,
@@ -267,7 +267,7 @@ class AuditEventsExpiry:
 
 def expire_audit_events(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     now: datetime,
     *,
     batch: int = BATCH,
