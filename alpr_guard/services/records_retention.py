@@ -3,7 +3,7 @@
 Civil Code 1798.90.52 requires the access record of every search; the policy profile bounds how
 long it is kept (``retention.access_records``, 3 years by default) and how long the audit chain
 is kept (``retention.audit_events``, likewise). Both steps are called by the retention purge
-(``services.retention``), one bounded batch per call:
+(``jobs.purge``, through ``services.retention``), one bounded batch per call:
 
 * Each call deletes at most ``batch`` rows of each table and flushes, never commits. The caller
   commits after each call and calls again while the result says ``more``: no single transaction
