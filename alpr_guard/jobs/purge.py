@@ -59,12 +59,13 @@ def purge_expired(
     runner = TransactionRunner.of(rt)
     started = time.monotonic()
     with runner.transaction() as session:
-        if not acquire_lease(session, LEASE_NAME, holder, deps.clock.now(), ttl):
+        now = deps.clock.now()
+        if not acquire_lease(session, LEASE_NAME, holder, now, ttl):
             raise Conflict("another process is purging (lease held); try again later")
         clock = time.perf_counter()
         retention.record_purge_policy(session, deps)
         phases = {"policy": time.perf_counter() - clock}
-        run_id = retention.open_run(session, trigger, deps.clock.now())
+        run_id = retention.open_run(session, trigger, now)
     leased = _leased(rt, holder, ttl)
     try:
         with leased.heartbeat(heartbeat_interval(rt.settings.purge.lease_seconds)):
