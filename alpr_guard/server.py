@@ -73,7 +73,7 @@ def run(
     from gunicorn.glogging import Logger
 
     from alpr_guard import logs, metrics
-    from alpr_guard.jobs import HeadCheckpointer
+    from alpr_guard.jobs.scheduler import HeadCheckpointer
     from alpr_guard.runtime import Runtime
 
     # Each worker counts into its own file here and a scrape of any worker sums them all

@@ -54,10 +54,10 @@ from alpr_guard.api.parsing import parse_read_batch, parse_search_request
 from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
 from alpr_guard.db.fastpaths import run_prepared
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.ingest import record_reads
-from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.search import find_reads
 
 DAYS = 60

@@ -41,11 +41,11 @@ from sqlalchemy.orm import Session
 from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.keys import days_between, keys_for_search
-from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.search import search_statement
 from alpr_guard.services.windows import oldest_kept
 

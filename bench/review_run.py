@@ -27,8 +27,9 @@ from _common import open_env, print_header, random_plate, rss_mb
 from report_export import JUSTIFICATIONS, PURPOSES, SEARCHES, STREETS
 from sqlalchemy import insert
 
+from alpr_guard.jobs.review import review_access
 from alpr_guard.services.principals import add_user
-from alpr_guard.services.review import EPOCH, review_access
+from alpr_guard.services.review import EPOCH
 
 USERS = 200
 FLAGGABLE = ("inv", "check", "No Kings rally vehicles", "custody dispute", "my ex", "B/M")

@@ -27,12 +27,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from alpr_guard.api import build_app
+from alpr_guard.audit import AuditLog
 from alpr_guard.clock import FixedClock
+from alpr_guard.crypto import KeyRing
 from alpr_guard.db import migrate as schema
-from alpr_guard.keystore import write_master_key_file
+from alpr_guard.keystore import FileKeyStore, read_master_key, write_master_key_file
 from alpr_guard.models import Agency, ApiToken, User
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
+from alpr_guard.services.deps import ServiceDeps
 from alpr_guard.services.principals import SYSTEM, TOKEN_PREFIX, add_user, hash_token
 from alpr_guard.settings import Settings, load_settings
 
@@ -165,8 +168,7 @@ def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
     return Backend("sqlite", str(path))
 
 
-@pytest.fixture(scope="session")
-def pg_backend() -> Iterator[Backend]:
+def _require_pg() -> None:
     problem = _pg_reachable()
     if problem is not None:
         message = (
@@ -177,6 +179,11 @@ def pg_backend() -> Iterator[Backend]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_backend() -> Iterator[Backend]:
+    _require_pg()
     name = f"alpr_guard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -206,9 +213,7 @@ def settings(backend: Backend, tmp_path: Path) -> Settings:
     return load_settings(write_config(tmp_path / "cfg", backend.fresh_url(tmp_path)))
 
 
-@pytest.fixture
-def rt(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = build_runtime(settings, clock=clock)
+def _seed_agencies(runtime: Runtime) -> None:
     with runtime.sessions.begin() as session:
         for ori, name, kind, jurisdiction, vetted in (
             (OPERATING_ORI, "Test City Police Department", "local", "CA", True),
@@ -217,8 +222,73 @@ def rt(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
             upsert_agency(
                 session, runtime, AgencyInput(ori, name, kind, jurisdiction, vetted), SYSTEM
             )
+
+
+@pytest.fixture
+def rt(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = build_runtime(settings, clock=clock)
+    _seed_agencies(runtime)
     yield runtime
     runtime.dispose()
+
+
+# -- a savepoint per test (PostgreSQL) -------------------------------------------------------
+#
+# A service flushes and never commits, so a test that needs only a session and the service's
+# dependencies can run inside a transaction that is rolled back at teardown: no database per
+# test and no truncation. One database, migrated and seeded with the agencies once per test
+# session, serves every such test.
+
+
+@pytest.fixture(scope="session")
+def pg_savepoint_rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    _require_pg()
+    name = f"alpr_guard_sp_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    schema.upgrade(url)
+    settings = load_settings(write_config(tmp_path_factory.mktemp("pg-savepoint"), url))
+    runtime = build_runtime(settings, clock=FixedClock(NOW))
+    _seed_agencies(runtime)
+    yield runtime
+    runtime.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_session(pg_savepoint_rt: Runtime) -> Iterator[Session]:
+    """A session in a transaction that is never committed: the connection begins one, the
+    session joins it with a savepoint (so a service's own ``begin_nested`` or a rollback after
+    an error stays inside it), and teardown rolls all of it back."""
+    with pg_savepoint_rt.engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def pg_deps(pg_savepoint_rt: Runtime, clock: FixedClock, tmp_path: Path) -> ServiceDeps:
+    """The services' dependencies for a ``pg_session`` test: the shared database's settings,
+    this test's clock, and a key store of its own (the store is files, which no rollback
+    undoes), so keys one test creates are never another's."""
+    settings = pg_savepoint_rt.settings
+    master = read_master_key(
+        settings.keys.master_key_file, settings.keys.master_key_env, str(settings.source)
+    )
+    store = FileKeyStore(tmp_path / "keystore")
+    store.ensure()
+    keyring = KeyRing(master, store)
+    return ServiceDeps(
+        settings, keyring, clock, AuditLog(keyring, clock, settings.database.audit_timeout_ms)
+    )
 
 
 @pytest.fixture

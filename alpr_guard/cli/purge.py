@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def purge(state: State, dry_run: bool, as_json: bool, show_progress: bool | None) -> None:
     """Delete reads past their retention window and crypto-shred fully expired keys.
 
-    The same service the scheduled job runs, under the same database lease: if another
+    The same job the scheduler runs, under the same database lease: if another
     process is purging, this exits 3 without touching anything. A purge killed mid-run is
     finished by the next one.
     """
@@ -37,9 +37,10 @@ def purge(state: State, dry_run: bool, as_json: bool, show_progress: bool | None
 
     from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import read_only_session
+    from alpr_guard.jobs.purge import purge_expired
     from alpr_guard.progress import SILENT
     from alpr_guard.runtime import build_runtime
-    from alpr_guard.services.retention import plan_purge, purge_expired
+    from alpr_guard.services.retention import plan_purge
 
     rt = build_runtime(state.settings)
     try:

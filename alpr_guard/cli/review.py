@@ -30,8 +30,8 @@ def review_group() -> None:
 @click.pass_obj
 def review_run(state: State, since: str | None, show_progress: bool | None) -> None:
     """Scan access records for misuse and write findings."""
+    from alpr_guard.jobs.review import review_access
     from alpr_guard.schemas import parse_datetime
-    from alpr_guard.services.review import review_access
 
     start = None
     if since is not None:

@@ -158,7 +158,7 @@ def scheduler(state: State, log_format: str = "json") -> None:
     from alpr_guard.audit import Actor
     from alpr_guard.checkpoints import ensure_dirs
     from alpr_guard.db import session_scope
-    from alpr_guard.jobs import build_scheduler, run_head_checkpoint
+    from alpr_guard.jobs.scheduler import build_scheduler, run_head_checkpoint
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.config_audit import record_policy
 

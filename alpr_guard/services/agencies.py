@@ -22,7 +22,7 @@ from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import NotFound, ValidationError
 from alpr_guard.models import Agency
 from alpr_guard.policy.sharing import AgencyFacts
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.settings import AGENCY_KINDS, ORI_RE, STATE_RE
 from alpr_guard.vocabulary import AuditKind
 
@@ -76,7 +76,7 @@ def find_agency(session: Session, ori: str) -> AgencyFacts | None:
     return facts(agency) if agency is not None else None
 
 
-def upsert_agency(session: Session, rt: Runtime, data: AgencyInput, actor: Actor) -> AgencyFacts:
+def upsert_agency(session: Session, rt: Deps, data: AgencyInput, actor: Actor) -> AgencyFacts:
     data = data.validated()
     now = rt.clock.now()
     agency = session.scalar(select(Agency).where(Agency.ori == data.ori))
@@ -114,7 +114,7 @@ def list_agencies(session: Session) -> list[AgencyFacts]:
     return [facts(a) for a in session.scalars(select(Agency).order_by(Agency.ori))]
 
 
-def set_vetted(session: Session, rt: Runtime, ori: str, vetted: bool, actor: Actor) -> AgencyFacts:
+def set_vetted(session: Session, rt: Deps, ori: str, vetted: bool, actor: Actor) -> AgencyFacts:
     agency = session.scalar(select(Agency).where(Agency.ori == ori.strip().upper()))
     if agency is None:
         raise NotFound(f"agency {ori} is not in the registry")
@@ -252,7 +252,7 @@ class ImportResult:
     unchanged: int
 
 
-def import_registry(session: Session, rt: Runtime, path: Path, actor: Actor) -> ImportResult:
+def import_registry(session: Session, rt: Deps, path: Path, actor: Actor) -> ImportResult:
     """Create or update every agency in the file; each change is its own audit event."""
     created = updated = unchanged = 0
     for agency in parse_registry(path):

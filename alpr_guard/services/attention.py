@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.checkpoints import SignedFile, list_signed_files
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.principals import Principal
 from alpr_guard.services.retention import list_purges
 from alpr_guard.services.windows import past_window
@@ -74,7 +74,7 @@ class Attention:
         return sum(n for _s, n in self.open_by_severity)
 
 
-def _last_checkpoint(rt: Runtime) -> LastCheckpoint | None:
+def _last_checkpoint(rt: Deps) -> LastCheckpoint | None:
     """The newest checkpoint in the first directory (the head file or a permanent one, by
     sequence number), its signature checked with the public key."""
     newest: SignedFile | None = None
@@ -114,7 +114,7 @@ def _last_verification(session: Session) -> LastVerification | None:
     )
 
 
-def attention(session: Session, rt: Runtime, principal: Principal) -> Attention:
+def attention(session: Session, rt: Deps, principal: Principal) -> Attention:
     """The home page's figures; the look is an audit event (``console.attention_viewed``)."""
     now = rt.clock.now()
     open_counts = dict(

@@ -34,7 +34,7 @@ from alpr_guard.db import DriverSelect
 from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
 from alpr_guard.models import Agency, Camera
 from alpr_guard.policy.cameras import CAMERA_ID_RULE, CAMERA_RE
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.principals import SYSTEM, Principal
 from alpr_guard.vocabulary import AuditKind
 
@@ -115,11 +115,11 @@ def _new_secret() -> str:
     return CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
 
 
-def _seal(rt: Runtime, name: str, secret: str) -> bytes:
+def _seal(rt: Deps, name: str, secret: str) -> bytes:
     return rt.keyring.seal(secret.encode(), _SEAL_AAD + b"|" + name.encode())
 
 
-def _unseal(rt: Runtime, name: str, sealed: bytes) -> bytes:
+def _unseal(rt: Deps, name: str, sealed: bytes) -> bytes:
     return rt.keyring.unseal(sealed, _SEAL_AAD + b"|" + name.encode())
 
 
@@ -144,7 +144,7 @@ def _check_camera_ids(camera_ids: Iterable[str]) -> list[str]:
 
 def add_camera(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     *,
     name: str,
     camera_ids: Sequence[str],
@@ -214,7 +214,7 @@ def _camera(session: Session, name: str) -> Camera:
 
 
 def rotate_camera(
-    session: Session, rt: Runtime, *, name: str, finish: bool = False, actor: Actor = SYSTEM
+    session: Session, rt: Deps, *, name: str, finish: bool = False, actor: Actor = SYSTEM
 ) -> IssuedCredential | None:
     """Issue a new secret; the current one stays live as the previous one. With ``finish``,
     retire the previous secret instead (once every agent uses the new one)."""
@@ -248,7 +248,7 @@ def rotate_camera(
     return issued
 
 
-def disable_camera(session: Session, rt: Runtime, *, name: str, actor: Actor = SYSTEM) -> None:
+def disable_camera(session: Session, rt: Deps, *, name: str, actor: Actor = SYSTEM) -> None:
     """Disable a credential: both of its secrets stop working at once."""
     camera = _camera(session, name)
     camera.disabled_at = rt.clock.now()
@@ -355,7 +355,7 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 
 def authenticate_signed(
     db: Session | Connection,
-    rt: Runtime,
+    rt: Deps,
     name: str | None,
     timestamp: str | None,
     sent: str | None,
@@ -389,7 +389,7 @@ def unbound(camera: CameraPrincipal, camera_ids: Iterable[str]) -> int:
 
 
 def record_refusal(
-    session: Session, rt: Runtime, camera: CameraPrincipal, route: str | None, reads: int
+    session: Session, rt: Deps, camera: CameraPrincipal, route: str | None, reads: int
 ) -> None:
     """A credential posting for a camera it does not name is on the record (a count, never
     the ids it tried: a client-typed id may hold anything)."""
@@ -430,7 +430,7 @@ class SilentCamera:
         }
 
 
-def silent_cameras(session: Session, rt: Runtime, now: datetime) -> list[SilentCamera]:
+def silent_cameras(session: Session, rt: Deps, now: datetime) -> list[SilentCamera]:
     """Enabled credentials that have posted nothing for ``ingest.camera_silence_minutes``
     (counted from their registration if they never posted)."""
     minutes = rt.settings.ingest.camera_silence_minutes

@@ -28,7 +28,7 @@ from alpr_guard.audit import Actor
 from alpr_guard.errors import ConfigError
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.record_chain import finding_key, new_finding_mac
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.windows import apply_windows, windows_of
 from alpr_guard.settings import load_settings
 from alpr_guard.vocabulary import AuditKind, FindingStatus
@@ -63,7 +63,7 @@ def policy_diff(before: Any, after: Any) -> tuple[dict[str, object], ...]:
     )
 
 
-def record_policy(session: Session, rt: Runtime, actor: Actor) -> ConfigChange:
+def record_policy(session: Session, rt: Deps, actor: Actor) -> ConfigChange:
     """Append a ``config.policy`` event if the enforced policy differs from the last one."""
     current = rt.settings.policy_json
     digest = hashlib.sha256(current.encode()).hexdigest()
@@ -196,7 +196,7 @@ def _approval(session: Session) -> tuple[str, int] | None:
     return (str(json.loads(first.details)["sha256"]), int(first.seq)) if first else None
 
 
-def check_drift(session: Session, rt: Runtime, actor: Actor) -> Drift:
+def check_drift(session: Session, rt: Deps, actor: Actor) -> Drift:
     """Compare the running policy with the config file on disk, the last one recorded and the
     last one approved.
 
@@ -269,7 +269,7 @@ def _has_finding(session: Session, digest: str) -> bool:
 
 def _record_drift(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     actor: Actor,
     drift: Drift,
     problem: str | None,
@@ -298,7 +298,7 @@ def _record_drift(
 
 
 def _raise_finding(
-    session: Session, rt: Runtime, actor: Actor, ref: str, details: dict[str, object]
+    session: Session, rt: Deps, actor: Actor, ref: str, details: dict[str, object]
 ) -> int | None:
     """A ``config_drift`` finding for this state of drift, stated in the chain like every
     finding; None if one for the same state exists (open, or already explained)."""

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.policy.redaction import mask_text
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.reports import redact_text
 
 
-def display(rt: Runtime, text: str, plates: Iterable[str] = ()) -> str:
+def display(rt: Deps, text: str, plates: Iterable[str] = ()) -> str:
     """The display copy of ``text``: personal data (SSNs, dates of birth, licence, card and
     phone numbers, emails: ``reports.redact_text``) masked first, then ``plates`` and every
     plate-shaped token."""
@@ -27,15 +27,15 @@ def display(rt: Runtime, text: str, plates: Iterable[str] = ()) -> str:
     return mask_text(redact_text(clean), plates, rt.settings.search.case_number_pattern)
 
 
-def display_opt(rt: Runtime, text: str | None, plates: Iterable[str] = ()) -> str | None:
+def display_opt(rt: Deps, text: str | None, plates: Iterable[str] = ()) -> str | None:
     return None if text is None else display(rt, text, plates)
 
 
-def seal_texts(rt: Runtime, texts: Mapping[str, object], aad: bytes) -> bytes:
+def seal_texts(rt: Deps, texts: Mapping[str, object], aad: bytes) -> bytes:
     return rt.keyring.seal(json.dumps(dict(texts), sort_keys=True).encode(), aad)
 
 
-def unseal_texts(rt: Runtime, blob: bytes | None, aad: bytes) -> dict[str, object] | None:
+def unseal_texts(rt: Deps, blob: bytes | None, aad: bytes) -> dict[str, object] | None:
     """The sealed texts, or None for a record written before free text was sealed, or whose
     sealed text fails authentication (tampering, which ``audit verify`` names)."""
     if blob is None:
@@ -47,9 +47,7 @@ def unseal_texts(rt: Runtime, blob: bytes | None, aad: bytes) -> dict[str, objec
     return value if isinstance(value, dict) else None
 
 
-def original(
-    rt: Runtime, blob: bytes | None, aad: bytes, name: str, stored: str | None
-) -> str | None:
+def original(rt: Deps, blob: bytes | None, aad: bytes, name: str, stored: str | None) -> str | None:
     """Field ``name`` as typed, falling back to the stored (display) text for old rows."""
     texts = unseal_texts(rt, blob, aad)
     if texts is None or name not in texts:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from alpr_guard.errors import Conflict, Forbidden, NotFound, ValidationError
 from alpr_guard.models import HoldRead, LegalHold, PlateRead, SearchRecord
 from alpr_guard.record_chain import hold_mac
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, hold_aad, hold_release_aad, seal_texts
 from alpr_guard.services.keys import class_key, ensure_key, hold_key_id
 from alpr_guard.services.principals import Principal
@@ -118,9 +118,7 @@ def _out(hold: LegalHold, now: datetime) -> HoldOut:
 HOLD_READS = cast(Table, HoldRead.__table__)
 
 
-def place_hold(
-    session: Session, rt: Runtime, principal: Principal, request: HoldRequest
-) -> HoldOut:
+def place_hold(session: Session, rt: Deps, principal: Principal, request: HoldRequest) -> HoldOut:
     """Place a hold (pending, or active at once when no second approver is required)."""
     now = rt.clock.now()
     _check_request(rt, request, now)
@@ -214,7 +212,7 @@ def place_hold(
 
 def _state(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     hold: LegalHold,
     kind: AuditKind,
@@ -230,9 +228,7 @@ def _state(
     session.flush()
 
 
-def approve_hold(
-    session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID
-) -> HoldOut:
+def approve_hold(session: Session, rt: Deps, principal: Principal, hold_id: uuid.UUID) -> HoldOut:
     """The second approver: a different supervisor of the same agency."""
     now = rt.clock.now()
     hold = _get(session, principal, hold_id, for_update=True)
@@ -256,7 +252,7 @@ def approve_hold(
 
 
 def release_hold(
-    session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID, reason: str
+    session: Session, rt: Deps, principal: Principal, hold_id: uuid.UUID, reason: str
 ) -> HoldOut:
     """Release a hold: its reads go back to their class (or to another hold still naming
     them); a read whose window passed meanwhile is left for the purge."""
@@ -288,7 +284,7 @@ def release_hold(
 
 
 def list_holds(
-    session: Session, rt: Runtime, principal: Principal, *, status: str | None, overdue: bool
+    session: Session, rt: Deps, principal: Principal, *, status: str | None, overdue: bool
 ) -> list[HoldOut]:
     now = rt.clock.now()
     query = select(LegalHold).where(LegalHold.agency_ori == principal.agency_ori)
@@ -300,14 +296,14 @@ def list_holds(
     return [_out(h, now) for h in holds]
 
 
-def get_hold(session: Session, rt: Runtime, principal: Principal, hold_id: uuid.UUID) -> HoldOut:
+def get_hold(session: Session, rt: Deps, principal: Principal, hold_id: uuid.UUID) -> HoldOut:
     return _out(_get(session, principal, hold_id), rt.clock.now())
 
 
 # -- internals -------------------------------------------------------------------------------
 
 
-def _check_request(rt: Runtime, request: HoldRequest, now: datetime) -> None:
+def _check_request(rt: Deps, request: HoldRequest, now: datetime) -> None:
     errors: dict[str, str] = {}
     if not request.case_number.strip():
         errors["case_number"] = "is required"
@@ -326,12 +322,12 @@ def _check_request(rt: Runtime, request: HoldRequest, now: datetime) -> None:
         raise ValidationError(errors)
 
 
-def _masked(rt: Runtime, text: str, plates: Iterable[bytes]) -> str:
+def _masked(rt: Deps, text: str, plates: Iterable[bytes]) -> str:
     """The display copy: the held plates and every plate-shaped token masked."""
     return display(rt, text, [plate.decode() for plate in plates])
 
 
-def _readable(rt: Runtime, row: Any) -> bool:
+def _readable(rt: Deps, row: Any) -> bool:
     return bool(rt.keyring.has_key(row.key_id))
 
 
@@ -351,7 +347,7 @@ def _hold_read_ids(session: Session, hold_id: uuid.UUID) -> list[uuid.UUID]:
     return list(session.scalars(select(HoldRead.read_id).where(HoldRead.hold_id == hold_id)))
 
 
-def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> int:
+def _activate(session: Session, rt: Deps, hold: LegalHold, now: datetime) -> int:
     """Move the hold's readable, unexpired reads under the hold key; returns how many are
     now protected by this hold (reads already held by another hold stay under that key)."""
     key = ensure_key(session, rt, hold.key_id)
@@ -371,7 +367,7 @@ def _activate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> 
     return protected
 
 
-def _deactivate(session: Session, rt: Runtime, hold: LegalHold, now: datetime) -> dict[str, int]:
+def _deactivate(session: Session, rt: Deps, hold: LegalHold, now: datetime) -> dict[str, int]:
     ids = _hold_read_ids(session, hold.id)
     others: dict[uuid.UUID, str] = {}
     for start in range(0, len(ids), 500):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import PlateRead, ReadImage
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 
 IMAGES = cast(Table, ReadImage.__table__)
 READS = cast(Table, PlateRead.__table__)
@@ -74,7 +74,7 @@ _FOR_READS = select(
 
 
 def images_for(
-    session: Session, rt: Runtime, read_ids: Sequence[uuid.UUID]
+    session: Session, rt: Deps, read_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[ImageOut]]:
     """The images of these reads, decrypted; one that fails authentication (moved, altered,
     or its key destroyed) is left out, never returned."""
@@ -102,7 +102,7 @@ _REKEY = (
 )
 
 
-def rekey_images(session: Session, rt: Runtime, moves: Iterable[tuple[uuid.UUID, DataKey]]) -> int:
+def rekey_images(session: Session, rt: Deps, moves: Iterable[tuple[uuid.UUID, DataKey]]) -> int:
     """Re-encrypt the images of reads that moved to another key; returns how many moved."""
     targets = dict(moves)
     if not targets:

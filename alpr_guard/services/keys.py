@@ -28,7 +28,7 @@ from alpr_guard.crypto import DataKey, day_key_id
 from alpr_guard.db import DriverSelect, execute_insert_ignore
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import DataKeyRecord
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.vocabulary import RetentionClass
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ _SCOPES: dict[str, str] = {
 
 
 def _ensure_keys(
-    session: Session, rt: Runtime, wanted: Iterable[str]
+    session: Session, rt: Deps, wanted: Iterable[str]
 ) -> tuple[dict[str, DataKey], set[str]]:
     """Record the keys ``wanted`` that are new (scope and epoch from their ids; a hold key's
     epoch is its creation) and load them; also the ids the database marks destroyed, which
@@ -118,7 +118,7 @@ def _ensure_keys(
     return keys, destroyed
 
 
-def ensure_key(session: Session, rt: Runtime, key_id: str) -> DataKey:
+def ensure_key(session: Session, rt: Deps, key_id: str) -> DataKey:
     """Record (if new) and load one key; refuses one the database marks destroyed."""
     keys, _destroyed = _ensure_keys(session, rt, [key_id])
     if key_id not in keys:
@@ -126,21 +126,21 @@ def ensure_key(session: Session, rt: Runtime, key_id: str) -> DataKey:
     return keys[key_id]
 
 
-def class_key(session: Session, rt: Runtime, hit: bool, observed_at: datetime) -> DataKey:
+def class_key(session: Session, rt: Deps, hit: bool, observed_at: datetime) -> DataKey:
     """The (live) class key of a read, created if need be: where a released read goes back."""
     key_id = period_key_id(month_of(observed_at)) if hit else day_key_id(day_of(observed_at))
     return ensure_key(session, rt, key_id)
 
 
 def _keys_by_epoch(
-    session: Session, rt: Runtime, wanted: dict[str, date]
+    session: Session, rt: Deps, wanted: dict[str, date]
 ) -> tuple[dict[date, DataKey], set[date]]:
     keys, destroyed = _ensure_keys(session, rt, wanted)
     return {wanted[k]: key for k, key in keys.items()}, {wanted[k] for k in destroyed}
 
 
 def keys_for_ingest(
-    session: Session, rt: Runtime, days: Iterable[date]
+    session: Session, rt: Deps, days: Iterable[date]
 ) -> tuple[dict[date, DataKey], set[date]]:
     """Day keys for new unmatched reads, created as needed; also the days whose key was
     destroyed."""
@@ -148,7 +148,7 @@ def keys_for_ingest(
 
 
 def hit_keys_for_ingest(
-    session: Session, rt: Runtime, months: Iterable[date]
+    session: Session, rt: Deps, months: Iterable[date]
 ) -> tuple[dict[date, DataKey], set[date]]:
     """Period keys for new hit reads (one per UTC month), created as needed; also the months
     whose key was destroyed."""
@@ -187,7 +187,7 @@ def search_key_ids(days: Iterable[date]) -> list[str]:
     return [day_key_id(d) for d in days] + sorted({period_key_id(d.replace(day=1)) for d in days})
 
 
-def usable_keys(rt: Runtime, key_ids: Iterable[str]) -> list[DataKey]:
+def usable_keys(rt: Deps, key_ids: Iterable[str]) -> list[DataKey]:
     """The data keys of live ``key_ids`` that the key store holds."""
     keys = []
     for key_id in key_ids:
@@ -200,7 +200,7 @@ def usable_keys(rt: Runtime, key_ids: Iterable[str]) -> list[DataKey]:
     return keys
 
 
-def keys_for_search(session: Session, rt: Runtime, days: Iterable[date]) -> list[DataKey]:
+def keys_for_search(session: Session, rt: Deps, days: Iterable[date]) -> list[DataKey]:
     """Live keys that may hold reads of the window's days: ``search_key_ids`` and every live
     hold key. Destroyed or never-created keys have nothing to find."""
     wanted = search_key_ids(days)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey
 from alpr_guard.db import DriverSelect, lock_partitions
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.keys import (
     day_of,
     day_start,
@@ -117,7 +117,7 @@ _KEYS_AND_PARTITIONS = DriverSelect(
 
 
 def keys_and_tables_for_search(
-    session: Session, rt: Runtime, days: Sequence[date]
+    session: Session, rt: Deps, days: Sequence[date]
 ) -> tuple[list[DataKey], dict[str, str]]:
     """The live keys a search of ``days`` needs (``keys.keys_for_search``) and, on
     PostgreSQL, the table each key's reads are in, for the search to read directly: a day or
@@ -225,7 +225,7 @@ def ensure_partitions(session: Session, now: datetime) -> list[str]:
     return created
 
 
-def expired_partitions(session: Session, rt: Runtime, cutoff: datetime) -> list[Partition]:
+def expired_partitions(session: Session, rt: Deps, cutoff: datetime) -> list[Partition]:
     """Partitions whose every possible read is past its class's window at ``cutoff``."""
     retention = rt.settings.retention
     windows: dict[str, timedelta] = {

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from alpr_guard.errors import NotFound
 from alpr_guard.models import Agency, AuditEvent
 from alpr_guard.policy.sharing import decide_recipient
-from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.rendering import PdfWriter, render_template
 from alpr_guard.settings import PolicyElements, Settings
 from alpr_guard.vocabulary import AuditKind
@@ -135,7 +135,7 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def build_policy(session: Session, rt: Runtime) -> PolicyDocument:
+def build_policy(session: Session, rt: Deps) -> PolicyDocument:
     """The policy document for the configuration in force; NotFound if ``[policy]`` is unset."""
     s = rt.settings
     elements = s.policy
@@ -297,7 +297,7 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
 
 
 def _sharing(
-    session: Session, rt: Runtime, elements: PolicyElements, cites: dict[str, str]
+    session: Session, rt: Deps, elements: PolicyElements, cites: dict[str, str]
 ) -> Section:
     s = rt.settings
     rules = s.sharing

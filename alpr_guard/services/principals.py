@@ -23,8 +23,8 @@ from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, Validat
 from alpr_guard.models import Agency, ApiToken, User, WebSession
 from alpr_guard.policy.access import Exposure, decide_access, decide_account
 from alpr_guard.policy.decisions import Decision
-from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts
+from alpr_guard.services.deps import Deps
 from alpr_guard.vocabulary import AuditKind
 
 ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")
@@ -67,7 +67,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
+def authenticate(session: Session, rt: Deps, token: str | None) -> Principal:
     """Resolve a bearer token; any failure is the same 401 so tokens cannot be probed."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthorized("a valid bearer token is required")
@@ -106,7 +106,7 @@ def authenticate(session: Session, rt: Runtime, token: str | None) -> Principal:
 
 
 def decide_request(
-    session: Session, rt: Runtime, principal: Principal, exposure: Exposure
+    session: Session, rt: Deps, principal: Principal, exposure: Exposure
 ) -> tuple[Decision, bool]:
     """May ``principal`` use a route exposing ``exposure``, by its agency as the registry stands
     now? Returns the decision and whether the caller belongs to the operating agency."""
@@ -127,7 +127,7 @@ def decide_request(
     return decision, operating
 
 
-def check_account(rt: Runtime, agency: Agency, role: str) -> None:
+def check_account(rt: Deps, agency: Agency, role: str) -> None:
     """Refuse an account (new, or a new token) that no route would let act: any role outside
     the operating agency other than a partner's, or any role in an agency that may not
     receive plate data."""
@@ -156,7 +156,7 @@ def _validate_username(username: str) -> str:
     return name
 
 
-def _issue(session: Session, rt: Runtime, user: User, agency_ori: str, actor: Actor) -> IssuedToken:
+def _issue(session: Session, rt: Deps, user: User, agency_ori: str, actor: Actor) -> IssuedToken:
     now = rt.clock.now()
     expires = (
         None if user.role == "ingest" else now + timedelta(hours=rt.settings.auth.human_token_hours)
@@ -182,7 +182,7 @@ def _issue(session: Session, rt: Runtime, user: User, agency_ori: str, actor: Ac
 
 def add_user(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     *,
     username: str,
     role: str,
@@ -222,9 +222,7 @@ def _user(session: Session, username: str) -> tuple[User, str]:
     return row[0], row[1]
 
 
-def issue_token(
-    session: Session, rt: Runtime, *, username: str, actor: Actor = SYSTEM
-) -> IssuedToken:
+def issue_token(session: Session, rt: Deps, *, username: str, actor: Actor = SYSTEM) -> IssuedToken:
     user, ori = _user(session, username)
     if user.disabled_at is not None:
         raise Conflict(f"user {user.username} is disabled")
@@ -233,7 +231,7 @@ def issue_token(
 
 
 def revoke_tokens(
-    session: Session, rt: Runtime, *, username: str, disable: bool = False, actor: Actor = SYSTEM
+    session: Session, rt: Deps, *, username: str, disable: bool = False, actor: Actor = SYSTEM
 ) -> int:
     """Revoke every live token of a user (and optionally disable the account)."""
     user, _ori = _user(session, username)
@@ -266,7 +264,7 @@ def revoke_tokens(
     return int(count or 0)
 
 
-def mint_personal_token(session: Session, rt: Runtime, who: Principal) -> IssuedToken:
+def mint_personal_token(session: Session, rt: Deps, who: Principal) -> IssuedToken:
     """A short-lived token a signed-in person mints for a script: it carries their account and
     role, expires after ``auth.personal_token_minutes``, and records who minted it."""
     user = session.get_one(User, who.user_id)
@@ -300,7 +298,7 @@ def mint_personal_token(session: Session, rt: Runtime, who: Principal) -> Issued
     return IssuedToken(user.username, user.role, who.agency_ori, token, expires)
 
 
-def disable_dormant(session: Session, rt: Runtime, *, actor: Actor = SYSTEM) -> list[str]:
+def disable_dormant(session: Session, rt: Deps, *, actor: Actor = SYSTEM) -> list[str]:
     """Disable every person's account with no sign-in for ``auth.dormant_days`` (counted from
     its creation when it never signed in): its tokens are revoked and its sessions end.
     Service accounts (``ingest``) are not people and are left alone."""

@@ -3,7 +3,7 @@
 Civil Code 1798.90.52 requires the access record of every search; the policy profile bounds how
 long it is kept (``retention.access_records``, 3 years by default) and how long the audit chain
 is kept (``retention.audit_events``, likewise). Both steps are called by the retention purge
-(``services.retention``), one bounded batch per call:
+(``jobs.purge``, through ``services.retention``), one bounded batch per call:
 
 * Each call deletes at most ``batch`` rows of each table and flushes, never commits. The caller
   commits after each call and calls again while the result says ``more``: no single transaction
@@ -31,7 +31,7 @@ from alpr_guard.checkpoints import rt_anchors, write_retention_checkpoint
 from alpr_guard.clock import ensure_utc
 from alpr_guard.errors import AlprGuardError, ConfigError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.vocabulary import AuditKind, FindingStatus
 
 BATCH = 5_000
@@ -88,7 +88,7 @@ class AccessRecordsExpiry:
 
 def expire_access_records(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     now: datetime,
     *,
     batch: int = BATCH,
@@ -267,7 +267,7 @@ class AuditEventsExpiry:
 
 def expire_audit_events(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     now: datetime,
     *,
     batch: int = BATCH,

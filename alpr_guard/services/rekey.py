@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.models import PlateRead
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.images import rekey_images
 from alpr_guard.services.keys import class_key
 from alpr_guard.services.sealed_reads import open_plate, seal_plate
@@ -61,7 +61,7 @@ def rows_by_id(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
     return rows
 
 
-def plate_of(rt: Runtime, row: Any) -> bytes:
+def plate_of(rt: Deps, row: Any) -> bytes:
     key = rt.keyring.data_key(row.key_id)
     return open_plate(key, row.plate_ct, row.id, row.observed_at, row.camera_id)
 
@@ -79,7 +79,7 @@ def rekeyed(
     }
 
 
-def execute_rekey(session: Session, rt: Runtime, params: list[dict[str, Any]]) -> None:
+def execute_rekey(session: Session, rt: Deps, params: list[dict[str, Any]]) -> None:
     """Apply the moves; each read's images move to its new key with it."""
     if params:
         session.execute(REKEY, params)
@@ -97,7 +97,7 @@ _LEGACY_HITS = (
 )
 
 
-def rekey_legacy_hits(session: Session, rt: Runtime) -> int:
+def rekey_legacy_hits(session: Session, rt: Deps) -> int:
     """Hits stored under a day key (before migration 0005 gave hits their month key) move to
     their month key, so that destroying the day key on schedule cannot take them with it and
     a search finds every hit under a month key. One batch per call; returns how many moved."""

@@ -1,7 +1,8 @@
 """The access review: flag misuse after the fact, the same day (docs/access-review.md).
 
 Prohibited purposes are refused at search time; this is the fallback for everything else. A run
-(``review_access``) does three things over the access records since the last run:
+(``jobs.review.review_access``, which owns its transactions; this module does the work of
+each) does three things over the access records since the last run:
 
 * text rules (``policy.text_rules``, current config) over each justification and case number, so
   a tuned word list applies to recent history too;
@@ -22,9 +23,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -34,7 +34,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.db import execute_insert_ignore, read_only_session
+from alpr_guard.db import execute_insert_ignore
 from alpr_guard.errors import Conflict, KeyUnavailable, NotFound, ValidationError
 from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
@@ -43,7 +43,7 @@ from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
 from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import finding_key, finding_mac, finding_mac_of
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, note_aad
 from alpr_guard.services.hit_rates import hit_rate_findings
 from alpr_guard.services.principals import Principal
@@ -162,7 +162,7 @@ def _structured(
     return None
 
 
-def _typed(rt: Runtime, search_id: str, sealed: bytes | None) -> dict[str, Any] | None:
+def _typed(rt: Deps, search_id: str, sealed: bytes | None) -> dict[str, Any] | None:
     """The search's sealed terms (plate and free text as typed); None for old records, whose
     stored text is then what is scanned."""
     if not sealed:
@@ -176,7 +176,7 @@ def _typed(rt: Runtime, search_id: str, sealed: bytes | None) -> dict[str, Any] 
     return value
 
 
-def _insert_camera_findings(session: Session, rt: Runtime, rows: list[dict[str, Any]]) -> None:
+def _insert_camera_findings(session: Session, rt: Deps, rows: list[dict[str, Any]]) -> None:
     """Insert findings about cameras and state them in the chain like any other finding: a
     camera's finding has no search to key it, so its key is its own id (``record_chain``)."""
     ids = session.scalars(
@@ -215,7 +215,7 @@ def _new_finding_values(row: dict[str, Any]) -> list[object]:
     ]
 
 
-def _masked_words(rt: Runtime, words: Sequence[str]) -> dict[str, object]:
+def _masked_words(rt: Deps, words: Sequence[str]) -> dict[str, object]:
     """Matched words come from text as typed: the finding keeps their display copies."""
     return {"matched": [display(rt, w) for w in words]}
 
@@ -302,12 +302,17 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     return any(words[k : k + size] == part for k in range(len(words) - size + 1))
 
 
-class _Findings:
-    """Pending findings, written in short transactions of their own; counts what was new."""
+class Findings:
+    """Pending findings; counts what was new. ``spill`` runs a unit of work in a transaction of
+    its own (the caller's, e.g. ``TransactionRunner.run``): a full page of findings is written
+    in one as the scan goes, so none waits for the end of a long run."""
 
-    def __init__(self, rt: Runtime, now: datetime) -> None:
+    def __init__(
+        self, rt: Deps, now: datetime, spill: Callable[[Callable[[Session], None]], object]
+    ) -> None:
         self.rt = rt
         self.now = now
+        self.spill = spill
         self.pending: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
         self.by_rule: dict[str, int] = {}
 
@@ -326,8 +331,7 @@ class _Findings:
 
     def flush_if_full(self) -> None:
         if len(self.pending) >= PAGE:
-            with self.rt.sessions.begin() as session:
-                self.flush(session)
+            self.spill(self.flush)
 
     def flush(self, session: Session) -> None:
         """Insert the pending findings; one already there for (search, rule) is left alone."""
@@ -370,84 +374,87 @@ class _Findings:
         self.pending.clear()
 
 
-def review_searches(
-    session: Session, rt: Runtime, *, since: datetime | None = None, actor: Actor = SYSTEM_REVIEW
-) -> ReviewResult:
-    """The access review (``review_access``); ``session`` is not used.
+@dataclass(frozen=True)
+class ReviewScan:
+    """What a run's read found: the stretch reviewed, the records scanned in it, and the
+    camera findings (its search findings are pending in ``Findings``)."""
 
-    The review manages its own transactions so that it never holds the write lock for the
-    length of a run; the parameter stays for callers written against the old signature, whose
-    session, left untouched, commits nothing.
-    """
-    del session
-    return review_access(rt, since=since, actor=actor)
+    since: datetime
+    until: datetime
+    continuous: bool
+    scanned: int
+    cameras: list[dict[str, Any]]
 
 
-def review_access(
-    rt: Runtime,
+def scan_access(
+    reader: Session,
+    rt: Deps,
+    findings: Findings,
     *,
     since: datetime | None = None,
-    actor: Actor = SYSTEM_REVIEW,
     progress: Progress = SILENT,
-) -> ReviewResult:
-    """Review the access records in [since, until) and write the findings.
-
-    Reads run in one read-only transaction (on SQLite no write lock, so ingest and searches go
-    on); findings are written in short transactions of their own as they accumulate, and the
-    last of them together with the run's audit event. A run that fails half-way leaves some
-    findings and no ``review.completed`` event: the next run covers the same records again,
-    and findings are unique per (search, rule).
-    """
-    started = time.perf_counter()
-    now = rt.clock.now()
+) -> ReviewScan:
+    """Review the access records in [since, until) into ``findings``, reading through
+    ``reader`` (a read-only transaction: on SQLite no write lock, so ingest and searches go
+    on). ``since`` defaults to where the unbroken stretch of reviewed history ends."""
+    now = findings.now
     until = now - SETTLE
-    findings = _Findings(rt, now)
-    with read_only_session(rt.sessions) as reader:
-        reviewed = _reviewed_through(reader) or EPOCH
-        if since is None:
-            since = reviewed
-        continuous = since <= reviewed
-        if progress is not SILENT:  # the count is an extra query: only when someone watches
-            due = reader.scalar(
-                select(func.count())
-                .select_from(SearchRecord)
-                .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
-            )
-            progress.start("review: access records", int(due or 0), "records")
-        scanned = _review_records(reader, rt, since, until, findings, progress)
-        progress.finish()
-        cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
-    seconds = time.perf_counter() - started
-    with rt.sessions.begin() as session:
-        findings.flush(session)
-        if cameras:  # findings about a camera, not a search (policy.hit_rates)
-            _insert_camera_findings(session, rt, cameras)
-            findings.by_rule[HIT_RATE_RULE] = len(cameras)
-        by_rule = dict(sorted(findings.by_rule.items()))
-        new = sum(by_rule.values())
-        rt.audit.append(
-            session,
-            AuditKind.REVIEW_COMPLETED,
-            actor,
-            details={
-                "since": since.isoformat(),
-                "until": until.isoformat(),
-                "continuous": continuous,
-                "searches": scanned,
-                "new_findings": new,
-                "by_rule": by_rule,
-                "seconds": round(seconds, 3),
-            },
+    reviewed = _reviewed_through(reader) or EPOCH
+    if since is None:
+        since = reviewed
+    continuous = since <= reviewed
+    if progress is not SILENT:  # the count is an extra query: only when someone watches
+        due = reader.scalar(
+            select(func.count())
+            .select_from(SearchRecord)
+            .where(SearchRecord.created_at >= since, SearchRecord.created_at < until)
         )
-    return ReviewResult(since, until, scanned, new, by_rule, seconds)
+        progress.start("review: access records", int(due or 0), "records")
+    scanned = _review_records(reader, rt, since, until, findings, progress)
+    progress.finish()
+    cameras = hit_rate_findings(reader, rt.settings.review.hit_rate, until, now)
+    return ReviewScan(since, until, continuous, scanned, cameras)
+
+
+def record_review(
+    session: Session,
+    rt: Deps,
+    scan: ReviewScan,
+    findings: Findings,
+    seconds: float,
+    actor: Actor = SYSTEM_REVIEW,
+) -> ReviewResult:
+    """The run's last findings, its camera findings and its ``review.completed`` event."""
+    findings.flush(session)
+    if scan.cameras:  # findings about a camera, not a search (policy.hit_rates)
+        _insert_camera_findings(session, rt, scan.cameras)
+        findings.by_rule[HIT_RATE_RULE] = len(scan.cameras)
+    by_rule = dict(sorted(findings.by_rule.items()))
+    new = sum(by_rule.values())
+    rt.audit.append(
+        session,
+        AuditKind.REVIEW_COMPLETED,
+        actor,
+        details={
+            "since": scan.since.isoformat(),
+            "until": scan.until.isoformat(),
+            "continuous": scan.continuous,
+            "searches": scan.scanned,
+            "new_findings": new,
+            "by_rule": by_rule,
+            "seconds": round(seconds, 3),
+        },
+    )
+    session.flush()
+    return ReviewResult(scan.since, scan.until, scan.scanned, new, by_rule, seconds)
 
 
 def _review_records(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     since: datetime,
     until: datetime,
-    findings: _Findings,
+    findings: Findings,
     progress: Progress = SILENT,
 ) -> int:
     """One pass over the records, oldest first: text rules and refusals on each record from
@@ -627,7 +634,7 @@ def finding_rules(session: Session) -> list[str]:
 
 def list_findings(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     filters: FindingFilter,
     *,
@@ -737,7 +744,7 @@ def user_history(
 
 
 def get_finding(
-    session: Session, rt: Runtime, principal: Principal, finding_id: int, *, agency: str | None
+    session: Session, rt: Deps, principal: Principal, finding_id: int, *, agency: str | None
 ) -> FindingDetail:
     """One finding with its search and the user's recent history; the look is an audit event
     (``review.finding_viewed``). With ``agency``, a finding on another agency's search is
@@ -785,7 +792,7 @@ def get_finding(
 
 def resolve_finding(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     finding_id: int,
     *,
@@ -863,7 +870,7 @@ class VagueRate:
 
 def vague_rates(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     *,
     since: datetime,

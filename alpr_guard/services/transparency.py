@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.audit import event_hash
 from alpr_guard.models import Agency, AuditEvent, PlateRead, PurgeRun, SearchRecord, Share
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.policy_document import effective_at, policy_sha256
 from alpr_guard.vocabulary import AuditKind, Outcome, PurgeStatus, RetentionClass
 
@@ -52,7 +52,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def build_transparency(session: Session, rt: Runtime) -> Transparency:
+def build_transparency(session: Session, rt: Deps) -> Transparency:
     s = rt.settings
     now = rt.clock.now()
     since = now - timedelta(days=PERIOD_DAYS)
@@ -81,7 +81,7 @@ def build_transparency(session: Session, rt: Runtime) -> Transparency:
     )
 
 
-def _cameras(session: Session, rt: Runtime, now: datetime) -> list[dict[str, Any]]:
+def _cameras(session: Session, rt: Deps, now: datetime) -> list[dict[str, Any]]:
     areas = rt.settings.policy.camera_areas if rt.settings.policy else ()
     held = dict(
         session.execute(
@@ -148,7 +148,7 @@ def _reads_held(session: Session, now: datetime) -> dict[str, Any]:
     }
 
 
-def _searches(session: Session, rt: Runtime, since: datetime) -> dict[str, Any]:
+def _searches(session: Session, rt: Deps, since: datetime) -> dict[str, Any]:
     known = {p.code for p in rt.settings.purposes}
     rows = session.execute(
         select(SearchRecord.purpose, SearchRecord.outcome, func.count())
@@ -197,7 +197,7 @@ def _shares(session: Session, since: datetime) -> list[dict[str, Any]]:
     return [{"recipient": name, **counts} for name, counts in sorted(by_agency.items())]
 
 
-def _purges(session: Session, rt: Runtime) -> list[dict[str, Any]]:
+def _purges(session: Session, rt: Deps) -> list[dict[str, Any]]:
     """Recent purges, their figures read from each one's receipt event in the audit chain when
     that event still verifies: the ``purge_runs`` row is bookkeeping anyone with write access
     could edit, the event is chained and MACed. A receipt that no longer verifies is published

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import Actor
 from alpr_guard.db import plus_days
 from alpr_guard.models import AuditEvent, PlateRead
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.settings import RetentionSettings
 from alpr_guard.vocabulary import AuditKind, RetentionClass
 
@@ -137,7 +137,7 @@ def windows_of(policy: Mapping[str, Any]) -> dict[str, int]:
 
 def apply_windows(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     actor: Actor,
     previous: Mapping[str, int] | None = None,
 ) -> list[WindowChange]:

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.purge import purge_expired
+from alpr_guard.jobs.review import review_searches
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.retention import purge_expired
-from alpr_guard.services.review import review_searches
 from tests.cli.test_serve_log import free_port
 from tests.conftest import auth, read, search_body, write_config
 

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from alpr_guard.api.context import ACCESS_ATTRIBUTE, RouteAccess
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import Refused
+from alpr_guard.jobs.review import review_access
 from alpr_guard.models import AuditEvent, Finding, PlateRead, SearchRecord
 from alpr_guard.policy.access import Exposure
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import AgencyInput, set_vetted, upsert_agency
 from alpr_guard.services.principals import SYSTEM, add_user, issue_token
-from alpr_guard.services.review import review_access
 from tests.conftest import OPERATING_ORI, auth, legacy_user, read, search_body
 
 ROLES = ("ingest", "officer", "supervisor", "auditor", "admin")

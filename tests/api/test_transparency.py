@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from alpr_guard.checkpoints import verify_signed_file
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.policy_document import policy_sha256
-from alpr_guard.services.retention import purge_expired
 from tests.api.test_policy import settings  # noqa: F401  (the deployment with a [policy])
 from tests.conftest import NOW, auth, read, search_body
 

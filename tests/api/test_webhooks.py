@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import Conflict, Refused
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import camera_ingest
@@ -41,7 +42,6 @@ from alpr_guard.services.keys import ensure_key, hold_key_id
 from alpr_guard.services.principals import authenticate
 from alpr_guard.services.rekey import execute_rekey, plate_of, rekeyed, rows_by_id
 from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json
-from alpr_guard.services.retention import purge_expired
 from tests.conftest import NOW, auth, search_body
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"

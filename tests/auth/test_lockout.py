@@ -230,7 +230,7 @@ def test_secrets_never_reach_logs_or_the_audit_chain(
 def test_housekeeping_removes_what_can_no_longer_act(
     client: FlaskClient, rt: Runtime, clock: FixedClock
 ) -> None:
-    from alpr_guard.jobs import run_auth_housekeeping
+    from alpr_guard.jobs.scheduler import run_auth_housekeeping
     from alpr_guard.models import AuthFailure, WebSession
 
     assert sign_in(client, "alice").status == 303

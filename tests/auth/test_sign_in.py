@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from alpr_guard.clock import FixedClock
-from alpr_guard.jobs import build_scheduler, run_dormant_accounts
+from alpr_guard.jobs.scheduler import build_scheduler, run_dormant_accounts
 from alpr_guard.models import ApiToken, AuditEvent, OidcLogin, User
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import revoke_tokens

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from alpr_guard.jobs import run_config_drift
+from alpr_guard.jobs.scheduler import run_config_drift
 from alpr_guard.runtime import build_runtime
 from alpr_guard.services.policy_document import policy_sha256
 from alpr_guard.settings import load_settings

@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from alpr_guard.auth.client import client
 from alpr_guard.auth.sessions import SESSION_COOKIE, StartedSession, start_session
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.review import review_access
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import authenticate
-from alpr_guard.services.review import _insert_camera_findings, review_access
+from alpr_guard.services.review import _insert_camera_findings
 from tests.conftest import auth, read, search_body
 
 # Plates typed into searches, justifications and case numbers: none may appear on a redacted page.

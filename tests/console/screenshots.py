@@ -22,11 +22,11 @@ from alpr_guard.auth.sessions import SESSION_COOKIE
 from alpr_guard.checkpoints import write_checkpoint
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import migrate as schema
+from alpr_guard.jobs.review import review_access
 from alpr_guard.models import Finding, SearchRecord
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
 from alpr_guard.services.principals import SYSTEM, add_user, issue_token
-from alpr_guard.services.review import review_access
 from alpr_guard.settings import load_settings
 from tests.conftest import NOW, OPERATING_ORI, REGISTRY, auth, read, search_body, write_config
 from tests.console.conftest import add_findings, sign_in

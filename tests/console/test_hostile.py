@@ -9,10 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.review import review_access
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import add_user
-from alpr_guard.services.review import review_access
 from tests.conftest import auth, search_body
 from tests.console.conftest import cookie_client
 from tests.console.test_pages import events, open_ids

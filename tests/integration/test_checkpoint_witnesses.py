@@ -34,10 +34,10 @@ from alpr_guard.checkpoints import (
 )
 from alpr_guard.crypto import key_fingerprint
 from alpr_guard.errors import ConfigError, ValidationError
-from alpr_guard.jobs import run_head_checkpoint
+from alpr_guard.jobs.purge import purge_expired
+from alpr_guard.jobs.scheduler import run_head_checkpoint
 from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.retention import purge_expired
 from alpr_guard.settings import Settings, load_settings
 from tests.conftest import Backend, auth, read, write_config
 

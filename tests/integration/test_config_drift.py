@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from alpr_guard import create_app
 from alpr_guard.audit import Actor
 from alpr_guard.db import read_only_session
-from alpr_guard.jobs import build_scheduler, run_config_drift
+from alpr_guard.jobs.scheduler import build_scheduler, run_config_drift
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.record_chain import verify_records
 from alpr_guard.runtime import Runtime

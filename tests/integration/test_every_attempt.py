@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.review import review_access
 from alpr_guard.models import AuditEvent, Finding, SearchRecord, Share
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.free_text import original, share_aad
-from alpr_guard.services.review import review_access
 from tests.conftest import auth, search_body
 
 

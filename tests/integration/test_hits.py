@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import KeyUnavailable
+from alpr_guard.jobs import review
 from alpr_guard.models import AuditEvent, Finding, PlateRead
 from alpr_guard.record_chain import verify_records
 from alpr_guard.runtime import Runtime
-from alpr_guard.services import review
 from alpr_guard.services.ingest import open_hit_ref
 from alpr_guard.services.records_retention import expire_access_records
 from alpr_guard.services.reports import compliance_summary, render_summary_html, summary_json

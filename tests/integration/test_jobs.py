@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from alpr_guard.clock import FixedClock
-from alpr_guard.jobs import build_scheduler, run_checkpoint, run_review
+from alpr_guard.jobs.scheduler import build_scheduler, run_checkpoint, run_review
 from alpr_guard.models import AuditEvent
 from alpr_guard.runtime import Runtime
 

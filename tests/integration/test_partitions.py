@@ -14,10 +14,10 @@ from werkzeug.test import TestResponse
 
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import lock_partitions, read_only_session
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import partitions
 from alpr_guard.services.keys import days_between
-from alpr_guard.services.retention import purge_expired
 from tests.conftest import NOW, auth, read, search_body
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -33,12 +33,12 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import KeyUnavailable
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.keystore import FileKeyStore
 from alpr_guard.models import AuditEvent, PlateRead, PurgeRun
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.requests import SearchRequest
-from alpr_guard.services.retention import purge_expired
 from alpr_guard.services.sealed_reads import read_aad
 from alpr_guard.services.search import find_reads
 from alpr_guard.settings import load_settings

@@ -22,19 +22,18 @@ from sqlalchemy import select
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import Conflict
-from alpr_guard.models import Lease
-from alpr_guard.progress import Progress
-from alpr_guard.runtime import Runtime
-from alpr_guard.services import retention
-from alpr_guard.services.retention import (
-    LEASE_NAME,
+from alpr_guard.jobs import purge as retention
+from alpr_guard.jobs.purge import LEASE_NAME, purge_expired
+from alpr_guard.jobs.runner import (
     _host_identity,
     _process_start,
     acquire_lease,
     default_holder,
     holder_is_dead,
-    purge_expired,
 )
+from alpr_guard.models import Lease
+from alpr_guard.progress import Progress
+from alpr_guard.runtime import Runtime
 
 
 def _hold(rt: Runtime, holder: str, ttl: timedelta) -> None:

@@ -19,11 +19,11 @@ from sqlalchemy.engine import Connection
 
 from alpr_guard.checkpoints import verify_with_checkpoints
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.review import review_access
 from alpr_guard.models import Finding, HoldRead, LegalHold, SearchRecord, Share
 from alpr_guard.record_chain import verify_records
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.records_retention import expire_access_records
-from alpr_guard.services.review import review_access
 from tests.conftest import NOW, auth, read, search_body
 
 

@@ -30,6 +30,7 @@ from alpr_guard.cli.common import State as _State
 from alpr_guard.cli.report import report
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import ValidationError
+from alpr_guard.jobs.review import review_searches
 from alpr_guard.models import AuditEvent, Finding, PlateRead, SearchRecord, User
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import reports
@@ -41,7 +42,6 @@ from alpr_guard.services.reports import (
     render_summary_html,
     summary_json,
 )
-from alpr_guard.services.review import review_searches
 from alpr_guard.settings import Settings
 from tests.conftest import NOW, OPERATING_ORI, auth, read, search_body
 
@@ -520,9 +520,9 @@ def test_past_window_reads_show_in_red_and_purges_are_counted(
 
 
 def test_summary_counts_real_purges_and_holds(world: World, rt: Runtime, clock: FixedClock) -> None:
+    from alpr_guard.jobs.purge import purge_expired
     from alpr_guard.services.holds import HoldRequest, place_hold
     from alpr_guard.services.principals import Principal
-    from alpr_guard.services.retention import purge_expired
 
     with rt.sessions.begin() as session:
         supervisor = session.execute(

@@ -19,15 +19,12 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.crypto import day_key_id
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import Conflict
+from alpr_guard.jobs.purge import LEASE_NAME, purge_expired
+from alpr_guard.jobs.runner import acquire_lease
 from alpr_guard.models import AuditEvent, DataKeyRecord, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import issue_token
-from alpr_guard.services.retention import (
-    LEASE_NAME,
-    acquire_lease,
-    plan_purge,
-    purge_expired,
-)
+from alpr_guard.services.retention import plan_purge
 from tests.conftest import NOW, auth, read, search_body
 
 OBSERVED = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)

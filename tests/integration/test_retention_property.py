@@ -20,12 +20,13 @@ from alpr_guard.api.parsing import parse_read_batch
 from alpr_guard.clock import FixedClock
 from alpr_guard.crypto import KeyRing
 from alpr_guard.db import read_only_session
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.models import DataKeyRecord, PlateRead
 from alpr_guard.runtime import build_runtime
 from alpr_guard.services.agencies import AgencyInput, upsert_agency
 from alpr_guard.services.ingest import record_reads
 from alpr_guard.services.principals import SYSTEM, add_user, authenticate
-from alpr_guard.services.retention import plan_purge, purge_expired
+from alpr_guard.services.retention import plan_purge
 from alpr_guard.services.sealed_reads import read_aad
 from alpr_guard.settings import load_settings
 from tests.conftest import HIT_REF, OPERATING_ORI, Backend, write_config

@@ -24,12 +24,13 @@ from alpr_guard.api import build_app
 from alpr_guard.audit import Actor, verify_chain
 from alpr_guard.clock import FixedClock
 from alpr_guard.db import read_only_session
+from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.models import AuditEvent, DataKeyRecord, PlateRead
 from alpr_guard.runtime import Runtime, build_runtime
 from alpr_guard.services.config_audit import record_policy
 from alpr_guard.services.principals import issue_token
 from alpr_guard.services.reports import compliance_summary
-from alpr_guard.services.retention import plan_purge, purge_expired
+from alpr_guard.services.retention import plan_purge
 from alpr_guard.settings import load_settings
 from tests.conftest import OPERATING_ORI, auth, read, search_body, write_config
 

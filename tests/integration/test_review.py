@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from alpr_guard.audit import Actor
 from alpr_guard.clock import FixedClock
+from alpr_guard.jobs.review import review_access, review_searches
 from alpr_guard.models import AuditEvent, Finding
 from alpr_guard.policy.plates import Plate
 from alpr_guard.runtime import Runtime
 from alpr_guard.services import review
 from alpr_guard.services.principals import authenticate
 from alpr_guard.services.requests import SearchRequest
-from alpr_guard.services.review import review_searches
 from alpr_guard.services.search import run_search
 from tests.conftest import auth, read, search_body
 
@@ -275,7 +275,7 @@ def test_small_pages_and_flushes_give_the_same_findings(
         assert post_search(client, tokens["officer"], justification=text) == 200
     assert post_search(client, tokens["officer"], justification="ICE asked us") == 403
     clock.advance(timedelta(minutes=10))
-    result = review.review_access(rt)
+    result = review_access(rt)
     assert result.searches_scanned == 6
     assert result.by_rule == {
         "non_criminal_use": 1,
@@ -289,7 +289,7 @@ def test_small_pages_and_flushes_give_the_same_findings(
             select(AuditEvent.details).where(AuditEvent.kind == "review.completed")
         ).one()
         assert json.loads(event)["new_findings"] == 6
-    again = review.review_access(rt, since=datetime(2020, 1, 1, tzinfo=UTC))
+    again = review_access(rt, since=datetime(2020, 1, 1, tzinfo=UTC))
     assert (again.searches_scanned, again.new_findings, again.by_rule) == (6, 0, {})
 
 
@@ -317,7 +317,7 @@ def test_review_leaves_the_database_writable_while_it_reads(
 
     monkeypatch.setattr(review._TextScanner, "matches", matches_then_write)
     with rt.sessions.begin() as session:  # the old calling convention, too
-        result = review.review_searches(session, rt)
+        result = review_searches(session, rt)
     assert result.new_findings == 3
     assert written
     # Both events are in the chain, the review's last (after the event stating its findings).

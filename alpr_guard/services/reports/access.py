@@ -14,7 +14,7 @@ from alpr_guard.audit import Actor
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import AuditEvent
 from alpr_guard.record_chain import check_search_rows
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.reports.model import UNREADABLE, AccessRow, ReportFilter
 from alpr_guard.services.reports.queries import access_pages
 from alpr_guard.services.reports.redaction import redact_text
@@ -49,7 +49,7 @@ def _bound_values(row: Sequence[Any]) -> list[object]:
 
 def iter_access_rows(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     filters: ReportFilter,
     *,
     full: bool,
@@ -134,7 +134,7 @@ def iter_access_rows(
 
 def record_report_access(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     actor: Actor,
     filters: ReportFilter,
     full: bool,

@@ -18,8 +18,8 @@ from alpr_guard.checkpoints import rt_anchors
 from alpr_guard.errors import AlprGuardError, ValidationError
 from alpr_guard.models import AuditEvent, Finding, LegalHold, PlateRead, SearchRecord, Share
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
-from alpr_guard.runtime import Runtime
 from alpr_guard.services.cameras import silent_cameras
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.hit_rates import camera_hit_rates
 from alpr_guard.services.reports import queries
 from alpr_guard.services.reports.model import (
@@ -155,7 +155,7 @@ def _data_age(session: Session, since: datetime, until: datetime) -> Counts:
     return tuple(counts.items())
 
 
-def _chain(session: Session, rt: Runtime) -> ChainStatus:
+def _chain(session: Session, rt: Deps) -> ChainStatus:
     try:
         anchors = rt_anchors(rt)
     except AlprGuardError:
@@ -174,7 +174,7 @@ def _chain(session: Session, rt: Runtime) -> ChainStatus:
 
 
 def compliance_summary(
-    session: Session, rt: Runtime, since: datetime, until: datetime
+    session: Session, rt: Deps, since: datetime, until: datetime
 ) -> ComplianceSummary:
     """Does the system keep its promises over [since, until)?
 
@@ -277,7 +277,7 @@ def _class_outcomes(counts: Counts) -> Counts:
 
 
 def record_summary_access(
-    session: Session, rt: Runtime, actor: Actor, since: datetime, until: datetime, fmt: str
+    session: Session, rt: Deps, actor: Actor, since: datetime, until: datetime, fmt: str
 ) -> AuditEvent:
     """Pulling the compliance summary is an audit event too (``report.summary``)."""
     return rt.audit.append(

@@ -8,7 +8,7 @@ of its own, see ``HeadCheckpointer``, and both write once more when they stop). 
 checkpoints are idempotent (findings are unique per search and rule; a checkpoint of an
 unchanged head says the same thing twice, and a head checkpoint of it is not written at all),
 so a second scheduler by mistake duplicates work and a few audit events, never findings. The
-purge takes the database lease (``services.retention``): a second scheduler's purge finds it
+purge takes the database lease (``jobs.purge``): a second scheduler's purge finds it
 held and skips that run.
 """
 
@@ -28,11 +28,11 @@ from alpr_guard.auth.sessions import prune_sessions
 from alpr_guard.checkpoints import ensure_dirs, write_checkpoint, write_head_checkpoint
 from alpr_guard.db import session_scope
 from alpr_guard.errors import Conflict
+from alpr_guard.jobs.purge import purge_expired
+from alpr_guard.jobs.review import review_access
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.config_audit import check_drift
 from alpr_guard.services.principals import disable_dormant
-from alpr_guard.services.retention import purge_expired
-from alpr_guard.services.review import review_access
 
 log = logging.getLogger(__name__)
 DRIFT_INTERVAL_HOURS = 24
