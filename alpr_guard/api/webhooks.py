@@ -32,11 +32,11 @@ from alpr_guard.api.context import (
     session,
 )
 from alpr_guard.api.contract import route
+from alpr_guard.api.group_commit import GroupCommit, Submission, check, submit
 from alpr_guard.api.models import WebhookOut
 from alpr_guard.db import READ_ONLY
 from alpr_guard.errors import Forbidden, Refused, ValidationError
 from alpr_guard.policy.access import Exposure
-from alpr_guard.services.camera_ingest import GroupCommit, Submission, check, submit
 from alpr_guard.services.cameras import (
     NOT_BOUND,
     CameraPrincipal,

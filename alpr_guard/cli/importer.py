@@ -11,7 +11,7 @@ import click
 
 from alpr_guard.api.parsing import parse_one_read
 from alpr_guard.cli.common import State
-from alpr_guard.services.importer import FORMATS, Progress
+from alpr_guard.jobs.importer import FORMATS, Progress
 
 
 @click.group("import")
@@ -72,8 +72,8 @@ def import_reads_command(
 ) -> None:
     """Import reads from FILE; each batch is stored whole or not at all, and a stopped import
     resumes where it stopped. The summary (JSON) is the last line of output."""
+    from alpr_guard.jobs.importer import import_reads, load_camera_map
     from alpr_guard.runtime import build_runtime
-    from alpr_guard.services.importer import import_reads, load_camera_map
 
     mapping = load_camera_map(camera_map) if camera_map is not None else None
     rt = build_runtime(state.settings)

@@ -25,7 +25,7 @@ from alpr_guard.crypto import KeyRing
 from alpr_guard.db import OneOf, insert_ignore_returning, new_ids
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
-from alpr_guard.runtime import Runtime
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.images import insert_images, sealed_rows
 from alpr_guard.services.keys import day_of, hit_keys_for_ingest, keys_for_ingest
 from alpr_guard.services.principals import Principal
@@ -47,7 +47,7 @@ class IngestResult:
     images: int = 0  # images stored with the new reads
 
 
-def seal_hit_ref(rt: Runtime, read_id: uuid.UUID, read: ReadIn) -> bytes | None:
+def seal_hit_ref(rt: Deps, read_id: uuid.UUID, read: ReadIn) -> bytes | None:
     """A hit's hot list and entry, sealed under the audit key (an entry may be a plate)."""
     if read.hit_ref is None:
         return None
@@ -57,7 +57,7 @@ def seal_hit_ref(rt: Runtime, read_id: uuid.UUID, read: ReadIn) -> bytes | None:
 
 
 def open_hit_ref(
-    rt: Runtime, read_id: uuid.UUID, observed_at: datetime, camera_id: str, sealed: bytes
+    rt: Deps, read_id: uuid.UUID, observed_at: datetime, camera_id: str, sealed: bytes
 ) -> dict[str, str]:
     """The hot list and entry a stored hit matched (raises KeyUnavailable if the sealed value
     was altered or moved to another read)."""
@@ -93,7 +93,7 @@ Images = Mapping[str, tuple[str, bytes]]  # kind -> (content type, bytes)
 
 def record_reads(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     reads: Sequence[ReadIn],
     images: Sequence[Images] | None = None,

@@ -47,8 +47,8 @@ from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
 from alpr_guard.record_chain import search_mac
-from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import facts, find_agency
+from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, display_opt
 from alpr_guard.services.images import ImageOut, images_for
 from alpr_guard.services.keys import days_between, key_scope
@@ -111,7 +111,7 @@ def invalid_request(fields: Mapping[str, str]) -> Decision:
 
 def search_attempt(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     values: Mapping[str, Any],
     fields: Mapping[str, str],
@@ -145,7 +145,7 @@ def mask_plate(text: str, plate: Plate) -> str:
 
 
 def run_search(
-    session: Session, rt: Runtime, principal: Principal, request: SearchRequest
+    session: Session, rt: Deps, principal: Principal, request: SearchRequest
 ) -> SearchOutcome:
     now = rt.clock.now()
     requester = session.get_one(Agency, principal.agency_id)
@@ -327,7 +327,7 @@ def search_statement(
     return _find_statement(tuple(branches), len(held)), params
 
 
-def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[ReadOut]:
+def find_reads(session: Session, rt: Deps, request: SearchRequest) -> list[ReadOut]:
     """Every read of the plate in the window, newest first, false positives removed.
 
     Each key's token is only meaningful with its own key; a token of one key matching a row of
@@ -379,7 +379,7 @@ def find_reads(session: Session, rt: Runtime, request: SearchRequest) -> list[Re
     return found
 
 
-def _masked(rt: Runtime, decision: Decision, plate: Plate | None) -> Decision:
+def _masked(rt: Deps, decision: Decision, plate: Plate | None) -> Decision:
     """Matched words come from the justification, which may hold plates: display copies."""
     plates = (plate.value,) if plate is not None else ()
     return replace(
@@ -422,7 +422,7 @@ class AttemptFacts:
 
 def _record(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     request: SearchRequest,
     search_id: uuid.UUID,
@@ -446,7 +446,7 @@ def _record(
 
 def write_record(
     session: Session,
-    rt: Runtime,
+    rt: Deps,
     principal: Principal,
     attempt: AttemptFacts,
     search_id: uuid.UUID,

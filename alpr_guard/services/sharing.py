@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +31,6 @@ from alpr_guard.policy.decisions import Decision
 from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.screening import ShareFacts, screen_share
 from alpr_guard.record_chain import share_mac
-from alpr_guard.runtime import Runtime
 from alpr_guard.services.agencies import find_agency
 from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, display_opt, seal_texts, share_aad
@@ -168,9 +167,7 @@ def reads_of_search(session: Session, rt: Deps, record: SearchRecord) -> list[Re
         purpose=record.purpose,
         justification=record.justification,
     )
-    # find_reads still names the whole Runtime in its signature (search is being reworked
-    # separately); it reads only these four parts of it.
-    return find_reads(session, cast(Runtime, rt), request)
+    return find_reads(session, rt, request)
 
 
 def share_attempt(

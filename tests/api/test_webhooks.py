@@ -23,12 +23,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from alpr_guard.api import group_commit as camera_ingest
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import Conflict, Refused
 from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
-from alpr_guard.services import camera_ingest
 from alpr_guard.services.cameras import (
     add_camera,
     disable_camera,

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from alpr_guard.api.parsing import parse_one_read, parse_search_request
+from alpr_guard.jobs import importer
+from alpr_guard.jobs.importer import ImportSummary, Progress
 from alpr_guard.models import AuditEvent, DataKeyRecord, PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.services import importer
-from alpr_guard.services.importer import ImportSummary, Progress
 from alpr_guard.services.search import find_reads
 from tests.conftest import NOW, OPERATING_ORI, write_config
 
