@@ -33,7 +33,7 @@ the first development part does not hold: refused 187/208 = 0.899, caught 192/20
 flag-worthy 94/99 = 0.949, false positives 6/164 = 0.037 -- flag-worthy met its target; refused
 (0.90), caught (0.97) and false positives (0.03) did not. That one-time score is the latest
 honest figure. The rules were then tuned on its classes of miss (not its strings), so it is
-development data now: every row scored, refused 206/208, caught 207/208, flag-worthy 102/102,
+development data now: every row scored, refused 207/208, caught 208/208, flag-worthy 102/102,
 false positives 0/165 after that tuning; the next blind set, scored once before it is tuned on,
 is the honest estimate.
 
@@ -181,13 +181,13 @@ def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
 def test_blind_6_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
     # Scored once as held-out (refused 187/208, caught 192/208, flag-worthy 94/99, false positives
     # 6/164), then tuned on its classes of miss: measured after that tuning, every row scored,
-    # refused 206/208, caught 207/208, flag-worthy 102/102, false positives 0/165. Tuned on, so
+    # refused 207/208, caught 208/208, flag-worthy 102/102, false positives 0/165. Tuned on, so
     # this guards what was fixed; it says nothing about unseen text.
     rows, seen = part_rows("development (blind 6)")
     assert (len(rows), seen) == (475, 0)
     s = score(settings, rows)
     assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 102, 165)
-    assert s.refused >= 205 and s.caught >= 207
+    assert s.refused >= 206 and s.caught == 208
     assert s.flagged >= 101
     assert s.false_positives == 0
 

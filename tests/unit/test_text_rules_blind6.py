@@ -8,7 +8,8 @@ given as background next to our own warrant, a reporting party's own words quote
 and a private party as the victim of a crime on the road.
 
 Engine: an at sign starting a word is an a ("@bortion"); a shorthand letter with a slash ("w/")
-after a dotted acronym stays out of it ("i.c.e w/ ...").
+after a dotted acronym stays out of it ("i.c.e w/ ..."); a digit acronym typed all in lower case
+is read like one in capitals.
 
 Refused up front: land-management officers (Forest Service, Park Service, BLM rangers) asking or
 named as who the search is for, an agent on the line, a case said to be theirs and our login lent,
@@ -62,6 +63,9 @@ def test_shorthand_slashes_and_at_signs_are_read(text: str, words: tuple[str, ..
         "c.b.p w/ us on this, locate",
         "@bortion trip to LA, track her",
         "she had an @bortion last month, where did she go",
+        # digit acronyms typed all in lower case
+        "h51 agents asked for the reads",
+        "3r0 team wants the van",
     ],
 )
 def test_evasions_the_engine_now_reads_are_refused(settings: Settings, text: str) -> None:
@@ -200,6 +204,9 @@ def test_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> N
         "suspect's ex girlfriend's car seen at the scene",
         "per sgt, 211 suspect vehicle, locate",
         "Samoan Baptist church van stolen, 10851",
+        # lower-case codes that are not acronyms
+        "3rd st and 1st ave, suspect car parked, 459",
+        "partial plate 1ce, stolen car, 10851",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
