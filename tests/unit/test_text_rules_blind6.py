@@ -133,6 +133,21 @@ def test_parties_asking_are_refused_with_the_partys_code(
     assert decide(settings, text)[0] == reason, text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ATF agent on the phone said the shooter fled north, our 245 case",
+        "DEA agent on the line advised the suspect moved, our homicide",
+    ],
+)
+def test_an_agent_calling_with_information_is_flagged_not_refused(
+    settings: Settings, text: str
+) -> None:
+    # Telling us about our own case asks for nothing: the mention is reviewed, not refused.
+    reason, flags = decide(settings, text)
+    assert reason is None and "federal_or_out_of_state_proxy" in flags, text
+
+
 # --------------------------------------------------------------------------- flag classes
 
 
