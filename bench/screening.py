@@ -53,12 +53,17 @@ part of the labelled set:
                positives 1/158 = 0.006 (16 texts also in the development part left out) --
                caught and flag-worthy short of their targets. The rules were then tuned on its
                classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind6.csv   (blind 6) 475 texts written blind
+  development  tests/data/justifications_dev_blind6.csv   (blind 6) 475 texts written blind
                by a sixth person (only the public policy documents read: no rules, engine,
                tests or other sets) while the rules were tuned on blind 5, trying to evade
                (mixed separators, digit and Cyrillic look-alikes, zero-width and soft hyphens,
                sub-units, forms, detention sites, euphemism, Spanish) with 97 hard negatives;
-               never tuned on.
+               scored once as held-out after that tuning was frozen: refused up front 187/208 =
+               0.899, caught 192/208 = 0.923, flag-worthy 94/99 = 0.949, false positives 6/164
+               = 0.037 (4 texts also in the development part left out) -- refused by a hair,
+               caught and false positives short of their targets. The rules were then tuned on
+               its classes of miss, so it is development data now: the next blind part (scored
+               with --extra) is the honest estimate.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -110,7 +115,7 @@ PARTS = {
     "development (blind 3b)": DATA / "justifications_dev_blind3b.csv",
     "development (blind 4)": DATA / "justifications_dev_blind4.csv",
     "development (blind 5)": DATA / "justifications_dev_blind5.csv",
-    "held-out (blind 6)": DATA / "justifications_heldout_blind6.csv",
+    "development (blind 6)": DATA / "justifications_dev_blind6.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -119,6 +124,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 3b)",
     "development (blind 4)",
     "development (blind 5)",
+    "development (blind 6)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

@@ -26,13 +26,16 @@ caught 168/180 = 0.933, flag-worthy 70/88 = 0.795, false positives 1/158 = 0.006
 The rules were then tuned on its classes of miss (not its strings), so it is development data
 now: every row scored, refused 187/187, caught 187/187, flag-worthy 97/97, false positives 0/158
 after that tuning; tuned on, so no estimate for unseen text.
-Blind 6 (tests/data/justifications_heldout_blind6.csv, 475 texts) was written blind by a sixth
+Blind 6 (tests/data/justifications_dev_blind6.csv, 475 texts) was written blind by a sixth
 person, who read only the published policy (docs/access-review.md, docs/law.md), while the rules
-were tuned on blind 5, and scored once after that tuning was frozen, on the 471 texts the first
-development part does not hold: refused 187/208 = 0.899, caught 192/208 = 0.923, flag-worthy
-94/99 = 0.949, false positives 6/164 = 0.037. Flag-worthy meets its target; refused (0.90),
-caught (0.97) and false positives (0.03) do not. It is held out: never tuned on. The test below
-pins its make-up and the target it meets; the other figures are printed (pytest -s).
+were tuned on blind 5, and scored once as held-out after that tuning was frozen, on the 471 texts
+the first development part does not hold: refused 187/208 = 0.899, caught 192/208 = 0.923,
+flag-worthy 94/99 = 0.949, false positives 6/164 = 0.037 -- flag-worthy met its target; refused
+(0.90), caught (0.97) and false positives (0.03) did not. That one-time score is the latest
+honest figure. The rules were then tuned on its classes of miss (not its strings), so it is
+development data now: every row scored, refused 207/208, caught 208/208, flag-worthy 102/102,
+false positives 0/165 after that tuning; the next blind set, scored once before it is tuned on,
+is the honest estimate.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -175,18 +178,18 @@ def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.false_positives <= 1
 
 
-def test_blind_6_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on. Flag-worthy met its target when it was scored once; refused up front,
-    # caught and false positives did not (0.899, 0.923, 0.037), and are printed, not asserted.
-    rows, seen = part_rows("held-out (blind 6)")
-    assert (len(rows), seen) == (471, 4)
+def test_blind_6_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
+    # Scored once as held-out (refused 187/208, caught 192/208, flag-worthy 94/99, false positives
+    # 6/164), then tuned on its classes of miss: measured after that tuning, every row scored,
+    # refused 207/208, caught 208/208, flag-worthy 102/102, false positives 0/165. Tuned on, so
+    # this guards what was fixed; it says nothing about unseen text.
+    rows, seen = part_rows("development (blind 6)")
+    assert (len(rows), seen) == (475, 0)
     s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 99, 164)
-    assert s.rate(s.flagged, "flag") >= 0.90
-    print(
-        f"blind 6: refused {s.refused}/208, caught {s.caught}/208, flag-worthy {s.flagged}/99, "
-        f"false positives {s.false_positives}/164"
-    )
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 102, 165)
+    assert s.refused >= 206 and s.caught == 208
+    assert s.flagged >= 101
+    assert s.false_positives == 0
 
 
 def test_blind_5_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:

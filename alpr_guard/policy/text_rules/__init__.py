@@ -18,13 +18,14 @@ the config (``config/rules.california.toml``), where an agency can tune them wit
 * It is split into words (runs of letters and digits, and "#"), so punctuation never matters:
   "ICE/HSI", "ICE-ERO" and "girlfriend's car" are word sequences. Runs of single letters joined by
   dots ("I.C.E.", "i.c.e", "U. S.") or, from three letters, by any short separator ("I-C-E",
-  "I_C_E", "h s i") become one word, two words where the separator changes ("I.C.E. E.R.O."); a
-  letter held down counts once ("ICEEE", not "USSS").
+  "I_C_E", "h s i") become one word, two words where the separator changes ("I.C.E. E.R.O."),
+  never taking in a shorthand letter with a slash ("i.c.e w/ subj"); a letter held down counts
+  once ("ICEEE", not "USSS"); an at sign starting a lower-case word is an a ("@bortion").
 * At scan time a word no phrase knows is repaired when it reads as one that a phrase does know:
-  digits for look-alike letters ("1CE", "1C3", "ER0", "ab0rtion"), a lower-case L among capitals
-  ("lCE", "HSl"), a doubled letter added or dropped in a long word ("deporrtation", "imigration"),
-  an ending spelled as it sounds ("aborshun"). Only words of the rules are produced, so plates
-  and case numbers are never rewritten.
+  digits for look-alike letters ("1CE", "1C3", "1c3", "ER0", "ab0rtion"), a lower-case L among
+  capitals ("lCE", "HSl"), a doubled letter added or dropped in a long word ("deporrtation",
+  "imigration"), an ending spelled as it sounds ("aborshun"). Only words of the rules are
+  produced, so plates and case numbers are never rewritten.
 * An entry may set its own ``action`` (refuse where its rule only flags) and, for a refusal, the
   ``party`` the text says the search is for ("federal", "out_of_state", "private"): screening
   then refuses with the reason code an on_behalf_of naming such an agency gets.

@@ -89,9 +89,10 @@ def _repair_word(rules: TextRules, tok: str, typed: str) -> tuple[str, str] | No
     return None
 
 
-# A word starting with a digit that may hide an acronym: capitals, and only the digits drawn like
-# the vowels I, E and O ("1C3", "3R0"); unit numbers and plates ("5B1", "2A4") are left alone.
-_DIGIT_ACRONYM = re.compile(r"[013][A-Z013]{2,3}")
+# A word starting with a digit that may hide an acronym: capitals (or all lower case, "1c3 3r0"),
+# and only the digits drawn like the vowels I, E and O ("1C3", "3R0"); unit numbers and plates
+# ("5B1", "2A4") are left alone.
+_DIGIT_ACRONYM = re.compile(r"[013](?:[A-Z013]{2,3}|[a-z013]{2,3})")
 # Endings written as they sound ("aborshun", "deportashun", "imigrasion"): read as "-tion" before
 # a misspelling is looked up, so the [fuzzy] words are found however the ending is spelled.
 _SPOKEN_ENDING = re.compile(r"(?:shun|shon|shen|sion|cion|tian|tiun)$")

@@ -148,6 +148,9 @@ _CONFUSABLES = str.maketrans(
 # two to four capitals is an I ("|CE", "!CE"). Phrases never hold these, so phrases are unchanged.
 _DOLLAR_S = re.compile(r"(?<=[A-Za-z])\$(?=[A-Za-z])")
 _BAR_I = re.compile(r"(?<![^\W_])[|!](?=[A-Z]{2,4}(?![^\W_]))")
+# An at sign starting a word of lower-case letters is an a ("@bortion"); a handle names no word
+# of the lists, so it is left as it was by every phrase.
+_AT_A = re.compile(r"(?<![^\W_])@(?=[a-z]{4,})")
 
 
 # Single letters spaced out with spaces only ("I  C  E   O P S"): a run of them, and each gap.
@@ -179,6 +182,8 @@ def _normalise(text: str) -> str:
         text = _DOLLAR_S.sub("S", text)
     if "|" in text or "!" in text:
         text = _BAR_I.sub("I", text)
+    if "@" in text:
+        text = _AT_A.sub("a", text)
     if not text.isascii():  # ASCII needs none of this, and almost every reason is ASCII
         text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
         text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
@@ -213,12 +218,19 @@ def _join_acronyms(
             sep = text[spans[m][1] : spans[m + 1][0]]
             if not _LETTER_SEP.fullmatch(sep):
                 break
+            if seps and sep.isspace() and not seps[-1].isspace() and _shorthand(text, spans[m + 1]):
+                break  # "i.c.e w/ subj": "w/" is "with", not a letter of the acronym
             seps.append(sep)
             m += 1
         for a, b in _groups(k, seps):
             _join_group(text, spans, orig, a, b, seps[a - k : b - k], out_spans, out_orig)
         k = m + 1
     return out_spans, out_orig
+
+
+def _shorthand(text: str, span: tuple[int, int]) -> bool:
+    """A single letter typed with a slash after it ("w/", "w/o", "b/c") is a shorthand word."""
+    return text[span[1] : span[1] + 1] == "/" and not text[span[1] + 1 : span[1] + 2].isupper()
 
 
 def _groups(k: int, seps: list[str]) -> list[tuple[int, int]]:
