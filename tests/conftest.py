@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -181,19 +182,28 @@ def _require_pg() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def pg_backend() -> Iterator[Backend]:
+@contextmanager
+def _fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database at the schema's head, dropped afterwards: its URL."""
     _require_pg()
-    name = f"alpr_guard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    schema.upgrade(url)
-    yield Backend("postgresql", url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        schema.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_backend() -> Iterator[Backend]:
+    with _fresh_pg_database("alpr_guard_test") as url:
+        yield Backend("postgresql", url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -242,21 +252,12 @@ def rt(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
 
 @pytest.fixture(scope="session")
 def pg_savepoint_rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    _require_pg()
-    name = f"alpr_guard_sp_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    schema.upgrade(url)
-    settings = load_settings(write_config(tmp_path_factory.mktemp("pg-savepoint"), url))
-    runtime = build_runtime(settings, clock=FixedClock(NOW))
-    _seed_agencies(runtime)
-    yield runtime
-    runtime.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _fresh_pg_database("alpr_guard_sp") as url:
+        settings = load_settings(write_config(tmp_path_factory.mktemp("pg-savepoint"), url))
+        runtime = build_runtime(settings, clock=FixedClock(NOW))
+        _seed_agencies(runtime)
+        yield runtime
+        runtime.dispose()
 
 
 @pytest.fixture

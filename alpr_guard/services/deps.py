@@ -3,30 +3,23 @@
 Services take these, never the whole ``runtime.Runtime``: the engine and the session factory
 belong to the edges (API views, CLI, ``jobs``), which own the transactions a service's work
 runs in. ``Runtime`` satisfies ``Deps`` as it is, so an edge may pass its runtime; a job passes
-a ``ServiceDeps`` so that nothing beneath it can reach the engine. ``Deps`` asks for the same
-four parts as ``checkpoints.Signer``, so a service can hand its deps on to the checkpoints.
+a ``ServiceDeps`` so that nothing beneath it can reach the engine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TypeAlias
 
 from alpr_guard.audit import AuditLog
+from alpr_guard.checkpoints import Signer
 from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing
 from alpr_guard.settings import Settings
 
-
-class Deps(Protocol):
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def keyring(self) -> KeyRing: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def audit(self) -> AuditLog: ...
+# The same four parts a checkpoint's signer needs: checkpoints sits below the services and
+# declares them, so a service hands its deps on to the checkpoints as they are.
+Deps: TypeAlias = Signer
 
 
 @dataclass(frozen=True)

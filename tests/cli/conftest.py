@@ -86,6 +86,14 @@ def migrated(tmp_path: Path, alpr: AlprCli) -> Path:
     return config
 
 
+def add_agency(
+    alpr: AlprCli, config: Path, ori: str, name: str, *, kind: str = "local", vetted: bool = False
+) -> Result:
+    """``agencies add`` for a California agency (``--vetted`` when asked)."""
+    args = ["agencies", "add", "--ori", ori, "--name", name, "--kind", kind]
+    return alpr(config, *args, "--jurisdiction", "CA", *(["--vetted"] if vetted else []))
+
+
 def only_line(result: Result, code: int) -> str:
     assert result.code == code, (result.out, result.err)
     lines = result.err.strip().splitlines()

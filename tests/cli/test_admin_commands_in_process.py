@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from alpr_guard.keystore import write_master_key_file
-from tests.cli.conftest import AlprCli, only_line, sqlite_config
+from tests.cli.conftest import AlprCli, add_agency, only_line, sqlite_config
 from tests.conftest import OPERATING_ORI, REPO
 
 # -- config check ------------------------------------------------------------------------------
@@ -205,19 +205,7 @@ def test_users_and_agencies_through_their_lifecycle(migrated: Path, alpr: AlprCl
     assert refused.startswith(f"error: agency {OPERATING_ORI} is not in the registry")
     assert "alpr-guard agencies add --ori" in refused
 
-    added = alpr(
-        migrated,
-        "agencies",
-        "add",
-        "--ori",
-        OPERATING_ORI,
-        "--name",
-        "Test City Police Department",
-        "--kind",
-        "local",
-        "--jurisdiction",
-        "CA",
-    )
+    added = add_agency(alpr, migrated, OPERATING_ORI, "Test City Police Department")
     assert added.code == 0, added.err
     assert added.out.strip() == (
         f"{OPERATING_ORI}\tlocal\tCA\tnot vetted\tTest City Police Department"

@@ -9,41 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import AlprCli, only_line
+from tests.cli.conftest import AlprCli, add_agency, only_line
 from tests.conftest import OPERATING_ORI
 
 
 @pytest.fixture
 def registered(migrated: Path, alpr: AlprCli) -> Path:
-    added = alpr(
-        migrated,
-        "agencies",
-        "add",
-        "--ori",
-        OPERATING_ORI,
-        "--name",
-        "Test City Police Department",
-        "--kind",
-        "local",
-        "--jurisdiction",
-        "CA",
-        "--vetted",
-    )
+    added = add_agency(alpr, migrated, OPERATING_ORI, "Test City Police Department", vetted=True)
     assert added.code == 0, added.err
-    partner = alpr(
-        migrated,
-        "agencies",
-        "add",
-        "--ori",
-        "CA0190100",
-        "--name",
-        "Demo County Sheriff",
-        "--kind",
-        "local",
-        "--jurisdiction",
-        "CA",
-        "--vetted",
-    )
+    partner = add_agency(alpr, migrated, "CA0190100", "Demo County Sheriff", vetted=True)
     assert partner.code == 0, partner.err
     return migrated
 
