@@ -114,8 +114,12 @@ class _Node:
                 bucket.append((stem, cand))
         elif cand not in node.ends:  # overlapping alternatives can repeat a phrase
             ends = (*node.ends, cand)
-            # Shared: with candidates shared per entry, most nodes end the same few ways.
-            node.ends = _ENDS.setdefault(ends, ends)
+            # Shared: with candidates shared per entry, most nodes end the same few ways. Only
+            # lists of shared candidates (plain numbers): one holding a case-sensitive phrase is
+            # that compile's own, and kept here it would outlive its rules.
+            if cand.phrase is None and all(c.phrase is None for c in node.ends):
+                ends = _ENDS.setdefault(ends, ends)
+            node.ends = ends
 
     def starts(self, tok: str) -> bool:
         """Could a phrase start with this word? (Most words start none.)"""
