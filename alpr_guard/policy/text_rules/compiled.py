@@ -4,7 +4,7 @@ context windows, and what a scan reports (``TextMatch``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 JUNK_RULE = "vague_justification"
@@ -66,60 +66,83 @@ def cand(phrase: _Phrase, entry: int, rule: int) -> _Cand:
     return found
 
 
-_NO_CHILDREN: dict[str, _Node] = {}  # never written: see _Node.insert
+_NO_CHILDREN: dict[str, _Node | tuple[_Cand, ...]] = {}  # never written: see _Node.insert
+
+
+def _ends(ends: tuple[_Cand, ...], cand: _Cand) -> tuple[_Cand, ...]:
+    """``ends`` with ``cand`` added (overlapping alternatives can repeat a phrase)."""
+    if cand in ends:
+        return ends
+    more = (*ends, cand)
+    # Shared: with candidates shared per entry, most phrases end the same few ways. Only lists
+    # of shared candidates (plain numbers): one holding a case-sensitive phrase is that
+    # compile's own, and kept here it would outlive its rules.
+    if cand.phrase is None and all(c.phrase is None for c in ends):
+        more = _ENDS.setdefault(more, more)
+    return more
 
 
 class _Node:
     """A word trie. Phrase expansion ("my {|own} {@relations}") yields thousands of phrases; the
-    trie costs one dict lookup per word of text however many phrases share a start."""
+    trie costs one dict lookup per word of text however many phrases share a start.
+
+    A child that would be a leaf (a phrase ends there, nothing goes on from it: three in four of
+    some 200,000) is stored as its tuple of candidates, not as a node holding one."""
 
     __slots__ = ("children", "ends", "num", "prefixes")
 
-    def __init__(self) -> None:
-        # Most nodes are leaves: they share one empty mapping until a child is added (a new
-        # empty dict per node was about a tenth of the compiled rules' memory).
-        self.children: dict[str, _Node] = _NO_CHILDREN
-        # Phrases ending here: a tuple, empty in most nodes (an empty tuple is shared, an empty
-        # list would be one more object per node of a trie of some 150,000).
-        self.ends: tuple[_Cand, ...] = ()
+    def __init__(self, ends: tuple[_Cand, ...] = ()) -> None:
+        # Most nodes have no children: they share one empty mapping until a child is added.
+        self.children: dict[str, _Node | tuple[_Cand, ...]] = _NO_CHILDREN
+        # Phrases ending here: a tuple (an empty tuple is shared, an empty list would be one
+        # more object per node).
+        self.ends: tuple[_Cand, ...] = ends
         self.num: _Node | None = None  # <num>
         # Last-word prefixes by their first 3 letters; None in the many nodes without any.
         self.prefixes: dict[str, list[tuple[str, _Cand]]] | None = None
+
+    def _child(self, word: str) -> _Node:
+        """The node under ``word``, made (or grown from a leaf) if need be."""
+        if word == _NUM:
+            if self.num is None:
+                self.num = _Node()
+            return self.num
+        # (not setdefault(word, _Node()): that builds a node for every word of every phrase,
+        # and most already exist; the rules load at start-up)
+        child = self.children.get(word)
+        if isinstance(child, _Node):
+            return child
+        node = _Node(child if child is not None else ())
+        if self.children is _NO_CHILDREN:
+            self.children = {}
+        self.children[word] = node
+        return node
 
     def insert(self, phrase: _Phrase, cand: _Cand) -> None:
         node = self
         words = phrase.words
         if phrase.prefix:
-            words = words[:-1]
-        for word in words:
-            if word == _NUM:
-                if node.num is None:
-                    node.num = _Node()
-                node = node.num
-            else:
-                # (not setdefault(word, _Node()): that builds a node for every word of every
-                # phrase, and most already exist; the rules load at start-up)
-                child = node.children.get(word)
-                if child is None:
-                    if node.children is _NO_CHILDREN:
-                        node.children = {}
-                    child = node.children[word] = _Node()
-                node = child
-        if phrase.prefix:
-            stem = phrase.words[-1]
+            for word in words[:-1]:
+                node = node._child(word)
+            stem = words[-1]
             if node.prefixes is None:
                 node.prefixes = {}
             bucket = node.prefixes.setdefault(stem[:3], [])
             if (stem, cand) not in bucket:
                 bucket.append((stem, cand))
-        elif cand not in node.ends:  # overlapping alternatives can repeat a phrase
-            ends = (*node.ends, cand)
-            # Shared: with candidates shared per entry, most nodes end the same few ways. Only
-            # lists of shared candidates (plain numbers): one holding a case-sensitive phrase is
-            # that compile's own, and kept here it would outlive its rules.
-            if cand.phrase is None and all(c.phrase is None for c in node.ends):
-                ends = _ENDS.setdefault(ends, ends)
-            node.ends = ends
+            return
+        for word in words[:-1]:
+            node = node._child(word)
+        last = words[-1]
+        child = node.children.get(last) if last != _NUM else node.num
+        if isinstance(child, _Node):
+            child.ends = _ends(child.ends, cand)
+        elif last == _NUM:
+            node._child(last).ends = _ends((), cand)
+        else:
+            if node.children is _NO_CHILDREN:
+                node.children = {}
+            node.children[last] = _ends(child or (), cand)
 
     def starts(self, tok: str) -> bool:
         """Could a phrase start with this word? (Most words start none.)"""
@@ -128,6 +151,16 @@ class _Node:
             or (self.num is not None and tok.isdigit())
             or (self.prefixes is not None and tok[:3] in self.prefixes)
         )
+
+    def nodes(self) -> Iterator[_Node]:
+        """This node and every node under it (leaves held as tuples are not nodes)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(c for c in node.children.values() if type(c) is _Node)
+            if node.num is not None:
+                stack.append(node.num)
 
 
 def _walk(
@@ -139,9 +172,16 @@ def _walk(
     first_only: bool = False,
 ) -> None:
     """Append (phrase, end) for every phrase in the trie that starts at word ``i``."""
-    stack = [(root, i)]
+    stack: list[tuple[_Node | tuple[_Cand, ...], int]] = [(root, i)]
     while stack:
         node, k = stack.pop()
+        if type(node) is tuple:  # a leaf: only phrases ending here
+            for cand in node:
+                out.append((cand, k))
+                if first_only:
+                    return
+            continue
+        assert type(node) is _Node
         for cand in node.ends:
             out.append((cand, k))
             if first_only:

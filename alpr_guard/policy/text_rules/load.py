@@ -3,7 +3,6 @@ expanded ({a|b}, @list) and compiled once per process."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import re
@@ -168,30 +167,23 @@ def _phrase_words(body: str) -> tuple[str, ...]:
 
 
 def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
-    """Compile one phrase with exactly the normalisation and word split used on the text."""
-    compiled = _compiled_phrase(text, case_sensitive)
-    if isinstance(compiled, str):
-        raise _fail(where, path, compiled)
-    return compiled
+    """Compile one phrase with exactly the normalisation and word split used on the text.
 
-
-@functools.lru_cache(maxsize=131_072)
-def _compiled_phrase(text: str, case_sensitive: bool) -> _Phrase | str:
-    """``_phrase`` without the place to blame: the phrase, or why it is not one. Remembered:
-    expansions repeat the same phrases across entries ("for the" before every agency list, the
-    shared lists of parties), and the rules load at start-up and on every settings load."""
+    Not memoised: the expansions make some 200,000 phrases, three in four of them distinct, so
+    a memo of them saved a tenth of the compile and held about 45 MB at its peak, which the
+    process kept (freed small objects leave the allocator's arenas fragmented)."""
     prefix = text.endswith("*")
     body = text[:-1] if prefix else text
     if "*" in body:
-        return f"'*' is only allowed at the end of a phrase: {text!r}"
+        raise _fail(where, path, f"'*' is only allowed at the end of a phrase: {text!r}")
     words = _phrase_words(body)
     if not words:
-        return f"has no words: {text!r}"
+        raise _fail(where, path, f"has no words: {text!r}")
     if prefix and (words[-1] == _NUM or len(words[-1]) < 3 or body != body.rstrip()):
-        return f"a prefix needs at least 3 letters before '*': {text!r}"
+        raise _fail(where, path, f"a prefix needs at least 3 letters before '*': {text!r}")
     # Interned: the expansions repeat the same few thousand words hundreds of thousands of
     # times, and the compiled rules live as long as the process.
-    low = tuple(sys.intern(word.lower()) for word in words)  # (_NUM is in lower case already)
+    low = tuple([sys.intern(word.lower()) for word in words])  # (_NUM is in lower case already)
     exact = tuple(map(sys.intern, words)) if case_sensitive else None
     return _Phrase(low, exact, prefix)
 
@@ -325,13 +317,8 @@ class _Builder:
     ) -> TextRules:
         vocab: set[str] = set()
         stems: dict[str, list[str]] = {}
-        stack = [self.trie]
-        while stack:
-            node = stack.pop()
+        for node in self.trie.nodes():
             vocab.update(node.children)
-            stack.extend(node.children.values())
-            if node.num is not None:
-                stack.append(node.num)
             for bucket in (node.prefixes or {}).values():
                 for stem, _ in bucket:
                     if stem not in stems.setdefault(stem[:3], []):
@@ -439,12 +426,7 @@ def load_text_rules(table: Mapping[str, object], where: str) -> TextRules:
         return _load_text_rules(table, where)
     rules = _COMPILED.get(key)
     if rules is None:
-        try:
-            rules = _load_text_rules(table, where)
-        finally:
-            # The phrase memo only pays within one compile (entries share lists); kept, it
-            # would hold every expanded phrase's text for the life of the process.
-            _compiled_phrase.cache_clear()
+        rules = _load_text_rules(table, where)
         if len(_COMPILED) >= _COMPILED_LIMIT:
             _COMPILED.clear()
         _COMPILED[key] = rules
