@@ -411,6 +411,10 @@ def plate_recognizer_form(form_json: str | None, image: bytes | None) -> VendorB
 # -- Verkada ---------------------------------------------------------------------------------
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def verkada(body: object) -> VendorBatch:
     """``webhook_type: lpr``: one read. ``image_url`` is not fetched (no outbound requests)."""
     quirks = VENDORS["verkada"]
@@ -434,8 +438,11 @@ def verkada(body: object) -> VendorBatch:
     if created is not None:
         _put(batch, read, paths, "observed_at", "data.created", _time, quirks, created)
     # The detection's own millisecond time, when sent, tells two reads of one second apart.
-    marker = detected if isinstance(detected, int) and not isinstance(detected, bool) else created
-    if isinstance(marker, int | str):
+    # Every time the mapping accepts (a fractional one too) makes a client read id: without
+    # one, a replayed request (a signed one, within the allowed skew) would store its read
+    # again.
+    marker = detected if _is_number(detected) else created
+    if _is_number(marker) or isinstance(marker, str):
         read["client_read_id"] = f"vk:{marker}"
         paths["client_read_id"] = "data.detected"
     if data.get("confidence") is not None:
