@@ -52,6 +52,18 @@ def refuse_if_locked(db: Session, rt: Runtime, client: Client, username: str | N
     )
 
 
+def counted_as(db: Session, subject: str, claimed: str | None) -> str | None:
+    """The username a sign-in's lock and failures count against: the account the provider's
+    subject holds here, whatever username the provider now claims (a renamed account stays
+    locked); with no account, the claimed name unless another account holds it (a person who
+    claims someone else's name must not lock them out). None: the source alone counts."""
+    held = db.scalar(select(User.username).where(User.subject_hash == subject))
+    if held is not None or claimed is None:
+        return held
+    taken = db.scalar(select(User.id).where(User.username == claimed))
+    return None if taken is not None else claimed
+
+
 def provision(db: Session, rt: Runtime, ident: Identity) -> tuple[Principal, str | None]:
     """The account for this identity: found by the provider's subject, created at the first
     sign-in, its role and agency set from the provider's claims. Every check runs before
@@ -204,16 +216,20 @@ def complete(
         settings = rt.settings.auth.oidc
         assert settings is not None
         claims = oidc.exchange(code, login.code_verifier, login.nonce)
+        subject = subject_hash(settings, claims)
         try:
             ident = identity(settings, claims, rt.settings.instance.operating_agency)
         except SignInRefused as exc:
+            exc.username = counted_as(db, subject, exc.username)
             refuse_if_locked(db, rt, client, exc.username)
-            _withdraw_if_revoked(db, rt, subject_hash(settings, claims), exc)
+            _withdraw_if_revoked(db, rt, subject, exc)
             raise
-        refuse_if_locked(db, rt, client, ident.username)
+        counted = counted_as(db, subject, ident.username)
+        refuse_if_locked(db, rt, client, counted)
         try:
             who, name = provision(db, rt, ident)
         except SignInRefused as exc:
+            exc.username = counted
             _withdraw_if_revoked(db, rt, ident.subject_hash, exc)
             raise
     except SignInRefused as exc:

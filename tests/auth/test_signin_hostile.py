@@ -1,0 +1,58 @@
+"""Sign-in attacked by an insider who controls their own account at the identity provider
+(its username claim): failed sign-ins count against the account the provider's subject holds,
+never against a name the insider merely claims."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from alpr_guard.models import AuthLockout
+from alpr_guard.runtime import Runtime
+from tests.auth.conftest import Provider, sign_in
+
+
+def _locked_usernames(rt: Runtime) -> set[str]:
+    with rt.sessions() as db:
+        return set(
+            db.scalars(
+                select(AuthLockout.key).where(
+                    AuthLockout.kind == "username", AuthLockout.unlocked_at.is_(None)
+                )
+            )
+        )
+
+
+def test_claiming_another_persons_username_cannot_lock_their_account(
+    client: FlaskClient, rt: Runtime, provider: Provider
+) -> None:
+    # carol renames her provider account to "alice" (who has an account here) and fails to
+    # sign in again and again, from many addresses: first as a conflicting account, then
+    # skipping her second factor. Neither may count against alice.
+    assert sign_in(client, "alice").status == 303
+    provider.update("carol", preferred_username="alice")
+    limit = rt.settings.auth.lockout_failures
+    for n in range(limit + 1):
+        outcome = sign_in(client, "carol", source=f"10.0.1.{n + 1}")
+        assert outcome.body["error"]["code"] == "account_conflict", n
+        outcome = sign_in(client, "carol", otp=None, source=f"10.0.2.{n + 1}")
+        assert outcome.body["error"]["code"] == "mfa_required", n
+    assert "alice" not in _locked_usernames(rt)
+    assert sign_in(client, "alice", source="10.0.3.1").status == 303
+
+
+def test_a_locked_account_stays_locked_under_a_new_username_claim(
+    client: FlaskClient, rt: Runtime, provider: Provider
+) -> None:
+    # carol's account is locked after failed second factors; she renames her provider account
+    # and signs in properly: her account (found by the provider's subject) is still locked.
+    assert sign_in(client, "carol").status == 303
+    limit = rt.settings.auth.lockout_failures
+    for n in range(limit):
+        outcome = sign_in(client, "carol", otp=None, source=f"10.0.4.{n + 1}")
+        assert outcome.body["error"]["code"] == "mfa_required", n
+    assert "carol" in _locked_usernames(rt)
+    provider.update("carol", preferred_username="carol2")
+    renamed = sign_in(client, "carol", source="10.0.5.1")
+    assert renamed.status == 403 and renamed.body["error"]["code"] == "locked_account"
+    assert not any(c.startswith("__Host-alprg_session=") for c in renamed.cookies)
