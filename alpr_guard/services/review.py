@@ -627,9 +627,16 @@ def count_findings(session: Session, filters: FindingFilter) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def finding_rules(session: Session) -> list[str]:
-    """The rule codes findings exist for (the console's filter choices)."""
-    return list(session.scalars(select(Finding.rule).distinct().order_by(Finding.rule)))
+def finding_rules(session: Session, *, agency: str | None = None) -> list[str]:
+    """The rule codes findings exist for (the console's filter choices); with ``agency``, only
+    findings on searches by that agency's users (as ``list_findings`` scopes them): the rules
+    another agency's users were flagged for are not a partner's to learn."""
+    stmt = select(Finding.rule).distinct().order_by(Finding.rule)
+    if agency is not None:
+        stmt = stmt.join(SearchRecord, SearchRecord.id == Finding.search_id).where(
+            SearchRecord.agency_ori == agency
+        )
+    return list(session.scalars(stmt))
 
 
 def list_findings(

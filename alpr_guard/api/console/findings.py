@@ -68,7 +68,7 @@ def findings() -> str:
     db, rt = session(), runtime()
     total = count_findings(db, filters)
     rows = list_findings(db, rt, principal(), filters, oldest_first=oldest)
-    rules = finding_rules(db)
+    rules = finding_rules(db, agency=filters.agency)
     commit()
     first = filters.offset + 1 if rows else 0
     return render_template(
