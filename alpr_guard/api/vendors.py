@@ -508,12 +508,14 @@ def to_reads(batch: VendorBatch, max_batch: int, max_image_bytes: int) -> list[V
     try:
         reads = parse_read_batch({"reads": batch.reads}, max_batch)
     except ValidationError as exc:
-        raise ValidationError(_vendor_paths(exc.fields, batch.paths)) from None
+        raise ValidationError(vendor_fields(exc.fields, batch)) from None
     return [VendorRead(r, images) for r, images in zip(reads, decoded, strict=True)]
 
 
-def _vendor_paths(fields: Mapping[str, str], paths: list[dict[str, str]]) -> dict[str, str]:
-    """``reads[2].plate`` -> the vendor field it came from; others keep their native name."""
+def vendor_fields(fields: Mapping[str, str], batch: VendorBatch) -> dict[str, str]:
+    """``reads[2].plate`` -> the vendor field it came from; others keep their native name.
+    For the parser's errors and for the checks made after it (a time from the future)."""
+    paths = batch.paths
     renamed: dict[str, str] = {}
     for native, why in fields.items():
         target = native

@@ -134,7 +134,11 @@ def _ingest(batch: vendors.VendorBatch) -> tuple[Response, int]:
             403,
             "a read names a camera this credential is not bound to; nothing was stored",
         )
-    check(rt, reads)
+    try:
+        check(rt, reads)
+    except ValidationError as exc:
+        # Named as the vendor's field (epoch_start), not the native one the camera never sent.
+        raise ValidationError(vendors.vendor_fields(exc.fields, batch)) from None
     result = submit(
         rt,
         committer(),

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -162,3 +163,19 @@ def test_a_plate_smuggled_into_vendor_fields_reaches_no_error_log_or_audit_event
         for event in session.scalars(select(AuditEvent)):
             assert PLATE not in (event.details or ""), event.kind
             assert PLATE not in (event.subject or ""), event.kind
+
+
+def test_a_read_from_the_future_or_past_retention_is_named_by_the_vendors_time_field(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    # A camera with its clock set ahead (to make its reads outlive the retention window) or
+    # far behind is told which of its own fields is wrong, as for any other bad field.
+    token = camera(rt, "scout-agent-1", "1234")
+    for delta in (timedelta(days=1), -timedelta(days=61)):
+        at = int((NOW + delta).timestamp() * 1000)
+        response = client.post(
+            "/api/v1/webhooks/rekor", json=rekor_group(epoch_start=at), headers=auth(token)
+        )
+        assert response.status_code == 422
+        assert list(response.get_json()["error"]["details"]["fields"]) == ["epoch_start"]
+    assert count(rt, PlateRead) == 0
