@@ -25,9 +25,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from alpr_guard.api import vendors
 from alpr_guard.api.context import (
     ACCESS_ATTRIBUTE,
+    MAX_JSON_DEPTH,
     RouteAccess,
     commit,
     json_body,
+    json_depth,
     runtime,
     session,
 )
@@ -203,7 +205,12 @@ def plate_recognizer() -> tuple[Response, int]:
             image = upload.read(limit + 1)
             if len(image) > limit:
                 raise ValidationError({"upload": f"must be at most {limit} bytes"})
-        return _ingest(vendors.plate_recognizer_form(request.form.get("json"), image))
+        form_json = request.form.get("json")
+        # The JSON body's depth rule (json_body) holds for the body sent as a form field too:
+        # the parser recurses once per level, and a deeper document was a 500, not a 422.
+        if form_json is not None and json_depth(form_json.encode()) > MAX_JSON_DEPTH:
+            raise ValidationError({"json": f"must not nest deeper than {MAX_JSON_DEPTH} levels"})
+        return _ingest(vendors.plate_recognizer_form(form_json, image))
     return _ingest(vendors.plate_recognizer(json_body()))
 
 

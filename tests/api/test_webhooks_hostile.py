@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import logging
 from datetime import timedelta
@@ -21,6 +22,7 @@ from alpr_guard.models import AuditEvent, PlateRead
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.cameras import disable_camera
 from tests.api.test_webhooks import (
+    JPEG,
     NOW,
     _signed,
     camera,
@@ -178,4 +180,25 @@ def test_a_read_from_the_future_or_past_retention_is_named_by_the_vendors_time_f
         )
         assert response.status_code == 422
         assert list(response.get_json()["error"]["details"]["fields"]) == ["epoch_start"]
+    assert count(rt, PlateRead) == 0
+
+
+@pytest.mark.parametrize(
+    "form_json",
+    ["[" * 100_000, "[" * 5000 + "]" * 5000, '{"data":' * 2000 + "1" + "}" * 2000],
+)
+def test_a_deeply_nested_body_in_the_multipart_form_is_a_named_refusal(
+    client: FlaskClient, rt: Runtime, form_json: str
+) -> None:
+    # The JSON route refuses a document nested past the limit before parsing it; the same body
+    # sent as the multipart form's json field reached the parser and came back a 500.
+    token = camera(rt, "stream-1", "camera-1")
+    response = client.post(
+        "/api/v1/webhooks/platerecognizer",
+        data={"json": form_json, "upload": (io.BytesIO(JPEG), "x.jpg")},
+        content_type="multipart/form-data",
+        headers=auth(token),
+    )
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["details"]["fields"]) == ["json"]
     assert count(rt, PlateRead) == 0
