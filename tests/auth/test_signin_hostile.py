@@ -1,15 +1,18 @@
 """Sign-in attacked by an insider who controls their own account at the identity provider
 (its username claim): failed sign-ins count against the account the provider's subject holds,
-never against a name the insider merely claims."""
+never against a name the insider merely claims. And a link that tries to send the browser
+elsewhere after signing in."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from alpr_guard.models import AuthLockout
 from alpr_guard.runtime import Runtime
-from tests.auth.conftest import Provider, sign_in
+from tests.auth.conftest import BASE_URL, Provider, callback_query, sign_in
 
 
 def _locked_usernames(rt: Runtime) -> set[str]:
@@ -56,3 +59,20 @@ def test_a_locked_account_stays_locked_under_a_new_username_claim(
     renamed = sign_in(client, "carol", source="10.0.5.1")
     assert renamed.status == 403 and renamed.body["error"]["code"] == "locked_account"
     assert not any(c.startswith("__Host-alprg_session=") for c in renamed.cookies)
+
+
+def test_no_return_address_a_link_carries_is_followed(
+    client: FlaskClient, provider: Provider
+) -> None:
+    # A phishing link starts or finishes a sign-in with a return address of its own: the
+    # browser goes to the configured provider, and back to /auth/me, never elsewhere.
+    evil = "https://evil.example/console"
+    hostile = {"next": evil, "return_to": evil, "redirect_uri": evil, "url": "//evil.example"}
+    start = client.get("/auth/login", query_string=hostile, base_url=BASE_URL)
+    assert start.status_code == 302
+    location = urlsplit(start.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == provider.issuer
+    assert "evil.example" not in location.query
+    query = callback_query(client, "alice")
+    done = client.get("/auth/callback", query_string={**query, **hostile}, base_url=BASE_URL)
+    assert done.status_code == 303 and done.headers["Location"] == "/auth/me"
