@@ -20,7 +20,7 @@ from sqlalchemy import select
 from alpr_guard.clock import FixedClock
 from alpr_guard.models import AuditEvent, PlateRead
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.cameras import disable_camera
+from alpr_guard.services.cameras import disable_camera, rotate_camera
 from tests.api.test_webhooks import (
     JPEG,
     NOW,
@@ -202,3 +202,33 @@ def test_a_deeply_nested_body_in_the_multipart_form_is_a_named_refusal(
     assert response.status_code == 422
     assert list(response.get_json()["error"]["details"]["fields"]) == ["json"]
     assert count(rt, PlateRead) == 0
+
+
+@pytest.mark.parametrize("auth_mode", ["token", "hmac"])
+def test_a_secret_rotated_out_twice_is_dead_even_with_no_finish(
+    client: FlaskClient, rt: Runtime, auth_mode: str
+) -> None:
+    # An insider kept the secret an agent used before two rotations that were never finished:
+    # only the current secret and the one just before it are live.
+    first = camera(rt, "agent-x", VERKADA_CAM, auth_mode=auth_mode)
+    secrets = [first]
+    for _ in range(2):
+        with rt.sessions.begin() as session:
+            issued = rotate_camera(session, rt, name="agent-x")
+        assert issued is not None
+        secrets.append(issued.secret)
+    now = int(NOW.timestamp())
+
+    def post(secret: str, detected: int) -> int:
+        body = verkada()
+        body["data"]["detected"] = detected
+        raw = json.dumps(body).encode()
+        if auth_mode == "hmac":
+            headers = _signed(secret, raw, now, name="agent-x")
+        else:
+            headers = {**auth(secret), "Content-Type": "application/json"}
+        return client.post(URL, data=raw, headers=headers).status_code
+
+    base = verkada()["data"]["detected"]
+    assert [post(s, base + k) for k, s in enumerate(secrets)] == [401, 201, 201]
+    assert count(rt, PlateRead) == 2
