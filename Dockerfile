@@ -29,7 +29,8 @@ RUN pip install --no-cache-dir --no-index --find-links /wheels "alpr_guard[postg
 # Every policy profile, so switching `profile` is a config change, not an image rebuild.
 COPY config/california.toml config/illinois.toml config/virginia.toml config/oregon.toml \
      config/minnesota.toml config/washington.toml config/maine.toml config/new-hampshire.toml \
-     config/rules.california.toml config/agencies.toml /etc/alpr_guard/
+     config/rules.california.toml config/screening-model.california.json config/agencies.toml \
+     /etc/alpr_guard/
 COPY config/production.example.toml /etc/alpr_guard/alpr_guard.toml
 ENV ALPR_GUARD_CONFIG=/etc/alpr_guard/alpr_guard.toml ALPR_GUARD_HOST=0.0.0.0 ALPR_GUARD_PORT=8080 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 VOLUME ["/var/lib/alpr_guard/keystore", "/var/lib/alpr_guard/checkpoints", "/mnt/audit-witness"]

@@ -43,8 +43,8 @@ run: demo
 	$(BIN)/alpr-guard serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check alpr_guard tests bench
-	$(BIN)/ruff format --check alpr_guard tests bench
+	$(BIN)/ruff check alpr_guard tests bench tools
+	$(BIN)/ruff format --check alpr_guard tests bench tools
 	$(BIN)/lint-imports  # the layering contracts in pyproject.toml ([tool.importlinter])
 
 types: $(STAMP)

@@ -12,6 +12,7 @@ but never a ``max_*`` limit, which only the profile sets.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -26,6 +27,8 @@ from alpr_guard.errors import ConfigError
 from alpr_guard.policy.behaviour import BehaviourRules
 from alpr_guard.policy.hit_rates import HitRateRules
 from alpr_guard.policy.screening import Purpose
+from alpr_guard.policy.second_opinion import SecondOpinion
+from alpr_guard.policy.second_opinion import loads as load_model
 from alpr_guard.policy.sharing import SharingRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
 
@@ -244,6 +247,11 @@ class LazyRules:
         self._rules: TextRules | None = None
         self._lock = threading.Lock()
 
+    def declares(self, code: str) -> bool:
+        """Does the rules table define a rule with this code? (Without compiling it.)"""
+        rules = self._table.get("rules")
+        return isinstance(rules, Mapping) and code in rules
+
     def get(self) -> TextRules:
         if self._rules is None:
             with self._lock:
@@ -274,6 +282,8 @@ class Settings:
     policy_json: str  # the enforced policy sections, canonical JSON: recorded when it changes
     registry_file: Path | None  # agency registry (TOML or CSV) for `alpr-guard agencies import`
     policy: PolicyElements | None = None  # the published policy's own elements ([policy])
+    # The statistical second opinion on texts the rules pass ([second_opinion]); None: off.
+    second_opinion: SecondOpinion | None = None
 
     @property
     def screening(self) -> TextRules:
@@ -599,6 +609,9 @@ def _with_profile(data: dict[str, Any], source: Path) -> tuple[dict[str, Any], P
     if isinstance(rules, dict) and isinstance(rules.get("file"), str):
         # A profile's own file names are relative to the profile, wherever the config is.
         rules["file"] = str(_resolve(profile_path.parent, rules["file"]))
+    second = profile.get("second_opinion")
+    if isinstance(second, dict) and isinstance(second.get("model"), str):
+        second["model"] = str(_resolve(profile_path.parent, second["model"]))
     _tighten_only(profile, data, where)
     return _merge(profile, data, where), profile_path, f"{where} (profile {profile_path.name})"
 
@@ -622,6 +635,16 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
     for section in ("jurisdiction", "screening"):
         if section in config and section in profile:
             raise refuse(section, "is set by the profile")
+    p_second, c_second = profile.get("second_opinion"), config.get("second_opinion")
+    if isinstance(p_second, dict) and isinstance(c_second, dict):
+        # A deployment may ask for more flags (a lower threshold), never fewer: a threshold
+        # raised to 1 or another model would switch the second opinion off unseen.
+        for key in c_second:
+            if key != "threshold":
+                raise refuse(f"second_opinion.{key}", "is set by the profile")
+        mine, theirs = c_second.get("threshold"), p_second.get("threshold")
+        if isinstance(mine, int | float) and isinstance(theirs, int | float) and mine > theirs:
+            raise refuse("second_opinion.threshold", f"may only be lowered (at most {theirs})")
     p_sharing, c_sharing = profile.get("sharing", {}), config.get("sharing", {})
     if isinstance(p_sharing, dict) and isinstance(c_sharing, dict):
         kinds = c_sharing.get("allowed_kinds")
@@ -673,6 +696,35 @@ def _screening(root: _Table, base: Path, where: str) -> LazyRules:
         table = _read_toml(rules_path)
         rules_where = str(rules_path)
     return LazyRules(table, rules_where)
+
+
+def _second_opinion(root: _Table, base: Path, screening: LazyRules | None) -> SecondOpinion | None:
+    """``[second_opinion]``: the model file, the probability from which a text the rules pass
+    is flagged, and the rule and severity the flag carries. Absent: no second opinion."""
+    if "second_opinion" not in root.names():
+        return None
+    table = root.table("second_opinion")
+    name = table.text("model")
+    threshold = table.number("threshold", lo=0.5, hi=1.0)
+    rule = table.text("rule", "prohibited_purpose")
+    severity = table.text("severity", "medium")
+    table.done()
+    if severity not in SEVERITIES:
+        raise table.fail("severity", f"must be one of {', '.join(SEVERITIES)}")
+    if screening is not None and not screening.declares(rule):
+        raise table.fail("rule", f"must be a rule of the screening rules, not {rule!r}")
+    path = _resolve(base, name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise table.fail("model", f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise table.fail("model", f"{path}: cannot be read ({exc})") from None
+    try:
+        model = load_model(text)
+    except ValueError as exc:
+        raise table.fail("model", f"{path}: {exc}") from None
+    return SecondOpinion(model, threshold, rule, severity)
 
 
 def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:
@@ -867,6 +919,7 @@ POLICY_SECTIONS = (
     "holds",
     "sharing",
     "screening",
+    "second_opinion",
     "review",
 )
 
@@ -888,6 +941,15 @@ def _policy_json(data: Mapping[str, Any], base: Path) -> str:
     screening = policy.get("screening")
     if isinstance(screening, dict) and isinstance(screening.get("file"), str):
         policy["screening"] = _read_toml(_resolve(base, screening["file"]))
+    second = policy.get("second_opinion")
+    if isinstance(second, dict) and isinstance(second.get("model"), str):
+        # The model's weights are what is enforced, not its file name: a retrained or edited
+        # model is a policy change like an edited word list.
+        try:
+            digest = hashlib.sha256(_resolve(base, second["model"]).read_bytes()).hexdigest()
+        except OSError:
+            digest = None  # reported by _second_opinion, with the key to fix
+        second["model_sha256"] = digest
     return json.dumps(plain(policy), sort_keys=True, separators=(",", ":"))
 
 
@@ -1074,6 +1136,7 @@ def _load(
     screening = _section(faults, _screening, root, base, where)
     if compile_screening and screening is not None:
         _section(faults, screening.get)
+    second_opinion = _section(faults, _second_opinion, root, base, screening)
     review = _section(faults, lambda: _review(root.table("review")))
     audit = _section(faults, lambda: _audit(root.table("audit", required=False), base))
     holds = _section(faults, lambda: _holds(root.table("holds", required=False)))
@@ -1131,4 +1194,5 @@ def _load(
         policy_json=policy_json,
         registry_file=_resolve(base, registry_name) if registry_name else None,
         policy=policy,
+        second_opinion=second_opinion,
     )

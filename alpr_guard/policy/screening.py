@@ -5,7 +5,8 @@ is also wrong in other ways, because that is what an auditor (and the California
 Gov. Code 7284.6) cares about most. Then: an unknown purpose code, a transfer to an agency the
 sharing rules forbid (a search run on another agency's behalf, or by another agency's user),
 a junk justification, a bad window. Text rules whose action is "flag" do not refuse; they ride
-along on the decision so the access review sees them the same day.
+along on the decision so the access review sees them the same day, and so does the statistical
+second opinion (``second_opinion``) on a text the rules found nothing prohibited in.
 
 A justification that says the search is FOR a federal, out-of-state or private party ("per FBI",
 "Texas DPS request", "repo company asked") is the same act as an on_behalf_of naming one, so it
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from alpr_guard.policy.decisions import Decision, Flag, ReasonCode
+from alpr_guard.policy.second_opinion import SecondOpinion, opinion
 from alpr_guard.policy.sharing import AgencyFacts, SharingRules, decide_recipient
 from alpr_guard.policy.text_rules import TextMatch, TextRules, scan
 
@@ -66,6 +68,8 @@ class ScreeningConfig(Protocol):
     def instance(self) -> _OperatingAgency: ...
     @property
     def search(self) -> _Window: ...
+    @property
+    def second_opinion(self) -> SecondOpinion | None: ...
     def purpose(self, code: str) -> Purpose | None: ...
 
 
@@ -114,6 +118,15 @@ def _screen_purpose_and_text(
         )
     matches = scan(settings.screening, justification, case_number)
     flags = tuple(Flag(m.rule, m.severity, m.matched) for m in matches if m.action == "flag")
+    second = settings.second_opinion
+    if second is not None and not any(
+        m.action == "refuse" or m.rule == second.rule for m in matches
+    ):
+        # The rules passed the text (or only flagged it for something else): the model's
+        # opinion, which can flag and never refuse.
+        said = opinion(second, justification)
+        if said is not None:
+            flags = (*flags, Flag(second.rule, second.severity, said))
     junk = None
     beneficiary = None
     for match in matches:

@@ -284,6 +284,16 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
             f"searches, once they have {b.off_hours_min_history} "
             f"(severity {b.severities['off_hours']});",
             "justifications that the screening rules mark for review;",
+            *(
+                (
+                    "justifications the screening rules pass but a statistical model, trained "
+                    "on labelled justifications, finds likely to serve a prohibited purpose "
+                    f"(a probability of {so.threshold:.0%} or more; severity {so.severity}); "
+                    "the model only flags, it never refuses a search;",
+                )
+                if (so := s.second_opinion) is not None
+                else ()
+            ),
             f"a camera that marks at least {h.min_rate:.0%} of its reads over "
             f"{_days(h.window_days)} as hot-list hits, more than {h.factor:g} times the median "
             f"of the other cameras (once it has {h.min_reads} reads; severity {h.severity}), "

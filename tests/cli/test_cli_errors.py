@@ -205,7 +205,7 @@ def test_config_without_audit_section_is_a_fault(tmp_path: Path) -> None:
 
 def test_config_check_names_a_missing_rules_file_once(tmp_path: Path) -> None:
     """The image's old failure: a production config copied beside a profile whose screening
-    rules file is not there."""
+    rules file (and model) are not there."""
     profile_dir = tmp_path / "etc"
     profile_dir.mkdir()
     repo_config = Path(__file__).resolve().parents[2] / "config"
@@ -216,8 +216,14 @@ def test_config_check_names_a_missing_rules_file_once(tmp_path: Path) -> None:
             r'profile = ".*"', f'profile = "{profile_dir / "california.toml"}"', config.read_text()
         )
     )
-    line = one_line(run(config, "config", "check"), 2)
-    assert line == f"config error: {profile_dir / 'rules.california.toml'}: file not found"
+    result = run(config, "config", "check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    # Each missing file once, in one run: the rules and the second opinion's model.
+    assert result.stderr.strip().splitlines() == [
+        f"config error: {profile_dir / 'rules.california.toml'}: file not found",
+        f"config error: {config} (profile california.toml): second_opinion.model: "
+        f"{profile_dir / 'screening-model.california.json'}: file not found",
+    ]
 
 
 def test_config_check_reports_four_kinds_of_fault_in_one_run(tmp_path: Path) -> None:
