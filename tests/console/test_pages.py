@@ -361,6 +361,40 @@ def test_findings_pagination_says_where_you_are(
     assert client.get("/console/findings?from=yesterday", headers=headers).status_code == 422
 
 
+FINDINGS_LINK = re.compile(r'(?:href|action)="([^"]*/console/findings[^"]*)"')
+
+
+def test_findings_links_carry_only_the_filters_of_the_query(
+    client: FlaskClient, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """The pager's and the bulk form's addresses are built with ``url_for`` from the query: a
+    key of url_for's own (``_external``, ``_anchor``, ``_scheme``) or another unknown key sent
+    in a link must not reach it, so the links are the same as without them."""
+    add_findings(rt, 120, severity="high")
+    headers = auth(seeded["auditor"])
+    plain = "/console/findings?severity=high&order=oldest&page=2"
+
+    def links(url: str) -> list[str]:
+        r = client.get(url, headers=headers)
+        assert r.status_code == 200, url
+        found = FINDINGS_LINK.findall(r.get_data(as_text=True))
+        assert any("page=3" in link for link in found), url  # the pager is there
+        assert any("/findings/resolve" in link for link in found), url  # and the bulk form
+        return found
+
+    expected = links(plain)
+    assert all(link.startswith("/console/") for link in expected)
+    for extra in (
+        "_external=1&_anchor=x",
+        "_external=1&_scheme=https&_anchor=x",
+        "_scheme=javascript",
+        "_method=POST",
+        "endpoint=console.admin",
+        "evil=1&resolved=7",
+    ):
+        assert links(f"{plain}&{extra}") == expected, extra
+
+
 def test_signed_files_cannot_be_read_outside_the_checkpoint_directory(
     client: FlaskClient, seeded: dict[str, str]
 ) -> None:
