@@ -44,6 +44,7 @@ class LastVerification:
     ok: bool
     checked: int
     problem: str | None
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,10 @@ def _last_checkpoint(rt: Deps) -> LastCheckpoint | None:
     return LastCheckpoint(at, newest.seq, newest.valid)
 
 
-def _last_verification(session: Session) -> LastVerification | None:
+def last_verification(session: Session) -> LastVerification | None:
+    """The newest chain verification's outcome, read without recording anything."""
     row = session.execute(
-        select(AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
+        select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.details)
         .where(AuditEvent.kind == AuditKind.AUDIT_VERIFIED)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
@@ -111,6 +113,7 @@ def _last_verification(session: Session) -> LastVerification | None:
         bool(details.get("ok")),
         int(details.get("checked") or 0),
         details.get("problem"),
+        row.seq,
     )
 
 
@@ -157,7 +160,7 @@ def attention(session: Session, rt: Deps, principal: Principal) -> Attention:
         oldest_open_high=oldest_high,
         overdue_holds=tuple(OverdueHold(*row) for row in overdue),
         past_window=past,
-        last_verification=_last_verification(session),
+        last_verification=last_verification(session),
         last_checkpoint=_last_checkpoint(rt),
         last_purge=purges[0] if purges else None,
         refusals_by_reason=tuple(

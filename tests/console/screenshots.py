@@ -39,7 +39,8 @@ PAGES = (
     ("03-finding", "auditor", "/console/findings/{oldest_high}"),
     ("04-access-report", "auditor", "/console/access-report?from=2026-11-01&to=2026-11-20"),
     ("05-audit-chain", "auditor", "/console/chain"),
-    ("06-verification", "auditor", "/console/chain/verify"),
+    # A verification is a POST with the form's token: open the form and press its button.
+    ("06-verification", "auditor", "/console/chain/verify#run"),
     ("07-compliance-summary", "auditor", "/console/summary?from=2026-11-01&to=2026-11-21"),
     ("08-holds", "supervisor", "/console/holds"),
     ("09-shares", "supervisor", "/console/shares"),
@@ -165,6 +166,9 @@ def main(out: Path) -> None:
                         if path.endswith("#refused"):
                             page.locator("[name=justification]").fill(REFUSED)
                         page.get_by_role("button", name="Search").click()
+                        page.wait_for_load_state()
+                    if path.endswith("#run"):
+                        page.get_by_role("button", name="Run a verification now").click()
                         page.wait_for_load_state()
                     if response is None or response.status == 404:
                         print(f"skipped {name}: {path} is not a page here")

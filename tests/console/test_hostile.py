@@ -102,8 +102,8 @@ def test_a_signed_receipt_is_only_ever_of_a_verification(
 def test_an_edited_verification_event_gets_no_receipt(
     app: Flask, rt: Runtime, seeded: dict[str, str]
 ) -> None:
-    browser, _csrf = cookie_client(app, rt, seeded["auditor"])
-    browser.get("/console/chain/verify").get_data()
+    browser, csrf = cookie_client(app, rt, seeded["auditor"])
+    browser.post("/console/chain/verify", data={"csrf_token": csrf}).get_data()
     with rt.sessions.begin() as db:
         event = db.scalars(select(AuditEvent).where(AuditEvent.kind == "audit.verified")).one()
         event.details = event.details.replace('"ok":true', '"ok":false')

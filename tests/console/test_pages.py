@@ -217,7 +217,7 @@ def test_bulk_resolve_is_all_or_nothing(app: Flask, rt: Runtime, seeded: dict[st
 def test_no_plate_on_any_redacted_page_or_download(
     app: Flask, rt: Runtime, seeded: dict[str, str]
 ) -> None:
-    browser, _csrf = cookie_client(app, rt, seeded["auditor"])
+    browser, csrf = cookie_client(app, rt, seeded["auditor"])
     urls = [
         *PAGES,
         "/console/findings?status=resolved",
@@ -231,6 +231,9 @@ def test_no_plate_on_any_redacted_page_or_download(
         r = browser.get(url)
         assert r.status_code == 200, url
         assert_no_plate(r.get_data(as_text=True))
+    verified = browser.post("/console/chain/verify", data={"csrf_token": csrf})
+    assert verified.status_code == 200
+    assert_no_plate(verified.get_data(as_text=True))
     report = browser.get("/console/access-report?from=2026-11-01&to=2026-11-20")
     assert "[plate]" in report.get_data(as_text=True)  # the typed plate, masked
 
@@ -270,7 +273,6 @@ def test_each_page_is_an_audited_read(app: Flask, rt: Runtime, seeded: dict[str,
         "/console/access-report": "report.access",
         "/console/access-report/download?format=json": "report.access",
         "/console/chain": "audit.receipts_listed",
-        "/console/chain/verify": "audit.verified",
         "/console/summary?from=2026-11-01&to=2026-11-20": "report.summary",
     }
     for url, kind in expected.items():
@@ -282,6 +284,58 @@ def test_each_page_is_an_audited_read(app: Flask, rt: Runtime, seeded: dict[str,
         with rt.sessions() as db:
             last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(3)).all()
         assert any(e.kind == kind and e.actor == "t-auditor" for e in last), url
+
+
+def all_events(rt: Runtime) -> int:
+    with rt.sessions() as db:
+        return db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def test_a_chain_verification_needs_a_post_with_the_forms_token(
+    app: Flask, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """A link from another site reaches the auditor's browser with the (SameSite=Lax) cookie: a
+    GET shows the form and runs or records nothing; a POST runs only with the session's token."""
+    browser, csrf = cookie_client(app, rt, seeded["auditor"])
+    before = all_events(rt)
+    shown = browser.get("/console/chain/verify")
+    body = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert 'method="post" action="/console/chain/verify"' in body
+    assert f'name="csrf_token" value="{csrf}"' in body
+    assert "not been verified yet" in body
+    assert all_events(rt) == before  # no verification, no event of any kind
+    refused = 0
+    for token in (None, "", "0" * 64, csrf[:-1] + ("0" if csrf[-1] != "0" else "1")):
+        r = browser.post(
+            "/console/chain/verify", data={} if token is None else {"csrf_token": token}
+        )
+        r.get_data()
+        assert r.status_code == 403, token
+        assert r.headers["X-Error-Code"] == "csrf_failed"
+        assert "csrf_failed" in r.get_data(as_text=True)
+        refused += 1
+    _other, other_csrf = cookie_client(app, rt, seeded["auditor"])
+    r = browser.post("/console/chain/verify", data={"csrf_token": other_csrf})
+    r.get_data()
+    assert r.status_code == 403
+    assert events(rt, "audit.verified") == []
+    # the refusals are recorded as such (anonymously), nothing else
+    assert len(events(rt, "csrf.refused")) == refused + 1
+    ok = browser.post("/console/chain/verify", data={"csrf_token": csrf})
+    text = ok.get_data(as_text=True)  # a streamed page does its work as it is read
+    assert ok.status_code == 200 and "Verified." in text
+    recorded = events(rt, "audit.verified")
+    assert len(recorded) == 1 and recorded[0]["ok"] is True
+    with rt.sessions() as db:
+        event = db.scalars(select(AuditEvent).where(AuditEvent.kind == "audit.verified")).one()
+    assert event.actor == "t-auditor"
+    # the form now shows that result, still without recording anything
+    before = all_events(rt)
+    again = browser.get("/console/chain/verify").get_data(as_text=True)
+    assert f"audit event {event.seq}" in again and "Verified" in again
+    assert all_events(rt) == before
+    assert len(events(rt, "audit.verified")) == 1
 
 
 def test_findings_pagination_says_where_you_are(
@@ -305,6 +359,40 @@ def test_findings_pagination_says_where_you_are(
     assert re.search(r"1–\d+ of \d+", high)
     assert client.get("/console/findings?severity=urgent", headers=headers).status_code == 422
     assert client.get("/console/findings?from=yesterday", headers=headers).status_code == 422
+
+
+FINDINGS_LINK = re.compile(r'(?:href|action)="([^"]*/console/findings[^"]*)"')
+
+
+def test_findings_links_carry_only_the_filters_of_the_query(
+    client: FlaskClient, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    """The pager's and the bulk form's addresses are built with ``url_for`` from the query: a
+    key of url_for's own (``_external``, ``_anchor``, ``_scheme``) or another unknown key sent
+    in a link must not reach it, so the links are the same as without them."""
+    add_findings(rt, 120, severity="high")
+    headers = auth(seeded["auditor"])
+    plain = "/console/findings?severity=high&order=oldest&page=2"
+
+    def links(url: str) -> list[str]:
+        r = client.get(url, headers=headers)
+        assert r.status_code == 200, url
+        found = FINDINGS_LINK.findall(r.get_data(as_text=True))
+        assert any("page=3" in link for link in found), url  # the pager is there
+        assert any("/findings/resolve" in link for link in found), url  # and the bulk form
+        return found
+
+    expected = links(plain)
+    assert all(link.startswith("/console/") for link in expected)
+    for extra in (
+        "_external=1&_anchor=x",
+        "_external=1&_scheme=https&_anchor=x",
+        "_scheme=javascript",
+        "_method=POST",
+        "endpoint=console.admin",
+        "evil=1&resolved=7",
+    ):
+        assert links(f"{plain}&{extra}") == expected, extra
 
 
 def test_signed_files_cannot_be_read_outside_the_checkpoint_directory(

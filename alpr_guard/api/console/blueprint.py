@@ -8,6 +8,7 @@ inline SVG, and no script at all. Errors are pages too, with the API's codes and
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
@@ -145,9 +146,17 @@ def stylesheet() -> Response:
     return response
 
 
-def page_args() -> dict[str, str]:
-    """The query string minus the page number, for links to other pages of a listing."""
-    return {k: v for k, v in request.args.items() if k != "page" and v}
+def page_args(filters: Collection[str]) -> dict[str, str]:
+    """The listing's filters from the query string, for links to other pages of it and for its
+    forms' addresses. Only the named filters: these are passed to ``url_for`` as keywords, and
+    a key of the viewer's choosing there is an instruction to it (``_external``, ``_scheme``,
+    ``_anchor``, ``_method``), or a clash with its own arguments (``endpoint``); a name that
+    starts with an underscore is never a filter."""
+    return {
+        k: v
+        for k, v in request.args.items()
+        if k in filters and not k.startswith("_") and k != "page" and v
+    }
 
 
 def day_arg(name: str, *, end: bool = False) -> datetime | None:

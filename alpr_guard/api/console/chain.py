@@ -2,9 +2,13 @@
 signed checkpoints and purge receipts, each downloadable for a third party to check with the
 instance's public key alone (``alpr-guard audit verify-receipt``).
 
-The verification page streams: the browser shows a progress bar while the chain is walked, and
-the result replaces it when the walk ends, without any script. The look at the listing, every
-verification and every download is an audit event.
+A verification is a POST carrying the session's CSRF token: it does work and records an
+``audit.verified`` event under the viewer's name, so another site must not be able to start one
+by sending the auditor's browser to a link (the session cookie is SameSite=Lax, which a
+top-level GET carries). A GET of the same address only shows the form and the last result; it
+runs and records nothing. The verification page streams: the browser shows a progress bar while
+the chain is walked, and the result replaces it when the walk ends, without any script. The
+look at the listing, every verification and every download is an audit event.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterator
 
 from flask import Response, render_template, stream_template
 
-from alpr_guard.api.console.auth import page
+from alpr_guard.api.console.auth import check_csrf, page
 from alpr_guard.api.console.blueprint import bp
 from alpr_guard.api.context import commit, principal, runtime, session
 from alpr_guard.audit import VerifyResult
@@ -31,6 +35,7 @@ from alpr_guard.crypto import key_fingerprint
 from alpr_guard.db import read_only_session
 from alpr_guard.errors import NotFound
 from alpr_guard.policy.access import Exposure
+from alpr_guard.services.attention import last_verification
 from alpr_guard.services.retention import list_purges
 from alpr_guard.vocabulary import AuditKind
 
@@ -91,7 +96,17 @@ def _verify() -> tuple[VerifyResult, int]:
 
 @bp.get("/chain/verify")
 @page("auditor", exposes=Exposure.OPERATOR_RECORDS)
+def verify_form() -> str:
+    """The button that starts a verification, and the last one's outcome. Nothing is run or
+    recorded here: a link from anywhere may land on this page."""
+    return render_template("console/verify_form.html", last=last_verification(session()))
+
+
+@bp.post("/chain/verify")
+@page("auditor", exposes=Exposure.OPERATOR_RECORDS)
 def verify() -> Response:
+    check_csrf()
+
     def run() -> Iterator[dict[str, object]]:
         result, seq = _verify()
         yield {"result": result, "seq": seq, "message": result.describe()}

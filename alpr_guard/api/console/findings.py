@@ -42,6 +42,8 @@ STATUSES = tuple(FindingStatus)
 ORDERS = ("newest", "oldest")
 MAX_FINDING_ID = 2**31 - 1
 MAX_BULK = 500
+# The listing's filters: what its pager and bulk-resolve form carry from the query string.
+FILTERS = ("status", "rule", "severity", "user", "from", "to", "order")
 
 
 @bp.get("/findings")
@@ -79,7 +81,7 @@ def findings() -> str:
         last=filters.offset + len(rows),
         number=number,
         pages=max(1, -(-total // PAGE_SIZE)),
-        args=page_args(),
+        args=page_args(FILTERS),
         rules=rules,
         severities=SEVERITIES,
         statuses=STATUSES,
@@ -175,9 +177,5 @@ def resolve_many() -> WerkzeugResponse:
         db.rollback()  # all or nothing: no finding of the batch stays resolved
         raise
     commit()
-    back: dict[str, Any] = {
-        k: v
-        for k, v in request.args.items()
-        if k in {"status", "rule", "severity", "user", "from", "to", "order"}
-    }
+    back: dict[str, Any] = page_args(FILTERS)
     return redirect(url_for("console.findings", resolved=len(ids), **back), code=303)
