@@ -64,6 +64,11 @@ def settings() -> Settings:
         ("Geico claims adjuster needs the location history", ReasonCode.PRIVATE_ENTITY),
         ("recovery agent trying to locate the unit, plate attached", ReasonCode.PRIVATE_ENTITY),
         ("tow company searching for the owner, run it for them", ReasonCode.PRIVATE_ENTITY),
+        # guards and auto-finance units by what they are called
+        ("casino cops want to know where the car went", ReasonCode.PRIVATE_ENTITY),
+        ("security officers asked for the plate reads", ReasonCode.PRIVATE_ENTITY),
+        ("Capital One auto finance wants their collateral found", ReasonCode.PRIVATE_ENTITY),
+        ("for the repo crew, locate it", ReasonCode.PRIVATE_ENTITY),
         # results going to a federal party
         ("hits going to the DEA group on the pill case", ReasonCode.FEDERAL_AGENCY),
         ("data goes to FBI for their bank case", ReasonCode.FEDERAL_AGENCY),
@@ -101,6 +106,21 @@ def test_parties_are_refused_with_the_partys_code(
         # USCIS by what it does, the ICE office by its street, a facility
         "agency that issues work permits wants the address",
         "missed his reporting date at Sansome, current plate location",
+        "agents from 880 Front want his pattern of life",
+        "fed building at Sansome wants the reads",
+        # Border Patrol and USCIS as people call them
+        "border cops asked where the truck goes at night",
+        "the men who patrol the border need this car's trips",
+        "naturalization office asked where she lives now",
+        # sent, or needing to go, back home; removed from the country
+        "she has to be returned to Nicaragua, find her",
+        "so they can be shipped home to Peru, last location",
+        "deport her from the united states, plate attached",
+        # a visa run out; living or working without a Social Security number
+        "their visas lapsed in spring, track the van",
+        "living here with no SSN, where does he park",
+        # a pregnancy said as expecting, then dealt with after travel
+        "she's expecting, drove to Nevada to handle it, track the car",
         "Adelanto facility officer asked us for the van's reads",
         # a worksite audit that found fake documents
         "I9 inspection showed fake papers, find the workers' cars",
@@ -175,6 +195,18 @@ def test_a_bare_question_mark_is_refused_as_junk(settings: Settings) -> None:
         "suspect took a flight to Mexico after the 187, warrant",
         "suspect fled on a bus back to Guatemala after the homicide, warrant",
         "tree removals on Oak St, city truck stolen, 10851",
+        "suspect has to go back to court on the warrant, find the car",
+        "visa expired on the stolen card, 484e suspect",
+        "his Visa card expired and he kept using it, suspect car",
+        "she was expecting a delivery that was stolen from the porch, 484",
+        "the green card office was burglarized, 459",
+        "the immigration court building was tagged, 594",
+        "border of the property fence damaged, 594, suspect truck",
+        # guards and stores reporting their own crime
+        "security guard wants to press charges on the shoplifter, suspect car",
+        "mall cops detained a shoplifter who fled in a car, 484",
+        "repo guys assaulted by the owner, 245, suspect truck",
+        "Wells Fargo auto loan fraud, suspect car",
         # fraud teams and security teams of our own
         "per Sgt Lee fraud team, 470 suspect vehicle",
         "for the financial crimes fraud team, identity theft suspect car",
