@@ -145,6 +145,13 @@ def test_parties_are_refused_with_the_partys_code(
         "form I-20 was revoked, where is the student living",
         "no entry stamp in his passport, find him",
         "her bump was gone after the Arizona trip, where did she go",
+        # detention contractors, the 287(g) programme in words, a person said to look
+        # undocumented
+        "GEO transport officers asked where she is staying",
+        "CoreCivic staff want the van's location",
+        "the 287 program deputy at the jail wants the plate",
+        "driver looked undocumented, run it",
+        "the workers looked like migrants, check the truck",
     ],
 )
 def test_immigration_and_care_classes_are_refused(settings: Settings, text: str) -> None:
@@ -213,6 +220,11 @@ def test_a_bare_question_mark_is_refused_as_junk(settings: Settings) -> None:
         "tow truck in removal of the wreck was stolen, 10851",
         "no entry record in the storage log for the 459",
         "khong co bang lai, chay bien so",
+        "geo metro stolen from the lot, 10851",
+        "the window tint looked illegal, stolen car 10851",
+        "that looks like an illegal u turn, collision suspect car",
+        "suspect yelled slurs calling the victim an illegal immigrant, hate crime, 422",
+        "anti immigrant graffiti on the market, hate crime, 594",
         "visa expired on the stolen card, 484e suspect",
         "his Visa card expired and he kept using it, suspect car",
         "she was expecting a delivery that was stolen from the porch, 484",
