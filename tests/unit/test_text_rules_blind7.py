@@ -21,6 +21,8 @@ Flagged: an insurer's claim, federal probation, civil subpoenas and depositions,
 disputes, the language people speak ("speaks only Korean") and a nationality with workers,
 Roma travellers, recall signs, reasons with nothing in them ("for a project").
 
+Also refused: agents known by their gear, asking ("HSI on their jackets wanted").
+
 Hard negatives: a past removal read in the record next to our own warrant or our own crime, an
 undocumented victim, a march, rally or picket line whose people were attacked or threatened,
 banks and guards as victims, terminations of jobs and leases, flights and buses in other
@@ -110,6 +112,7 @@ def test_parties_are_refused_with_the_partys_code(
         "fed building at Sansome wants the reads",
         # Border Patrol and USCIS as people call them
         "border cops asked where the truck goes at night",
+        "the border guys want this plate",
         "the men who patrol the border need this car's trips",
         "naturalization office asked where she lives now",
         # sent, or needing to go, back home; removed from the country
@@ -152,6 +155,9 @@ def test_parties_are_refused_with_the_partys_code(
         "the 287 program deputy at the jail wants the plate",
         "driver looked undocumented, run it",
         "the workers looked like migrants, check the truck",
+        # agents known by their gear, asking
+        "agents with HSI on their jackets wanted the reads",
+        "CBP uniforms asked us about this plate, run it",
     ],
 )
 def test_immigration_and_care_classes_are_refused(settings: Settings, text: str) -> None:
@@ -225,6 +231,8 @@ def test_a_bare_question_mark_is_refused_as_junk(settings: Settings) -> None:
         "that looks like an illegal u turn, collision suspect car",
         "suspect yelled slurs calling the victim an illegal immigrant, hate crime, 422",
         "anti immigrant graffiti on the market, hate crime, 594",
+        "robbers wearing ICE vests asked for money, 211, suspect van",
+        "men posing as agents in HSI jackets wanted cash, 518",
         "visa expired on the stolen card, 484e suspect",
         "his Visa card expired and he kept using it, suspect car",
         "she was expecting a delivery that was stolen from the porch, 484",
