@@ -21,7 +21,13 @@ Flagged: an insurer's claim, federal probation, civil subpoenas and depositions,
 disputes, the language people speak ("speaks only Korean") and a nationality with workers,
 Roma travellers, recall signs, reasons with nothing in them ("for a project").
 
-Also refused: agents known by their gear, asking ("HSI on their jackets wanted").
+Also refused, found with texts written while tuning: the ICE offices by address and the
+federal building on their streets, Border Patrol and USCIS as people call them, sent or needing
+to go back home to a country, a visa run out, living with no SSN, the process and its papers
+described (a master calendar hearing, "in removal", ordered to leave the country, a Form I-20
+ended, no entry stamp), ICE's detention contractors, the 287(g) programme in words, a person said
+to look undocumented, agents known by their gear asking ("HSI on their jackets wanted"), guards,
+casino or mall cops and banks' auto-finance units asking.
 
 Hard negatives: a past removal read in the record next to our own warrant or our own crime, an
 undocumented victim, a march, rally or picket line whose people were attacked or threatened,
