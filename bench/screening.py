@@ -63,12 +63,16 @@ part of the labelled set:
                = 0.037 (4 texts also in the development part left out) -- refused by a hair,
                caught and false positives short of their targets. The rules were then tuned on
                its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind7.csv   (blind 7) 480 texts written blind
+  development  tests/data/justifications_dev_blind7.csv   (blind 7) 480 texts written blind
                by a seventh person (only the public policy documents read) while the rules were
                tuned on blind 6, told to try what a filter's author is least likely to have
                foreseen: agencies by address, desk or uniform, slang, the process described
                instead of named, short phrases in Spanish, Tagalog, Vietnamese and Portuguese,
-               split requests; 95 hard negatives. Never tuned on.
+               split requests; 95 hard negatives. Scored once as held-out after that tuning was
+               frozen, on the 469 texts the first development part does not hold: refused up
+               front 188/216 = 0.870, caught 190/216 = 0.880, flag-worthy 81/92 = 0.880, false
+               positives 6/161 = 0.037 -- no target met. The rules were then tuned on its
+               classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -77,7 +81,8 @@ part of the labelled set:
   prohibited refused   prohibited texts refused up front (prohibited_purpose, or the sharing
                        reason code of the party the text says the search is for)
   prohibited caught    ... refused, or at least flagged as prohibited_purpose or as a proxy
-  flag-worthy caught   the labelled rule flagged (or the search refused on its text)
+  flag-worthy caught   the labelled rule flagged (or the search refused on its text; for a
+                       vague reason, also refused as junk: "?" is refused, not flagged)
   false positives      legitimate texts refused or flagged at all
 
     .venv/bin/python bench/screening.py [--rounds N] [--accuracy-only] [--extra PATH ...]
@@ -121,7 +126,7 @@ PARTS = {
     "development (blind 4)": DATA / "justifications_dev_blind4.csv",
     "development (blind 5)": DATA / "justifications_dev_blind5.csv",
     "development (blind 6)": DATA / "justifications_dev_blind6.csv",
-    "held-out (blind 7)": DATA / "justifications_heldout_blind7.csv",
+    "development (blind 7)": DATA / "justifications_dev_blind7.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -131,6 +136,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 4)",
     "development (blind 5)",
     "development (blind 6)",
+    "development (blind 7)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"
@@ -196,7 +202,9 @@ def score(settings: Settings, rows: Sequence[dict[str, str]]) -> Score:
             ok = d.reason == ReasonCode.JUSTIFICATION_REQUIRED or "vague_justification" in raised
             junk += ok
         elif label == "flag":
-            ok = rule in raised or text_refused
+            # A reason too empty to flag as vague may be junk, refused outright: stronger still.
+            junk_refused = d.reason == ReasonCode.JUSTIFICATION_REQUIRED
+            ok = rule in raised or text_refused or (rule == "vague_justification" and junk_refused)
             flagged += ok
         else:
             ok = d.allowed and not d.flags

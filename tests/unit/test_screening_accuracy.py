@@ -31,18 +31,18 @@ person, who read only the published policy (docs/access-review.md, docs/law.md),
 were tuned on blind 5, and scored once as held-out after that tuning was frozen, on the 471 texts
 the first development part does not hold: refused 187/208 = 0.899, caught 192/208 = 0.923,
 flag-worthy 94/99 = 0.949, false positives 6/164 = 0.037 -- flag-worthy met its target; refused
-(0.90), caught (0.97) and false positives (0.03) did not. That one-time score is the latest
-honest figure. The rules were then tuned on its classes of miss (not its strings), so it is
-development data now: every row scored, refused 207/208, caught 208/208, flag-worthy 102/102,
-false positives 0/165 after that tuning.
-Blind 7 (tests/data/justifications_heldout_blind7.csv, 480 texts) was written blind by a seventh
+(0.90), caught (0.97) and false positives (0.03) did not. The rules were then tuned on its
+classes of miss (not its strings), so it is development data now: every row scored, refused
+207/208, caught 208/208, flag-worthy 102/102, false positives 0/165 after that tuning.
+Blind 7 (tests/data/justifications_dev_blind7.csv, 480 texts) was written blind by a seventh
 person from the published policy alone, while the rules were tuned on blind 6, told to try what a
 filter's author is least likely to have foreseen (agencies by address or uniform, slang, the
 process described instead of named, short phrases in five languages), and scored once after
 that tuning was frozen, on the 469 texts the first development part does not hold: refused
 188/216 = 0.870, caught 190/216 = 0.880, flag-worthy 81/92 = 0.880, false positives 6/161 =
-0.037 -- no target met. It is held out: never tuned on. The test below pins its make-up and
-prints its figures (pytest -s).
+0.037 -- no target met. That one-time score is the latest honest figure. The rules were then
+tuned on its classes of miss (not its strings), so it is development data now: every row scored,
+refused 219/219, caught 219/219, flag-worthy 100/100, false positives 0/161 after that tuning.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -131,6 +131,8 @@ def test_development_and_other_held_out_part_stay_high(settings: Settings) -> No
         "development (blind 3b)",
         "development (blind 4)",
         "development (blind 5)",
+        "development (blind 6)",
+        "development (blind 7)",
     ],
 )
 def test_the_tuned_blind_parts_meet_the_targets(settings: Settings, part: str) -> None:
@@ -185,18 +187,18 @@ def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.false_positives <= 1
 
 
-def test_blind_7_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on. Scored once, it met no target (refused 0.870, caught 0.880, flag-worthy
-    # 0.880, false positives 0.037): the figures are printed, and the make-up is pinned so a
-    # changed file cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 7)")
-    assert (len(rows), seen) == (469, 11)
+def test_blind_7_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
+    # Scored once as held-out (refused 188/216, caught 190/216, flag-worthy 81/92, false positives
+    # 6/161), then tuned on its classes of miss: measured after that tuning, every row scored,
+    # refused 219/219, caught 219/219, flag-worthy 100/100, false positives 0/161. Tuned on, so
+    # this guards what was fixed; it says nothing about unseen text.
+    rows, seen = part_rows("development (blind 7)")
+    assert (len(rows), seen) == (480, 0)
     s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (216, 92, 161)
-    print(
-        f"blind 7: refused {s.refused}/216, caught {s.caught}/216, flag-worthy {s.flagged}/92, "
-        f"false positives {s.false_positives}/161"
-    )
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (219, 100, 161)
+    assert s.refused >= 218 and s.caught == 219
+    assert s.flagged >= 99
+    assert s.false_positives == 0
 
 
 def test_blind_6_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:

@@ -229,16 +229,48 @@ def _join_acronyms(
 
 
 def _shorthand(text: str, span: tuple[int, int]) -> bool:
-    """A single letter typed with a slash after it ("w/", "w/o", "b/c") is a shorthand word."""
-    return text[span[1] : span[1] + 1] == "/" and not text[span[1] + 1 : span[1] + 2].isupper()
+    """A single letter typed with a slash after it ("w/", "w/o", "b/c", "B/M") is a shorthand
+    word or a descriptor, never the next letter of an acronym spelled out with other separators.
+    In any case of letters: "W/SUBJ" reads as "w/subj", so case never changes the words."""
+    return text[span[1] : span[1] + 1] == "/"
+
+
+def _slash_cuts(seps: list[str]) -> set[int]:
+    """The plain spaces that set a slash pair ("B/M", a descriptor) apart from the letters next
+    to it: "s B/M B/M" (after "girlfriend's") is s, B/M, B/M, not SBM and MBM. A space that is
+    one of a run of spaces ("I C E/H S I": ICE and HSI) is left to ``_groups``, and so is a
+    slash between letters joined by other separators ("I-C-E/H-S-I")."""
+    cuts: set[int] = set()
+    last = len(seps)
+    for g, sep in enumerate(seps):
+        neighbours = seps[max(g - 1, 0) : g] + seps[g + 1 : g + 2]
+        if sep.strip() != "/" or sep in neighbours:
+            continue  # no slash, or one of a run of slashes ("H/S/I")
+        for side, beyond in ((g - 1, g - 2), (g + 1, g + 2)):
+            if (
+                0 <= side < last
+                and seps[side] == " "
+                and not (0 <= beyond < last and seps[beyond].isspace())
+            ):
+                cuts.add(side)
+    return cuts
 
 
 def _groups(k: int, seps: list[str]) -> list[tuple[int, int]]:
     """The letters k..k+len(seps) cut where the separator changes between two groups of two
     letters or more: "I.C.E. E.R.O." is ICE and ERO, "I.C.E. o p s" ICE and OPS (one separator
     inside each group, another between them). "I-C.E" stays one group (a lone letter is never
-    cut off), and so does a run with one separator throughout."""
-    groups: list[tuple[int, int]] = []
+    cut off), and so does a run with one separator throughout. A slash pair set apart by single
+    spaces is a group of its own (see ``_slash_cuts``)."""
+    cuts = _slash_cuts(seps) if any("/" in sep for sep in seps) else set()
+    if cuts:
+        groups: list[tuple[int, int]] = []
+        start = 0
+        for g in sorted(cuts):
+            groups += _groups(k + start, seps[start:g])
+            start = g + 1
+        return groups + _groups(k + start, seps[start:])
+    groups = []
     start = 0
     last = len(seps)  # letters 0..last
     g = 0
