@@ -366,7 +366,9 @@ def output(tmp_path: Path, index: int = 0) -> str:
     return (tmp_path / f"process-{index}.log").read_text()
 
 
-def wait_until(condition: object, seconds: float = 30.0) -> None:
+def wait_until(condition: object, seconds: float = 90.0) -> None:
+    # A bound on "eventually", not a performance figure: a server starting on a loaded 2-core
+    # machine (compiling the screening rules alone took 10 s there) once missed 30 s.
     assert callable(condition)
     deadline = time.monotonic() + seconds
     while not condition():
