@@ -60,7 +60,7 @@ def features(words: Sequence[str]) -> set[str]:
     prohibited texts for one more false positive, at twice the time per text.)"""
     # Digits are one digit: case numbers and dates say nothing in themselves, and a plate typed
     # into a training text must not end up in the model file.
-    shaped = [_DIGITS.sub("0", w) for w in words]
+    shaped = [w if w.isalpha() else _DIGITS.sub("0", w) for w in words]
     out = {f"w:{w}" for w in shaped}
     out.update(f"p:{a} {b}" for a, b in pairwise(shaped))
     return out
