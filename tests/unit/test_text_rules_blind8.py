@@ -1,0 +1,78 @@
+"""The classes of miss blind 8 found, generalised: each class is tested with texts of its own
+(other agencies, states, firms and wordings), never the blind set's strings, next to hard
+legitimate texts with the same words that must stay clean.
+
+Refused up front with the party's code: a federal, out-of-state or private party however it is
+named (a state's nickname or its side of a river or lake, "back east", a constable's precinct,
+a lender's collections or asset-recovery people, a property management company, a rideshare
+company, an insurer in Spanish) next to words saying the case or what the search finds is theirs,
+not ours ("their request", "not our investigation", "nothing local", "off the books", "asked me",
+"send them the hits", "wants to know where").
+
+Hard negatives: the same words with no party (a victim or a witness asking, our own case "for
+them"), and a Border Patrol or ICE vehicle as the victim of a crime.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+FEDERAL = ReasonCode.FEDERAL_AGENCY
+OUT_OF_STATE = ReasonCode.OUT_OF_STATE_AGENCY
+PRIVATE = ReasonCode.PRIVATE_ENTITY
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # federal parties named any way, the case said to be theirs
+        ("postal inspectors on a mail theft ring, their case not ours, run it", FEDERAL),
+        ("ATF group working a straw purchase, nothing local, get them the reads", FEDERAL),
+        ("the fed analyst wants our hits for their system", FEDERAL),
+        ("Amtrak police investigator, their request, train yard theft", FEDERAL),
+        ("a DEA TFO from the north county group asked me to pull this for their op", FEDERAL),
+        ("secret service wants last reads, subj not wanted by us", FEDERAL),
+        # another state's agency, named any way
+        ("Evergreen State troopers need a run on this van, their warrant", OUT_OF_STATE),
+        ("detective back east asked me for 30 days of reads, his robbery", OUT_OF_STATE),
+        ("Clark county deputies want last known, nothing local", OUT_OF_STATE),
+        ("the out of state det. emailed, forward any hits to him", OUT_OF_STATE),
+        # private parties named any way
+        ("credit union collections unit wants to know where the truck sleeps", PRIVATE),
+        ("prop management company asked where the old tenant went", PRIVATE),
+        ("car rental co says no police case, wants to know where the van is", PRIVATE),
+        ("rep from the dealership asked where the buyer parks at night", PRIVATE),
+        ("la aseguradora pidio la ubicacion del carro", PRIVATE),
+    ],
+)
+def test_parties_with_the_case_said_to_be_theirs_are_refused(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the cue words with no party
+        "victim asked me to run the plate of the car that hit her, 20001",
+        "witness wants to know if we found the car, our 211 case",
+        "pls run, suspect veh from the 459 on Oak, our case",
+        "kids' bikes stolen, the family asked where we are on it, 488",
+        "not our case originally, transferred from patrol, 10851 recovered",
+        # agencies' vehicles as victims
+        "Border Patrol truck was rammed by a stolen Civic, PC 245, locate suspect",
+        "ICE vehicle vandalized in the lot, 594, suspect on video",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
