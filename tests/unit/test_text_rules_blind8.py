@@ -10,7 +10,10 @@ not ours ("their request", "not our investigation", "nothing local", "off the bo
 "send them the hits", "wants to know where").
 
 Hard negatives: the same words with no party (a victim or a witness asking, our own case "for
-them"), and a Border Patrol or ICE vehicle as the victim of a crime.
+them"), and a Border Patrol or ICE vehicle as the victim of a crime; false positives of blind 8 by
+class: a vigil, march or reporter as the victims of a crime, protest words in other senses
+("Rally Sport", a picket fence), a suspect's threat to report someone in his own words, ICE as a
+combustion engine next to electric cars or as a bar's name, a Texas Rangers cap.
 """
 
 from __future__ import annotations
@@ -69,6 +72,19 @@ def test_parties_with_the_case_said_to_be_theirs_are_refused(
         "pls run, suspect veh from the 459 on Oak, our case",
         "kids' bikes stolen, the family asked where we are on it, 488",
         "not our case originally, transferred from patrol, 10851 recovered",
+        # a gathering or the press as the victims of a crime, protest words in other senses
+        "candlelight vigil at the park, shots fired from a passing SUV, PC 246, locate",
+        "march downtown, a marcher punched by a man who drove off in a red Jeep, PC 245",
+        "news photographer's van broken into while covering the crash, camera taken, 459",
+        "Rally Sport emblem on the stolen Chevelle, 10851",
+        "driver crashed through a white picket fence and fled, 20002",
+        # a threat to report someone, in the suspect's words
+        "susp said he would get her deported if she told anyone, 273.5, locate him",
+        "susp screamed 'voy a llamar a la migra' during the robbery, PC 211",
+        # ICE as an engine or a bar, the Rangers as a baseball team
+        "only ICE cars hit in the cat converter series, hybrids left alone, 487",
+        "fight outside ICE DEN lounge, PC 245, suspect fled in a truck",
+        "suspect in a Texas Rangers hat grabbed a phone, 487, fled on foot to a car",
         # agencies' vehicles as victims
         "Border Patrol truck was rammed by a stolen Civic, PC 245, locate suspect",
         "ICE vehicle vandalized in the lot, 594, suspect on video",
@@ -76,3 +92,12 @@ def test_parties_with_the_case_said_to_be_theirs_are_refused(
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["get her deported, find the address", "we need to get them deported, run the van"],
+)
+def test_deporting_someone_as_the_goal_is_still_refused(settings: Settings, text: str) -> None:
+    # Only a threat ("would get her deported", "I'll get you deported") is the suspect's words.
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
