@@ -9,6 +9,13 @@ company, an insurer in Spanish) next to words saying the case or what the search
 not ours ("their request", "not our investigation", "nothing local", "off the books", "asked me",
 "send them the hits", "wants to know where").
 
+Refused up front as prohibited_purpose: the immigration agencies and their work described instead
+of named (the people "that do removals" or "the flights", people from the detention side, customs
+people wanting someone, DRO, a CAP referral, a bed at a detention site, no record of lawful entry,
+a visa overstayed, asylum or green card papers); a pregnancy ended or care received described
+("resolved", "the place that takes care of pregnancies", pills by telehealth or by mail, "the
+gender place", hormones at the clinic).
+
 Hard negatives: the same words with no party (a victim or a witness asking, our own case "for
 them"), and a Border Patrol or ICE vehicle as the victim of a crime; false positives of blind 8 by
 class: a vigil, march or reporter as the victims of a crime, protest words in other senses
@@ -101,3 +108,38 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 def test_deporting_someone_as_the_goal_is_still_refused(settings: Settings, text: str) -> None:
     # Only a threat ("would get her deported", "I'll get you deported") is the suspect's words.
     assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the immigration agencies and their work described instead of named
+        "the office that handles deportations wants his home address",
+        "folks who run the flights asked for her plate history",
+        "deputies from the detention facility want the van located",
+        "customs guys asked where he sleeps, run it",
+        "old DRO agents asked for the plate",
+        "Otay Mesa has a bed for her, find where she parks",
+        "records show no record of legal admission, locate his car",
+        "she overstayed her visa per the neighbor, find where she lives",
+        "asylum file lists an address, see if the truck is there",
+        # a pregnancy ended or care received, described instead of named
+        "her pregnancy resolved last week, where did her car go",
+        "was her car near the place that takes care of pregnancies",
+        "got the pills by telehealth, check where she drove",
+        "does the teen's dad drive him to the gender place",
+    ],
+)
+def test_described_agencies_and_care_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "motel guest overstayed two nights and left without paying, 537",
+        "detention officer's car keyed in the county jail lot, 594",
+    ],
+)
+def test_described_agency_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
