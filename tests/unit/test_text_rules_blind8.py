@@ -51,6 +51,10 @@ def settings() -> Settings:
         ("Amtrak police investigator, their request, train yard theft", FEDERAL),
         ("a DEA TFO from the north county group asked me to pull this for their op", FEDERAL),
         ("secret service wants last reads, subj not wanted by us", FEDERAL),
+        ("Alcohol Tobacco and Firearms inspector asked for the plate", FEDERAL),
+        ("pulling this for the fed folks downtown", FEDERAL),
+        ("veterans affairs police requesting reads on a patient's truck", FEDERAL),
+        ("ride share co safety team asked about one of their drivers", PRIVATE),
         # another state's agency, named any way
         ("Evergreen State troopers need a run on this van, their warrant", OUT_OF_STATE),
         ("detective back east asked me for 30 days of reads, his robbery", OUT_OF_STATE),
@@ -117,6 +121,7 @@ def test_deporting_someone_as_the_goal_is_still_refused(settings: Settings, text
         "the office that handles deportations wants his home address",
         "folks who run the flights asked for her plate history",
         "deputies from the detention facility want the van located",
+        "he is tago ng tago per his cousin, find the car",
         "customs guys asked where he sleeps, run it",
         "old DRO agents asked for the plate",
         "Otay Mesa has a bed for her, find where she parks",
