@@ -73,6 +73,15 @@ part of the labelled set:
                front 188/216 = 0.870, caught 190/216 = 0.880, flag-worthy 81/92 = 0.880, false
                positives 6/161 = 0.037 -- no target met. The rules were then tuned on its
                classes of miss, so it is development data now.
+  development  tests/data/justifications_dev_blind8.csv   (blind 8) 525 texts written blind
+               by an eighth person (only the public policy documents read) while the rules were
+               tuned on blind 7, aimed at indirect references, consequences, documents and
+               timelines, other languages, and laundering through ordinary crimes; 146 hard
+               negatives. Scored once as held-out with the rules and the second opinion as
+               shipped then: refused up front 126/220 = 0.573, caught 183/220 = 0.832 (144/220
+               by the rules alone; the second opinion caught 39 more), flag-worthy 89/109 =
+               0.817, false positives 12/196 = 0.061 (11 by the rules) -- no target met. The
+               rules were then tuned on its classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -127,6 +136,7 @@ PARTS = {
     "development (blind 5)": DATA / "justifications_dev_blind5.csv",
     "development (blind 6)": DATA / "justifications_dev_blind6.csv",
     "development (blind 7)": DATA / "justifications_dev_blind7.csv",
+    "development (blind 8)": DATA / "justifications_dev_blind8.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -137,6 +147,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 5)",
     "development (blind 6)",
     "development (blind 7)",
+    "development (blind 8)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

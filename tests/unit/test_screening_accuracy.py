@@ -40,9 +40,17 @@ filter's author is least likely to have foreseen (agencies by address or uniform
 process described instead of named, short phrases in five languages), and scored once after
 that tuning was frozen, on the 469 texts the first development part does not hold: refused
 188/216 = 0.870, caught 190/216 = 0.880, flag-worthy 81/92 = 0.880, false positives 6/161 =
-0.037 -- no target met. That one-time score is the latest honest figure. The rules were then
+0.037 -- no target met. The rules were then
 tuned on its classes of miss (not its strings), so it is development data now: every row scored,
 refused 219/219, caught 219/219, flag-worthy 100/100, false positives 0/161 after that tuning.
+Blind 8 (tests/data/justifications_dev_blind8.csv, 525 texts) was written blind by an eighth
+person from the published policy alone, while the rules were tuned on blind 7, aimed at indirect
+references, consequences, documents and timelines, other languages and laundering through
+ordinary crimes (146 hard negatives), and scored once as held-out with the rules and the second
+opinion as shipped then: refused 126/220 = 0.573, caught 183/220 = 0.832 (144/220 by the rules
+alone), flag-worthy 89/109 = 0.817, false positives 12/196 = 0.061 (11 by the rules) -- no target
+met. It is development data now: the second opinion is trained on it and the rules tuned on its
+classes of miss.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -199,6 +207,20 @@ def test_blind_7_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.refused >= 218 and s.caught == 219
     assert s.flagged >= 99
     assert s.false_positives == 0
+
+
+def test_blind_8_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
+    # Scored once as held-out with the rules and the second opinion as shipped then (refused
+    # 126/220, caught 183/220 -- 144 by the rules alone --, flag-worthy 89/109, false positives
+    # 12/196, 11 by the rules), then trained and tuned on. Tuned on, so this guards what was
+    # fixed; it says nothing about unseen text.
+    rows, seen = part_rows("development (blind 8)")
+    assert (len(rows), seen) == (525, 0)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (220, 109, 196)
+    assert s.refused >= 189 and s.caught == 220
+    assert s.flagged >= 89
+    assert s.false_positives <= 1
 
 
 def test_blind_6_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
