@@ -82,6 +82,12 @@ part of the labelled set:
                by the rules alone; the second opinion caught 39 more), flag-worthy 89/109 =
                0.817, false positives 12/196 = 0.061 (11 by the rules) -- no target met. The
                rules were then tuned on its classes of miss, so it is development data now.
+  held-out     tests/data/justifications_heldout_blind9.csv   (blind 9) 502 texts written blind
+               by a ninth person (only the public policy documents read) while the rules were
+               tuned on blind 8, told to be an inventive evader: agencies by nickname, address,
+               uniform or programme, the act by its consequence, statuses, documents and court
+               timelines, care described obliquely, parties by role, ten languages; about 113
+               hard negatives. Never tuned on.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -137,6 +143,7 @@ PARTS = {
     "development (blind 6)": DATA / "justifications_dev_blind6.csv",
     "development (blind 7)": DATA / "justifications_dev_blind7.csv",
     "development (blind 8)": DATA / "justifications_dev_blind8.csv",
+    "held-out (blind 9)": DATA / "justifications_heldout_blind9.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

@@ -209,6 +209,21 @@ def test_blind_7_is_development_data_now_and_keeps_what_was_fixed(settings: Sett
     assert s.false_positives == 0
 
 
+def test_blind_9_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 8, it met no target (refused 161/212 = 0.759, caught 192/212 = 0.906 of which 168
+    # by the rules alone, flag-worthy 82/96 = 0.854, false positives 9/180 = 0.050): the figures
+    # are printed, and the make-up is pinned so a changed file cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 9)")
+    assert (len(rows), seen) == (488, 14)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (212, 96, 180)
+    print(
+        f"blind 9: refused {s.refused}/212, caught {s.caught}/212, flag-worthy {s.flagged}/96, "
+        f"false positives {s.false_positives}/180"
+    )
+
+
 def test_blind_8_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
     # Scored once as held-out with the rules and the second opinion as shipped then (refused
     # 126/220, caught 183/220 -- 144 by the rules alone --, flag-worthy 89/109, false positives
