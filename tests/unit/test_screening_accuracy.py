@@ -181,34 +181,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_4_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
-    # Scored once as held-out (refused 152/169, caught 153/169, flag-worthy 65/80, false positives
-    # 7/134), then tuned on its classes of miss: measured after that tuning, every row scored,
-    # refused 170/170, caught 170/170, flag-worthy 80/80, false positives 0/134. Tuned on, so this
-    # guards what was fixed; it says nothing about unseen text.
-    rows, seen = part_rows("development (blind 4)")
-    assert (len(rows), seen) == (384, 0)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (170, 80, 134)
-    assert s.refused >= 169 and s.caught == 170
-    assert s.flagged >= 78
-    assert s.false_positives <= 1
-
-
-def test_blind_7_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
-    # Scored once as held-out (refused 188/216, caught 190/216, flag-worthy 81/92, false positives
-    # 6/161), then tuned on its classes of miss: measured after that tuning, every row scored,
-    # refused 219/219, caught 219/219, flag-worthy 100/100, false positives 0/161. Tuned on, so
-    # this guards what was fixed; it says nothing about unseen text.
-    rows, seen = part_rows("development (blind 7)")
-    assert (len(rows), seen) == (480, 0)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (219, 100, 161)
-    assert s.refused >= 218 and s.caught == 219
-    assert s.flagged >= 99
-    assert s.false_positives == 0
-
-
 def test_blind_9_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
     # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
     # on blind 8, it met no target (refused 161/212 = 0.759, caught 192/212 = 0.906 of which 168
@@ -224,43 +196,41 @@ def test_blind_9_is_held_out_and_scored_as_it_stands(settings: Settings) -> None
     )
 
 
-def test_blind_8_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
-    # Scored once as held-out with the rules and the second opinion as shipped then (refused
-    # 126/220, caught 183/220 -- 144 by the rules alone --, flag-worthy 89/109, false positives
-    # 12/196, 11 by the rules), then trained and tuned on. Tuned on, so this guards what was
-    # fixed; it says nothing about unseen text.
-    rows, seen = part_rows("development (blind 8)")
-    assert (len(rows), seen) == (525, 0)
+# Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
+# these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
+# in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
+# at least flag-worthy caught, at most false positives. The one-time held-out scores, refused /
+# caught / flag-worthy / false positives: blind 4 152/169, 153/169, 65/80, 7/134; blind 5
+# 163/180, 168/180, 70/88, 1/158; blind 6 187/208, 192/208, 94/99, 6/164; blind 7 188/216,
+# 190/216, 81/92, 6/161; blind 8 (with the second opinion as shipped then) 126/220, 183/220 (144
+# by the rules alone), 89/109, 12/196 (11 by the rules).
+TUNED_BLIND_PARTS = [
+    ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
+    ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
+    ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
+    ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 189, 220, 89, 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("part", "size", "totals", "refused", "caught", "flagged", "false_positives"),
+    TUNED_BLIND_PARTS,
+)
+def test_a_tuned_blind_part_keeps_what_was_fixed(
+    settings: Settings,
+    part: str,
+    size: tuple[int, int],
+    totals: tuple[int, int, int],
+    refused: int,
+    caught: int,
+    flagged: int,
+    false_positives: int,
+) -> None:
+    rows, seen = part_rows(part)
+    assert (len(rows), seen) == size
     s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (220, 109, 196)
-    assert s.refused >= 189 and s.caught == 220
-    assert s.flagged >= 89
-    assert s.false_positives <= 1
-
-
-def test_blind_6_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
-    # Scored once as held-out (refused 187/208, caught 192/208, flag-worthy 94/99, false positives
-    # 6/164), then tuned on its classes of miss: measured after that tuning, every row scored,
-    # refused 207/208, caught 208/208, flag-worthy 102/102, false positives 0/165. Tuned on, so
-    # this guards what was fixed; it says nothing about unseen text.
-    rows, seen = part_rows("development (blind 6)")
-    assert (len(rows), seen) == (475, 0)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 102, 165)
-    assert s.refused >= 206 and s.caught == 208
-    assert s.flagged >= 101
-    assert s.false_positives == 0
-
-
-def test_blind_5_is_development_data_now_and_keeps_what_was_fixed(settings: Settings) -> None:
-    # Scored once as held-out (refused 163/180, caught 168/180, flag-worthy 70/88, false positives
-    # 1/158), then tuned on its classes of miss: measured after that tuning, every row scored,
-    # refused 187/187, caught 187/187, flag-worthy 97/97, false positives 0/158. Tuned on, so this
-    # guards what was fixed; it says nothing about unseen text.
-    rows, seen = part_rows("development (blind 5)")
-    assert (len(rows), seen) == (442, 0)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (187, 97, 158)
-    assert s.refused == 187 and s.caught == 187
-    assert s.flagged >= 97
-    assert s.false_positives == 0
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == totals
+    assert s.refused >= refused and s.caught == caught
+    assert s.flagged >= flagged
+    assert s.false_positives <= false_positives

@@ -19,10 +19,10 @@ from alpr_guard.policy import second_opinion as so
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.screening import screen_search
 from alpr_guard.settings import Settings, load_settings
-from tests.conftest import PROFILE, write_config
+from bench.screening import DEVELOPMENT_PARTS, PARTS
+from tests.conftest import PROFILE, REPO, write_config
 from tests.unit.screening_cases import CONFIG, FACTS, NOW
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL_FILE = REPO / "config" / "screening-model.california.json"
 
 # A toy training set: the positive class speaks of sending people back, the other of stolen cars.
@@ -186,9 +186,6 @@ def test_the_shipped_model_is_trained_on_development_parts_only() -> None:
     model = so.loads(MODEL_FILE.read_text(encoding="utf-8"))
     names = [name for name, _ in model.trained_on]
     assert names and all("heldout" not in name for name in names)
-    sys.path.insert(0, str(REPO / "bench"))
-    from screening import DEVELOPMENT_PARTS, PARTS
-
     assert names == [PARTS[part].name for part in DEVELOPMENT_PARTS]
 
 
