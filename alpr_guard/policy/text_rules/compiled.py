@@ -66,7 +66,7 @@ def cand(phrase: _Phrase, entry: int, rule: int) -> _Cand:
     return found
 
 
-_NO_CHILDREN: dict[str, _Node | tuple[_Cand, ...]] = {}  # never written: see _Node.insert
+_NO_CHILDREN: dict[str, _Node | tuple[_Cand, ...]] = {}  # never written: see _Node._set
 
 
 def _ends(ends: tuple[_Cand, ...], cand: _Cand) -> tuple[_Cand, ...]:
@@ -89,7 +89,7 @@ class _Node:
     A child that would be a leaf (a phrase ends there, nothing goes on from it: three in four of
     some 200,000) is stored as its tuple of candidates, not as a node holding one."""
 
-    __slots__ = ("children", "ends", "num", "prefixes")
+    __slots__ = ("children", "ends", "num", "only", "only_word", "prefixes")
 
     def __init__(self, ends: tuple[_Cand, ...] = ()) -> None:
         # Most nodes have no children: they share one empty mapping until a child is added.
@@ -100,6 +100,37 @@ class _Node:
         self.num: _Node | None = None  # <num>
         # Last-word prefixes by their first 3 letters; None in the many nodes without any.
         self.prefixes: dict[str, list[tuple[str, _Cand]]] | None = None
+        # A node's first child is kept here, with its word; a second one moves both into
+        # ``children``. Three in five nodes have a single child, and a dict holding one entry
+        # costs 224 bytes: the compiled rules take about 7 MB less of every worker's memory.
+        self.only_word: str | None = None
+        self.only: _Node | tuple[_Cand, ...] | None = None
+
+    @classmethod
+    def root(cls) -> _Node:
+        """A root keeps every child in its dict: the scan looks each word of the text up in it."""
+        node = cls()
+        node.children = {}
+        return node
+
+    def _get(self, word: str) -> _Node | tuple[_Cand, ...] | None:
+        if word == self.only_word:
+            return self.only
+        return self.children.get(word)
+
+    def _set(self, word: str, child: _Node | tuple[_Cand, ...]) -> None:
+        if word == self.only_word:
+            self.only = child
+        elif self.only_word is None and self.children is _NO_CHILDREN:
+            self.only_word, self.only = word, child
+        else:
+            if self.children is _NO_CHILDREN:
+                self.children = {}
+            if self.only_word is not None:
+                assert self.only is not None
+                self.children[self.only_word] = self.only
+                self.only_word = self.only = None
+            self.children[word] = child
 
     def _child(self, word: str) -> _Node:
         """The node under ``word``, made (or grown from a leaf) if need be."""
@@ -107,15 +138,11 @@ class _Node:
             if self.num is None:
                 self.num = _Node()
             return self.num
-        # (not setdefault(word, _Node()): that builds a node for every word of every phrase,
-        # and most already exist; the rules load at start-up)
-        child = self.children.get(word)
+        child = self._get(word)
         if isinstance(child, _Node):
             return child
         node = _Node(child if child is not None else ())
-        if self.children is _NO_CHILDREN:
-            self.children = {}
-        self.children[word] = node
+        self._set(word, node)
         return node
 
     def insert(self, phrase: _Phrase, cand: _Cand) -> None:
@@ -134,20 +161,19 @@ class _Node:
         for word in words[:-1]:
             node = node._child(word)
         last = words[-1]
-        child = node.children.get(last) if last != _NUM else node.num
+        child = node._get(last) if last != _NUM else node.num
         if isinstance(child, _Node):
             child.ends = _ends(child.ends, cand)
         elif last == _NUM:
             node._child(last).ends = _ends((), cand)
         else:
-            if node.children is _NO_CHILDREN:
-                node.children = {}
-            node.children[last] = _ends(child or (), cand)
+            node._set(last, _ends(child or (), cand))
 
     def starts(self, tok: str) -> bool:
         """Could a phrase start with this word? (Most words start none.)"""
         return (
             tok in self.children
+            or tok == self.only_word
             or (self.num is not None and tok.isdigit())
             or (self.prefixes is not None and tok[:3] in self.prefixes)
         )
@@ -159,6 +185,8 @@ class _Node:
             node = stack.pop()
             yield node
             stack.extend(c for c in node.children.values() if type(c) is _Node)
+            if type(node.only) is _Node:
+                stack.append(node.only)
             if node.num is not None:
                 stack.append(node.num)
 
@@ -190,6 +218,8 @@ def _walk(
             continue
         tok = low[k]
         child = node.children.get(tok)
+        if child is None and tok == node.only_word:
+            child = node.only
         if child is not None:
             stack.append((child, k + 1))
         if node.num is not None and tok.isdigit():

@@ -243,7 +243,7 @@ class _Builder:
         self.lists = lists
         self.rules: list[_Rule] = []
         self.entries: list[_Entry] = []
-        self.trie = _Node()
+        self.trie = _Node.root()
         self.patterns: list[tuple[int, re.Pattern[str]]] = []
         # Context lists compiled so far, by their items: entries repeat the same ones ("@for_whom"
         # right before, "@victim_crimes" as a veto), and a compiled one is never changed.
@@ -319,6 +319,8 @@ class _Builder:
         stems: dict[str, list[str]] = {}
         for node in self.trie.nodes():
             vocab.update(node.children)
+            if node.only_word is not None:
+                vocab.add(node.only_word)
             for bucket in (node.prefixes or {}).values():
                 for stem, _ in bucket:
                     if stem not in stems.setdefault(stem[:3], []):
