@@ -18,14 +18,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-from authlib.integrations.requests_client import OAuth2Session
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +30,14 @@ from alpr_guard.models import OidcLogin
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import USERNAME_CHARS
 from alpr_guard.settings import LOOPBACK_HOSTS, ORI_RE, OidcSettings
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
+    from joserfc.jwk import KeySet
+
+# The HTTP and JOSE libraries (requests, Authlib, joserfc: about 10 MB of a worker's memory)
+# are imported by the methods that talk to the provider, so a server without [auth.oidc], or
+# one nobody has signed in to yet, never loads them.
 
 LOGIN_TTL = timedelta(minutes=10)  # a sign-in not finished by then starts again
 HTTP_TIMEOUT = 10.0
@@ -117,6 +120,8 @@ class OidcClient:
         return f"OidcClient(issuer={self.settings.issuer!r})"
 
     def _get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
+        import requests
+
         try:
             response = requests.get(url, timeout=HTTP_TIMEOUT, **kwargs)
             response.raise_for_status()
@@ -156,6 +161,8 @@ class OidcClient:
         return meta
 
     def _key_set(self, refresh: bool) -> KeySet:
+        from joserfc.jwk import KeySet
+
         with self._lock:
             if self._keys is not None and not refresh:
                 return self._keys
@@ -165,6 +172,8 @@ class OidcClient:
         return keys
 
     def _session(self) -> OAuth2Session:
+        from authlib.integrations.requests_client import OAuth2Session
+
         return OAuth2Session(
             client_id=self.settings.client_id,
             client_secret=self._secret,
@@ -216,6 +225,9 @@ class OidcClient:
         return claims
 
     def _verify(self, id_token: str, nonce: str) -> dict[str, Any]:
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         try:
             try:
                 decoded = jwt.decode(id_token, self._key_set(False), list(ID_TOKEN_ALGORITHMS))
