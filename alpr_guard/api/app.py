@@ -118,6 +118,7 @@ def build_app(runtime: Runtime) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = runtime
+    reads.install_gate(app, runtime.settings.database.url.startswith("sqlite"))
     limiter = _sign_in(app, runtime)
 
     @app.before_request

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
+from alpr_guard.api.reads import GATE_KEY
 from alpr_guard.models import PlateRead
 from alpr_guard.runtime import Runtime
 from tests.conftest import auth, read, search_body
@@ -93,3 +94,13 @@ def test_authentication_does_not_wait_for_the_writer(
         assert time.monotonic() - started < 0.9
         response = client.get("/api/v1/holds", headers=auth("agt_not-a-token"))
         assert response.status_code == 401
+
+
+def test_only_sqlite_takes_ingest_batches_in_turn(client: FlaskClient, rt: Runtime) -> None:
+    # SQLite has one writer: a worker holds one batch at a time (test_ingest_turns.py).
+    # PostgreSQL writes batches concurrently, so it has no gate.
+    gate = client.application.extensions[GATE_KEY]
+    if rt.engine.dialect.name == "sqlite":
+        assert isinstance(gate, threading.BoundedSemaphore)
+    else:
+        assert gate is None
