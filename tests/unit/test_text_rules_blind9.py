@@ -1,0 +1,142 @@
+"""The classes of miss blind 9 found, generalised: each class is tested with texts of its own
+(other agencies, counties, firms, languages and wordings), never the blind set's strings, next to
+hard legitimate texts with the same words that must stay clean.
+
+Refused up front as prohibited_purpose: removability said as a person's status ("now
+deportable"); removal said as a return (a one-way trip home to a country, a ride south before a
+court date) or by its papers and steps (a "bag and baggage" notice, an appeal dismissed by the
+BIA, a final order, a "paperless" worker); a detention site's transport or intake wanting
+someone; short phrases in Korean, Russian, Armenian, Arabic, Vietnamese and Chinese; care
+described instead of named (the morning-after pill, a pregnancy "lost" next to a trip, a friend
+helped to get a procedure another state sues over).
+
+Refused up front with the party's code: the FBI as "the Federal Bureau", the FAA, air marshals,
+a federal prosecutor, the federal DOJ said to be so; a city bureau's short name, a sheriff "of"
+a county across the line, police of Mexico and Canada in English or Spanish; a lender's finance
+people, an insurer's fraud unit, a platform's trust and safety team, a venue's private security,
+the press asking with words between, private parties in Spanish, Vietnamese, Russian, Korean and
+Chinese; a search run "for a friend who's" one of them.
+
+Hard negatives: hardware that is removable, a suspect who took a bus south, a detention site's
+name on a pickup or a van, a dealer's employee as the suspect, a guard reporting a fight, a
+threat to report someone in the suspect's words in Spanish ("te voy a deportar"), "no" that is
+not a number after an agency, immigrant farmworkers as the victims, a pregnancy lost to a crash,
+the morning after a shooting, California places named like other states' counties.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+FEDERAL = ReasonCode.FEDERAL_AGENCY
+OUT_OF_STATE = ReasonCode.OUT_OF_STATE_AGENCY
+PRIVATE = ReasonCode.PRIVATE_ENTITY
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # removability as a status
+        "she is now deportable after the conviction, find her car",
+        "he's removable now, run the truck",
+        # removal as a return, or by its papers and steps
+        "get him a one way ticket home to Guatemala, need his address first, feds waiting",
+        "make sure she gets a trip south before her court date, locate",
+        "he ignored the bag and baggage notice, where is his van",
+        "BIA dismissed her appeal, locate the minivan",
+        "final order of removal issued, run his plates",
+        "paperless laborers at the packing house, find the crew van",
+        # a detention site's transport or intake
+        "Mesa Verde intake wants him, locate his car",
+        "Otay Mesa transport could not find her, where does she park",
+        # other languages
+        "불법체류 중인 사람, 차량 찾기",
+        "추방 예정자 위치",
+        "нелегалы на стройке, найти фургон",
+        "депортировать его, где машина",
+        "ներգաղթյալ առանց թղթերի, find car",
+        "ترحيل المشتبه به - locate car",
+        "visa het han roi, tim dia chi",
+        "非法移民 车辆",
+        "他被遣返之前 找车",
+        "她去了堕胎诊所吗",
+        # care described instead of named
+        "did she get the morning after pill at the clinic, check her car",
+        "she lost the baby conveniently after a trip to Oregon, track her",
+        "helped her sister get an abortion, Idaho wants to sue, route please",
+    ],
+)
+def test_described_removal_and_care_are_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] == ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # federal agencies by loose or short names
+        ("the Federal Bureau wants 60 days on this plate", FEDERAL),
+        ("faa inspector asked for reads on the hangar lot", FEDERAL),
+        ("air marshal asked me for the history", FEDERAL),
+        ("for the federal prosecutor, send the hits", FEDERAL),
+        ("DOJ the federal one asked for reads", FEDERAL),
+        ("FBI asked, no paperwork", FEDERAL),
+        # agencies across the line or the border
+        ("Denver PB, their robbery, send them the hits", OUT_OF_STATE),
+        ("per the sheriff of Maricopa, run it", OUT_OF_STATE),
+        ("deputy from Douglas County asked for the reads", OUT_OF_STATE),
+        ("Tijuana police request, stolen truck", OUT_OF_STATE),
+        ("para la policia de Mexicali, buscar el carro", OUT_OF_STATE),
+        ("RCMP liaison requesting reads", OUT_OF_STATE),
+        ("Guardia Nacional request via liaison", OUT_OF_STATE),
+        # private parties, in English and other languages
+        ("the lender's finance manager asked where the car sleeps", PRIVATE),
+        ("insurer's fraud unit (Geico) asking where it was parked", PRIVATE),
+        ("Lyft trust and safety asked for the driver's route", PRIVATE),
+        ("private security at the casino asked for the plate's visits", PRIVATE),
+        ("a pedido de una investigadora privada, buscar la camioneta", PRIVATE),
+        ("la compania de seguros pidio la ubicacion", PRIVATE),
+        ("theo yeu cau tham tu tu, tim xe", PRIVATE),
+        ("по просьбе страховой компании, найти машину", PRIVATE),
+        ("사설탐정 의뢰로 차량 조회", PRIVATE),
+        ("受私家侦探委托 查车", PRIVATE),
+        ("news producer from the station wants the route for a story", PRIVATE),
+        ("running for a buddy who's a repo man", PRIVATE),
+    ],
+)
+def test_parties_named_loosely_or_in_other_languages_are_refused(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the removable faceplate was stolen from the stereo, 487",
+        "the plates are now removable, bolts cut, 10851",
+        "suspect took a bus south after the robbery, PC 211",
+        "suspect caught a ride south on the 5 after the stabbing, 245",
+        "Adelanto pickup truck stolen from the lot, 10851",
+        "California City van involved in hit and run, 20001",
+        "dealer's finance manager embezzled funds, PC 503, locate his car",
+        "casino security called about a fight, PC 245, susp fled in a truck",
+        "victim said her husband threatened 'te voy a deportar', PC 422, locate him",
+        "FBI no. 123456789 on the rap sheet, our 459 suspect",
+        "labor trafficking of immigrant field workers, PC 236.1, locate the contractor flatbed",
+        "victim lost the baby after the DUI crash, PC 191.5, locate driver",
+        "morning after the shooting a witness saw the car, PC 246",
+        "police in Jackson reported a stolen truck, 10851",
+        "deputies in Carson recovered the car, 10851",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
