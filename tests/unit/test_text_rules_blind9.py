@@ -21,7 +21,17 @@ Hard negatives: hardware that is removable, a suspect who took a bus south, a de
 name on a pickup or a van, a dealer's employee as the suspect, a guard reporting a fight, a
 threat to report someone in the suspect's words in Spanish ("te voy a deportar"), "no" that is
 not a number after an agency, immigrant farmworkers as the victims, a pregnancy lost to a crash,
-the morning after a shooting, California places named like other states' counties.
+the morning after a shooting, California places named like other states' counties, a fugitive
+who fled across the line or went back to his country, robbers wearing an agency's patch, a
+clinic's or a smuggling load house's victims.
+
+Flagged for review: who visits a clinic as the aim, people who spoke or organised against
+officials, protests and strikes in Spanish; code enforcement abbreviated, civil papers served,
+street sweeping data, a parking permit's residency; people named by nationality alone; the
+officer's own trail, a partner's word checked, a colleague's family at the colleague's request.
+Not: a victim's partner, a threat against an official, a crime against the code officer or a
+public works truck, a robbery suspect described, demonstrators' property as the victim, a
+courier's van typed "fed ex".
 """
 
 from __future__ import annotations
@@ -55,6 +65,13 @@ def settings() -> Settings:
         "BIA dismissed her appeal, locate the minivan",
         "final order of removal issued, run his plates",
         "paperless laborers at the packing house, find the crew van",
+        # removal as a deadline or a return ordered
+        "she has to be out of the country by Friday, locate her van",
+        "his departure deadline passed, find him before he goes home",
+        "make sure he goes back home to Honduras like the judge said",
+        # an immigration agency by its patch, asking
+        "the guys with the DHS patch asked for the plate",
+        "the agency with the eagle patch wants his car",
         # a detention site's transport or intake
         "Mesa Verde intake wants him, locate his car",
         "Otay Mesa transport could not find her, where does she park",
@@ -65,6 +82,7 @@ def settings() -> Settings:
         "депортировать его, где машина",
         "ներգաղթյալ առանց թղթերի, find car",
         "ترحيل المشتبه به - locate car",
+        "ներգաղթի ծառայության խնդրանքով, find veh",
         "visa het han roi, tim dia chi",
         "非法移民 车辆",
         "他被遣返之前 找车",
@@ -97,6 +115,10 @@ def test_described_removal_and_care_are_refused(settings: Settings, text: str) -
         ("para la policia de Mexicali, buscar el carro", OUT_OF_STATE),
         ("RCMP liaison requesting reads", OUT_OF_STATE),
         ("Guardia Nacional request via liaison", OUT_OF_STATE),
+        ("Stateline deputy (Nevada side of Tahoe) wants the reads", OUT_OF_STATE),
+        ("the Nevada side of the lake asked for hits", OUT_OF_STATE),
+        ("Incline Village deputies asked for our reads", OUT_OF_STATE),
+        ("State Farm's fraud unit asked where the truck was parked", PRIVATE),
         # private parties, in English and other languages
         ("the lender's finance manager asked where the car sleeps", PRIVATE),
         ("insurer's fraud unit (Geico) asking where it was parked", PRIVATE),
@@ -136,7 +158,65 @@ def test_parties_named_loosely_or_in_other_languages_are_refused(
         "morning after the shooting a witness saw the car, PC 246",
         "police in Jackson reported a stolen truck, 10851",
         "deputies in Carson recovered the car, 10851",
+        "suspect fled to the Nevada side of the lake after the 211, our case",
+        "Stateline casino valet lot burglary, PC 459",
+        "suspect went back to Mexico to avoid the warrant, PC 187, locate his brother's car",
+        "suspect wore a vest with the ICE patch during the robbery, PC 211",
+        "men wearing a DHS patch demanded money, PC 518, locate their SUV",
+        "State Farm's insured reported her car stolen, 10851",
+        "stolen car taken from the gender clinic staff lot overnight, 10851",
+        "hostages held for ransom at a human smuggling load house, PC 209, locate the SUV",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "plates near the health center on Elm, want to know who's visiting on Tuesdays",
+            "protected_activity",
+        ),
+        ("cars at the school board where they shouted at the superintendent", "protected_activity"),
+        (
+            "people who organized against the ordinance at the library, get their plates",
+            "protected_activity",
+        ),
+        ("manifestacion frente al ayuntamiento, sacar las placas", "protected_activity"),
+        ("huelga en la planta, identificar los carros de los huelguistas", "protected_activity"),
+        ("code enf officer asked how long the camper has been parked there", "non_criminal_use"),
+        ("need to serve civil harassment order papers, where does she park", "non_criminal_use"),
+        ("street sweeping violations data for the city", "non_criminal_use"),
+        (
+            "parking permit application says she lives on Oak, verify her claim of residency",
+            "non_criminal_use",
+        ),
+        ("Korean guys at the karaoke place, run the plates", "profiling"),
+        ("my own truck, curious how many readers picked me up this week", "personal_use"),
+        ("fiance swears he was at the gym, check his car", "personal_use"),
+        ("sgt's wife's car, he asked me to as a favor", "personal_use"),
+    ],
+)
+def test_flag_worthy_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "victim's girlfriend said he was at the bar before the shooting, 245",
+        "suspect yelled at the mayor and threatened to kill him, PC 422, locate",
+        "code enforcement officer assaulted on Elm, PC 245, susp veh",
+        "public works truck stolen from the yard, 10851",
+        "Korean guys robbed the jewelry store, PC 211, susp veh from video",
+        "demonstrators' banners stolen and a car vandalized, 594, susp veh on video",
+        "march organizer received a bomb threat, PC 422, locate susp veh",
+        "FedEx van stolen from the depot, 10851",
+        "fed ex driver robbed on route, PC 211",
+    ],
+)
+def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
