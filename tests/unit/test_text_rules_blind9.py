@@ -220,3 +220,69 @@ def test_flag_worthy_classes_are_flagged(settings: Settings, text: str, rule: st
 )
 def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+# Classes blind 8 left unfixed (the known weak ones), generalised the same way: removal as a
+# return home or a deadline, agencies by their people, gear, address, floor or window, a Mexican
+# agency in Spanish, a lender's or dealer's people handed the results, a smuggler's crossing, an
+# unaccompanied child's sponsor, a pregnancy ended at a clinic or said to be over, a child's care
+# as why a family moved; flagged: stickers and signs against the police or a policy,
+# missionaries door to door, traffic counts for planning, a jury summons skipped, a business run
+# out of a garage, a nation's flag decal as the suspicion.
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("check if he went home to TJ like he was supposed to, run the van", None),
+        ("the court gave her until June to leave the country, is the car still around", None),
+        ("the window downtown that handles green cards asked for her address", None),
+        ("crossed with a coyote last spring, find where he sleeps", None),
+        ("unaccompanied minor who crossed in May, find the sponsor's car", None),
+        ("so she can be sent back, locate the minivan", None),
+        ("did she go to the health center on 5th to end it", None),
+        ("moved here from Idaho so their son could get hormones, track the car", None),
+        ("she was 10 weeks along and now isn't, where did she drive", None),
+        ("the Department of Justice (the federal one) wants our hits", FEDERAL),
+        ("for the guys with ATF on their jackets, run this", FEDERAL),
+        ("for the folks at 450 Golden Gate, they need the reads", FEDERAL),
+        ("agencia de Mexicali pidio los registros", OUT_OF_STATE),
+        ("asset recovery rep from the credit union asked where the car is", PRIVATE),
+        ("handing the reads to someone from the dealership, they'll handle it", PRIVATE),
+    ],
+)
+def test_earlier_weak_classes_are_refused(
+    settings: Settings, text: str, reason: ReasonCode | None
+) -> None:
+    assert decide(settings, text)[0] == (reason or ReasonCode.PROHIBITED_PURPOSE), text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Defund the Police stickers on cars near the station, run them", "protected_activity"),
+        ("people holding signs against the curfew, get the plates", "protected_activity"),
+        ("missionaries going door to door on Pine, run their cars", "protected_activity"),
+        ("traffic volume counts on Main for the planning department", "non_criminal_use"),
+        ("skipped jury duty twice, see if he is home", "non_criminal_use"),
+        ("business license question, is she running a salon out of her garage", "non_criminal_use"),
+        ("vehicles with Honduras flag decals at the park", "profiling"),
+    ],
+)
+def test_earlier_weak_flag_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "went back to Mexico after the shooting to avoid arrest, warrant PC 187",
+        "suspect ran back home to his mom's after the robbery, PC 211",
+        "unaccompanied minor missing from the airport, at risk, locate the uncle's car",
+        "so he can be sent back to prison on the parole hold, locate",
+        "parolee violated, so he can be sent back to CDCR, locate the truck",
+        "coyote seen near the school, animal control, no plates",
+        "ATF trace on the recovered gun, our 211 case, for the guys at the lab",
+    ],
+)
+def test_earlier_weak_class_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
