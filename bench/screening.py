@@ -82,12 +82,17 @@ part of the labelled set:
                by the rules alone; the second opinion caught 39 more), flag-worthy 89/109 =
                0.817, false positives 12/196 = 0.061 (11 by the rules) -- no target met. The
                rules were then tuned on its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind9.csv   (blind 9) 502 texts written blind
+  development  tests/data/justifications_dev_blind9.csv   (blind 9) 502 texts written blind
                by a ninth person (only the public policy documents read) while the rules were
                tuned on blind 8, told to be an inventive evader: agencies by nickname, address,
                uniform or programme, the act by its consequence, statuses, documents and court
                timelines, care described obliquely, parties by role, ten languages; about 113
-               hard negatives. Never tuned on.
+               hard negatives. Scored once as held-out with the rules and the second opinion as
+               shipped then, on the 488 texts the first development part does not hold: refused
+               up front 161/212 = 0.759, caught 192/212 = 0.906 (168/212 by the rules alone;
+               the second opinion caught 24 more), flag-worthy 82/96 = 0.854, false positives
+               9/180 = 0.050 (none from the second opinion) -- no target met. The rules were
+               then tuned on its classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -143,7 +148,7 @@ PARTS = {
     "development (blind 6)": DATA / "justifications_dev_blind6.csv",
     "development (blind 7)": DATA / "justifications_dev_blind7.csv",
     "development (blind 8)": DATA / "justifications_dev_blind8.csv",
-    "held-out (blind 9)": DATA / "justifications_heldout_blind9.csv",
+    "development (blind 9)": DATA / "justifications_dev_blind9.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -155,6 +160,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 6)",
     "development (blind 7)",
     "development (blind 8)",
+    "development (blind 9)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

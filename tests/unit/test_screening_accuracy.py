@@ -51,6 +51,16 @@ opinion as shipped then: refused 126/220 = 0.573, caught 183/220 = 0.832 (144/22
 alone), flag-worthy 89/109 = 0.817, false positives 12/196 = 0.061 (11 by the rules) -- no target
 met. It is development data now: the second opinion is trained on it and the rules tuned on its
 classes of miss.
+Blind 9 (tests/data/justifications_dev_blind9.csv, 502 texts) was written blind by a ninth person
+from the published policy alone, while the rules were tuned on blind 8, told to be an inventive
+evader (agencies by nickname, address, uniform or programme, the act by its consequence, statuses,
+documents and court timelines, care described obliquely, parties by role, ten languages), and
+scored once as held-out with the rules and the second opinion as shipped then, on the 488 texts
+the first development part does not hold: refused 161/212 = 0.759, caught 192/212 = 0.906 (168 by
+the rules alone), flag-worthy 82/96 = 0.854, false positives 9/180 = 0.050 (none from the second
+opinion) -- no target met. It is development data now, like blind 8: every row scored, refused
+210/212, caught 212/212, flag-worthy 108/110, false positives 2/180 after tuning on its classes
+of miss (tuned on, so no estimate for unseen text).
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -181,21 +191,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_9_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
-    # on blind 8, it met no target (refused 161/212 = 0.759, caught 192/212 = 0.906 of which 168
-    # by the rules alone, flag-worthy 82/96 = 0.854, false positives 9/180 = 0.050): the figures
-    # are printed, and the make-up is pinned so a changed file cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 9)")
-    assert (len(rows), seen) == (488, 14)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (212, 96, 180)
-    print(
-        f"blind 9: refused {s.refused}/212, caught {s.caught}/212, flag-worthy {s.flagged}/96, "
-        f"false positives {s.false_positives}/180"
-    )
-
-
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
@@ -203,13 +198,16 @@ def test_blind_9_is_held_out_and_scored_as_it_stands(settings: Settings) -> None
 # caught / flag-worthy / false positives: blind 4 152/169, 153/169, 65/80, 7/134; blind 5
 # 163/180, 168/180, 70/88, 1/158; blind 6 187/208, 192/208, 94/99, 6/164; blind 7 188/216,
 # 190/216, 81/92, 6/161; blind 8 (with the second opinion as shipped then) 126/220, 183/220 (144
-# by the rules alone), 89/109, 12/196 (11 by the rules).
+# by the rules alone), 89/109, 12/196 (11 by the rules); blind 9 (the same way) 161/212, 192/212
+# (168 by the rules alone), 82/96, 9/180 (none from the second opinion), on the 488 texts the first
+# development part does not hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
     ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
-    ("development (blind 8)", (525, 0), (220, 109, 196), 189, 220, 89, 1),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 99, 1),
+    ("development (blind 9)", (502, 0), (212, 110, 180), 210, 212, 108, 2),
 ]
 
 
