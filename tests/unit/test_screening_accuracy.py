@@ -191,6 +191,26 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
+def test_blind_10_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 9: refused 161/208 = 0.774, caught 185/208 = 0.889 of which 167 by the rules
+    # alone, flag-worthy 73/117 = 0.624, false positives 4/186 = 0.022 (none from the second
+    # opinion); only the false-positive target met. Its writer's own flag reasons were mapped
+    # onto the rule codes by the section each text was written in, never by its words (fishing
+    # and curiosity to vague_justification, civil matters to non_criminal_use, and protest,
+    # worship and press, written as prohibited, to the protected_activity flag this product
+    # raises for them). The figures are printed, and the make-up is pinned so a changed file
+    # cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 10)")
+    assert (len(rows), seen) == (511, 14)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 117, 186)
+    print(
+        f"blind 10: refused {s.refused}/208, caught {s.caught}/208, flag-worthy {s.flagged}/117, "
+        f"false positives {s.false_positives}/186"
+    )
+
+
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
