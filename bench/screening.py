@@ -93,18 +93,19 @@ part of the labelled set:
                the second opinion caught 24 more), flag-worthy 82/96 = 0.854, false positives
                9/180 = 0.050 (none from the second opinion) -- no target met. The rules were
                then tuned on its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind10.csv   (blind 10) 525 texts written
+  development  tests/data/justifications_dev_blind10.csv   (blind 10) 525 texts written
                blind by a tenth person (only the public policy documents read) while the rules
                were tuned on blind 9, told to be an inventive evader and to write hard
                negatives; the writer's own flag reasons mapped onto the rule codes by the section
                each text was written in (fishing and curiosity: vague_justification; civil
                matters: non_criminal_use; protest, worship and press, written as prohibited:
-               protected_activity, a flag here). Scored once, after the tuning on blind 9 and the
-               second opinion's retraining, on the 511 texts the first development part does not
-               hold: refused up front 161/208 = 0.774, caught 185/208 = 0.889 (167/208 by the
-               rules alone; the second opinion caught 18 more), flag-worthy 73/117 = 0.624, false
-               positives 4/186 = 0.022 (none from the second opinion) -- the false-positive
-               target met, the others not.
+               protected_activity, a flag here). Scored once as held-out, after the tuning on
+               blind 9 and the second opinion's retraining, on the 511 texts the first
+               development part does not hold: refused up front 161/208 = 0.774, caught
+               185/208 = 0.889 (167/208 by the rules alone; the second opinion caught 18 more),
+               flag-worthy 73/117 = 0.624, false positives 4/186 = 0.022 (none from the second
+               opinion) -- the false-positive target met, the others not. The rules were then
+               tuned on its classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -161,7 +162,7 @@ PARTS = {
     "development (blind 7)": DATA / "justifications_dev_blind7.csv",
     "development (blind 8)": DATA / "justifications_dev_blind8.csv",
     "development (blind 9)": DATA / "justifications_dev_blind9.csv",
-    "held-out (blind 10)": DATA / "justifications_heldout_blind10.csv",
+    "development (blind 10)": DATA / "justifications_dev_blind10.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -174,6 +175,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 7)",
     "development (blind 8)",
     "development (blind 9)",
+    "development (blind 10)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

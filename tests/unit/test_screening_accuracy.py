@@ -61,6 +61,15 @@ the rules alone), flag-worthy 82/96 = 0.854, false positives 9/180 = 0.050 (none
 opinion) -- no target met. It is development data now, like blind 8: every row scored, refused
 210/212, caught 212/212, flag-worthy 108/110, false positives 2/180 after tuning on its classes
 of miss (tuned on, so no estimate for unseen text).
+Blind 10 (tests/data/justifications_dev_blind10.csv, 525 texts) was written blind by a tenth
+person from the published policy alone, while the rules were tuned on blind 9, told to be an
+inventive evader and to write hard negatives (its writer's own flag reasons mapped onto the rule
+codes by the section each text was written in, never by its words), and scored once as held-out
+with the rules and the second opinion as shipped then, on the 511 texts the first development
+part does not hold: refused 161/208 = 0.774, caught 185/208 = 0.889 (167 by the rules alone),
+flag-worthy 73/117 = 0.624, false positives 4/186 = 0.022 (none from the second opinion) -- only
+the false-positive target met. It is development data now, like blind 9: the second opinion is
+trained on it and the rules tuned on its classes of miss.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -191,26 +200,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_10_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
-    # on blind 9: refused 161/208 = 0.774, caught 185/208 = 0.889 of which 167 by the rules
-    # alone, flag-worthy 73/117 = 0.624, false positives 4/186 = 0.022 (none from the second
-    # opinion); only the false-positive target met. Its writer's own flag reasons were mapped
-    # onto the rule codes by the section each text was written in, never by its words (fishing
-    # and curiosity to vague_justification, civil matters to non_criminal_use, and protest,
-    # worship and press, written as prohibited, to the protected_activity flag this product
-    # raises for them). The figures are printed, and the make-up is pinned so a changed file
-    # cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 10)")
-    assert (len(rows), seen) == (511, 14)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (208, 117, 186)
-    print(
-        f"blind 10: refused {s.refused}/208, caught {s.caught}/208, flag-worthy {s.flagged}/117, "
-        f"false positives {s.false_positives}/186"
-    )
-
-
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
@@ -220,7 +209,9 @@ def test_blind_10_is_held_out_and_scored_as_it_stands(settings: Settings) -> Non
 # 190/216, 81/92, 6/161; blind 8 (with the second opinion as shipped then) 126/220, 183/220 (144
 # by the rules alone), 89/109, 12/196 (11 by the rules); blind 9 (the same way) 161/212, 192/212
 # (168 by the rules alone), 82/96, 9/180 (none from the second opinion), on the 488 texts the first
-# development part does not hold.
+# development part does not hold; blind 10 (the same way) 161/208, 185/208 (167 by the rules
+# alone), 73/117, 4/186 (none from the second opinion), on the 511 texts the first development
+# part does not hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
@@ -228,6 +219,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
     ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 99, 1),
     ("development (blind 9)", (502, 0), (212, 110, 180), 210, 212, 108, 2),
+    ("development (blind 10)", (525, 0), (208, 131, 186), 161, 208, 87, 4),
 ]
 
 
