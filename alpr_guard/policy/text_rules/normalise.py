@@ -218,8 +218,16 @@ def _join_acronyms(
             sep = text[spans[m][1] : spans[m + 1][0]]
             if not _LETTER_SEP.fullmatch(sep):
                 break
-            if seps and sep.isspace() and not seps[-1].isspace() and _shorthand(text, spans[m + 1]):
-                break  # "i.c.e w/ subj": "w/" is "with", not a letter of the acronym
+            if (
+                seps
+                and sep[-1:].isspace()
+                and sep != seps[-1]
+                and not seps[-1].isspace()
+                and _shorthand(text, spans[m + 1])
+            ):
+                # "i.c.e w/ subj", "H.S.I. w/ location": "w/" is "with", not a letter of the
+                # acronym (after a space, whether or not the acronym's last dot was typed)
+                break
             seps.append(sep)
             m += 1
         for a, b in _groups(k, seps):
