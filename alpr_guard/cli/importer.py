@@ -58,14 +58,6 @@ def _progress(update: Progress) -> None:
     default=None,
     help="Refused rows: line, reason, field names; never a plate (default: FILE.rejects.csv).",
 )
-@click.option(
-    "--pipeline/--no-pipeline",
-    default=False,
-    show_default=True,
-    help="Read and check rows in a second process while this one stores the batches before "
-    "them (where the platform can fork). Faster only with a core to spare: on a busy "
-    "2-core machine it was slower.",
-)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def import_reads_command(
@@ -76,7 +68,6 @@ def import_reads_command(
     batch_size: int,
     state_path: Path | None,
     rejects: Path | None,
-    pipeline: bool,
     quiet: bool,
 ) -> None:
     """Import reads from FILE; each batch is stored whole or not at all, and a stopped import
@@ -101,7 +92,6 @@ def import_reads_command(
             rejects_path=rejects,
             progress=None if quiet else _progress,
             parse_row=parse_one_read,
-            pipeline=pipeline,
         )
     finally:
         rt.dispose()

@@ -21,7 +21,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 from alpr_guard.audit import Actor
 from alpr_guard.db import WRITE_WAIT_MS
 from alpr_guard.errors import NotFound, ValidationError
-from alpr_guard.jobs.import_pipeline import CAN_FORK, Screened, pipelined
 from alpr_guard.models import Agency
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.ingest import record_reads
@@ -356,13 +355,9 @@ def import_reads(
     progress_every: float = 1.0,
     stop_after_batches: int | None = None,
     parse_row: RowParser,
-    pipeline: bool = False,
 ) -> ImportSummary:
     """Import ``path``; resumes from ``state_path`` if a previous run left one. ``parse_row``
-    checks one row as the wire layer checks a read (the same rules as ``POST /reads``).
-
-    ``pipeline``: read and check the rows in a forked reader process while this one stores
-    the batches before them (see ``jobs.import_pipeline``); the results are the same."""
+    checks one row as the wire layer checks a read (the same rules as ``POST /reads``)."""
     if fmt not in READERS:
         raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
     state_path = state_path or path.with_name(path.name + ".import-state.json")
@@ -378,23 +373,38 @@ def import_reads(
     total = path.stat().st_size
     source = f"import:{fmt}"
     file_id = fingerprint(path).split(":")[1][:16]
-
-    def screened() -> Generator[Screened, None, None]:
-        return _screened_batches(rt, path, fmt, camera_map, batch_size, skip, file_id, parse_row)
-
-    batches = pipelined(screened) if pipeline and CAN_FORK else screened()
     try:
-        for batch in batches:
-            _commit_batch(rt, principal, batch, summary, rejects, source)
-            _save_state(state_path, _state(path, fmt, summary))
-            now = time.monotonic()
-            if progress is not None and now - last_report >= progress_every:
-                last_report = now
-                progress(Progress(summary.rows, batch.bytes_read, total, now - started, summary))
-            if stop_after_batches is not None and summary.batches >= stop_after_batches:
-                return summary
+        with path.open("rb") as binary:
+            counting = _Counting(binary)
+            text = io.TextIOWrapper(
+                io.BufferedReader(counting, 1 << 20), encoding="utf-8-sig", newline=""
+            )
+            rows = READERS[fmt](text, camera_map)
+            batch: list[Row] = []
+            seen = 0
+            for row in rows:
+                seen += 1
+                if seen <= skip:
+                    continue
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    _commit_batch(
+                        rt, principal, batch, summary, rejects, source, file_id, parse_row
+                    )
+                    _save_state(state_path, _state(path, fmt, summary))
+                    batch = []
+                    now = time.monotonic()
+                    if progress is not None and now - last_report >= progress_every:
+                        last_report = now
+                        progress(
+                            Progress(summary.rows, counting.count, total, now - started, summary)
+                        )
+                    if stop_after_batches is not None and summary.batches >= stop_after_batches:
+                        return summary
+            if batch:
+                _commit_batch(rt, principal, batch, summary, rejects, source, file_id, parse_row)
+                _save_state(state_path, _state(path, fmt, summary))
     finally:
-        batches.close()  # the pipeline's reader process is stopped here, whatever happened
         rejects.close()
         summary.seconds = time.monotonic() - started
     if progress is not None:
@@ -424,53 +434,24 @@ def _state(path: Path, fmt: str, summary: ImportSummary) -> dict[str, Any]:
     }
 
 
-def _screened_batches(
-    rt: Runtime,
-    path: Path,
-    fmt: str,
-    camera_map: Mapping[str, str] | None,
-    batch_size: int,
-    skip: int,
-    file_id: str,
-    parse_row: RowParser,
-) -> Generator[Screened, None, None]:
-    """The file's batches after the first ``skip`` rows, each checked row by row. Touches no
-    database: it may run in the pipeline's reader process."""
-    with path.open("rb") as binary:
-        counting = _Counting(binary)
-        text = io.TextIOWrapper(
-            io.BufferedReader(counting, 1 << 20), encoding="utf-8-sig", newline=""
-        )
-        batch: list[Row] = []
-        seen = 0
-        for row in READERS[fmt](text, camera_map):
-            seen += 1
-            if seen <= skip:
-                continue
-            batch.append(row)
-            if len(batch) >= batch_size:
-                yield Screened(len(batch), *_screen(rt, batch, file_id, parse_row), counting.count)
-                batch = []
-        if batch:
-            yield Screened(len(batch), *_screen(rt, batch, file_id, parse_row), counting.count)
-
-
 def _commit_batch(
     rt: Runtime,
     principal: Principal,
-    batch: Screened,
+    batch: list[Row],
     summary: ImportSummary,
     rejects: _Rejects,
     source: str,
+    file_id: str,
+    parse_row: RowParser,
 ) -> None:
-    """Store the batch's good rows in one transaction; refuse the rest."""
-    refused = list(batch.refused)
-    _store(rt, principal, batch.good, batch.lines, refused, summary, source)
+    """Check each row; store the good ones in one transaction; refuse the rest."""
+    good, lines, refused = _screen(rt, batch, file_id, parse_row)
+    _store(rt, principal, good, lines, refused, summary, source)
     for line, reason, names in sorted(refused):
         rejects.add(line, reason, names)
         summary.refused[reason] += 1
     rejects.flush()
-    summary.rows += batch.rows
+    summary.rows += len(batch)
     summary.batches += 1
 
 

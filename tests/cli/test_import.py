@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -15,8 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from alpr_guard.api.parsing import parse_one_read, parse_search_request
-from alpr_guard.errors import ValidationError
-from alpr_guard.jobs import import_pipeline, importer
+from alpr_guard.jobs import importer
 from alpr_guard.jobs.importer import ImportSummary, Progress
 from alpr_guard.models import AuditEvent, DataKeyRecord, PlateRead
 from alpr_guard.runtime import Runtime
@@ -24,20 +22,9 @@ from alpr_guard.services.search import find_reads
 from tests.conftest import NOW, OPERATING_ORI, write_config
 
 
-def import_reads_(
-    rt: Runtime, pipeline: bool, path: Path, fmt: str, **options: Any
-) -> ImportSummary:
-    """The service as the CLI calls it: rows checked by the wire layer's read parser, in this
-    process or in the pipeline's reader process."""
-    return importer.import_reads(
-        rt, path, fmt, parse_row=parse_one_read, pipeline=pipeline, **options
-    )
-
-
-@pytest.fixture(params=[False, True], ids=["in-process", "pipelined"])
-def pipeline(request: pytest.FixtureRequest) -> bool:
-    """Every import test both ways: the results must not depend on where rows are checked."""
-    return bool(request.param)
+def import_reads_(rt: Runtime, path: Path, fmt: str, **options: Any) -> ImportSummary:
+    """The service as the CLI calls it: rows checked by the wire layer's read parser."""
+    return importer.import_reads(rt, path, fmt, parse_row=parse_one_read, **options)
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
@@ -56,7 +43,7 @@ def write_csv(path: Path, rows: list[str]) -> Path:
 
 
 def test_csv_import_counts_accepted_duplicate_and_refused_by_reason(
-    rt: Runtime, tmp_path: Path, pipeline: bool
+    rt: Runtime, tmp_path: Path
 ) -> None:
     old = (NOW - timedelta(days=61)).isoformat()
     future = (NOW + timedelta(days=1)).isoformat()
@@ -75,7 +62,7 @@ def test_csv_import_counts_accepted_duplicate_and_refused_by_reason(
     )
     updates: list[Progress] = []
     summary = import_reads_(
-        rt, pipeline, source, "csv", batch_size=3, progress=updates.append, progress_every=0
+        rt, source, "csv", batch_size=3, progress=updates.append, progress_every=0
     )
     assert (summary.rows, summary.accepted, summary.duplicates) == (8, 2, 1)
     assert dict(summary.refused) == {"invalid": 3, "past_retention": 1, "in_future": 1}
@@ -118,10 +105,10 @@ def test_csv_import_counts_accepted_duplicate_and_refused_by_reason(
 
 
 def test_rows_of_a_destroyed_day_and_of_the_wrong_width_are_refused(
-    rt: Runtime, tmp_path: Path, pipeline: bool
+    rt: Runtime, tmp_path: Path
 ) -> None:
     first = write_csv(tmp_path / "first.csv", [f"7ABC123,{DAY},cam-1,,,,,a-1"])
-    assert import_reads_(rt, pipeline, first, "csv").accepted == 1
+    assert import_reads_(rt, first, "csv").accepted == 1
     with rt.sessions.begin() as session:
         # As if the purge had shredded that day (an insider back-filling into it after).
         session.execute(
@@ -132,7 +119,7 @@ def test_rows_of_a_destroyed_day_and_of_the_wrong_width_are_refused(
         tmp_path / "second.csv",
         [f"8XYZ999,{DAY},cam-1,,,,,a-2", f"9QRS111,{other_day},cam-1,,,,,a-3", "1AAA111,x"],
     )
-    summary = import_reads_(rt, pipeline, second, "csv")
+    summary = import_reads_(rt, second, "csv")
     assert summary.accepted == 1
     assert dict(summary.refused) == {"period_destroyed": 1, "wrong_column_count": 1}
     assert stored(rt) == 2
@@ -141,35 +128,33 @@ def test_rows_of_a_destroyed_day_and_of_the_wrong_width_are_refused(
     assert "8XYZ999" not in rejects
 
 
-def test_import_resumes_after_the_last_committed_batch(
-    rt: Runtime, tmp_path: Path, pipeline: bool
-) -> None:
+def test_import_resumes_after_the_last_committed_batch(rt: Runtime, tmp_path: Path) -> None:
     rows = [f"7ABC{n:03d},{DAY},cam-1,,,,," for n in range(10)]  # no client ids
     source = write_csv(tmp_path / "big.csv", rows)
     state = tmp_path / "big.csv.import-state.json"
-    first = import_reads_(rt, pipeline, source, "csv", batch_size=3, stop_after_batches=2)
+    first = import_reads_(rt, source, "csv", batch_size=3, stop_after_batches=2)
     assert (first.rows, first.accepted) == (6, 6)
     assert json.loads(state.read_text())["rows"] == 6
-    resumed = import_reads_(rt, pipeline, source, "csv", batch_size=3)
+    resumed = import_reads_(rt, source, "csv", batch_size=3)
     assert resumed.resumed_at_row == 6
     assert (resumed.rows, resumed.accepted, resumed.duplicates) == (10, 10, 0)
     assert stored(rt) == 10
     # A crash after a commit but before the state file was written: the rows come again
     # (here: the whole file), and are recognised as the same reads, never stored twice.
-    again = import_reads_(rt, pipeline, source, "csv", batch_size=3)
+    again = import_reads_(rt, source, "csv", batch_size=3)
     assert (again.accepted, again.duplicates) == (0, 10)
     assert stored(rt) == 10
 
 
-def test_state_of_another_file_is_refused(rt: Runtime, tmp_path: Path, pipeline: bool) -> None:
+def test_state_of_another_file_is_refused(rt: Runtime, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "a.csv", [f"7ABC{n:03d},{DAY},cam-1,,,,," for n in range(4)])
-    import_reads_(rt, pipeline, source, "csv", batch_size=2, stop_after_batches=1)
+    import_reads_(rt, source, "csv", batch_size=2, stop_after_batches=1)
     source.write_text(source.read_text() + f"7ZZZ999,{DAY},cam-1,,,,,\n")
     with pytest.raises(Exception, match="another file"):
-        import_reads_(rt, pipeline, source, "csv", batch_size=2)
+        import_reads_(rt, source, "csv", batch_size=2)
 
 
-def test_jsonl_and_camera_map(rt: Runtime, tmp_path: Path, pipeline: bool) -> None:
+def test_jsonl_and_camera_map(rt: Runtime, tmp_path: Path) -> None:
     source = tmp_path / "reads.jsonl"
     source.write_text(
         "\n".join(
@@ -184,7 +169,7 @@ def test_jsonl_and_camera_map(rt: Runtime, tmp_path: Path, pipeline: bool) -> No
         + "\n"
     )
     summary = import_reads_(
-        rt, pipeline, source, "jsonl", camera_map={"Main St": "cam-main", "Elm St": "cam-elm"}
+        rt, source, "jsonl", camera_map={"Main St": "cam-main", "Elm St": "cam-elm"}
     )
     assert summary.accepted == 2
     assert dict(summary.refused) == {"camera_not_in_map": 1, "not_json": 1, "not_an_object": 1}
@@ -192,12 +177,12 @@ def test_jsonl_and_camera_map(rt: Runtime, tmp_path: Path, pipeline: bool) -> No
         assert set(session.scalars(select(PlateRead.camera_id))) == {"cam-main", "cam-elm"}
 
 
-def test_plate_recognizer_csv_sample(rt: Runtime, tmp_path: Path, pipeline: bool) -> None:
+def test_plate_recognizer_csv_sample(rt: Runtime, tmp_path: Path) -> None:
     sample = (FIXTURES / "platerecognizer_stream.csv").read_text()
     # The sample's frames are from 2021: move them to the test clock's day.
     source = tmp_path / "stream.csv"
     source.write_text(sample.replace("2021-10-27", DAY[:10]))
-    summary = import_reads_(rt, pipeline, source, "plate-recognizer-csv")
+    summary = import_reads_(rt, source, "plate-recognizer-csv")
     assert (summary.accepted, summary.refused_total) == (2, 0)
     with rt.sessions() as session:
         rows = session.execute(
@@ -207,7 +192,7 @@ def test_plate_recognizer_csv_sample(rt: Runtime, tmp_path: Path, pipeline: bool
         ("camera-1", "-", 0.781),
         ("camera-1", "CA", 0.902),
     ]
-    again = import_reads_(rt, pipeline, source, "plate-recognizer-csv")
+    again = import_reads_(rt, source, "plate-recognizer-csv")
     assert again.duplicates == 2
 
 
@@ -244,67 +229,3 @@ def test_cli_import_prints_progress_and_summary(tmp_path: Path) -> None:
     assert "rows/s" in result.stderr and "ETA" in result.stderr
     assert "BAD#PLATE" not in result.stdout + result.stderr
     assert "BAD#PLATE" not in (tmp_path / "export.csv.rejects.csv").read_text()
-
-
-# -- the pipeline's reader process: errors, on either side, stop it and say why ---------------
-
-
-def no_reader_left() -> bool:
-    return not multiprocessing.active_children()
-
-
-def test_pipeline_reader_errors_reach_the_caller_without_a_value(
-    rt: Runtime, tmp_path: Path
-) -> None:
-    bad_header = tmp_path / "bad.csv"
-    bad_header.write_text("plate,when,camera_id\n7ABC123,x,cam-1\n")
-    with pytest.raises(ValidationError) as caught:
-        import_reads_(rt, True, bad_header, "csv")
-    assert caught.value.fields == {"header.observed_at": "is a required column"}
-    assert no_reader_left()
-    # Bytes that are not UTF-8: the error names the problem, never a row's value.
-    undecodable = tmp_path / "undecodable.csv"
-    rows = "".join(f"7ABC{n:03d},{DAY},cam-1,,,,,u-{n}\n" for n in range(4))
-    undecodable.write_bytes((HEADER + rows).encode() + b"9XYZ\xff99," + DAY.encode() + b"\n")
-    with pytest.raises(ValidationError, match="could not be read") as caught:
-        import_reads_(rt, True, undecodable, "csv", batch_size=2)
-    assert "UnicodeDecodeError" in str(caught.value) and "9XYZ" not in str(caught.value)
-    assert no_reader_left()
-
-
-def test_pipeline_reader_that_dies_is_reported(
-    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = write_csv(tmp_path / "a.csv", [f"7ABC{n:03d},{DAY},cam-1,,,,," for n in range(4)])
-    # Runs in the forked reader only (the in-process path never calls it).
-    monkeypatch.setattr(import_pipeline, "_read_fields", lambda read: os._exit(3))
-    with pytest.raises(ValidationError, match=r"reader process stopped \(exit code 3\)"):
-        import_reads_(rt, True, source, "csv", batch_size=2)
-    assert no_reader_left()
-    assert stored(rt) == 0
-
-
-@pytest.mark.parametrize("failure", [RuntimeError("database gone"), KeyboardInterrupt()])
-def test_pipeline_reader_is_stopped_when_the_store_fails_or_is_interrupted(
-    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
-) -> None:
-    source = write_csv(tmp_path / "a.csv", [f"7ABC{n:03d},{DAY},cam-1,,,,," for n in range(40)])
-    real_store = importer._store
-    calls = []
-
-    def store_then_fail(*args: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise failure
-        real_store(*args)
-
-    monkeypatch.setattr(importer, "_store", store_then_fail)
-    with pytest.raises(type(failure)):
-        import_reads_(rt, True, source, "csv", batch_size=2)
-    assert no_reader_left()
-    # The first batch is committed and recorded; the run resumes after it.
-    assert stored(rt) == 2
-    monkeypatch.setattr(importer, "_store", real_store)
-    resumed = import_reads_(rt, True, source, "csv", batch_size=2)
-    assert (resumed.resumed_at_row, resumed.accepted, resumed.duplicates) == (2, 40, 0)
-    assert stored(rt) == 40
