@@ -185,7 +185,7 @@ class DriverSelect:
             value = values[name]
             token = f"__[POSTCOMPILE_{name}]"
             if token in sql:  # OneOf's expanding IN: one placeholder per value
-                sql = sql.replace(token, ", ".join("?" * len(value)))
+                sql = sql.replace(token, ", ".join("?" * len(value)), 1)  # in positional order
                 arguments.extend(_sqlite_value(item) for item in value)
             else:
                 arguments.append(_sqlite_value(value))
