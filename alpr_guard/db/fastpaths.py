@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ClauseElement
@@ -142,10 +143,15 @@ class DriverSelect:
     exact lookups through an index. Parameters are converted as the column types would (see
     ``_sqlite_converter``); result values come back as the driver returns them, for
     ``from_driver_uuid`` and ``from_driver_utc``.
+
+    A list bound through ``OneOf`` is expanded on SQLite into one placeholder per value.
+    ``prepare=False`` keeps PostgreSQL on SQLAlchemy's ordinary path, for a statement whose
+    plan should see its parameters (a range that prunes partitions).
     """
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, *, prepare: bool = True) -> None:
         self.statement = statement
+        self.prepare = prepare
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
@@ -165,13 +171,25 @@ class DriverSelect:
         """The result rows, each a tuple of the selected columns in order, on the session's
         connection (or a Core connection's) in its transaction."""
         connection = bind.connection() if isinstance(bind, Session) else bind
+        if connection.dialect.name == "postgresql" and not self.prepare:
+            return connection.execute(cast(Executable, self.statement), params).all()
         sql, order, defaults = self._for(connection.dialect)
         values = {**defaults, **params}
         if connection.dialect.name == "postgresql":
             return run_prepared(connection, sql, values)
-        values = {name: _sqlite_value(value) for name, value in values.items()}
-        arguments: Any = values if order is None else tuple(values[name] for name in order)
-        return connection.exec_driver_sql(sql, arguments).all()
+        if order is None:
+            named = {name: _sqlite_value(value) for name, value in values.items()}
+            return connection.exec_driver_sql(sql, named).all()
+        arguments: list[Any] = []
+        for name in order:
+            value = values[name]
+            token = f"__[POSTCOMPILE_{name}]"
+            if token in sql:  # OneOf's expanding IN: one placeholder per value
+                sql = sql.replace(token, ", ".join("?" * len(value)), 1)  # in positional order
+                arguments.extend(_sqlite_value(item) for item in value)
+            else:
+                arguments.append(_sqlite_value(value))
+        return connection.exec_driver_sql(sql, tuple(arguments)).all()
 
 
 def run_prepared(connection: Connection, sql: str, values: dict[str, Any]) -> list[Any]:

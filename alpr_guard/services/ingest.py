@@ -22,7 +22,14 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import OneOf, insert_ignore_returning, new_ids
+from alpr_guard.db import (
+    DriverSelect,
+    OneOf,
+    from_driver_utc,
+    from_driver_uuid,
+    insert_ignore_returning,
+    new_ids,
+)
 from alpr_guard.errors import ValidationError
 from alpr_guard.models import PlateRead
 from alpr_guard.services.deps import Deps
@@ -241,13 +248,21 @@ def check_times(
 # the partitions of that day, and each client id is probed only where its read can be. (One
 # lookup bounded by the whole batch's span probed every client id in every partition of the
 # span: a backfill scattered over 30 days cost 30 probes per read.)
-_REPLAYS = select(
-    PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id, PlateRead.observed_at
-).where(
-    PlateRead.agency_id == bindparam("agency_id"),
-    OneOf(PlateRead.client_read_id, "clients"),
-    PlateRead.observed_at >= bindparam("first"),
-    PlateRead.observed_at <= bindparam("last"),
+#
+# On SQLite the lookup runs through the driver (``DriverSelect``): SQLAlchemy's per-call
+# expansion of the IN list and its result processing cost more than SQLite's index probes
+# (a backfill makes one lookup per day per batch). PostgreSQL keeps the ordinary path, whose
+# plan sees the day's bounds.
+_REPLAYS = DriverSelect(
+    select(
+        PlateRead.id, PlateRead.camera_id, PlateRead.client_read_id, PlateRead.observed_at
+    ).where(
+        PlateRead.agency_id == bindparam("agency_id"),
+        OneOf(PlateRead.client_read_id, "clients"),
+        PlateRead.observed_at >= bindparam("first"),
+        PlateRead.observed_at <= bindparam("last"),
+    ),
+    prepare=False,
 )
 _REPLAY_CHUNK = 500
 
@@ -277,11 +292,13 @@ def _resolve_replays(
         }
         for start in range(0, len(clients), _REPLAY_CHUNK):
             chunk = clients[start : start + _REPLAY_CHUNK]
-            for read_id, camera, client_id, observed_at in session.execute(
-                _REPLAYS, {**span, "clients": chunk}
+            for read_id, camera, client_id, observed_at in _REPLAYS.rows(
+                session, {**span, "clients": chunk}
             ):
                 if client_id is not None:
-                    found[(camera, client_id, observed_at)] = read_id
+                    found[(camera, client_id, from_driver_utc(observed_at))] = from_driver_uuid(
+                        read_id
+                    )
     duplicates = 0
     seen: dict[tuple[str, str, datetime], int] = {}
     repeats: dict[int, int] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, not_, or_, select
 
-from alpr_guard.db import OneOf
+from alpr_guard.db import DriverSelect, OneOf
 from alpr_guard.models import Agency
 from alpr_guard.runtime import Runtime
 from tests.conftest import OPERATING_ORI
@@ -32,6 +32,12 @@ def test_one_of_selects_the_listed_values(rt: Runtime, oris: list[str]) -> None:
         found = list(session.scalars(_BY_ORI, {"oris": oris}))
     assert {OPERATING_ORI, "CA0190100"} <= every
     assert found == sorted(every & set(oris))
+    # Through the driver (SQLite: the list expanded into placeholders; PostgreSQL: prepared,
+    # or SQLAlchemy's own path), the same rows.
+    for prepare in (True, False):
+        with rt.sessions() as session:
+            rows = DriverSelect(_BY_ORI, prepare=prepare).rows(session, {"oris": oris})
+        assert [ori for (ori,) in rows] == found
 
 
 def test_one_of_has_one_statement_text_on_postgresql_whatever_the_length(rt: Runtime) -> None:
