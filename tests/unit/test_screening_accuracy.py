@@ -202,6 +202,22 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
+def test_blind_11_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 10: refused 178/211 = 0.844, caught 195/211 = 0.924 of which 179 by the rules
+    # alone, flag-worthy 82/104 = 0.788, false positives 11/179 = 0.061 (none from the second
+    # opinion); no target met. Its writer used the rule codes directly. The figures are
+    # printed, and the make-up is pinned so a changed file cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 11)")
+    assert (len(rows), seen) == (494, 6)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (211, 104, 179)
+    print(
+        f"blind 11: refused {s.refused}/211, caught {s.caught}/211, flag-worthy {s.flagged}/104, "
+        f"false positives {s.false_positives}/179"
+    )
+
+
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
