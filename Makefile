@@ -64,9 +64,13 @@ oidc-provider: $(OIDC_STAMP)
 # (policy/) and of crypto.py; COVERAGE_FLOOR percent overall (code run only in the CLI's
 # subprocesses is not counted, so the overall figure understates what the suite exercises).
 COVERAGE_FLOOR ?= 90
+# The suite runs in one process per CPU (pytest-xdist): every test builds its own database (a
+# SQLite file in its temporary directory; on PostgreSQL each worker migrates a database of its
+# own), servers take free ports, so no two tests share state. TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= auto
 unit: $(STAMP) $(OIDC_STAMP)
 	rm -f .coverage
-	$(BIN)/pytest --cov=alpr_guard --cov-branch --cov-report=
+	$(BIN)/pytest -n $(TEST_WORKERS) --cov=alpr_guard --cov-branch --cov-report=
 	$(BIN)/coverage report --include='alpr_guard/policy/*,alpr_guard/crypto.py' --skip-covered --fail-under=100
 	@echo "overall branch coverage (floor $(COVERAGE_FLOOR)%):"
 	$(BIN)/coverage report --format=total --fail-under=$(COVERAGE_FLOOR)
