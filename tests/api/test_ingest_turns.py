@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from alpr_guard.api import build_app
 from alpr_guard.api.reads import GATE_KEY
@@ -41,6 +42,20 @@ def _gate(client: FlaskClient) -> threading.BoundedSemaphore:
     return gate
 
 
+def _post(client: FlaskClient, token: str, body: object) -> tuple[TestResponse, float]:
+    """The response to a batch, and how long it took."""
+    started = time.monotonic()
+    response = client.post("/api/v1/reads", json=body, headers=auth(token))
+    return response, time.monotonic() - started
+
+
+def _turn_is_free(gate: threading.BoundedSemaphore) -> bool:
+    free = gate.acquire(blocking=False)
+    if free:
+        gate.release()
+    return free
+
+
 def test_a_batch_that_gets_no_turn_in_time_is_a_503_and_stores_nothing(
     rt: Runtime, tokens: dict[str, str]
 ) -> None:
@@ -48,11 +63,7 @@ def test_a_batch_that_gets_no_turn_in_time_is_a_503_and_stores_nothing(
     gate = _gate(client)
     assert gate.acquire(blocking=False)  # another batch is being stored
     try:
-        started = time.monotonic()
-        response = client.post(
-            "/api/v1/reads", json={"reads": [read()]}, headers=auth(tokens["ingest"])
-        )
-        waited = time.monotonic() - started
+        response, waited = _post(client, tokens["ingest"], {"reads": [read()]})
     finally:
         gate.release()
     assert response.status_code == 503
@@ -70,46 +81,32 @@ def test_a_batch_waits_for_its_turn_and_is_stored(rt: Runtime, tokens: dict[str,
     assert gate.acquire(blocking=False)
     timer = threading.Timer(0.4, gate.release)
     timer.start()
-    started = time.monotonic()
-    response = client.post(
-        "/api/v1/reads", json={"reads": [read()]}, headers=auth(tokens["ingest"])
-    )
-    waited = time.monotonic() - started
+    response, waited = _post(client, tokens["ingest"], {"reads": [read()]})
     timer.join()
     assert response.status_code == 201, response.get_json()
     assert waited >= 0.35
     assert _stored(rt) == 1
-    # The turn is given back: the next batch goes straight in.
-    assert gate.acquire(blocking=False)
-    gate.release()
+    assert _turn_is_free(gate)  # given back: the next batch goes straight in
 
 
 def test_the_turn_and_the_writer_share_one_wait(rt: Runtime, tokens: dict[str, str]) -> None:
-    # 1 s in all: 0.6 s for the turn leaves 0.4 s for the writer's lock, held for 2 s. Were the
-    # budgets separate, the batch would wait 1.6 s before its 503.
+    # 1 s in all: 0.8 s for the turn leaves 0.2 s for the writer's lock, held for 2.5 s. Were
+    # the budgets separate, the batch would wait 1.8 s before its 503.
     client = _client(rt, 1000)
     gate = _gate(client)
     assert gate.acquire(blocking=False)
-    timer = threading.Timer(0.6, gate.release)
-    with writer_held(rt, release_after=2.0):
+    timer = threading.Timer(0.8, gate.release)
+    with writer_held(rt, release_after=2.5):
         timer.start()
-        started = time.monotonic()
-        response = client.post(
-            "/api/v1/reads", json={"reads": [read()]}, headers=auth(tokens["ingest"])
-        )
-        waited = time.monotonic() - started
+        response, waited = _post(client, tokens["ingest"], {"reads": [read()]})
         timer.join()
     assert response.status_code == 503
-    assert 0.9 <= waited < 1.4
+    assert 0.9 <= waited < 1.5
     assert _stored(rt) == 0
 
 
 def test_a_refused_batch_gives_its_turn_back(rt: Runtime, tokens: dict[str, str]) -> None:
     client = _client(rt, 1000)
-    response = client.post(
-        "/api/v1/reads", json={"reads": [{"plate": ""}]}, headers=auth(tokens["ingest"])
-    )
+    response, _ = _post(client, tokens["ingest"], {"reads": [{"plate": ""}]})
     assert response.status_code == 422
-    gate = _gate(client)
-    assert gate.acquire(blocking=False)
-    gate.release()
+    assert _turn_is_free(_gate(client))
