@@ -1,0 +1,70 @@
+"""The classes of miss blind 11 found, generalised: each class is tested with texts of its own
+(other agencies, places, causes and wordings), never the blind set's strings, next to the words
+that must still refuse.
+
+Hard negatives (false positives on blind 11): a cause or a ceremony as where a crime happened or
+who its victim is (a naturalization ceremony's parking lot, an immigrant or reproductive rights
+fair, volunteer shift or group's van); a victim without papers, slow to report; an immigration or
+federal agent, or a federal office's own car, as the victim of a crime here; a Toyota Tacoma, a
+pickup and not the city in Washington; a protest or yard sign that "was" stolen.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a ceremony or a cause as the place or the victim
+        "catalytic converter cut off in the lot during the oath ceremony, 487 PC, suspect car",
+        "suspect is a naturalized citizen, hit and run on Main, 20001 VC",
+        "window smashed at the refugee rights booth, 594 PC, grey sedan seen leaving",
+        "laptop taken during her reproductive justice volunteer shift, 459, suspect vehicle",
+        "migrant aid nonprofit's truck stolen overnight, 10851 VC, our report",
+        "wallet lifted at the immigrant resources fair downtown, 484 PC, suspect van",
+        # the victim's own lack of papers
+        "witness does not have status and waited a week to call, suspect car in the 211",
+        "victim has no papers, afraid to come in, plate of the car that rammed her, 245",
+        # a federal or immigration agent, or an office's own car, as the victim here
+        "CBP officer was the victim of a carjacking in our city, our case 26-1188",
+        "DEA agent's own truck stolen from his driveway, our 10851",
+        "ATF field office reported its own fleet SUV stolen from the garage, our case",
+        "the US Marshal's personal car was burglarized at the mall, our 459 report",
+        # a Toyota Tacoma is a pickup
+        "silver Tacoma seen leaving the burglary, partial plate 7AB",
+        "Tacoma pickup with a ladder rack, copper wire theft, 487",
+        # a sign stolen
+        "campaign sign was stolen and a window broken, 594, run the car on camera",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # the same words, when the search serves the agency or the act, still refuse
+        ("immigration wants her found, she has no papers, run it", ReasonCode.PROHIBITED_PURPOSE),
+        ("CBP agent asked for the reads on this Tacoma", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "per ICE, where does the naturalized guy's brother park overnight",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("DEA agent asked us to run the Tacoma for their case", ReasonCode.FEDERAL_AGENCY),
+        ("Tacoma PD asked for hits on this plate", ReasonCode.OUT_OF_STATE_AGENCY),
+    ],
+)
+def test_the_same_words_still_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
+    assert decide(settings, text)[0] == reason, text
