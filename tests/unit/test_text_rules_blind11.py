@@ -7,6 +7,10 @@ who its victim is (a naturalization ceremony's parking lot, an immigrant or repr
 fair, volunteer shift or group's van); a victim without papers, slow to report; an immigration or
 federal agent, or a federal office's own car, as the victim of a crime here; a Toyota Tacoma, a
 pickup and not the city in Washington; a protest or yard sign that "was" stolen.
+
+Refused (blind 11 misses): removal to a region of Mexico; "undocu"; a Notice to Appear to be
+served; retailers' loss-prevention or asset-protection investigators, private security and a
+licensed PI as who asks; another state "helped out". A traffic NTA stays clean.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def settings() -> Settings:
         # a Toyota Tacoma is a pickup
         "silver Tacoma seen leaving the burglary, partial plate 7AB",
         "Tacoma pickup with a ladder rack, copper wire theft, 487",
+        # a traffic Notice to Appear
+        "cited him on an NTA for 22350 VC last week, same car now in a hit and run",
         # a sign stolen
         "campaign sign was stolen and a window broken, 594, run the car on camera",
     ],
@@ -55,6 +61,26 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
+        # (blind 11 misses) removal to a region of Mexico, "undocu", the NTA to be served
+        (
+            "they want her sent back to Michoacan, where does she park",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("neighbours say the driver is undocu, run the pickup", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "need to serve her the notice to appear, where is the car at night",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("NTA service on the subject, find his job site", ReasonCode.PROHIBITED_PURPOSE),
+        # private parties: loss prevention, private guards, a licensed PI
+        (
+            "Target asset protection investigator asked for this car's hits",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        ("a licensed PI asked us to run it for his client", ReasonCode.PRIVATE_ENTITY),
+        ("private security from the business park asked for reads", ReasonCode.PRIVATE_ENTITY),
+        # another state helped out
+        ("just helping out Oregon with their case, run it", ReasonCode.OUT_OF_STATE_AGENCY),
         # the same words, when the search serves the agency or the act, still refuse
         ("immigration wants her found, she has no papers, run it", ReasonCode.PROHIBITED_PURPOSE),
         ("CBP agent asked for the reads on this Tacoma", ReasonCode.PROHIBITED_PURPOSE),
