@@ -11,6 +11,11 @@ pickup and not the city in Washington; a protest or yard sign that "was" stolen.
 Refused (blind 11 misses): removal to a region of Mexico; "undocu"; a Notice to Appear to be
 served; retailers' loss-prevention or asset-protection investigators, private security and a
 licensed PI as who asks; another state "helped out". A traffic NTA stays clean.
+
+Flagged (blind 11 misses): a reason that is only a feeling, "awareness", a promise to explain
+later or teaching the tool (vague); people named by a group as the reason (occupants said to be
+of one, "male" before a plural, a nationality's "nationals" or truckers), a car's look or the
+driving itself, a stop to be built (profiling).
 """
 
 from __future__ import annotations
@@ -55,6 +60,38 @@ def settings() -> Settings:
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("seems sketchy", "vague_justification"),
+        ("looks off, will update later", "vague_justification"),
+        ("showing my trainee how the tool works", "vague_justification"),
+        ("for situational awareness", "vague_justification"),
+        ("the riders appeared Hispanic, where has the van been", "profiling"),
+        ("two female Somalis at the gas station, run it", "profiling"),
+        ("Afghan nationals in a U-Haul, no tip, see travel", "profiling"),
+        ("Indian truckers, lots of miles, check the rig", "profiling"),
+        ("thug ride parked by the school, run it", "profiling"),
+        ("drove too cautiously past the station, need a reason to stop it", "profiling"),
+    ],
+)
+def test_flag_worthy_classes_are_flagged(settings: Settings, text: str, rule: str) -> None:
+    assert rule in decide(settings, text)[1], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suspect described as a Hispanic male, 30s, fled in a blue Civic after the 211",
+        "victim is an Indian trucker robbed at the rest stop, suspect car on camera",
+        "Chinese restaurant burglarized, 459, suspect van on the cameras",
+        "the new officer will advise on the 10851 recovery, case 26-3310",
+    ],
+)
+def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
 
 
