@@ -15,7 +15,10 @@ licensed PI as who asks; another state "helped out". A traffic NTA stays clean.
 Flagged (blind 11 misses): a reason that is only a feeling, "awareness", a promise to explain
 later or teaching the tool (vague); people named by a group as the reason (occupants said to be
 of one, "male" before a plural, a nationality's "nationals" or truckers), a car's look or the
-driving itself, a stop to be built (profiling).
+driving itself, a stop to be built (profiling); the Friday prayers, a local editor writing about
+us (protected_activity); an old friend, a spouse in Vietnamese (personal_use); a pupil's
+residence, a private loan, a lease or repair dispute, custody in Spanish, where a car is garaged
+for fees (non_criminal_use).
 """
 
 from __future__ import annotations
@@ -70,6 +73,20 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
         ("looks off, will update later", "vague_justification"),
         ("showing my trainee how the tool works", "vague_justification"),
         ("for situational awareness", "vague_justification"),
+        ("who parks at the mosque for jummah, list the plates", "protected_activity"),
+        (
+            "columnist at the local weekly keeps writing about the chief, where does he go",
+            "protected_activity",
+        ),
+        ("my college buddy from way back, want to reconnect", "personal_use"),
+        ("xe cua chong toi, toi muon biet anh ay o dau", "personal_use"),
+        (
+            "does the student actually live in the district, school wants to know",
+            "non_criminal_use",
+        ),
+        ("he owes my neighbour 500 from a personal loan, find him", "non_criminal_use"),
+        ("repair bill dispute with the mechanic, where is the truck", "non_criminal_use"),
+        ("custodia de los hijos, el papa no los devuelve a tiempo", "non_criminal_use"),
         ("the riders appeared Hispanic, where has the van been", "profiling"),
         ("two female Somalis at the gas station, run it", "profiling"),
         ("Afghan nationals in a U-Haul, no tip, see travel", "profiling"),
@@ -89,6 +106,9 @@ def test_flag_worthy_classes_are_flagged(settings: Settings, text: str, rule: st
         "victim is an Indian trucker robbed at the rest stop, suspect car on camera",
         "Chinese restaurant burglarized, 459, suspect van on the cameras",
         "the new officer will advise on the 10851 recovery, case 26-3310",
+        "window smashed during Friday prayers at the mosque, 594 PC, suspect car on camera",
+        "the reporter's car was stolen outside the newsroom, 10851, our case",
+        "loan shark threatened the victim over a personal loan, 422 PC, suspect vehicle",
     ],
 )
 def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
