@@ -10,7 +10,10 @@ pickup and not the city in Washington; a protest or yard sign that "was" stolen.
 
 Refused (blind 11 misses): removal to a region of Mexico; "undocu"; a Notice to Appear to be
 served; retailers' loss-prevention or asset-protection investigators, private security and a
-licensed PI as who asks; another state "helped out". A traffic NTA stays clean.
+licensed PI as who asks; another state "helped out"; a Border Patrol sector by its station's
+name with uniforms or asking; a detention site wanting its person back; Planned Parenthood cut
+short; gender dysphoria's clinic or patient; a person transitioning, with the doctor sought. A
+traffic NTA stays clean.
 
 Flagged (blind 11 misses): a reason that is only a feeling, "awareness", a promise to explain
 later or teaching the tool (vague); people named by a group as the reason (occupants said to be
@@ -58,6 +61,8 @@ def settings() -> Settings:
         "Tacoma pickup with a ladder rack, copper wire theft, 487",
         # a traffic Notice to Appear
         "cited him on an NTA for 22350 VC last week, same car now in a hit and run",
+        # a police beat called a sector
+        "Chula Vista sector 3 units want the stolen Civic found, 10851, our case",
         # a sign stolen
         "campaign sign was stolen and a window broken, 594, run the car on camera",
     ],
@@ -129,6 +134,25 @@ def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PROHIBITED_PURPOSE,
         ),
         ("NTA service on the subject, find his job site", ReasonCode.PROHIBITED_PURPOSE),
+        # a Border Patrol sector by its station, a detention site wanting its person back
+        (
+            "green uniforms out of Campo sector asked for the truck's hits",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("Otay Mesa wants her back, where is she staying", ReasonCode.PROHIBITED_PURPOSE),
+        # care: Planned Parenthood cut short, the diagnosis, a person transitioning and the doctor
+        (
+            "went to the Planned P on Main last month, her father wants to know",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "gender dysphoria patient, relatives in Idaho want her found",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "his daughter is transitioning, dad wants the doctor's office she drives to",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
         # private parties: loss prevention, private guards, a licensed PI
         (
             "Target asset protection investigator asked for this car's hits",
