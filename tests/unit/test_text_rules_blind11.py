@@ -11,9 +11,10 @@ pickup and not the city in Washington; a protest or yard sign that "was" stolen.
 Refused (blind 11 misses): removal to a region of Mexico; "undocu"; a Notice to Appear to be
 served; retailers' loss-prevention or asset-protection investigators, private security and a
 licensed PI as who asks; another state "helped out"; a Border Patrol sector by its station's
-name with uniforms or asking; a detention site wanting its person back; Planned Parenthood cut
-short; gender dysphoria's clinic or patient; a person transitioning, with the doctor sought. A
-traffic NTA stays clean.
+name with uniforms or asking; a detention site wanting its person back; a person or a family
+put out of the country; Planned Parenthood cut short; gender dysphoria's clinic or patient; a
+person transitioning, with the doctor sought. A traffic NTA, a police beat called a sector and a
+child taken abroad against a custody order stay clean.
 
 Flagged (blind 11 misses): a reason that is only a feeling, "awareness", a promise to explain
 later or teaching the tool (vague); people named by a group as the reason (occupants said to be
@@ -61,6 +62,8 @@ def settings() -> Settings:
         "Tacoma pickup with a ladder rack, copper wire theft, 487",
         # a traffic Notice to Appear
         "cited him on an NTA for 22350 VC last week, same car now in a hit and run",
+        # a suspect trying to get a child out of the country
+        "father trying to get her out of the country against the custody order, 278 PC",
         # a police beat called a sector
         "Chula Vista sector 3 units want the stolen Civic found, 10851, our case",
         # a sign stolen
@@ -140,6 +143,7 @@ def test_flag_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PROHIBITED_PURPOSE,
         ),
         ("Otay Mesa wants her back, where is she staying", ReasonCode.PROHIBITED_PURPOSE),
+        ("kick the whole family out of the country, find the SUV", ReasonCode.PROHIBITED_PURPOSE),
         # care: Planned Parenthood cut short, the diagnosis, a person transitioning and the doctor
         (
             "went to the Planned P on Main last month, her father wants to know",
