@@ -106,15 +106,16 @@ part of the labelled set:
                flag-worthy 73/117 = 0.624, false positives 4/186 = 0.022 (none from the second
                opinion) -- the false-positive target met, the others not. The rules were then
                tuned on its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind11.csv   (blind 11) 500 texts written
+  development  tests/data/justifications_dev_blind11.csv   (blind 11) 500 texts written
                blind by an eleventh person (only the public policy documents read) while the
                rules were tuned on blind 10, told to be an inventive evader, to write a third of
                the legitimate texts as hard negatives and to label with the rule codes. Scored
-               once, after the tuning on blind 10 and the second opinion's retraining, on the 494
-               texts the first development part does not hold: refused up front 178/211 = 0.844,
-               caught 195/211 = 0.924 (179/211 by the rules alone; the second opinion caught 16
-               more), flag-worthy 82/104 = 0.788, false positives 11/179 = 0.061 (none from the
-               second opinion) -- no target met.
+               once as held-out, after the tuning on blind 10 and the second opinion's
+               retraining, on the 494 texts the first development part does not hold: refused up
+               front 178/211 = 0.844, caught 195/211 = 0.924 (179/211 by the rules alone; the
+               second opinion caught 16 more), flag-worthy 82/104 = 0.788, false positives
+               11/179 = 0.061 (none from the second opinion) -- no target met. The rules were
+               then tuned on its classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -172,7 +173,7 @@ PARTS = {
     "development (blind 8)": DATA / "justifications_dev_blind8.csv",
     "development (blind 9)": DATA / "justifications_dev_blind9.csv",
     "development (blind 10)": DATA / "justifications_dev_blind10.csv",
-    "held-out (blind 11)": DATA / "justifications_heldout_blind11.csv",
+    "development (blind 11)": DATA / "justifications_dev_blind11.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -186,6 +187,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 8)",
     "development (blind 9)",
     "development (blind 10)",
+    "development (blind 11)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

@@ -72,6 +72,16 @@ the false-positive target met. It is development data now, like blind 9: the sec
 trained on it and the rules tuned on its classes of miss (every row scored, refused 207/208,
 caught 208/208, flag-worthy 131/131, false positives 0/186 after that tuning; tuned on, so no
 estimate for unseen text).
+Blind 11 (tests/data/justifications_dev_blind11.csv, 500 texts) was written blind by an eleventh
+person from the published policy alone, while the rules were tuned on blind 10, told to be an
+inventive evader, to write a third of the legitimate texts as hard negatives and to label with the
+rule codes, and scored once as held-out with the rules and the second opinion as shipped then, on
+the 494 texts the first development part does not hold: refused 178/211 = 0.844, caught 195/211 =
+0.924 (179 by the rules alone), flag-worthy 82/104 = 0.788, false positives 11/179 = 0.061 (none
+from the second opinion) -- no target met. It is development data now, like blind 10: the second
+opinion is trained on it and the rules tuned on its classes of miss (every row scored, refused
+192/211, caught 211/211, flag-worthy 110/110, false positives 1/179 after that tuning; tuned on,
+so no estimate for unseen text).
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -202,22 +212,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_11_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
-    # on blind 10: refused 178/211 = 0.844, caught 195/211 = 0.924 of which 179 by the rules
-    # alone, flag-worthy 82/104 = 0.788, false positives 11/179 = 0.061 (none from the second
-    # opinion); no target met. Its writer used the rule codes directly. The figures are
-    # printed, and the make-up is pinned so a changed file cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 11)")
-    assert (len(rows), seen) == (494, 6)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (211, 104, 179)
-    print(
-        f"blind 11: refused {s.refused}/211, caught {s.caught}/211, flag-worthy {s.flagged}/104, "
-        f"false positives {s.false_positives}/179"
-    )
-
-
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
@@ -229,15 +223,18 @@ def test_blind_11_is_held_out_and_scored_as_it_stands(settings: Settings) -> Non
 # (168 by the rules alone), 82/96, 9/180 (none from the second opinion), on the 488 texts the first
 # development part does not hold; blind 10 (the same way) 161/208, 185/208 (167 by the rules
 # alone), 73/117, 4/186 (none from the second opinion), on the 511 texts the first development
-# part does not hold.
+# part does not hold; blind 11 (the same way) 178/211, 195/211 (179 by the rules alone), 82/104,
+# 11/179 (none from the second opinion), on the 494 texts the first development part does not
+# hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
     ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
-    ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 99, 1),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 101, 1),
     ("development (blind 9)", (502, 0), (212, 110, 180), 210, 212, 108, 2),
     ("development (blind 10)", (525, 0), (208, 131, 186), 207, 208, 131, 0),
+    ("development (blind 11)", (500, 0), (211, 110, 179), 192, 211, 110, 1),
 ]
 
 
