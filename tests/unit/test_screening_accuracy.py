@@ -212,6 +212,24 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
+def test_blind_12_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 11: refused 142/212 = 0.670, caught 191/212 = 0.901 of which 158 by the rules
+    # alone, flag-worthy 88/109 = 0.807, false positives 19/180 = 0.106 (none from the second
+    # opinion); no target met. Its writer was told the rules already know agency names,
+    # addresses, forms and look-alike letters, and wrote long routine texts with the purpose
+    # buried in them. The figures are printed, and the make-up is pinned so a changed file
+    # cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 12)")
+    assert (len(rows), seen) == (501, 1)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (212, 109, 180)
+    print(
+        f"blind 12: refused {s.refused}/212, caught {s.caught}/212, flag-worthy {s.flagged}/109, "
+        f"false positives {s.false_positives}/180"
+    )
+
+
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
