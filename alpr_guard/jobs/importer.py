@@ -146,13 +146,11 @@ class _Counting(io.RawIOBase):
         return n
 
 
-def _csv_value(name: str, value: str) -> object:
-    if name in NUMERIC:
-        try:
-            return float(value)
-        except ValueError:
-            return value  # the parser names the field
-    return value
+def _number(value: str) -> object:
+    try:
+        return float(value)
+    except ValueError:
+        return value  # the parser names the field
 
 
 def read_csv(text: IO[str], camera_map: Mapping[str, str] | None) -> Iterator[Row]:
@@ -176,13 +174,7 @@ def read_csv(text: IO[str], camera_map: Mapping[str, str] | None) -> Iterator[Ro
         for i, name, numeric in columns:
             value = record[i]
             if value:
-                if numeric:
-                    try:
-                        raw[name] = float(value)
-                    except ValueError:
-                        raw[name] = value  # the parser names the field
-                else:
-                    raw[name] = value
+                raw[name] = _number(value) if numeric else value
         if hits and ("hit_list" in raw or "hit_entry" in raw):
             raw["hit"] = {"list": raw.pop("hit_list", None), "entry": raw.pop("hit_entry", None)}
         yield Row(line, raw) if camera_map is None else _mapped(line, raw, camera_map)
@@ -229,7 +221,7 @@ def read_plate_recognizer_csv(text: IO[str], camera_map: Mapping[str, str] | Non
             "client_read_id": f"pr:{stamp.replace(' ', 'T', 1)}#{nth}" if stamp else None,
         }
         if record.get("score"):
-            raw["confidence"] = _csv_value("confidence", record["score"])
+            raw["confidence"] = _number(record["score"])
         region = _PR_REGION.search(record.get("region") or "")
         if region and region.group(1).lower().startswith("us-"):
             raw["plate_state"] = region.group(1)[3:].upper()
