@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 JUNK_RULE = "vague_justification"
 SEVERITIES = ("high", "medium", "low")
@@ -89,7 +90,7 @@ class _Node:
     A child that would be a leaf (a phrase ends there, nothing goes on from it: three in four of
     some 200,000) is stored as its tuple of candidates, not as a node holding one."""
 
-    __slots__ = ("children", "ends", "num", "only", "only_word", "prefixes")
+    __slots__ = ("children", "ends", "frozen", "num", "only", "only_word", "prefixes")
 
     def __init__(self, ends: tuple[_Cand, ...] = ()) -> None:
         # Most nodes have no children: they share one empty mapping until a child is added.
@@ -105,12 +106,35 @@ class _Node:
         # costs 224 bytes: the compiled rules take about 7 MB less of every worker's memory.
         self.only_word: str | None = None
         self.only: _Node | tuple[_Cand, ...] | None = None
+        # A frozen node is one of several identical subtrees kept once (see ``share``): never
+        # changed, so an insertion below it changes a copy (``_thawed``) instead.
+        self.frozen = False
+
+    def __getstate__(self) -> tuple[object, ...]:
+        # The shared empty mapping of childless nodes stays shared in a pickled copy.
+        children = None if self.children is _NO_CHILDREN else self.children
+        only, prefixes = self.only, self.prefixes
+        return (children, self.ends, self.frozen, self.num, only, self.only_word, prefixes)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        children, self.ends, self.frozen, self.num, self.only, self.only_word, self.prefixes = state
+        self.children = _NO_CHILDREN if children is None else children
 
     @classmethod
     def root(cls) -> _Node:
         """A root keeps every child in its dict: the scan looks each word of the text up in it."""
         node = cls()
         node.children = {}
+        return node
+
+    def _thawed(self) -> _Node:
+        """A changeable copy of this node; its children stay shared (and frozen)."""
+        node = _Node(self.ends)
+        if self.children is not _NO_CHILDREN:
+            node.children = dict(self.children)
+        node.only_word, node.only, node.num = self.only_word, self.only, self.num
+        if self.prefixes is not None:
+            node.prefixes = {k: list(bucket) for k, bucket in self.prefixes.items()}
         return node
 
     def _get(self, word: str) -> _Node | tuple[_Cand, ...] | None:
@@ -137,9 +161,14 @@ class _Node:
         if word == _NUM:
             if self.num is None:
                 self.num = _Node()
+            elif self.num.frozen:
+                self.num = self.num._thawed()
             return self.num
         child = self._get(word)
         if isinstance(child, _Node):
+            if child.frozen:
+                child = child._thawed()
+                self._set(word, child)
             return child
         node = _Node(child if child is not None else ())
         self._set(word, node)
@@ -161,11 +190,10 @@ class _Node:
         for word in words[:-1]:
             node = node._child(word)
         last = words[-1]
-        child = node._get(last) if last != _NUM else node.num
-        if isinstance(child, _Node):
-            child.ends = _ends(child.ends, cand)
-        elif last == _NUM:
-            node._child(last).ends = _ends((), cand)
+        child = node._get(last) if last != _NUM else None
+        if last == _NUM or isinstance(child, _Node):
+            target = node._child(last)
+            target.ends = _ends(target.ends, cand)
         else:
             node._set(last, _ends(child or (), cand))
 
@@ -179,16 +207,71 @@ class _Node:
         )
 
     def nodes(self) -> Iterator[_Node]:
-        """This node and every node under it (leaves held as tuples are not nodes)."""
+        """This node and every node under it, each once however many parents share it (leaves
+        held as tuples are not nodes)."""
         stack = [self]
+        seen: set[int] = set()
         while stack:
             node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
             yield node
             stack.extend(c for c in node.children.values() if type(c) is _Node)
             if type(node.only) is _Node:
                 stack.append(node.only)
             if node.num is not None:
                 stack.append(node.num)
+
+    def _key(self) -> tuple[object, ...]:
+        """What makes two subtrees the same, for a node whose children are already shared.
+
+        By identity: the children are the kept nodes, and the leaves and ``ends`` are the
+        tuples ``_ends`` keeps one of per set of candidates (a case-sensitive phrase's are its
+        own, so a subtree holding one is kept apart, which costs a few nodes and nothing else).
+        Each id's object is held by the node whose key it is, so no id is reused meanwhile."""
+        kids = [(word, id(child)) for word, child in self.children.items()]
+        if self.only_word is not None:
+            kids.append((self.only_word, id(self.only)))
+        kids.sort()
+        prefixes = (
+            tuple(sorted((k, tuple(bucket)) for k, bucket in self.prefixes.items()))
+            if self.prefixes
+            else ()
+        )
+        return (id(self.ends), tuple(kids), id(self.num), prefixes)
+
+    def _share_children(self, table: dict[tuple[object, ...], _Node]) -> None:
+        for word, child in self.children.items():
+            if type(child) is _Node:
+                self.children[word] = _shared(child, table)  # (a value, not a key: allowed)
+        if type(self.only) is _Node:
+            self.only = _shared(self.only, table)
+        if self.num is not None:
+            self.num = _shared(self.num, table)
+
+
+def _shared(node: _Node, table: dict[tuple[object, ...], _Node]) -> _Node:
+    if node.frozen:
+        return node  # already the one kept
+    node._share_children(table)
+    key = node._key()
+    kept = table.get(key)
+    if kept is None:
+        node.frozen = True
+        kept = table[key] = node
+    return kept
+
+
+def share(root: _Node, table: dict[tuple[object, ...], _Node]) -> None:
+    """Keep each distinct subtree under ``root`` once, in ``table``, and point every parent at it.
+
+    The expansions repeat whole subtrees: "{@other_states} {@agency_words}" puts the same few
+    hundred agency words under each of some sixty state names, so the trie of about 275,000
+    phrases has some 90,000 nodes of which under 4,000 differ (a minimal word automaton). The
+    kept nodes are frozen; a later insertion copies the path it changes. Only nodes made since
+    the last call are visited, so calling it after every entry costs what the insertions did."""
+    root._share_children(table)
 
 
 def _walk(

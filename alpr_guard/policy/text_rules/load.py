@@ -17,6 +17,7 @@ from alpr_guard.policy.text_rules.compiled import (
     PARTIES,
     SEVERITIES,
     TextRules,
+    _Cand,
     _Entry,
     _Node,
     _Phrase,
@@ -24,6 +25,7 @@ from alpr_guard.policy.text_rules.compiled import (
     _Vague,
     _Words,
     cand,
+    share,
 )
 from alpr_guard.policy.text_rules.match import (
     _FUZZY_LONGEST,
@@ -38,6 +40,7 @@ _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _MAX_EXPANSION = 20_000
 _DEFAULT_WINDOW = 3
+_SHARE_EVERY = 4096  # phrases inserted between two sharings of the trie (see ``share``)
 _MAX_WINDOW = 12
 _JUNK_DEFAULTS = ("refuse", "medium")
 
@@ -188,13 +191,22 @@ def _phrase(text: str, case_sensitive: bool, where: str, path: str) -> _Phrase:
     return _Phrase(low, exact, prefix)
 
 
-def _words(value: object, lists: Mapping[str, list[str]], where: str, path: str) -> _Words:
+def _words(
+    value: object,
+    lists: Mapping[str, list[str]],
+    where: str,
+    path: str,
+    shared: dict[tuple[object, ...], _Node],
+) -> _Words:
     root = _Node()
     longest = 0
-    for text, at in _expand(_strings(value, where, path), lists, where, path):
+    for n, (text, at) in enumerate(_expand(_strings(value, where, path), lists, where, path), 1):
         phrase = _phrase(text, False, where, at)
         root.insert(phrase, cand(phrase, -1, -1))
         longest = max(longest, len(phrase.words))
+        if n % _SHARE_EVERY == 0:
+            share(root, shared)
+    share(root, shared)
     return _Words(root, longest)
 
 
@@ -248,18 +260,35 @@ class _Builder:
         # Context lists compiled so far, by their items: entries repeat the same ones ("@for_whom"
         # right before, "@victim_crimes" as a veto), and a compiled one is never changed.
         self.contexts: dict[tuple[str, ...], _Words] = {}
+        # Every distinct subtree of the tries made so far (see ``share``); only while compiling.
+        self.shared: dict[tuple[object, ...], _Node] = {}
+        self.pending = 0  # phrases inserted since the trie was last shared
 
     def context(self, value: object, path: str) -> _Words:
         key = tuple(_strings(value, self.where, path))
         words = self.contexts.get(key)
         if words is None:
-            words = self.contexts[key] = _words(list(key), self.lists, self.where, path)
+            words = self.contexts[key] = _words(
+                list(key), self.lists, self.where, path, self.shared
+            )
         return words
+
+    def insert(self, phrase: _Phrase, candidate: _Cand) -> None:
+        self.trie.insert(phrase, candidate)
+        self.pending += 1
+        if self.pending == _SHARE_EVERY:
+            self.share()
+
+    def share(self) -> None:
+        """Fold the subtrees inserted since the last call into the shared ones: bounds the
+        nodes alive at once while compiling to a few thousand phrases' worth."""
+        share(self.trie, self.shared)
+        self.pending = 0
 
     def exclude(self, value: object, rule: int, path: str) -> None:
         for text, at in _expand(_strings(value, self.where, path), self.lists, self.where, path):
             phrase = _phrase(text, False, self.where, at)
-            self.trie.insert(phrase, cand(phrase, -1, rule))
+            self.insert(phrase, cand(phrase, -1, rule))
 
     def entry(self, body: Mapping[str, object], rule: int, path: str) -> None:
         where = self.where
@@ -304,7 +333,7 @@ class _Builder:
         )
         for text, at in _expand(terms, self.lists, where, f"{path}.terms"):
             phrase = _phrase(text, case_sensitive, where, at)
-            self.trie.insert(phrase, cand(phrase, entry_id, rule))
+            self.insert(phrase, cand(phrase, entry_id, rule))
         flags = 0 if case_sensitive else re.IGNORECASE
         for k, text in enumerate(patterns):
             self.patterns.append((entry_id, _regex(text, flags, where, f"{path}.patterns[{k}]")))
@@ -315,6 +344,8 @@ class _Builder:
         junk: tuple[str, str],
         fuzzy: tuple[list[tuple[str, str]], list[str]] = ([], []),
     ) -> TextRules:
+        self.share()
+        self.shared.clear()  # the kept nodes live on in the trie; the index of them does not
         vocab: set[str] = set()
         stems: dict[str, list[str]] = {}
         for node in self.trie.nodes():
