@@ -31,6 +31,7 @@ from alpr_guard.policy.second_opinion import SecondOpinion
 from alpr_guard.policy.second_opinion import loads as load_model
 from alpr_guard.policy.sharing import SharingRules
 from alpr_guard.policy.text_rules import TextRules, load_text_rules
+from alpr_guard.rules_apart import compile_apart
 
 CONFIG_ENV = "ALPR_GUARD_CONFIG"
 DEFAULT_CONFIG = Path("config/alpr_guard.toml")
@@ -257,6 +258,19 @@ class LazyRules:
             with self._lock:
                 if self._rules is None:
                     self._rules = load_text_rules(self._table, self._where)
+        return self._rules
+
+    def compile_apart(self) -> TextRules:
+        """Compile now, in a child interpreter, and keep the compact result (see
+        ``alpr_guard.rules_apart``): for the server and the scheduler, which live long and fork
+        workers that inherit their memory. If the child fails, compile here, which raises the
+        usual error for a broken rules file."""
+        if self._rules is None:
+            with self._lock:
+                if self._rules is None:
+                    self._rules = compile_apart(self._table, self._where) or load_text_rules(
+                        self._table, self._where
+                    )
         return self._rules
 
 

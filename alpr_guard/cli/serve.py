@@ -77,8 +77,9 @@ def serve(
     _check_port(host, port)
     settings = state.settings
     # Every search is screened: compile the rules now (a broken rules file stops the start),
-    # once, before the workers fork and share them.
-    settings.screening  # noqa: B018
+    # once, before the workers fork and share them, and apart, so that what the workers
+    # inherit is the compact rules and not the compiler's fragmented heap.
+    settings.rules.compile_apart()
     # The compiled rules are hundreds of thousands of objects that live as long as the process:
     # frozen, the collector never walks them again, so the workers forked from here share their
     # pages instead of copying them, and an orderly stop does not spend seconds tearing them down.
@@ -162,7 +163,7 @@ def scheduler(state: State, log_format: str = "json") -> None:
     from alpr_guard.runtime import build_runtime
     from alpr_guard.services.config_audit import record_policy
 
-    state.settings.screening  # noqa: B018 - the review screens: a broken rules file stops here
+    state.settings.rules.compile_apart()  # the review screens: a broken rules file stops here
     gc.freeze()  # as for serve: long-lived, never walked by the collector, not torn down
     rt = build_runtime(state.settings)
     ensure_dirs(rt)
