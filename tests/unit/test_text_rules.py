@@ -655,3 +655,19 @@ def test_a_prohibited_reason_stays_prohibited_among_other_words(
 def test_the_collocation_limitation_is_real() -> None:
     # Documented above: if this starts failing, the limitation is gone; update the comment.
     assert PROHIBITED not in codes("black ICE asked for the location")
+
+
+def test_a_pattern_only_of_letters_outside_ascii_is_skipped_for_ascii_text_only() -> None:
+    rules = load_text_rules(
+        table(
+            rules__sample__match=[
+                {"patterns": ["集会|示威"]},  # only letters outside ASCII: ASCII text skips it
+                {"patterns": ["protest|集会"]},  # an ASCII alternative: tried on every text
+            ]
+        ),
+        "t.toml",
+    )
+    assert rules.non_ascii_only == frozenset({0})
+    assert scan(rules, "plates at the 示威 on Main") != ()
+    assert scan(rules, "plates at the protest") != ()
+    assert scan(rules, "plates at the parade") == ()

@@ -455,6 +455,9 @@ class TextRules:
     # ordinary words that are never repaired although they are near a target.
     fuzzy: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     fuzzy_never: frozenset[str] = field(default_factory=frozenset, compare=False)
+    # The patterns (by position) made only of letters outside ASCII, one alternative after
+    # another (the Chinese word lists): a text all in ASCII, as most are, cannot match them.
+    non_ascii_only: frozenset[int] = field(default_factory=frozenset, compare=False)
 
     def known(self, word: str) -> bool:
         """Is ``word`` a word of some phrase (or does a phrase's prefix start it)?"""

@@ -397,6 +397,11 @@ class _Builder:
             skeletons=skeletons,
             fuzzy={k: tuple(v) for k, v in index.items()},
             fuzzy_never=frozenset(never),
+            non_ascii_only=frozenset(
+                k
+                for k, (_, pattern) in enumerate(self.patterns)
+                if all(c == "|" or not c.isascii() for c in pattern.pattern)
+            ),
         )
 
 
