@@ -22,12 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import DriverSelect, lock_audit_chain
+from alpr_guard.db import DriverSelect, insert_rows, lock_audit_chain
 from alpr_guard.models import AuditEvent
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.vocabulary import AuditKind
@@ -83,13 +83,13 @@ class Actor:
     agency: str | None
 
 
-# Every write of the product appends one event: the head lookup and the insert are compiled
-# once, and the row goes in through Core (an ORM flush of one object cost more than the
-# rest of a one-read ingest transaction).
+# Every write of the product appends one event: the head lookup is compiled once, and the row
+# goes in without the ORM (an ORM flush of one object cost more than the rest of a one-read
+# ingest transaction), through the driver on SQLite (``insert_rows``).
 _HEAD = DriverSelect(
     select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 )
-_INSERT = insert(cast(Table, AuditEvent.__table__))
+_TABLE = cast(Table, AuditEvent.__table__)
 _FIELDS = tuple(column.name for column in AuditEvent.__table__.columns)
 
 
@@ -131,7 +131,7 @@ class AuditLog:
             hash="",
         )
         event.hash = event_hash(self._keyring, event)  # the one spelling of the MAC input
-        session.connection().execute(_INSERT, {name: getattr(event, name) for name in _FIELDS})
+        insert_rows(session, _TABLE, _FIELDS, [tuple(getattr(event, name) for name in _FIELDS)])
         # Returned detached: the caller reads its seq and hash; the row is already written.
         return event
 

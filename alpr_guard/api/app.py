@@ -33,7 +33,7 @@ from alpr_guard.api import (
 )
 from alpr_guard.api.console import bp as console
 from alpr_guard.api.context import EXTENSION_KEY, close_session, error_body
-from alpr_guard.api.request_log import logged_path, request_line
+from alpr_guard.api.request_log import RequestLine, logged_path
 from alpr_guard.auth.oidc import OidcClient, load_client_secret
 from alpr_guard.auth.ratelimit import SCHEME as RATE_SCHEME
 from alpr_guard.errors import AlprGuardError, AuditUnavailable
@@ -157,7 +157,7 @@ def build_app(runtime: Runtime) -> Flask:
             "client": request.remote_addr,
         }
         # Text logs carry the fields as one JSON message; JSON logs at the line's top level.
-        log.info("%s", request_line(fields), extra={logs.FIELDS: fields})
+        log.info("%s", RequestLine(fields), extra={logs.FIELDS: fields})
         return response
 
     @app.errorhandler(AlprGuardError)

@@ -6,7 +6,10 @@ a second however many cameras post. Here the requests that arrive while a commit
 wait together, and the next commit takes all of them in one transaction: one
 ``record_reads`` call per credential and vendor (the same validation, normalisation,
 encryption, replay rule and ``reads.ingested`` event as the native endpoint), the
-credentials' ``last_seen_at``, one commit. No request is answered before the commit that
+credentials' ``last_seen_at``, one commit. The same transaction first checks that each
+request's credential secret is still live (not disabled, not retired by a rotation): a request
+whose secret is not is refused (401) and none of its reads is stored, however recently the
+secret was accepted. No request is answered before the commit that
 holds its reads has succeeded; if a group's transaction fails, each of its requests is tried
 again on its own, so one request's problem (a day whose key was destroyed) is its own error.
 
@@ -24,9 +27,37 @@ from sqlalchemy.orm import Session
 
 from alpr_guard.db import WRITE_WAIT_MS
 from alpr_guard.runtime import Runtime
-from alpr_guard.services.cameras import CameraPrincipal, touch
+from alpr_guard.services.cameras import (
+    CameraPrincipal,
+    live_credentials,
+    touch,
+    unauthorized,
+)
 from alpr_guard.services.ingest import Images, IngestResult, check_times, record_reads
 from alpr_guard.services.requests import ReadIn
+
+
+class Answered:
+    """Set when a submission's answer (or its turn to lead) is in; waited on by the request's
+    own thread only. A lock held from creation and released by ``set``: an Event (a Python
+    Condition and its lock) cost its set and wait calls several per cent of a one-read post's
+    CPU, and every group sets one per request."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        # Not contextlib.suppress: it costs an object per call, on a path taken per request.
+        try:  # noqa: SIM105
+            self._lock.release()
+        except RuntimeError:  # already set (a leader's own submission): setting is idempotent
+            pass
+
+    def wait(self) -> None:
+        self._lock.acquire()
 
 
 @dataclass
@@ -40,7 +71,7 @@ class Submission:
     ignored: int = 0  # fields of the body the vendor does not document
     result: IngestResult | None = None
     error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Answered = field(default_factory=Answered)
     lead: bool = False
 
 
@@ -60,7 +91,13 @@ def _record(
     session: Session, rt: Runtime, group: Sequence[Submission], seen: SeenCache | None = None
 ) -> None:
     """Every submission of ``group`` in ``session``: one ingest call per credential and
-    vendor, results split back per submission (in submission order, read by read)."""
+    vendor, results split back per submission (in submission order, read by read). A
+    submission whose credential secret is no longer live gets its 401 and stores nothing."""
+    live = live_credentials(session, (sub.camera for sub in group))
+    for sub in group:
+        if (sub.camera.camera_pk, sub.camera.credential) not in live:
+            sub.result, sub.error = None, unauthorized()
+    group = [sub for sub in group if sub.error is None]
     by_source: dict[tuple[int, str], list[Submission]] = {}
     for sub in group:
         by_source.setdefault((sub.camera.camera_pk, sub.source), []).append(sub)
@@ -128,6 +165,7 @@ def commit_alone(
 ) -> None:
     """Each submission in its own transaction (the fallback, and the path without grouping)."""
     for sub in submissions:
+        sub.result, sub.error = None, None
         session = _write_session(rt)
         try:
             _record(session, rt, [sub], seen)
@@ -149,8 +187,6 @@ def commit_group(rt: Runtime, group: Sequence[Submission], seen: SeenCache | Non
         session.commit()
     except Exception:
         session.rollback()
-        for sub in group:
-            sub.result = None
         commit_alone(rt, group, seen)
     finally:
         session.close()

@@ -191,6 +191,16 @@ def parse_read_batch(body: object, max_batch: int) -> list[ReadIn]:
     if "reads" in errors.fields or not isinstance(raw_reads, list):
         errors.raise_if_any()
         return []
+    return _parse_reads(raw_reads, max_batch, errors)
+
+
+def parse_reads(raw_reads: list[Any], max_batch: int) -> list[ReadIn]:
+    """``parse_read_batch`` for a caller that holds the non-empty list of reads itself (a
+    vendor mapping): the batch's own model can then find nothing to refuse, and is skipped."""
+    return _parse_reads(raw_reads, max_batch, _Errors())
+
+
+def _parse_reads(raw_reads: list[Any], max_batch: int, errors: _Errors) -> list[ReadIn]:
     if len(raw_reads) > max_batch:
         errors.add("reads", f"at most {max_batch} reads per request")
         errors.raise_if_any()

@@ -37,3 +37,16 @@ def logged_path(rule: str | None, view_args: Mapping[str, object] | None) -> str
 def request_line(fields: Mapping[str, object]) -> str:
     """One JSON object on one line."""
     return _ENCODER.encode(dict(fields))
+
+
+class RequestLine:
+    """The line as a log message argument, encoded only if a formatter asks for the message
+    text (the JSON formatter writes the fields themselves and never does)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: Mapping[str, object]) -> None:
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return request_line(self.fields)

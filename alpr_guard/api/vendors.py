@@ -2,7 +2,7 @@
 
 Each mapper turns one vendor body into native read objects (the fields of ``POST
 /api/v1/reads``) and the images that came with them; ``to_reads`` then runs them through the
-same parser as the native endpoint (``schemas.parse_read_batch``), so a vendor read is checked
+same parser as the native endpoint (``parsing.parse_reads``), so a vendor read is checked
 and normalised exactly as a native one, and a problem is reported under the vendor's own field
 name (``best_plate_number``, ``data.results[0].plate``), never with its value.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alpr_guard.api.parsing import parse_read_batch
+from alpr_guard.api.parsing import parse_reads
 from alpr_guard.errors import ValidationError
 from alpr_guard.services.requests import ReadIn
 
@@ -506,7 +506,7 @@ def to_reads(batch: VendorBatch, max_batch: int, max_image_bytes: int) -> list[V
     if not batch.reads:
         return []
     try:
-        reads = parse_read_batch({"reads": batch.reads}, max_batch)
+        reads = parse_reads(batch.reads, max_batch)
     except ValidationError as exc:
         raise ValidationError(vendor_fields(exc.fields, batch)) from None
     return [VendorRead(r, images) for r, images in zip(reads, decoded, strict=True)]

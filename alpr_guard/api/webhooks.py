@@ -9,8 +9,11 @@ Callers authenticate as a camera credential (``alpr-guard cameras add``), never 
 ``Authorization: Bearer alprc_...``, or for a credential registered with ``--auth hmac`` the
 headers ``X-Alprg-Camera`` (its name), ``X-Alprg-Timestamp`` (Unix seconds) and
 ``X-Alprg-Signature`` (hex HMAC-SHA256 of ``<timestamp>.<body>``). The credential is checked
-in a read-only transaction of its own. A read for a camera the credential is not bound to
-refuses the whole request (403 ``camera_not_bound``), and the refusal is recorded.
+in a read-only transaction of its own; a bearer secret accepted within the last minute is
+taken from this process's ``CredentialCache`` instead, and the transaction that stores the
+request's reads checks that its secret is still live (see ``services.cameras``). A read for a
+camera the credential is not bound to refuses the whole request (403 ``camera_not_bound``),
+and the refusal is recorded.
 """
 
 from __future__ import annotations
@@ -37,14 +40,17 @@ from alpr_guard.api.contract import route
 from alpr_guard.api.group_commit import GroupCommit, Submission, check, submit
 from alpr_guard.api.models import WebhookOut
 from alpr_guard.db import READ_ONLY
-from alpr_guard.errors import Forbidden, Refused, ValidationError
+from alpr_guard.errors import Forbidden, Refused, Unauthorized, ValidationError
 from alpr_guard.policy.access import Exposure
 from alpr_guard.services.cameras import (
     NOT_BOUND,
     CameraPrincipal,
+    CredentialCache,
     authenticate_signed,
     authenticate_token,
+    live_credentials,
     record_refusal,
+    unauthorized,
     unbound,
 )
 from alpr_guard.services.principals import TOKEN_PREFIX
@@ -55,6 +61,7 @@ R = TypeVar("R")
 CAMERA_ROLE = "camera"
 NOT_OPERATING = "camera_agency_not_operating"
 _COMMITTER_KEY = "alpr_guard_group_commit"
+_CREDENTIALS_KEY = "alpr_guard_camera_credentials"
 _committer_lock = threading.Lock()
 
 
@@ -70,12 +77,30 @@ def committer() -> GroupCommit:
     return found
 
 
+def credential_cache() -> CredentialCache:
+    """The process's cache of accepted bearer credentials for this app."""
+    found: CredentialCache | None = current_app.extensions.get(_CREDENTIALS_KEY)
+    if found is None:
+        with _committer_lock:
+            found = current_app.extensions.get(_CREDENTIALS_KEY)
+            if found is None:
+                found = CredentialCache()
+                current_app.extensions[_CREDENTIALS_KEY] = found
+    return found
+
+
 def _authenticate() -> CameraPrincipal:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if token is not None and token.startswith(TOKEN_PREFIX):
         # A user's ingest token is bound to no camera: it may not stand in for one here.
         raise Forbidden("webhooks take a camera credential (alpr-guard cameras add)")
+    cache = credential_cache()
+    if token is not None:
+        cached = cache.lookup(token)
+        if cached is not None:
+            g.camera_cached = True
+            return cached
     rt = runtime()
     # A Core connection of its own, not the request's session: the check is one indexed
     # SELECT, and the session's transaction bookkeeping around it cost more than the query
@@ -84,7 +109,7 @@ def _authenticate() -> CameraPrincipal:
         if db.dialect.name == "sqlite":
             db.execution_options(**{READ_ONLY: True})
         if token is not None:
-            return authenticate_token(db, token)
+            return authenticate_token(db, token, cache)
         return authenticate_signed(
             db,
             rt,
@@ -104,14 +129,38 @@ def camera_route(view: Callable[P, R]) -> Callable[P, R]:
         camera = _authenticate()
         g.camera = camera
         g.principal = camera.principal
-        if camera.agency_ori != runtime().settings.instance.operating_agency:
-            raise Refused(
-                NOT_OPERATING, 403, "this credential's agency is not the operating agency"
-            )
-        return view(*args, **kwargs)
+        try:
+            if camera.agency_ori != runtime().settings.instance.operating_agency:
+                raise Refused(
+                    NOT_OPERATING, 403, "this credential's agency is not the operating agency"
+                )
+            return view(*args, **kwargs)
+        except Unauthorized:
+            credential_cache().forget(camera.credential)
+            raise
+        except Exception:
+            # Refused for another reason on a cached credential: the answer is the one the
+            # database would give now (a secret disabled or retired meanwhile is a 401).
+            _confirm_cached(camera)
+            raise
 
     setattr(wrapper, ACCESS_ATTRIBUTE, RouteAccess(frozenset({CAMERA_ROLE}), Exposure.READS_WRITE))
     return wrapper
+
+
+def _confirm_cached(camera: CameraPrincipal) -> None:
+    """For a credential taken from the cache: raise the 401 (and drop the entry) if its secret
+    is no longer live."""
+    if not g.get("camera_cached"):
+        return
+    with runtime().engine.connect() as db:
+        if db.dialect.name == "sqlite":
+            db.execution_options(**{READ_ONLY: True})
+        live = live_credentials(db, [camera])
+    g.camera_cached = False
+    if not live:
+        credential_cache().forget(camera.credential)
+        raise unauthorized()
 
 
 # A camera credential: a bearer token, or an HMAC signature over the body with its time.
@@ -128,6 +177,7 @@ def _ingest(batch: vendors.VendorBatch) -> tuple[Response, int]:
     items = vendors.to_reads(batch, limits.max_batch, limits.max_image_bytes)
     reads = [item.read for item in items]
     if unbound(camera, (read.camera_id for read in reads)):
+        _confirm_cached(camera)  # a revoked secret's attempt is a 401, not a recorded refusal
         rule = request.url_rule.rule if request.url_rule is not None else None
         record_refusal(session(), rt, camera, rule, len(reads))
         commit()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    insert,
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -116,6 +117,23 @@ def _sqlite_executemany(
         if convert is not None:
             values[position] = _convert_column(convert, values[position])
     session.connection().exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def insert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """A plain INSERT of ``rows`` (tuples in ``columns`` order) in the session's transaction:
+    on SQLite through the driver (``_sqlite_executemany``: for the one row the audit log
+    appends per transaction, SQLAlchemy's compile-cache lookup and bind processing cost more
+    than the insert), on PostgreSQL through Core."""
+    if not rows:
+        return
+    if is_sqlite(session):
+        _sqlite_executemany(session, table, columns, rows)
+        return
+    session.connection().execute(
+        insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
+    )
 
 
 # Compiles PostgreSQL SQL in pyformat style without bind casts (it is never connected).

@@ -20,17 +20,19 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
-from alpr_guard.db import DriverSelect
+from alpr_guard.db import DriverSelect, OneOf
 from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
 from alpr_guard.models import Agency, Camera
 from alpr_guard.policy.cameras import CAMERA_ID_RULE, CAMERA_RE
@@ -55,6 +57,10 @@ class CameraPrincipal:
     agency_id: int
     agency_ori: str
     camera_ids: frozenset[str]
+    # The SHA-256 (hex) of the secret the request presented (for a signed request, of the
+    # secret whose signature matched): the group commit checks in its write transaction that
+    # it is still one of the credential's live secrets (``live_credentials``).
+    credential: str = field(repr=False, compare=False)
 
     @property
     def principal(self) -> Principal:
@@ -325,27 +331,130 @@ _BY_NAME = (
 _UNAUTHORIZED = "a valid camera credential is required"
 
 
-def _principal(row: Any) -> CameraPrincipal:
+def _principal(row: Any, credential: str) -> CameraPrincipal:
     return CameraPrincipal(
         camera_pk=row[0],
         name=row[1],
         agency_id=row[2],
         agency_ori=row[3],
         camera_ids=frozenset(json.loads(row[4])),
+        credential=credential,
     )
 
 
-def authenticate_token(db: Session | Connection, token: str | None) -> CameraPrincipal:
+def unauthorized() -> Unauthorized:
+    """The one answer to every credential failure."""
+    return Unauthorized(_UNAUTHORIZED)
+
+
+def _well_formed(token: str | None) -> TypeGuard[str]:
+    return token is not None and token.startswith(CREDENTIAL_PREFIX) and len(token) <= 200
+
+
+CREDENTIAL_CACHE_SECONDS = 60.0
+
+
+class CredentialCache:
+    """Bearer credentials this process accepted in the last ``ttl`` seconds, by the SHA-256 of
+    the presented secret (the value the database indexes), so a camera's every post does not
+    open a connection to look its credential up again (a quarter of a one-read post's CPU).
+
+    Only a secret the database has just accepted is added: a wrong or unknown secret never
+    matches an entry, it is looked up (and refused) every time. An entry is only a fast path,
+    never the last word: every group commit checks, in its own write transaction, that each
+    request's secret is still live (``live_credentials``), so a secret retired by rotation or
+    disabled, in this process or any other, stores no read from the moment that change is
+    committed; and a cached request refused for any other reason re-checks the credential
+    before it is answered (webhooks.camera_route), so it gets the same 401 as without the
+    cache. What a credential is bound to (its cameras, its agency) never changes after it is
+    added. ``ttl`` bounds how long an entry lives; ``forget`` drops one at once."""
+
+    def __init__(
+        self,
+        ttl: float = CREDENTIAL_CACHE_SECONDS,
+        max_entries: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, CameraPrincipal]] = {}
+
+    def lookup(self, token: str | None) -> CameraPrincipal | None:
+        """The principal of a bearer secret accepted within ``ttl``, else None."""
+        if not _well_formed(token):
+            return None
+        found = self._entries.get(hash_secret(token))
+        if found is None:
+            return None
+        until, principal = found
+        if self._clock() >= until:
+            self.forget(principal.credential)
+            return None
+        return principal
+
+    def add(self, principal: CameraPrincipal) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= self._max:
+                    self._entries.clear()
+            self._entries[principal.credential] = (now + self._ttl, principal)
+
+    def forget(self, credential: str) -> None:
+        with self._lock:
+            self._entries.pop(credential, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def authenticate_token(
+    db: Session | Connection, token: str | None, cache: CredentialCache | None = None
+) -> CameraPrincipal:
     """A bearer credential; every failure is the same 401, so credentials cannot be probed.
     A credential registered to sign (``hmac``) is refused as a bearer token: its secret never
-    travels."""
-    if not token or not token.startswith(CREDENTIAL_PREFIX) or len(token) > 200:
-        raise Unauthorized(_UNAUTHORIZED)
-    rows = _BY_HASH.rows(db, {"hash": hash_secret(token)})
+    travels. An accepted one is added to ``cache``."""
+    if not _well_formed(token):
+        raise unauthorized()
+    digest = hash_secret(token)
+    rows = _BY_HASH.rows(db, {"hash": digest})
     # (id, name, agency_id, ori, camera_ids, auth, disabled_at)
     if not rows or rows[0][6] is not None or rows[0][5] != "token":
-        raise Unauthorized(_UNAUTHORIZED)
-    return _principal(rows[0])
+        raise unauthorized()
+    found = _principal(rows[0], digest)
+    if cache is not None:
+        cache.add(found)
+    return found
+
+
+# The secrets each credential has live now: read in the transaction that stores its reads.
+_LIVE = DriverSelect(
+    select(Camera.id, Camera.credential_hash, Camera.previous_hash, Camera.disabled_at).where(
+        OneOf(Camera.id, "pks")
+    )
+)
+
+
+def live_credentials(
+    db: Session | Connection, cameras: Iterable[CameraPrincipal]
+) -> set[tuple[int, str]]:
+    """Of the (credential, presented secret) pairs of ``cameras``, those still live: the
+    credential is not disabled and the secret is its current or its previous one. One indexed
+    SELECT for them all."""
+    wanted = {(c.camera_pk, c.credential) for c in cameras}
+    if not wanted:
+        return set()
+    live: set[tuple[int, str]] = set()
+    for pk, current, previous, disabled_at in _LIVE.rows(
+        db, {"pks": sorted({pk for pk, _ in wanted})}
+    ):
+        if disabled_at is not None:
+            continue
+        live.update((pk, digest) for digest in (current, previous) if digest is not None)
+    return wanted & live
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -377,9 +486,10 @@ def authenticate_signed(
     for sealed in (row.secret_sealed, row.previous_sealed):
         if sealed is None:
             continue
-        expected = signature(_unseal(rt, row.name, sealed), timestamp, body)
+        secret = _unseal(rt, row.name, sealed)
+        expected = signature(secret, timestamp, body)
         if hmac.compare_digest(expected, sent.strip().lower()):
-            return _principal(row)
+            return _principal(row, hashlib.sha256(secret).hexdigest())
     raise Unauthorized(_UNAUTHORIZED)
 
 

@@ -24,12 +24,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from alpr_guard.api import group_commit as camera_ingest
+from alpr_guard.api.webhooks import credential_cache
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import Conflict, Refused
 from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.models import Agency, AuditEvent, Camera, DataKeyRecord, PlateRead, ReadImage
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.cameras import (
+    CameraPrincipal,
+    CredentialCache,
     add_camera,
     disable_camera,
     hash_secret,
@@ -873,3 +876,113 @@ def test_a_held_reads_images_outlive_the_shredding_of_its_day(
     # ...and the held read's images, moved onto the hold's key, still open.
     assert {i.kind for i in opened[read_id]} == {"plate", "vehicle"}
     assert keys == {f"hold-{hold.id.hex}"}
+
+
+# -- the credential cache: a fast path, never the last word ----------------------------------
+
+
+def _cache(app: Flask) -> CredentialCache:
+    with app.app_context():
+        return credential_cache()
+
+
+def test_a_cached_credential_disabled_elsewhere_is_refused_at_once(
+    app: Flask, client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    url = "/api/v1/webhooks/rekor"
+    ok = client.post(url, json=rekor_group(best_uuid="c-1"), headers=auth(cams["rekor"]))
+    assert ok.status_code == 201
+    cache = _cache(app)
+    assert cache.lookup(cams["rekor"]) is not None  # the next post skips the lookup
+    # Disabled by another process (the CLI): this process's cache is not told.
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="scout-agent-1")
+    refused = client.post(url, json=rekor_group(best_uuid="c-2"), headers=auth(cams["rekor"]))
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["message"] == "a valid camera credential is required"
+    assert cache.lookup(cams["rekor"]) is None
+    assert count(rt, PlateRead) == 1
+
+
+def test_a_cached_secret_retired_by_rotation_is_refused_at_once(
+    app: Flask, client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    url = "/api/v1/webhooks/rekor"
+    old = cams["rekor"]
+    assert client.post(url, json=rekor_group(best_uuid="r-1"), headers=auth(old)).status_code == 201
+    with rt.sessions.begin() as session:
+        issued = rotate_camera(session, rt, name="scout-agent-1")
+    assert issued is not None
+    # Both secrets live: the cached old one still posts.
+    assert client.post(url, json=rekor_group(best_uuid="r-2"), headers=auth(old)).status_code == 201
+    with rt.sessions.begin() as session:
+        rotate_camera(session, rt, name="scout-agent-1", finish=True)
+    assert _cache(app).lookup(old) is not None
+    assert client.post(url, json=rekor_group(best_uuid="r-3"), headers=auth(old)).status_code == 401
+    new = client.post(url, json=rekor_group(best_uuid="r-4"), headers=auth(issued.secret))
+    assert new.status_code == 201
+    assert count(rt, PlateRead) == 3
+
+
+def test_a_cached_revoked_credential_gets_401_on_every_refusal_path(
+    app: Flask, client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    url = "/api/v1/webhooks/rekor"
+    secret = cams["rekor"]
+    assert client.post(url, json=rekor_group(), headers=auth(secret)).status_code == 201
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="scout-agent-1")
+    # A body that would be a 422, a camera it is not bound to (a recorded 403): the answer is
+    # the 401 of a disabled credential, and no refusal is recorded in its name.
+    assert client.post(url, data=b"{", headers=auth(secret)).status_code == 401
+    assert _cache(app).lookup(secret) is None
+    assert client.post(url, json=rekor_group(), headers=auth(secret)).status_code == 401
+    with rt.sessions.begin() as session:
+        issued = add_camera(session, rt, name="scout-agent-2", camera_ids=["1234"])
+    body = rekor_group(best_uuid="b-1")
+    assert client.post(url, json=body, headers=auth(issued.secret)).status_code == 201
+    with rt.sessions.begin() as session:
+        disable_camera(session, rt, name="scout-agent-2")
+    body["camera_id"] = 4321
+    unbound_post = client.post(url, json=body, headers=auth(issued.secret))
+    assert unbound_post.status_code == 401
+    assert events(rt, "camera.refused") == []
+
+
+def test_a_wrong_secret_never_matches_the_cache(
+    app: Flask, client: FlaskClient, rt: Runtime, cams: dict[str, str]
+) -> None:
+    url = "/api/v1/webhooks/rekor"
+    secret = cams["rekor"]
+    assert client.post(url, json=rekor_group(), headers=auth(secret)).status_code == 201
+    cache = _cache(app)
+    assert len(cache) == 1
+    for wrong in (secret + "x", secret[:-1], secret.upper(), "alprc_", secret[:-2] + "zz"):
+        assert cache.lookup(wrong) is None
+        response = client.post(url, json=rekor_group(), headers=auth(wrong))
+        assert response.status_code == 401
+    assert len(cache) == 1  # refused secrets are never added
+    assert count(rt, PlateRead) == 1
+
+
+def test_credential_cache_entries_expire() -> None:
+    now = [1000.0]
+    cache = CredentialCache(ttl=60.0, max_entries=2, clock=lambda: now[0])
+    secrets_ = [f"alprc_secret-{n}" for n in range(3)]
+    cameras = [
+        CameraPrincipal(n, f"cam-{n}", 1, "CA0000000", frozenset({"1"}), hash_secret(s))
+        for n, s in enumerate(secrets_)
+    ]
+    cache.add(cameras[0])
+    assert cache.lookup(secrets_[0]) is cameras[0]
+    assert cache.lookup(secrets_[1]) is None
+    now[0] += 59.9
+    assert cache.lookup(secrets_[0]) is cameras[0]
+    now[0] += 0.1
+    assert cache.lookup(secrets_[0]) is None and len(cache) == 0
+    for camera_ in cameras:  # bounded: never more than max_entries
+        cache.add(camera_)
+        assert len(cache) <= 2
+    assert cache.lookup(secrets_[2]) is cameras[2]
+    cache.forget(cameras[2].credential)
+    assert cache.lookup(secrets_[2]) is None
