@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from alpr_guard.audit import Actor
+from alpr_guard.db import DriverSelect, from_driver_utc
 from alpr_guard.errors import Conflict, NotFound, Refused, Unauthorized, ValidationError
 from alpr_guard.models import Agency, ApiToken, User, WebSession
 from alpr_guard.policy.access import Exposure, decide_access, decide_account
@@ -67,41 +68,57 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Every request with a bearer token looks it up: one prepared lookup by the token's hash (a
+# unique index), its values as the driver returns them.
+_BY_TOKEN = DriverSelect(
+    select(
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        ApiToken.minted_by,
+        User.id,
+        User.username,
+        User.role,
+        User.disabled_at,
+        Agency.id,
+        Agency.ori,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .join(Agency, Agency.id == User.agency_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(session: Session, rt: Deps, token: str | None) -> Principal:
     """Resolve a bearer token; any failure is the same 401 so tokens cannot be probed."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthorized("a valid bearer token is required")
-    row = session.execute(
-        select(
-            ApiToken.expires_at,
-            ApiToken.revoked_at,
-            ApiToken.minted_by,
-            User.id,
-            User.username,
-            User.role,
-            User.disabled_at,
-            Agency.id,
-            Agency.ori,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .join(Agency, Agency.id == User.agency_id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
-    now = rt.clock.now()
+    rows = _BY_TOKEN.rows(session, {"token_hash": hash_token(token)})
+    if not rows:
+        raise Unauthorized("a valid bearer token is required")
+    (
+        expires_at,
+        revoked_at,
+        minted_by,
+        user_id,
+        username,
+        role,
+        disabled_at,
+        agency_id,
+        agency_ori,
+    ) = rows[0]
     if (
-        row is None
-        or row.revoked_at is not None
-        or row.disabled_at is not None
-        or (row.expires_at is not None and row.expires_at <= now)
+        revoked_at is not None
+        or disabled_at is not None
+        or (expires_at is not None and from_driver_utc(expires_at) <= rt.clock.now())
     ):
         raise Unauthorized("a valid bearer token is required")
     return Principal(
-        user_id=row[3],
-        username=row.username,
-        role=row.role,
-        agency_id=row[7],
-        agency_ori=row.ori,
-        credential="token" if row.minted_by is None else "personal_token",
+        user_id=user_id,
+        username=username,
+        role=role,
+        agency_id=agency_id,
+        agency_ori=agency_ori,
+        credential="token" if minted_by is None else "personal_token",
     )
 
 

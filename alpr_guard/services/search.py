@@ -31,11 +31,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
+    insert,
     literal_column,
     select,
     table,
     union_all,
 )
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
@@ -46,8 +48,9 @@ from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
-from alpr_guard.record_chain import search_mac
-from alpr_guard.services.agencies import facts, find_agency
+from alpr_guard.policy.sharing import AgencyFacts
+from alpr_guard.record_chain import SEARCH_COLUMNS, content_mac
+from alpr_guard.services.agencies import find_agency
 from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, display_opt
 from alpr_guard.services.images import ImageOut, images_for
@@ -148,7 +151,7 @@ def run_search(
     session: Session, rt: Deps, principal: Principal, request: SearchRequest
 ) -> SearchOutcome:
     now = rt.clock.now()
-    requester = session.get_one(Agency, principal.agency_id)
+    requester = _requester(session, principal.agency_id)
     on_behalf = find_agency(session, request.on_behalf_of) if request.on_behalf_of else None
     decision = screen_search(
         SearchFacts(
@@ -157,7 +160,7 @@ def run_search(
             case_number=request.case_number,
             window_from=request.window_from,
             window_to=request.window_to,
-            requester=facts(requester),
+            requester=requester,
             on_behalf_of=request.on_behalf_of,
             on_behalf_agency=on_behalf,
         ),
@@ -195,6 +198,35 @@ def run_search(
         sum(map(len, images.values())) if images is not None else None,
     )
     return SearchOutcome(search_id, decision, results, total, next_cursor, images=images)
+
+
+# The requesting agency's facts, as the registry stands now, on every search: one prepared
+# lookup by primary key (an ORM get of the whole row cost more than the search's own SELECT).
+_REQUESTER = DriverSelect(
+    select(
+        Agency.ori,
+        Agency.name,
+        Agency.kind,
+        Agency.jurisdiction,
+        Agency.vetted,
+        Agency.attestation_expires_at,
+    ).where(Agency.id == bindparam("agency_id"))
+)
+
+
+def _requester(session: Session, agency_id: int) -> AgencyFacts:
+    rows = _REQUESTER.rows(session, {"agency_id": agency_id})
+    if not rows:
+        raise NoResultFound(f"no agency with id {agency_id}")
+    ori, name, kind, jurisdiction, vetted, attestation = rows[0]
+    return AgencyFacts(
+        ori=ori,
+        name=name,
+        kind=kind,
+        jurisdiction=jurisdiction,
+        vetted=bool(vetted),
+        attestation_expires_at=from_driver_utc(attestation) if attestation is not None else None,
+    )
 
 
 _READS = cast(Table, PlateRead.__table__)
@@ -444,6 +476,11 @@ def _record(
     )
 
 
+# The record's columns its MAC covers (``record_chain``), and its insert, compiled once.
+_RECORD_MAC_COLUMNS = tuple(column.key for column in SEARCH_COLUMNS)
+_INSERT_RECORD = insert(cast(Table, SearchRecord.__table__))
+
+
 def write_record(
     session: Session,
     rt: Deps,
@@ -456,7 +493,7 @@ def write_record(
     fields: Mapping[str, str] | None = None,
     *,
     images_returned: int | None = None,
-) -> SearchRecord:
+) -> None:
     """The access record and its audit event. The plate and the free text as typed are sealed
     (bound to the search id); the columns and the event hold display copies with plates masked;
     the event carries the MAC of the record's content (``record_chain``)."""
@@ -485,28 +522,29 @@ def write_record(
         matched.insert(
             0, {"rule": decision.rule, "severity": "high", "matched": list(decision.matched)}
         )
-    record = SearchRecord(
-        id=search_id,
-        created_at=now,
-        user_id=principal.user_id,
-        username=principal.username,
-        agency_ori=principal.agency_ori,
-        purpose=purpose,
-        justification=justification,
-        case_number=case_number,
-        on_behalf_of=attempt.on_behalf_of,
-        window_from=attempt.window_from,
-        window_to=attempt.window_to,
-        terms_sealed=sealed,
+    reason_code = decision.reason.value if decision.reason else None
+    matched_json = json.dumps(matched) if matched else None
+    record: dict[str, Any] = {
+        "id": search_id,
+        "created_at": now,
+        "user_id": principal.user_id,
+        "username": principal.username,
+        "agency_ori": principal.agency_ori,
+        "purpose": purpose,
+        "justification": justification,
+        "case_number": case_number,
+        "on_behalf_of": attempt.on_behalf_of,
+        "window_from": attempt.window_from,
+        "window_to": attempt.window_to,
+        "terms_sealed": sealed,
         # No plate parsed: a token of its own, so attempts without one are never one "target".
-        terms_token=rt.keyring.term_token(plate.value) if plate is not None else search_id.hex,
-        outcome=outcome,
-        reason_code=decision.reason.value if decision.reason else None,
-        rule=decision.rule,
-        matched=json.dumps(matched) if matched else None,
-        result_count=total,
-        audit_seq=0,
-    )
+        "terms_token": rt.keyring.term_token(plate.value) if plate is not None else search_id.hex,
+        "outcome": outcome,
+        "reason_code": reason_code,
+        "rule": decision.rule,
+        "matched": matched_json,
+        "result_count": total,
+    }
     details: dict[str, object] = {
         "search_id": str(search_id),
         "created_at": now.isoformat(),
@@ -517,18 +555,19 @@ def write_record(
         "from": attempt.window_from.isoformat() if attempt.window_from else None,
         "to": attempt.window_to.isoformat() if attempt.window_to else None,
         "outcome": outcome,
-        "reason_code": decision.reason.value if decision.reason else None,
+        "reason_code": reason_code,
         "rule": decision.rule,
         "matched": matched,
         "result_count": total,
         "page_cursor": attempt.page_cursor,
-        "record_mac": search_mac(rt.keyring, record),
+        "record_mac": content_mac(
+            rt.keyring, "search", str(search_id), [record[name] for name in _RECORD_MAC_COLUMNS]
+        ),
     }
     if fields is not None:
         details["fields"] = dict(fields)  # names and rules only, never values
     if images_returned is not None:
         details["images_returned"] = images_returned  # asked for: how many left with it
-    session.add(record)
     event = rt.audit.append(
         session,
         AuditKind.SEARCH_ALLOWED if decision.allowed else AuditKind.SEARCH_REFUSED,
@@ -537,6 +576,7 @@ def write_record(
         details=details,
         sealed=sealed,
     )
-    record.audit_seq = event.seq
-    session.flush()
-    return record
+    record["audit_seq"] = event.seq
+    # Written through Core, like the audit event, in the caller's transaction: an ORM object
+    # and a flush of it cost more than the rest of the record's writing.
+    session.connection().execute(_INSERT_RECORD, record)

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from alpr_guard.audit import verify_chain
-from alpr_guard.models import AuditEvent, SearchRecord
+from alpr_guard.models import Agency, AuditEvent, SearchRecord
 from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.record_chain import search_mac, verify_records
 from alpr_guard.runtime import Runtime
 from tests.conftest import auth, read, search_body
 
@@ -362,3 +363,65 @@ def test_search_fails_closed_when_the_audit_lock_is_held_too_long(
         blocker.rollback()
         blocker.close()
     assert records(rt) == []
+
+
+def test_each_kind_of_search_record_is_bound_to_its_event(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    """The record row (written through Core) reads back through the ORM with the content its
+    event's MAC states, for an allowed, a refused and a malformed search."""
+    ingest(client, tokens, read(), read(at="2026-11-18T09:30:00Z", camera="cam-b"))
+    officer = auth(tokens["officer"])
+    allowed = client.post(
+        "/api/v1/searches", json=search_body(justification="car 7ABC123 stolen"), headers=officer
+    )
+    refused = client.post(
+        "/api/v1/searches",
+        json=search_body(justification="ICE asked us to find this car"),
+        headers=officer,
+    )
+    malformed = client.post(
+        "/api/v1/searches", json=search_body(**{"from": "yesterday"}), headers=officer
+    )
+    assert (allowed.status_code, refused.status_code, malformed.status_code) == (200, 403, 422)
+    ids = [
+        allowed.get_json()["search_id"],
+        refused.get_json()["error"]["details"]["search_id"],
+        malformed.get_json()["error"]["details"]["search_id"],
+    ]
+    by_id = {str(r.id): r for r in records(rt)}
+    assert sorted(by_id) == sorted(ids)
+    with rt.sessions() as session:
+        for search_id in ids:
+            record = by_id[search_id]
+            event = session.get_one(AuditEvent, record.audit_seq)
+            details = json.loads(event.details)
+            assert event.subject == f"search:{search_id}"
+            assert details["record_mac"] == search_mac(rt.keyring, record)
+            assert details["outcome"] == record.outcome
+            assert details["result_count"] == record.result_count
+            assert details["justification"] == record.justification
+            assert record.created_at.tzinfo is not None
+            assert "7ABC123" not in record.justification
+        assert by_id[ids[0]].result_count == 2
+        assert by_id[ids[0]].matched is None
+        assert by_id[ids[1]].reason_code is not None and by_id[ids[1]].matched is not None
+        assert by_id[ids[2]].reason_code == "invalid_request" and by_id[ids[2]].window_from is None
+        walked = verify_records(session, rt.keyring)
+        assert walked.ok and walked.checked == 3
+        assert verify_chain(session, rt.keyring).ok
+
+
+def test_the_requester_is_screened_by_the_registry_as_it_stands_now(
+    client: FlaskClient, tokens: dict[str, str], rt: Runtime
+) -> None:
+    """The requesting agency's facts are read on every search, never kept between requests."""
+    ingest(client, tokens, read())
+    partner = auth(tokens["officer@CA0190100"])
+    assert client.post("/api/v1/searches", json=search_body(), headers=partner).status_code == 200
+    with rt.sessions.begin() as session:
+        session.execute(update(Agency).where(Agency.ori == "CA0190100").values(kind="federal"))
+    response = client.post("/api/v1/searches", json=search_body(), headers=partner)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "federal_agency"
+    assert [r.outcome for r in records(rt)] == ["allowed", "refused"]
