@@ -7,6 +7,7 @@ instant a read expires can be checked on both sides of the boundary.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -315,12 +316,18 @@ def test_a_hold_can_name_a_search_and_masks_the_plate_in_its_reason(
     assert response.status_code == 201, response.get_json()
     hold_body = response.get_json()
     assert hold_body["read_count"] == 1
-    assert "7ABC" not in json.dumps(hold_body).upper()
+    assert "7ABC" not in _without_digests(json.dumps(hold_body)).upper()
     assert row(rt, ids[0]).retention_class == "held"
     assert row(rt, ids[1]).retention_class == "unmatched"
     with read_only_session(rt.sessions) as session:
         details = " ".join(session.scalars(select(AuditEvent.details)))
-    assert "7ABC" not in details.upper()
+    assert "7ABC" not in _without_digests(details).upper()
+
+
+def _without_digests(text: str) -> str:
+    """The text without hex digests and ids, for a case-blind search for a plate: a MAC or an
+    id holds "7abc" by chance about once in a hundred runs, and no plate is 32 hex digits."""
+    return re.sub(r"[0-9a-fA-F-]{32,}", "", text)
 
 
 def test_second_approver_a_pending_hold_protects_nothing_until_another_supervisor_approves(
