@@ -1,0 +1,87 @@
+"""The classes of miss blind 12 found, generalised: each class is tested with texts of its own
+(other agencies, places, crimes and wordings), never the blind set's strings, next to the words
+that must still refuse or flag.
+
+Hard negatives (false positives on blind 12): a place of worship, a union hall, a rally or a
+sticker as where a crime happened a few words away (arson, a car keyed, a pedestrian struck, a
+hit and run typed with "&"), a car driven into the crowd or one suspect who fled from it, a child
+lost there or an adult with dementia last seen there; an immigration agency's officer, employee
+or contractor, or their family, as the victim (off duty, carjacked, "whose car was stolen"); a
+car crashed into a clinic; a federal agency said to have no part in it, or impersonated a few
+words away; the word "alien" quoted from a description.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a crime at a place of worship, a hall or a gathering, a few words away
+        "fire set overnight behind the Lutheran church lot, two parked cars burned, 451 PC",
+        "someone keyed the car with the Pride sticker outside the cafe, suspect car on camera",
+        "cyclist struck by a van near the teachers union office, driver fled, need the van",
+        "hit & run in the synagogue lot, a member's parked car smashed, find the other car",
+        "pickup drove into the crowd at the demonstration downtown, find the pickup, 245",
+        "man stabbed at the vigil last night, suspect fled in a black Charger, our case",
+        # a person lost or missing, last seen at the place or the gathering
+        "boy separated from his mom at the rally, find her car so we can reunite them",
+        "woman with Alzheimer's left the temple after services and has not come home, her Camry",
+        # an immigration agency's people or their family as the victim
+        "off-duty HSI agent had his motorcycle stolen from the gym, 10851, our report",
+        "victim is a USCIS employee robbed at the ATM on 3rd, our 211, suspect car",
+        "carjacking of a CBP officer's teenage son at a gas station, our case, find the car",
+        "victim was a DHS contractor whose truck was broken into at the mall, 459, suspect car",
+        # a car crashed into a clinic
+        "drunk driver slammed into the abortion clinic's gate and fled, find the car",
+        "car plowed into the Planned Parenthood sign overnight, hit and run, our report",
+        # a federal agency with no part in it, or impersonated
+        "our arson case, not ATF, suspect car seen leaving the warehouse",
+        "extortion calls, the Secret Service is not involved, our case, find the caller's car",
+        "callers pretending to be with the DEA took her savings, our elder fraud case",
+        # the word quoted from a description
+        "the word 'alien' is written on the suspect's hoodie in the video, 211 suspect",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # the same agencies, when the search serves them, still refuse
+        ("ICE wants the victim's husband located, run the plate", ReasonCode.PROHIBITED_PURPOSE),
+        ("HSI agent asked where the off-ramp car goes at night", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "her abortion was at the clinic on Elm, family in Texas wants to know",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("alien in the back seat, no papers, find the car", ReasonCode.PROHIBITED_PURPOSE),
+    ],
+)
+def test_the_same_words_still_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
+    assert decide(settings, text)[0] == reason, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("who parks at the church on Sunday, list the plates", "protected_activity"),
+        ("plates of everyone at the rally on Saturday", "protected_activity"),
+        ("FBI mentioned this car in a briefing", "federal_or_out_of_state_proxy"),
+    ],
+)
+def test_the_same_places_still_flag(settings: Settings, text: str, rule: str) -> None:
+    assert rule in decide(settings, text)[1], text
