@@ -2,6 +2,13 @@
 (other agencies, places, crimes and wordings), never the blind set's strings, next to the words
 that must still refuse or flag.
 
+Refused (blind 12 misses): status and removal in plain words (not supposed to be here, without
+status, a status that lapsed, "removable", "inadmissible", the next flight back, "no tiene
+estatus"); terminations as someone's work, a pregnancy said to have ended, hormones for a minor;
+a federal, private or out-of-state party and its asking with the routine story between them.
+A job terminated, steroids sold at a gym, a statement ruled inadmissible, a party that is the
+victim or only reports, and another state's plates stay clean.
+
 Hard negatives (false positives on blind 12): a place of worship, a union hall, a rally or a
 sticker as where a crime happened a few words away (arson, a car keyed, a pedestrian struck, a
 hit and run typed with "&"), a car driven into the crowd or one suspect who fled from it, a child
@@ -52,10 +59,30 @@ def settings() -> Settings:
         "callers pretending to be with the DEA took her savings, our elder fraud case",
         # the word quoted from a description
         "the word 'alien' is written on the suspect's hoodie in the video, 211 suspect",
+        # a party next to its own crime or our case, a statement ruled out, a job terminated
+        "Nevada plates on the stolen truck, the owner wants it back, 10851",
+        "victim from Arizona was robbed at the rest stop, she wants the suspect found, 211",
+        "the landlord's truck was stolen from his lot, he wants it found, 10851",
+        "his confession was ruled inadmissible, our 211 case goes on, suspect car",
+        "employee terminations at the plant led to threats, suspect car on camera, 422",
+        "gym owner selling testosterone to teens, 11350, find his car",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a party that only holds the suspect, or that is the victim, is mentioned (at most a flag
+        # for the review), not who the search is for
+        "FBI took the bank robbery suspect into custody, our detective wants the getaway car",
+        "bail bondsman reported his own car stolen, wants it found, our report",
+    ],
+)
+def test_a_party_mentioned_is_not_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] is None, text
 
 
 @pytest.mark.parametrize(
@@ -69,6 +96,57 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PROHIBITED_PURPOSE,
         ),
         ("alien in the back seat, no papers, find the car", ReasonCode.PROHIBITED_PURPOSE),
+        # (blind 12 misses) status and removal in plain words, buried in routine text
+        (
+            "neighbours say the whole family is not supposed to be here, find the minivan",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "workers w/o status at the car wash, where does the owner park",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("her DACA status lapsed last spring, locate her car", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "get him on the next bus back to Honduras, where is he staying",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "subject flagged removable at the port, need his last reads",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("el dueno no tiene papeles, necesitamos la ubicacion", ReasonCode.PROHIBITED_PURPOSE),
+        # care by the medicine, the work or the pregnancy said the other way round
+        (
+            "the nurse practitioner who provides terminations at the clinic, where does she live",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "kid is 14 and on testosterone, his aunt wants to know where he goes",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "her pregnancy was terminated in August per her sister, was the car near the clinic",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        # a federal, private or out-of-state party, then its asking, with the story between
+        (
+            "ATF agent working a straw purchase thing out of Reno wants to see this truck's trips",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        ("need reads so the feds can pick her up before the weekend", ReasonCode.FEDERAL_AGENCY),
+        (
+            "bail bondsman from Main St called, his client missed court, he wants the car's spot",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        (
+            "the property management company says the tenant is behind, they want to know where"
+            " he parks",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        (
+            "Utah narcotics detectives, no California case, asked for this car's history",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
     ],
 )
 def test_the_same_words_still_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
