@@ -9,6 +9,12 @@ a federal, private or out-of-state party and its asking with the routine story b
 A job terminated, steroids sold at a gym, a statement ruled inadmissible, a party that is the
 victim or only reports, and another state's plates stay clean.
 
+Flagged (blind 12 misses): reasons that say nothing ("saw it", "see attached", "details to
+follow", a fishing expedition); a city's, a county's or a court's administrative work (a school
+district's residency question, a traffic study, an administrative citation, an HR matter over a
+city car, jurors, a rent board, a registrar, a neighbour to be asked nicely); yelling at an
+official at a meeting; "AA males".
+
 Hard negatives (false positives on blind 12): a place of worship, a union hall, a rally or a
 sticker as where a crime happened a few words away (arson, a car keyed, a pedestrian struck, a
 hit and run typed with "&"), a car driven into the crowd or one suspect who fled from it, a child
@@ -66,6 +72,9 @@ def settings() -> Settings:
         "his confession was ruled inadmissible, our 211 case goes on, suspect car",
         "employee terminations at the plant led to threats, suspect car on camera, 422",
         "gym owner selling testosterone to teens, 11350, find his car",
+        # the same words next to a crime
+        "AA male suspect in the 211, fled in a grey Altima",
+        "HR investigation found the clerk embezzled funds, 503 PC, find her car",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -159,6 +168,21 @@ def test_the_same_words_still_refuse(settings: Settings, text: str, reason: Reas
         ("who parks at the church on Sunday, list the plates", "protected_activity"),
         ("plates of everyone at the rally on Saturday", "protected_activity"),
         ("FBI mentioned this car in a briefing", "federal_or_out_of_state_proxy"),
+        # (blind 12 misses) reasons that say nothing: something seen, a paper elsewhere, fishing
+        ("saw it earlier", "vague_justification"),
+        ("see attachment", "vague_justification"),
+        ("details to follow", "vague_justification"),
+        ("a fishing expedition on this one", "vague_justification"),
+        # administrative work of a city, a county or a court
+        ("pupil address check for the school district", "non_criminal_use"),
+        ("traffic calming study on Elm, count the cars", "non_criminal_use"),
+        ("parks worker driving the city truck home, HR issue", "non_criminal_use"),
+        ("the rent board asks whether the landlord lives in the unit", "non_criminal_use"),
+        ("jury commissioner needs a current address for a no-show juror", "non_criminal_use"),
+        ("barking dog calls, want the owner so we can ask politely", "non_criminal_use"),
+        # speech at a meeting; people by a group
+        ("who was yelling at the mayor at the meeting, run the lot", "protected_activity"),
+        ("two AA men in a Camry by the park, run it", "profiling"),
     ],
 )
 def test_the_same_places_still_flag(settings: Settings, text: str, rule: str) -> None:
