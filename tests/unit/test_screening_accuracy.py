@@ -90,7 +90,9 @@ shipped then, on the 501 texts the first development part does not hold: refused
 0.670, caught 191/212 = 0.901 (158 by the rules alone), flag-worthy 88/109 = 0.807, false
 positives 19/180 = 0.106 (none from the second opinion) -- no target met. It is development data
 now, like blind 11: the second opinion is trained on it and the rules tuned on its classes of
-miss. Until the next blind set is added, it is scored with bench/screening.py --extra.
+miss (every row scored, refused 188/212, caught 212/212, flag-worthy 106/110, false positives
+3/180 after that tuning; tuned on, so no estimate for unseen text). Until the next blind set is
+added, a new one is scored with bench/screening.py --extra.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
