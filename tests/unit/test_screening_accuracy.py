@@ -90,7 +90,7 @@ shipped then, on the 501 texts the first development part does not hold: refused
 0.670, caught 191/212 = 0.901 (158 by the rules alone), flag-worthy 88/109 = 0.807, false
 positives 19/180 = 0.106 (none from the second opinion) -- no target met. It is development data
 now, like blind 11: the second opinion is trained on it and the rules tuned on its classes of
-miss (every row scored, refused 188/212, caught 212/212, flag-worthy 106/110, false positives
+miss (every row scored, refused 194/212, caught 212/212, flag-worthy 106/110, false positives
 3/180 after that tuning; tuned on, so no estimate for unseen text). Until the next blind set is
 added, a new one is scored with bench/screening.py --extra.
 
@@ -243,11 +243,11 @@ TUNED_BLIND_PARTS = [
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
     ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
-    ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 101, 1),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 215, 220, 101, 1),
     ("development (blind 9)", (502, 0), (212, 110, 180), 211, 212, 108, 2),
     ("development (blind 10)", (525, 0), (208, 131, 186), 207, 208, 131, 0),
     ("development (blind 11)", (500, 0), (211, 110, 179), 193, 211, 110, 0),
-    ("development (blind 12)", (502, 0), (212, 110, 180), 188, 212, 106, 3),
+    ("development (blind 12)", (502, 0), (212, 110, 180), 194, 212, 106, 3),
 ]
 
 

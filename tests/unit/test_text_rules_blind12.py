@@ -74,6 +74,7 @@ def settings() -> Settings:
         "gym owner selling testosterone to teens, 11350, find his car",
         # the same words next to a crime
         "AA male suspect in the 211, fled in a grey Altima",
+        "Nevada County deputies asked for our report on the crash, send them a copy",
         "HR investigation found the clerk embezzled funds, 503 PC, find her car",
     ],
 )
@@ -88,6 +89,7 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
         # for the review), not who the search is for
         "FBI took the bank robbery suspect into custody, our detective wants the getaway car",
         "bail bondsman reported his own car stolen, wants it found, our report",
+        "DEA agent had his truck stolen from the gym, he wants it back, 10851",
     ],
 )
 def test_a_party_mentioned_is_not_refused(settings: Settings, text: str) -> None:
@@ -156,6 +158,12 @@ def test_a_party_mentioned_is_not_refused(settings: Settings, text: str) -> None
             "Utah narcotics detectives, no California case, asked for this car's history",
             ReasonCode.OUT_OF_STATE_AGENCY,
         ),
+        (
+            "for the Oregon state investigator from training, he's looking for his suspect here",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+        ("the grower turned her in to the feds, locate the car", ReasonCode.PROHIBITED_PURPOSE),
+        ("the tow lot contractor (private) wants the owners' addresses", ReasonCode.PRIVATE_ENTITY),
     ],
 )
 def test_the_same_words_still_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
