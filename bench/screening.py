@@ -116,17 +116,19 @@ part of the labelled set:
                second opinion caught 16 more), flag-worthy 82/104 = 0.788, false positives
                11/179 = 0.061 (none from the second opinion) -- no target met. The rules were
                then tuned on its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind12.csv   (blind 12) 502 texts written
+  development  tests/data/justifications_dev_blind12.csv   (blind 12) 502 texts written
                blind by a twelfth person (only the public policy documents read) while the
                rules were tuned on blind 11, told that the rules already know agency names,
                addresses, forms and look-alike letters and to go further: long routine texts
                with the purpose buried in them, purposes implied by who benefits, bureaucratic
-               wording; a third of the legitimate texts hard negatives. Scored once, after the
-               tuning on blind 11 and the second opinion's retraining, on the 501 texts the
-               first development part does not hold: refused up front 142/212 = 0.670, caught
-               191/212 = 0.901 (158/212 by the rules alone; the second opinion caught 33 more),
-               flag-worthy 88/109 = 0.807, false positives 19/180 = 0.106 (none from the second
-               opinion) -- no target met.
+               wording; a third of the legitimate texts hard negatives. Scored once as held-out,
+               after the tuning on blind 11 and the second opinion's retraining, on the 501
+               texts the first development part does not hold: refused up front 142/212 =
+               0.670, caught 191/212 = 0.901 (158/212 by the rules alone; the second opinion
+               caught 33 more), flag-worthy 88/109 = 0.807, false positives 19/180 = 0.106
+               (none from the second opinion) -- no target met. The rules were then tuned on
+               its classes of miss, so it is development data now; the next blind part is
+               scored with --extra until it is added here.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -185,7 +187,7 @@ PARTS = {
     "development (blind 9)": DATA / "justifications_dev_blind9.csv",
     "development (blind 10)": DATA / "justifications_dev_blind10.csv",
     "development (blind 11)": DATA / "justifications_dev_blind11.csv",
-    "held-out (blind 12)": DATA / "justifications_heldout_blind12.csv",
+    "development (blind 12)": DATA / "justifications_dev_blind12.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -200,6 +202,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 9)",
     "development (blind 10)",
     "development (blind 11)",
+    "development (blind 12)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

@@ -82,6 +82,17 @@ from the second opinion) -- no target met. It is development data now, like blin
 opinion is trained on it and the rules tuned on its classes of miss (every row scored, refused
 192/211, caught 211/211, flag-worthy 110/110, false positives 1/179 after that tuning; tuned on,
 so no estimate for unseen text).
+Blind 12 (tests/data/justifications_dev_blind12.csv, 502 texts) was written blind by a twelfth
+person from the published policy alone, while the rules were tuned on blind 11, told that the
+rules already know agency names, addresses, forms and look-alike letters and to bury the purpose
+in long routine text, and scored once as held-out with the rules and the second opinion as
+shipped then, on the 501 texts the first development part does not hold: refused 142/212 =
+0.670, caught 191/212 = 0.901 (158 by the rules alone), flag-worthy 88/109 = 0.807, false
+positives 19/180 = 0.106 (none from the second opinion) -- no target met. It is development data
+now, like blind 11: the second opinion is trained on it and the rules tuned on its classes of
+miss (every row scored, refused 194/212, caught 212/212, flag-worthy 106/110, false positives
+3/180 after that tuning; tuned on, so no estimate for unseen text). Until the next blind set is
+added, a new one is scored with bench/screening.py --extra.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -212,24 +223,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_12_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
-    # on blind 11: refused 142/212 = 0.670, caught 191/212 = 0.901 of which 158 by the rules
-    # alone, flag-worthy 88/109 = 0.807, false positives 19/180 = 0.106 (none from the second
-    # opinion); no target met. Its writer was told the rules already know agency names,
-    # addresses, forms and look-alike letters, and wrote long routine texts with the purpose
-    # buried in them. The figures are printed, and the make-up is pinned so a changed file
-    # cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 12)")
-    assert (len(rows), seen) == (501, 1)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (212, 109, 180)
-    print(
-        f"blind 12: refused {s.refused}/212, caught {s.caught}/212, flag-worthy {s.flagged}/109, "
-        f"false positives {s.false_positives}/180"
-    )
-
-
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
@@ -243,16 +236,18 @@ def test_blind_12_is_held_out_and_scored_as_it_stands(settings: Settings) -> Non
 # alone), 73/117, 4/186 (none from the second opinion), on the 511 texts the first development
 # part does not hold; blind 11 (the same way) 178/211, 195/211 (179 by the rules alone), 82/104,
 # 11/179 (none from the second opinion), on the 494 texts the first development part does not
-# hold.
+# hold; blind 12 (the same way) 142/212, 191/212 (158 by the rules alone), 88/109, 19/180 (none
+# from the second opinion), on the 501 texts the first development part does not hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
     ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
-    ("development (blind 8)", (525, 0), (220, 109, 196), 214, 220, 101, 1),
-    ("development (blind 9)", (502, 0), (212, 110, 180), 210, 212, 108, 2),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 215, 220, 101, 1),
+    ("development (blind 9)", (502, 0), (212, 110, 180), 211, 212, 108, 2),
     ("development (blind 10)", (525, 0), (208, 131, 186), 207, 208, 131, 0),
-    ("development (blind 11)", (500, 0), (211, 110, 179), 192, 211, 110, 1),
+    ("development (blind 11)", (500, 0), (211, 110, 179), 193, 211, 110, 0),
+    ("development (blind 12)", (502, 0), (212, 110, 180), 194, 212, 106, 3),
 ]
 
 
