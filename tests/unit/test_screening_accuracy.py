@@ -91,8 +91,14 @@ shipped then, on the 501 texts the first development part does not hold: refused
 positives 19/180 = 0.106 (none from the second opinion) -- no target met. It is development data
 now, like blind 11: the second opinion is trained on it and the rules tuned on its classes of
 miss (every row scored, refused 194/212, caught 212/212, flag-worthy 106/110, false positives
-3/180 after that tuning; tuned on, so no estimate for unseen text). Until the next blind set is
-added, a new one is scored with bench/screening.py --extra.
+3/180 after that tuning; tuned on, so no estimate for unseen text).
+Blind 13 (tests/data/justifications_heldout_blind13.csv, 501 texts) was written blind by a
+thirteenth person from the published policy alone, while the rules were tuned on blind 12, told
+the same as blind 12's writer, and is held out: scored once with the rules and the second opinion
+as shipped after the tuning on blind 12, on the 486 texts the first development part does not
+hold: refused 148/211 = 0.701, caught 189/211 = 0.896 (164 by the rules alone), flag-worthy 91/95
+= 0.958, false positives 13/180 = 0.072 (none from the second opinion) -- the flag-worthy target
+met, the other three not.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -221,6 +227,22 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
     extra.write_text("text,label,rule\nper ICE,prohibitted,prohibited_purpose\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="line 2: label must be one of"):
         main(["--accuracy-only", "--extra", str(extra)])
+
+
+def test_blind_13_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 12: refused 148/211 = 0.701, caught 189/211 = 0.896 of which 164 by the rules
+    # alone, flag-worthy 91/95 = 0.958, false positives 13/180 = 0.072 (none from the second
+    # opinion); the flag-worthy target met, the other three not. The figures are printed, and
+    # the make-up is pinned so a changed file cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 13)")
+    assert (len(rows), seen) == (486, 15)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (211, 95, 180)
+    print(
+        f"blind 13: refused {s.refused}/211, caught {s.caught}/211, flag-worthy {s.flagged}/95, "
+        f"false positives {s.false_positives}/180"
+    )
 
 
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
