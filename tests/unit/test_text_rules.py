@@ -516,8 +516,10 @@ NEUTRAL_WORDS = [
     "stolen", "vehicle", "burglary", "suspect", "fled", "northbound", "sedan", "police",
     "service", "price", "notice", "Alice", "iced", "removed", "detained", "border", "Marshall",
     "Street", "report", "victim", "witness", "camera", "lot", "black", "cream", "truck", "rink",
-    "Oregon", "collision", "church", "members", "clinic", "nurse", "health", "custody",
-    # (not "warrant": "removal warrant" is ICE's warrant of removal, form I-205)
+    "Oregon", "collision", "church", "members", "nurse", "health", "custody",
+    # (not "warrant": "removal warrant" is ICE's warrant of removal, form I-205; not "clinic":
+    # the base texts name other states, and another state's plate or warrant next to a clinic,
+    # "fled to Arizona, warrant issued clinic", is what the reproductive-care entries look for)
     "removal", "crossing", "status", "robbery", "hit", "and", "run", "DUI",
     "Nevada", "County", "white", "male", "on", "the", "at", "#", "2026", "PC", "459",
 ]  # fmt: skip
