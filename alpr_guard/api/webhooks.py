@@ -62,31 +62,29 @@ CAMERA_ROLE = "camera"
 NOT_OPERATING = "camera_agency_not_operating"
 _COMMITTER_KEY = "alpr_guard_group_commit"
 _CREDENTIALS_KEY = "alpr_guard_camera_credentials"
-_committer_lock = threading.Lock()
+_once_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def _per_app(key: str, make: Callable[[], T]) -> T:
+    """This app's one ``make()``, built on first use (under a lock: threads serve requests)."""
+    found: T | None = current_app.extensions.get(key)
+    if found is None:
+        with _once_lock:
+            found = current_app.extensions.get(key)
+            if found is None:
+                found = current_app.extensions[key] = make()
+    return found
 
 
 def committer() -> GroupCommit:
     """The process's group committer for this app (one per runtime)."""
-    found: GroupCommit | None = current_app.extensions.get(_COMMITTER_KEY)
-    if found is None:
-        with _committer_lock:
-            found = current_app.extensions.get(_COMMITTER_KEY)
-            if found is None:
-                found = GroupCommit(runtime())
-                current_app.extensions[_COMMITTER_KEY] = found
-    return found
+    return _per_app(_COMMITTER_KEY, lambda: GroupCommit(runtime()))
 
 
 def credential_cache() -> CredentialCache:
     """The process's cache of accepted bearer credentials for this app."""
-    found: CredentialCache | None = current_app.extensions.get(_CREDENTIALS_KEY)
-    if found is None:
-        with _committer_lock:
-            found = current_app.extensions.get(_CREDENTIALS_KEY)
-            if found is None:
-                found = CredentialCache()
-                current_app.extensions[_CREDENTIALS_KEY] = found
-    return found
+    return _per_app(_CREDENTIALS_KEY, CredentialCache)
 
 
 def _authenticate() -> CameraPrincipal:
