@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from alpr_guard.policy.text_rules.compiled import _Cand, _Node, _Phrase, _walk, cand, share
+from alpr_guard.policy.text_rules.compiled import _NUM, _Cand, _Node, _Phrase, _walk, cand, share
 
 WORDS = st.sampled_from(["ice", "hsi", "per", "for", "the", "case"])
 PHRASES = st.lists(st.lists(WORDS, min_size=1, max_size=3).map(tuple), min_size=1, max_size=25)
@@ -115,3 +115,25 @@ def test_identical_subtrees_are_kept_once() -> None:
     assert root.children["ice"] is root.children["hsi"] is root.children["cbp"]
     assert sum(1 for _ in root.nodes()) < before
     assert all(node.frozen for node in root.nodes() if node is not root)
+
+
+def test_a_number_slot_below_a_shared_subtree_is_copied_before_it_grows() -> None:
+    # "per <num>" and "case <num>" of one entry share their subtree; "case <num> ice" must not
+    # make "per 12 ice" match.
+    root = _Node.root()
+    shared: dict[tuple[object, ...], _Node] = {}
+    for words in (("per", _NUM), ("case", _NUM)):
+        phrase = _Phrase(words, None, False)
+        root.insert(phrase, cand(phrase, 0, 0))
+    share(root, shared)
+    assert root.children["per"] is root.children["case"]
+    longer = _Phrase(("case", _NUM, "ice"), None, False)
+    root.insert(longer, cand(longer, 1, 0))
+
+    def found(text: list[str]) -> set[tuple[int, int]]:
+        out: list[tuple[_Cand, int]] = []
+        _walk(root, text, 0, len(text), out)
+        return {(c.entry, end) for c, end in out}
+
+    assert found(["case", "12", "ice"]) == {(0, 2), (1, 3)}
+    assert found(["per", "12", "ice"]) == {(0, 2)}
