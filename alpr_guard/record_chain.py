@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import chain
@@ -189,6 +189,13 @@ def _values(obj: object, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
 
 def search_mac(keyring: KeyRing, record: SearchRecord) -> str:
     return content_mac(keyring, "search", str(record.id), _values(record, SEARCH_COLUMNS))
+
+
+def search_values_mac(keyring: KeyRing, values: Mapping[str, object]) -> str:
+    """``search_mac`` of a record not built as an ORM object: its column values by name."""
+    return content_mac(
+        keyring, "search", str(values["id"]), [values[c.key] for c in SEARCH_COLUMNS]
+    )
 
 
 def share_mac(keyring: KeyRing, share: Share) -> str:

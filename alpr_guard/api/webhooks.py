@@ -19,11 +19,13 @@ and the refusal is recorded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.engine import Connection
 
 from alpr_guard.api import vendors
 from alpr_guard.api.context import (
@@ -87,6 +89,18 @@ def credential_cache() -> CredentialCache:
     return _per_app(_CREDENTIALS_KEY, CredentialCache)
 
 
+@contextmanager
+def _credential_connection() -> Iterator[Connection]:
+    """A Core connection of its own for a credential check, not the request's session: the
+    check is one indexed SELECT, and the session's transaction bookkeeping around it cost more
+    than the query (about a tenth of a camera's one-read post). Read-only: it never takes the
+    write lock."""
+    with runtime().engine.connect() as db:
+        if db.dialect.name == "sqlite":
+            db.execution_options(**{READ_ONLY: True})
+        yield db
+
+
 def _authenticate() -> CameraPrincipal:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -100,12 +114,7 @@ def _authenticate() -> CameraPrincipal:
             g.camera_cached = True
             return cached
     rt = runtime()
-    # A Core connection of its own, not the request's session: the check is one indexed
-    # SELECT, and the session's transaction bookkeeping around it cost more than the query
-    # (about a tenth of a camera's one-read post). Read-only: it never takes the write lock.
-    with rt.engine.connect() as db:
-        if db.dialect.name == "sqlite":
-            db.execution_options(**{READ_ONLY: True})
+    with _credential_connection() as db:
         if token is not None:
             return authenticate_token(db, token, cache)
         return authenticate_signed(
@@ -151,9 +160,7 @@ def _confirm_cached(camera: CameraPrincipal) -> None:
     is no longer live."""
     if not g.get("camera_cached"):
         return
-    with runtime().engine.connect() as db:
-        if db.dialect.name == "sqlite":
-            db.execution_options(**{READ_ONLY: True})
+    with _credential_connection() as db:
         live = live_credentials(db, [camera])
     g.camera_cached = False
     if not live:

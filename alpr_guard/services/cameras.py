@@ -489,7 +489,7 @@ def authenticate_signed(
         secret = _unseal(rt, row.name, sealed)
         expected = signature(secret, timestamp, body)
         if hmac.compare_digest(expected, sent.strip().lower()):
-            return _principal(row, hashlib.sha256(secret).hexdigest())
+            return _principal(row, hash_secret(secret.decode()))
     raise Unauthorized(_UNAUTHORIZED)
 
 

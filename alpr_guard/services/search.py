@@ -37,20 +37,18 @@ from sqlalchemy import (
     table,
     union_all,
 )
-from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
 from alpr_guard.db import DriverSelect, from_driver_utc, from_driver_uuid
 from alpr_guard.errors import KeyUnavailable
-from alpr_guard.models import Agency, PlateRead, SearchRecord
+from alpr_guard.models import PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision, ReasonCode
 from alpr_guard.policy.plates import Plate
 from alpr_guard.policy.redaction import mask_known
 from alpr_guard.policy.screening import SearchFacts, screen_search
-from alpr_guard.policy.sharing import AgencyFacts
-from alpr_guard.record_chain import SEARCH_COLUMNS, content_mac
-from alpr_guard.services.agencies import find_agency
+from alpr_guard.record_chain import search_values_mac
+from alpr_guard.services.agencies import facts_by_id, find_agency
 from alpr_guard.services.deps import Deps
 from alpr_guard.services.free_text import display, display_opt
 from alpr_guard.services.images import ImageOut, images_for
@@ -151,7 +149,7 @@ def run_search(
     session: Session, rt: Deps, principal: Principal, request: SearchRequest
 ) -> SearchOutcome:
     now = rt.clock.now()
-    requester = _requester(session, principal.agency_id)
+    requester = facts_by_id(session, principal.agency_id)
     on_behalf = find_agency(session, request.on_behalf_of) if request.on_behalf_of else None
     decision = screen_search(
         SearchFacts(
@@ -198,35 +196,6 @@ def run_search(
         sum(map(len, images.values())) if images is not None else None,
     )
     return SearchOutcome(search_id, decision, results, total, next_cursor, images=images)
-
-
-# The requesting agency's facts, as the registry stands now, on every search: one prepared
-# lookup by primary key (an ORM get of the whole row cost more than the search's own SELECT).
-_REQUESTER = DriverSelect(
-    select(
-        Agency.ori,
-        Agency.name,
-        Agency.kind,
-        Agency.jurisdiction,
-        Agency.vetted,
-        Agency.attestation_expires_at,
-    ).where(Agency.id == bindparam("agency_id"))
-)
-
-
-def _requester(session: Session, agency_id: int) -> AgencyFacts:
-    rows = _REQUESTER.rows(session, {"agency_id": agency_id})
-    if not rows:
-        raise NoResultFound(f"no agency with id {agency_id}")
-    ori, name, kind, jurisdiction, vetted, attestation = rows[0]
-    return AgencyFacts(
-        ori=ori,
-        name=name,
-        kind=kind,
-        jurisdiction=jurisdiction,
-        vetted=bool(vetted),
-        attestation_expires_at=from_driver_utc(attestation) if attestation is not None else None,
-    )
 
 
 _READS = cast(Table, PlateRead.__table__)
@@ -476,8 +445,7 @@ def _record(
     )
 
 
-# The record's columns its MAC covers (``record_chain``), and its insert, compiled once.
-_RECORD_MAC_COLUMNS = tuple(column.key for column in SEARCH_COLUMNS)
+# The record's insert, compiled once.
 _INSERT_RECORD = insert(cast(Table, SearchRecord.__table__))
 
 
@@ -560,9 +528,7 @@ def write_record(
         "matched": matched,
         "result_count": total,
         "page_cursor": attempt.page_cursor,
-        "record_mac": content_mac(
-            rt.keyring, "search", str(search_id), [record[name] for name in _RECORD_MAC_COLUMNS]
-        ),
+        "record_mac": search_values_mac(rt.keyring, record),
     }
     if fields is not None:
         details["fields"] = dict(fields)  # names and rules only, never values
