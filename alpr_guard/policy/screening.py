@@ -25,7 +25,7 @@ from typing import Protocol
 from alpr_guard.policy.decisions import Decision, Flag, ReasonCode
 from alpr_guard.policy.second_opinion import SecondOpinion, opinion
 from alpr_guard.policy.sharing import AgencyFacts, SharingRules, decide_recipient
-from alpr_guard.policy.text_rules import TextMatch, TextRules, scan
+from alpr_guard.policy.text_rules import TextMatch, TextRules, scan_words
 
 JUNK_RULE = "vague_justification"
 
@@ -116,7 +116,7 @@ def _screen_purpose_and_text(
             None,
             (),
         )
-    matches = scan(settings.screening, justification, case_number)
+    matches, words = scan_words(settings.screening, justification, case_number)
     flags = tuple(Flag(m.rule, m.severity, m.matched) for m in matches if m.action == "flag")
     second = settings.second_opinion
     if second is not None and not any(
@@ -124,7 +124,7 @@ def _screen_purpose_and_text(
     ):
         # The rules passed the text (or only flagged it for something else): the model's
         # opinion, which can flag and never refuse.
-        said = opinion(second, justification)
+        said = opinion(second, words)
         if said is not None:
             flags = (*flags, Flag(second.rule, second.severity, said))
     junk = None

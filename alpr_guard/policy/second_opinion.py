@@ -81,10 +81,12 @@ def probability(model: Model, text: str) -> float:
     return _sigmoid(z)
 
 
-def opinion(second: SecondOpinion, text: str) -> tuple[str, ...] | None:
+def opinion(second: SecondOpinion, words: Sequence[str]) -> tuple[str, ...] | None:
     """None, or what a flag reports: the words that weighed most towards a prohibited purpose
-    (words of the text, never letter fragments), after a label naming the model."""
-    words = words_of(text)
+    (words of the text, never letter fragments), after a label naming the model.
+
+    ``words`` are the text's as the rules see it (``words_of``); the screening passes the ones
+    its scan already made rather than normalising the text a second time."""
     if not words:
         return None
     z, found = _score(second.model, features(words))

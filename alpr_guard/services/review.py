@@ -40,7 +40,7 @@ from alpr_guard.models import AuditEvent, Finding, SearchRecord
 from alpr_guard.policy.behaviour import UserReview, day_peer_medians
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.hit_rates import RULE as HIT_RATE_RULE
-from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, words_of
+from alpr_guard.policy.text_rules import TextMatch, TextRules, field_triggers, scan, scan_words
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.record_chain import finding_key, finding_mac, finding_mac_of
 from alpr_guard.services.deps import Deps
@@ -246,7 +246,7 @@ class _TextScanner:
             text = self._remember(
                 self.texts,
                 justification,
-                (scan(self.rules, justification), words_of(justification)),
+                scan_words(self.rules, justification),
             )
         if not case_number:
             return text[0]

@@ -18,6 +18,7 @@ from alpr_guard.errors import ConfigError
 from alpr_guard.policy import second_opinion as so
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.screening import screen_search
+from alpr_guard.policy.text_rules import words_of
 from alpr_guard.settings import Settings, load_settings
 from bench.screening import DEVELOPMENT_PARTS, PARTS
 from tests.conftest import PROFILE, REPO, write_config
@@ -122,15 +123,15 @@ def test_probability_is_a_probability_at_both_extremes(toy: so.Model) -> None:
 def test_opinion_reports_the_words_that_weighed_most_and_never_a_digit() -> None:
     model = so.Model({"w:deport": 3.0, "w:0abc": 9.0, "p:send back": 2.0, "w:car": -1.0}, 0.0, ())
     second = so.SecondOpinion(model, 0.6, "prohibited_purpose", "medium")
-    said = so.opinion(second, "deport 7ABC123 car send back")
+    said = so.opinion(second, words_of("deport 7ABC123 car send back"))
     assert said == ("second opinion", "deport", "send back")
     assert "7ABC123" not in repr(said) and "0abc" not in repr(said)
 
 
 def test_no_opinion_below_the_threshold_or_on_an_empty_text(toy: so.Model) -> None:
     second = so.SecondOpinion(toy, 0.99, "prohibited_purpose", "medium")
-    assert so.opinion(second, "stolen car from the lot") is None
-    assert so.opinion(second, "  ...  ") is None
+    assert so.opinion(second, words_of("stolen car from the lot")) is None
+    assert so.opinion(second, words_of("  ...  ")) is None
 
 
 # --------------------------------------------------------------------------- file format

@@ -63,7 +63,7 @@ from alpr_guard.policy.text_rules.compiled import (
     TextRules,
 )
 from alpr_guard.policy.text_rules.load import load_text_rules
-from alpr_guard.policy.text_rules.match import field_triggers, scan, words_of
+from alpr_guard.policy.text_rules.match import field_triggers, scan, scan_words, words_of
 
 __all__ = [
     "ACTIONS",
@@ -75,5 +75,6 @@ __all__ = [
     "field_triggers",
     "load_text_rules",
     "scan",
+    "scan_words",
     "words_of",
 ]

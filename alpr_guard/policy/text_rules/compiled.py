@@ -280,7 +280,6 @@ def _walk(
     i: int,
     limit: int,
     out: list[tuple[_Cand, int]],
-    first_only: bool = False,
 ) -> None:
     """Append (phrase, end) for every phrase in the trie that starts at word ``i``."""
     stack: list[tuple[_Node | tuple[_Cand, ...], int]] = [(root, i)]
@@ -289,14 +288,10 @@ def _walk(
         if type(node) is tuple:  # a leaf: only phrases ending here
             for cand in node:
                 out.append((cand, k))
-                if first_only:
-                    return
             continue
         assert type(node) is _Node
         for cand in node.ends:
             out.append((cand, k))
-            if first_only:
-                return
         if k >= limit:
             continue
         tok = low[k]
@@ -313,8 +308,6 @@ def _walk(
                 for prefix, cand in bucket:
                     if tok.startswith(prefix):
                         out.append((cand, k + 1))
-                        if first_only:
-                            return
 
 
 def _exact_at(p: _Phrase, orig: Sequence[str], i: int) -> bool:
@@ -342,27 +335,67 @@ class _Words:
 
     def ends_at(self, low: Sequence[str], i: int) -> bool:
         """Does a phrase end exactly where word ``i`` starts ("request of" right before)?"""
+        root = self.root
         for k in range(max(0, i - self.longest), i):
-            if self.root.starts(low[k]):
+            if root.starts(low[k]):
                 found: list[tuple[_Cand, int]] = []
-                _walk(self.root, low, k, i, found)
+                _walk(root, low, k, i, found)
                 if any(end == i for _, end in found):
                     return True
         return False
 
     def at(self, low: Sequence[str], k: int, limit: int) -> bool:
-        if not self.root.starts(low[k]):
-            return False
-        found: list[tuple[_Cand, int]] = []
-        _walk(self.root, low, k, limit, found, first_only=True)
-        return bool(found)
+        return self.root.starts(low[k]) and _phrase_from(self.root, low, k, limit)
 
     def before(self, low: Sequence[str], i: int, window: int) -> bool:
-        return any(self.at(low, k, i) for k in range(max(0, i - window), i))
+        """Does a phrase lie wholly among the ``window`` words before word ``i``?"""
+        return self._any_from(low, max(0, i - window), i, i)
 
     def after(self, low: Sequence[str], j: int, window: int) -> bool:
+        """Does a phrase start among the ``window`` words from word ``j`` on?"""
         n = len(low)
-        return any(self.at(low, k, n) for k in range(j, min(n, j + window)))
+        return self._any_from(low, j, min(n, j + window), n)
+
+    def _any_from(self, low: Sequence[str], lo: int, hi: int, limit: int) -> bool:
+        # The context checks run for every trigger, over a window each: ``starts`` is inlined
+        # (most words start no phrase) and the walk stops at the first phrase it finds.
+        root = self.root
+        children, only, num, prefixes = root.children, root.only_word, root.num, root.prefixes
+        for k in range(lo, hi):
+            tok = low[k]
+            if (
+                tok in children
+                or tok == only
+                or (num is not None and tok.isdigit())
+                or (prefixes is not None and tok[:3] in prefixes)
+            ) and _phrase_from(root, low, k, limit):
+                return True
+        return False
+
+
+def _phrase_from(root: _Node, low: Sequence[str], i: int, limit: int) -> bool:
+    """Does a phrase of the trie start at word ``i`` and end by ``limit``? (``_walk`` stopping at
+    the first phrase, without collecting them.)"""
+    stack: list[tuple[_Node | tuple[_Cand, ...], int]] = [(root, i)]
+    while stack:
+        node, k = stack.pop()
+        if type(node) is not _Node or node.ends:  # a leaf holds phrases ending here, no more
+            return True
+        if k >= limit:
+            continue
+        tok = low[k]
+        child = node.children.get(tok)
+        if child is None and tok == node.only_word:
+            child = node.only
+        if child is not None:
+            stack.append((child, k + 1))
+        if node.num is not None and tok.isdigit():
+            stack.append((node.num, k + 1))
+        if node.prefixes:
+            bucket = node.prefixes.get(tok[:3])
+            if bucket is not None and any(tok.startswith(prefix) for prefix, _ in bucket):
+                return True
+    return False
 
 
 @dataclass(frozen=True)

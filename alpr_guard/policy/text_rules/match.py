@@ -15,6 +15,7 @@ from alpr_guard.policy.text_rules.compiled import (
     TextRules,
     _Cand,
     _exact_at,
+    _Node,
     _Vague,
     _walk,
 )
@@ -420,11 +421,16 @@ def _scan_field(rules: TextRules, f: _Field, found: dict[int, list[_Trigger]], f
     walked: list[tuple[_Cand, int]] = []
     for i, tok in enumerate(low):
         # Most words start no phrase (inlined Node.starts: this loop is the hot path).
-        if not (
-            tok in children
-            or (num is not None and tok.isdigit())
-            or (prefixes and tok[:3] in prefixes)
+        child = children.get(tok)
+        if (num is not None and tok.isdigit()) or (prefixes and tok[:3] in prefixes):
+            pass  # a number or a prefix may start one too: walk
+        elif child is None:
+            continue
+        elif (
+            type(child) is _Node and not child.ends and (i + 1 == n or not child.starts(low[i + 1]))
         ):
+            # Of the words that do start one ("for", "the", "in"), most are not followed by a
+            # word that goes on with it: two look-ups settle that without a walk.
             continue
         walked.clear()
         _walk(root, low, i, n, walked)
@@ -535,11 +541,21 @@ def _vague_reason(vague: _Vague, low: list[str], case_words: list[str]) -> tuple
 def scan(
     rules: TextRules, justification: str, case_number: str | None = None
 ) -> tuple[TextMatch, ...]:
+    """All rules the text triggers (see ``scan_words``)."""
+    return scan_words(rules, justification, case_number)[0]
+
+
+def scan_words(
+    rules: TextRules, justification: str, case_number: str | None = None
+) -> tuple[tuple[TextMatch, ...], tuple[str, ...]]:
     """All rules the text triggers, ordered: refuse before flag, then severity high→low, then code.
 
     The justification is checked for junk and vagueness and scanned by every rule. The case number
     field, when given, is scanned by the content rules too (case numbers like "HSI-2025-..." exist),
     but a number there is not junk; a justification that only repeats it is vague.
+
+    Also returns the justification's words as the rules see them (``words_of``), made on the way,
+    for whoever reads the text next (the second opinion, the review's verdicts).
     """
     just = _field(justification)
     case = _field(case_number) if case_number else None
@@ -581,7 +597,7 @@ def scan(
             TextMatch(rule.code, rule.severity, action, tuple(dict.fromkeys(words)), party)
         )
     matches.sort(key=lambda m: (_ACTION_RANK[m.action], _SEVERITY_RANK[m.severity], m.rule))
-    return tuple(matches)
+    return tuple(matches), tuple(just.low)
 
 
 def words_of(text: str) -> tuple[str, ...]:
