@@ -397,13 +397,16 @@ def _pattern_hits(
     hits: list[tuple[int, int, int, int, str]],
 ) -> None:
     """Append (entry, i, j, char start, text) for every match of the rules' patterns."""
-    starts = [s for s, _ in spans]
-    stops = [e for _, e in spans]
+    starts: list[int] = []
+    stops: list[int] = []
     skip = rules.non_ascii_only if text.isascii() else ()
     for k, (pattern_entry, pattern) in enumerate(rules.patterns):
         if k in skip:
             continue
         for m in pattern.finditer(text):
+            if not stops:  # (made on the first match only: most texts match no pattern)
+                starts = [s for s, _ in spans]
+                stops = [e for _, e in spans]
             i = bisect_right(stops, m.start())
             j = max(i, bisect_left(starts, m.end()))
             hits.append((pattern_entry, i, j, m.start(), m.group()))

@@ -18,6 +18,13 @@ _SINGLES = re.compile(
     r"(?<![^\W_])[^\W\d_](?: ?[-_.*~/|+:=\\\u2022\u00b7]{1,3} ?| )[^\W\d_](?![^\W_])"
 )
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")  # a letter held down: "ICEEE", "immigraaation"
+# The same two tests for a text all in ASCII (almost every reason), where a letter is [a-zA-Z]
+# and a letter or digit [a-zA-Z0-9]: they find exactly what the two above find there, in half
+# the time or less, which counts in a long reason (the Unicode classes are slow to test).
+_SINGLES_ASCII = re.compile(
+    r"(?<![a-zA-Z0-9])[a-zA-Z](?: ?[-_.*~/|+:=\\]{1,3} ?| )[a-zA-Z](?![a-zA-Z0-9])"
+)
+_RUN3_ASCII = re.compile(r"([a-zA-Z])\1\1")
 _DOUBLE = re.compile(r"([a-z])\1+")
 _CAPS_DOUBLE = re.compile(r"([A-Z])\1+")
 # Digits typed for the letters they resemble ("1CE", "ER0", "ab0rtion", "U5CIS"): 1 is tried as
@@ -342,8 +349,9 @@ def _field(raw: str) -> _Field:
     text = _normalise(raw)
     spans = [m.span() for m in _TOKEN.finditer(text)]
     orig = [text[s:e] for s, e in spans]
-    if _SINGLES.search(text):
+    singles, run3 = (_SINGLES_ASCII, _RUN3_ASCII) if text.isascii() else (_SINGLES, _RUN3)
+    if singles.search(text):
         spans, orig = _join_acronyms(text, spans, orig)
-    if _RUN3.search(text):
+    if run3.search(text):
         orig = _held_down(orig)
     return _Field(text, spans, orig, [t.lower() for t in orig])
