@@ -211,19 +211,20 @@ def _join_pair(rules: TextRules, a: str, b: str, sep: str, caps: bool) -> str | 
       text typed all in capitals (there "M AN" is two words) nor a lone "I" or "A" after one
       ("11377 HS I saw": the pronoun, not HSI);
     * a longer word split by a hyphen, dot or the like ("de-portation", "im.migration")."""
+    leet = len(a) + len(b) in (3, 4) and (a in _LEET_DIGITS or b in _LEET_DIGITS)
+    if not leet and not (a.isalpha() and b.isalpha() and (a + b).lower() in rules.vocab):
+        return None  # (most pairs of words: settled before the separator's pattern is tried)
     if not _PART_SEP.fullmatch(sep):
         return None
-    if len(a) + len(b) in (3, 4) and (a in _LEET_DIGITS or b in _LEET_DIGITS) and sep.strip():
+    if leet and sep.strip():
         # a digit for a letter next to the rest of an acronym: "1.C.E." (C.E already joined)
         word = (a + b).lower().translate(_LEET_I)
         letters = b if a.isdigit() else a
         if word.isalpha() and word in rules.vocab and letters.isupper():
             return word.upper()
     if not (a.isalpha() and b.isalpha()):
-        return None
-    joined = (a + b).lower()
-    if joined not in rules.vocab:
-        return None
+        return None  # (a digit that read as no letter)
+    joined = (a + b).lower()  # a word of the rules: two words of letters got here only if so
     if len(a) <= 3 and len(b) <= 3 and 3 <= len(joined) <= 5 and a.isupper() and b.isupper():
         if sep == " " and (caps or b in ("I", "A")):
             return None
@@ -273,6 +274,8 @@ _SEPARATED_HINT = re.compile(
 )
 _CAPITALS_HINT = re.compile(r"\b[A-Z]{1,3} [A-Z]{1,3}\b")
 _LONE_DIGIT_HINT = re.compile(r"(?<![^\W_])[^\W\d_] [^\W\d_] [0134578](?![^\W_])")
+# (On a text all in ASCII, the same with ASCII classes: a third faster, the same matches.)
+_LONE_DIGIT_HINT_ASCII = re.compile(r"(?<![a-zA-Z0-9])[a-zA-Z] [a-zA-Z] [0134578](?![a-zA-Z0-9])")
 
 
 def _regroup_hint(text: str) -> bool:
@@ -282,7 +285,8 @@ def _regroup_hint(text: str) -> bool:
         start = m.start()
         if start and _SEPARATED_HINT.match(text, start - 1):
             return True
-    return bool(_CAPITALS_HINT.search(text) or _LONE_DIGIT_HINT.search(text))
+    lone = _LONE_DIGIT_HINT_ASCII if text.isascii() else _LONE_DIGIT_HINT
+    return bool(_CAPITALS_HINT.search(text) or lone.search(text))
 
 
 def _regrouped(rules: TextRules, f: _Field) -> _Field:
