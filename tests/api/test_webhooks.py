@@ -986,3 +986,95 @@ def test_credential_cache_entries_expire() -> None:
     assert cache.lookup(secrets_[2]) is cameras[2]
     cache.forget(cameras[2].credential)
     assert cache.lookup(secrets_[2]) is None
+
+
+# -- a leader waits (briefly) for the requests it just answered -------------------------------
+
+
+def _camera() -> CameraPrincipal:
+    return CameraPrincipal(1, "gather", 1, "X", frozenset(), credential="d")
+
+
+def _faked_commits(monkeypatch: pytest.MonkeyPatch, hold_first: threading.Event) -> list[int]:
+    """Each group's size; the first commit waits for ``hold_first``; nothing is stored."""
+    groups: list[int] = []
+
+    def fake(rt_: Runtime, group: Any, seen: Any = None) -> None:
+        groups.append(len(group))
+        if len(groups) == 1:
+            hold_first.wait(10)
+        for sub in group:
+            sub.result = camera_ingest.IngestResult(accepted=0, duplicates=0, ids=())
+
+    monkeypatch.setattr(camera_ingest, "commit_group", fake)
+    return groups
+
+
+def _submission() -> camera_ingest.Submission:
+    return camera_ingest.Submission(_camera(), [], [], "rekor")
+
+
+def test_a_lone_camera_is_committed_at_once(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    released = threading.Event()
+    released.set()
+    groups = _faked_commits(monkeypatch, released)
+    committer = camera_ingest.GroupCommit(rt, gather_wait=5.0)
+    started = time.monotonic()
+    for _ in range(3):
+        committer.submit(_submission())
+    # Each request was the whole group answered before it: nobody to wait for.
+    assert time.monotonic() - started < 2.0
+    assert groups == [1, 1, 1]
+
+
+def _three_in_a_row(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, gather_wait: float, comes_back: bool
+) -> list[int]:
+    """A commit held while two requests queue; then, 0.2 s after its answer, the first
+    request's camera posts again (if ``comes_back``). Returns the groups' sizes."""
+    release = threading.Event()
+    groups = _faked_commits(monkeypatch, release)
+    committer = camera_ingest.GroupCommit(rt, gather_wait=gather_wait)
+
+    def first() -> None:
+        committer.submit(_submission())
+        if comes_back:
+            time.sleep(0.2)
+            committer.submit(_submission())
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    for _ in range(1000):
+        if groups:
+            break
+        time.sleep(0.01)
+    threads += [threading.Thread(target=committer.submit, args=(_submission(),)) for _ in "ab"]
+    for thread in threads[1:]:
+        thread.start()
+    for _ in range(1000):
+        if committer.waiting() == 2:
+            break
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    return groups
+
+
+def test_a_handed_over_lead_waits_for_the_request_it_answered(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The two queued wait for the first camera's next post and all three share a commit.
+    assert _three_in_a_row(rt, monkeypatch, gather_wait=5.0, comes_back=True) == [1, 3]
+    # Without the wait, the two are committed before it is back.
+    assert _three_in_a_row(rt, monkeypatch, gather_wait=0.0, comes_back=True) == [1, 2, 1]
+
+
+def test_the_wait_for_an_answered_request_is_bounded(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = time.monotonic()
+    # The first camera never posts again: the two are committed once the wait runs out.
+    assert _three_in_a_row(rt, monkeypatch, gather_wait=0.3, comes_back=False) == [1, 2]
+    assert time.monotonic() - started < 5.0
