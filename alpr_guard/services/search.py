@@ -282,6 +282,11 @@ def _find_statement(branches: tuple[tuple[str, str], ...], holds: int) -> Driver
     )
 
 
+# A key's scope follows from its id alone (a date parsed out of it): worked out once per key,
+# not once per search for each of the window's ten or so keys.
+_scope_of = lru_cache(maxsize=4096)(key_scope)
+
+
 def search_statement(
     keys: list[DataKey],
     plate: str,
@@ -310,7 +315,7 @@ def search_statement(
     branches: list[tuple[str, str]] = []
     held: list[tuple[str, int]] = []
     for key in keys:
-        cls, start, _ = key_scope(key.key_id)
+        cls, start, _ = _scope_of(key.key_id)
         token = KeyRing.blind_index(key, plate)
         if start is None:
             held.append((key.key_id, token))
