@@ -20,14 +20,15 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from alpr_guard.clock import Clock
 from alpr_guard.crypto import KeyRing
-from alpr_guard.db import DriverSelect, insert_rows, lock_audit_chain
+from alpr_guard.db import DriverSelect, RowInsert, lock_audit_chain
 from alpr_guard.models import AuditEvent
 from alpr_guard.progress import SILENT, Progress
 from alpr_guard.vocabulary import AuditKind
@@ -84,13 +85,39 @@ class Actor:
 
 
 # Every write of the product appends one event: the head lookup is compiled once, and the row
-# goes in without the ORM (an ORM flush of one object cost more than the rest of a one-read
-# ingest transaction), through the driver on SQLite (``insert_rows``).
+# goes in without the ORM (constructing an ORM object and flushing it cost more than the rest
+# of a one-read ingest transaction), through the driver on SQLite (``RowInsert``).
 _HEAD = DriverSelect(
     select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 )
-_TABLE = cast(Table, AuditEvent.__table__)
-_FIELDS = tuple(column.name for column in AuditEvent.__table__.columns)
+_FIELDS = (
+    "seq",
+    "occurred_at",
+    "kind",
+    "actor",
+    "actor_agency",
+    "subject",
+    "details",
+    "sealed",
+    "prev_hash",
+    "hash",
+)
+_INSERT = RowInsert(cast(Table, AuditEvent.__table__), _FIELDS)
+
+
+class Appended(NamedTuple):
+    """An event as written: its columns (``_FIELDS``), in the row's order."""
+
+    seq: int
+    occurred_at: datetime
+    kind: str
+    actor: str
+    actor_agency: str | None
+    subject: str | None
+    details: str
+    sealed: bytes | None
+    prev_hash: str
+    hash: str
 
 
 class AuditLog:
@@ -109,7 +136,25 @@ class AuditLog:
         details: Mapping[str, object] | None = None,
         sealed: bytes | None = None,
     ) -> AuditEvent:
-        """Append one event in the caller's transaction.
+        """Append one event in the caller's transaction (``append_row``), returned as a
+        detached ORM object: the row is already written."""
+        return AuditEvent(
+            **self.append_row(
+                session, kind, actor, subject=subject, details=details, sealed=sealed
+            )._asdict()
+        )
+
+    def append_row(
+        self,
+        session: Session,
+        kind: AuditKind,
+        actor: Actor,
+        *,
+        subject: str | None = None,
+        details: Mapping[str, object] | None = None,
+        sealed: bytes | None = None,
+    ) -> Appended:
+        """Append one event in the caller's transaction; the event as written.
 
         Call it as late as possible in the transaction: on PostgreSQL the chain lock is held
         from here until commit.
@@ -118,22 +163,36 @@ class AuditLog:
         last = _HEAD.rows(session, {})
         seq, prev_hash = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
         # Microsecond precision survives both databases, so the MAC input round-trips.
-        event = AuditEvent(
-            seq=seq,
-            occurred_at=self._clock.now(),
-            kind=kind,
-            actor=actor.name,
-            actor_agency=actor.agency,
-            subject=subject,
-            details=canonical_json(details or {}),
-            sealed=sealed,
-            prev_hash=prev_hash,
-            hash="",
+        occurred_at = self._clock.now()
+        text = canonical_json(details or {})
+        # The MAC input is spelled once (``_message``), as ``event_hash`` and the walk read it.
+        digest = self._keyring.audit_mac(
+            _message(
+                seq,
+                occurred_at.isoformat(),
+                kind,
+                actor.name,
+                actor.agency,
+                subject,
+                text,
+                sealed,
+                prev_hash,
+            )
         )
-        event.hash = event_hash(self._keyring, event)  # the one spelling of the MAC input
-        insert_rows(session, _TABLE, _FIELDS, [tuple(getattr(event, name) for name in _FIELDS)])
-        # Returned detached: the caller reads its seq and hash; the row is already written.
-        return event
+        row = Appended(
+            seq,
+            occurred_at,
+            kind,
+            actor.name,
+            actor.agency,
+            subject,
+            text,
+            sealed,
+            prev_hash,
+            digest,
+        )
+        _INSERT(session, row)
+        return row
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ Targets (issue): through HTTP with 1,000-read batches, >= 10,000 reads/s; the se
 batches); then, with the reads stored, ``--searches`` justified searches through
 ``POST /api/v1/searches`` one after another on a keep-alive connection: p99 <= 3 ms (at 1M
 reads: ``--reads 1000000``). Each search is recorded (its access record and audit event
-commit before the answer), as in production.
+commit before the answer), as in production. Beside the latencies: the server workers' CPU
+time per search (less sensitive than latency to a shared machine), and what one fdatasync
+costs on the database's disk, the floor under every search's latency (synchronous=FULL).
 
 A temporary config and SQLite database are created with the CLI (``db upgrade``, ``agencies add``,
 ``users add``), the server is started on 127.0.0.1 on a free port, and the bench process POSTs
@@ -148,6 +150,33 @@ def post_all(
     for thread in threads:
         thread.join()
     return time.perf_counter() - t0, latencies, accepted[0], errors
+
+
+def worker_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) used so far by the server's worker processes."""
+    children = psutil.Process(pid).children(recursive=True) or [psutil.Process(pid)]
+    return sum(sum(child.cpu_times()[:2]) for child in children)
+
+
+def flush_ms(directory: Path, count: int = 100) -> list[float]:
+    """What one durable write costs on this disk: a page overwritten in a file of the
+    database's directory, then fdatasync, ``count`` times (ms). Every search commits once with
+    synchronous=FULL, so this is the floor under its latency whatever the server does."""
+    path = directory / "flush_probe"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.pwrite(fd, b"\0" * 4096, 0)
+        os.fsync(fd)
+        times = []
+        for i in range(count):
+            os.pwrite(fd, i.to_bytes(4, "big") * 1024, 0)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+        return times
+    finally:
+        os.close(fd)
+        path.unlink()
 
 
 def search_all(
@@ -301,9 +330,12 @@ def main() -> None:
             officer = cli(
                 config, "users", "add", "--username", "bench-officer", "--role", "officer"
             )
+            cpu0 = worker_cpu_s(server.pid)
             found, rows, search_errors = search_all(
                 port, officer.strip().splitlines()[-1], source.sample, args.searches
             )
+            cpu_ms = (worker_cpu_s(server.pid) - cpu0) * 1000 / (args.searches + SEARCH_WARMUP)
+            flushes = flush_ms(workdir)
             p99 = percentile(found, 99)
             ok_search = not search_errors and p99 <= TARGET_SEARCH_P99_MS
             print(
@@ -312,6 +344,11 @@ def main() -> None:
                 f"p95 {percentile(found, 95):.2f} ms p99 {p99:.2f} ms max "
                 f"{max(found, default=0):.2f} ms; errors {len(search_errors)}"
                 + (f" (first: {search_errors[0]})" if search_errors else "")
+            )
+            print(
+                f"server CPU per search (workers' user+system, warm-up included): {cpu_ms:.2f} ms; "
+                f"this disk's flush (fdatasync of one page, {len(flushes)} times): "
+                f"p50 {percentile(flushes, 50):.2f} ms p99 {percentile(flushes, 99):.2f} ms"
             )
         print()
         print(

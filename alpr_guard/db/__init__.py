@@ -28,6 +28,7 @@ from alpr_guard.db.engine import (
 from alpr_guard.db.fastpaths import (
     DriverSelect,
     OneOf,
+    RowInsert,
     day_bucket,
     execute_insert_ignore,
     from_driver_utc,
@@ -58,6 +59,7 @@ __all__ = [
     "Base",
     "DriverSelect",
     "OneOf",
+    "RowInsert",
     "UTCDateTime",
     "checkpoint_wal",
     "day_bucket",

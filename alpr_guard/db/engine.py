@@ -124,6 +124,11 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": audit_timeout_ms / 1000},
             pool_size=pool_size,
             max_overflow=overflow,
+            # The connection used last is handed out next. A SQLite connection throws its whole
+            # page cache away when it begins a transaction after another connection has
+            # written, and almost every transaction writes: handed out in turn (the pool's
+            # default order), every search read its index and table pages again from the OS.
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect(audit_timeout_ms))
 

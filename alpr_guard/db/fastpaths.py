@@ -3,6 +3,7 @@ converters applied once, prepared driver-level selects, ``OneOf`` (IN or = ANY),
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -136,6 +137,44 @@ def insert_rows(
     )
 
 
+class RowInsert:
+    """One row into ``table`` (a tuple in ``columns`` order), in the session's transaction: the
+    audit event and the access record every search writes.
+
+    SQLite: the INSERT's text and each column's converter (``_sqlite_converter``, the stored
+    forms SQLAlchemy's types would bind) are worked out once, and the row goes to the sqlite3
+    connection in the transaction the session began, with driver errors wrapped as
+    SQLAlchemy's: a one-row ``exec_driver_sql`` (or a Core insert) cost several times the
+    insert itself. PostgreSQL: a Core insert, as ``insert_rows``."""
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        cols = [table.c[name] for name in columns]  # KeyError for anything not a column
+        self.table = table
+        self.columns = tuple(column.name for column in cols)
+        self._converters = tuple(_sqlite_converter(column) for column in cols)
+        # Identifiers come from the table's own metadata, values are bound: no injection path.
+        self._sql = (
+            f"INSERT INTO {table.name} ({', '.join(self.columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(cols))})"
+        )
+
+    def __call__(self, session: Session, row: Sequence[Any]) -> None:
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            connection.execute(insert(self.table), dict(zip(self.columns, row, strict=True)))
+            return
+        values = tuple(
+            value if convert is None else convert(value)
+            for convert, value in zip(self._converters, row, strict=True)
+        )
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            driver.execute(self._sql, values)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(self._sql, values, exc, sqlite3.Error) from exc
+
+
 # Compiles PostgreSQL SQL in pyformat style without bind casts (it is never connected).
 _PG_PLAIN = PGDialect_psycopg2()  # type: ignore[no-untyped-call]
 
@@ -149,8 +188,9 @@ class DriverSelect:
     is still written in Core and still runs on the session's connection, inside its
     transaction.
 
-    * SQLite: through ``exec_driver_sql`` (SQLAlchemy's events and error wrapping; sqlite3
-      keeps its own statement cache).
+    * SQLite: on the sqlite3 connection itself, in the transaction the session began, with
+      driver errors wrapped as SQLAlchemy's (``_sqlite_fetch``; sqlite3 keeps its own
+      statement cache).
     * PostgreSQL: as a server-side prepared statement (psycopg ``prepare=True``): after five
       custom plans PostgreSQL settles on the generic plan, which for these statements costs
       the same, and stops planning: planning the search's ten-branch UNION cost about 1.2 ms
@@ -195,19 +235,55 @@ class DriverSelect:
         values = {**defaults, **params}
         if connection.dialect.name == "postgresql":
             return run_prepared(connection, sql, values)
+        # Each value converted once, however many placeholders bind it (the search's branches
+        # share the window and "now": a ten-branch UNION binds each of them ten times).
+        converted = {
+            name: [_sqlite_value(item) for item in value]
+            if isinstance(value, list)
+            else _sqlite_value(value)
+            for name, value in values.items()
+        }
+        arguments: tuple[Any, ...] | dict[str, Any]
         if order is None:
-            named = {name: _sqlite_value(value) for name, value in values.items()}
-            return connection.exec_driver_sql(sql, named).all()
-        arguments: list[Any] = []
-        for name in order:
-            value = values[name]
-            token = f"__[POSTCOMPILE_{name}]"
-            if token in sql:  # OneOf's expanding IN: one placeholder per value
-                sql = sql.replace(token, ", ".join("?" * len(value)), 1)  # in positional order
-                arguments.extend(_sqlite_value(item) for item in value)
-            else:
-                arguments.append(_sqlite_value(value))
-        return connection.exec_driver_sql(sql, tuple(arguments)).all()
+            arguments = converted
+        elif _EXPANDING not in sql:
+            arguments = tuple(map(converted.__getitem__, order))
+        else:
+            flat: list[Any] = []
+            for name in order:
+                value = converted[name]
+                token = f"{_EXPANDING}{name}]"
+                if token in sql:  # OneOf's expanding IN: one placeholder per value
+                    sql = sql.replace(token, ", ".join("?" * len(value)), 1)  # positional order
+                    flat.extend(value)
+                else:
+                    flat.append(value)
+            arguments = tuple(flat)
+        return _sqlite_fetch(connection, sql, arguments)
+
+
+_EXPANDING = "__[POSTCOMPILE_"
+
+
+def _sqlite_fetch(
+    connection: Connection, sql: str, arguments: tuple[Any, ...] | dict[str, Any]
+) -> list[Any]:
+    """Run a SELECT on the connection's sqlite3 connection, in the transaction it has begun.
+
+    SQLAlchemy's execution context around ``exec_driver_sql`` (events, result metadata from
+    the cursor description, row objects) cost more than the index lookups themselves: this
+    path runs five of them per search. Nothing listens to statement events here; a driver
+    error is wrapped as SQLAlchemy's (``DBAPIError``), as ``exec_driver_sql`` would, so the
+    API still answers it 503. A connection not yet in a transaction goes the ordinary way,
+    which begins one (``BEGIN IMMEDIATE`` or the read-only ``BEGIN``, ``db.engine``)."""
+    if not connection.in_transaction():
+        return list(connection.exec_driver_sql(sql, arguments).all())
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        return list(driver.execute(sql, arguments).fetchall())
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, arguments, exc, sqlite3.Error) from exc
 
 
 def run_prepared(connection: Connection, sql: str, values: dict[str, Any]) -> list[Any]:

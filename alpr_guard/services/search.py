@@ -31,7 +31,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
-    insert,
     literal_column,
     select,
     table,
@@ -40,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from alpr_guard.crypto import DataKey, KeyRing
-from alpr_guard.db import DriverSelect, from_driver_utc, from_driver_uuid
+from alpr_guard.db import DriverSelect, RowInsert, from_driver_utc, from_driver_uuid
 from alpr_guard.errors import KeyUnavailable
 from alpr_guard.models import PlateRead, SearchRecord
 from alpr_guard.policy.decisions import Decision, ReasonCode
@@ -283,6 +282,11 @@ def _find_statement(branches: tuple[tuple[str, str], ...], holds: int) -> Driver
     )
 
 
+# A key's scope follows from its id alone (a date parsed out of it): worked out once per key,
+# not once per search for each of the window's ten or so keys.
+_scope_of = lru_cache(maxsize=4096)(key_scope)
+
+
 def search_statement(
     keys: list[DataKey],
     plate: str,
@@ -311,7 +315,7 @@ def search_statement(
     branches: list[tuple[str, str]] = []
     held: list[tuple[str, int]] = []
     for key in keys:
-        cls, start, _ = key_scope(key.key_id)
+        cls, start, _ = _scope_of(key.key_id)
         token = KeyRing.blind_index(key, plate)
         if start is None:
             held.append((key.key_id, token))
@@ -445,8 +449,11 @@ def _record(
     )
 
 
-# The record's insert, compiled once.
-_INSERT_RECORD = insert(cast(Table, SearchRecord.__table__))
+# The record's insert, prepared once: every column of the table.
+_INSERT_RECORD = RowInsert(
+    cast(Table, SearchRecord.__table__),
+    [column.name for column in SearchRecord.__table__.columns],
+)
 
 
 def write_record(
@@ -534,7 +541,7 @@ def write_record(
         details["fields"] = dict(fields)  # names and rules only, never values
     if images_returned is not None:
         details["images_returned"] = images_returned  # asked for: how many left with it
-    event = rt.audit.append(
+    event = rt.audit.append_row(
         session,
         AuditKind.SEARCH_ALLOWED if decision.allowed else AuditKind.SEARCH_REFUSED,
         principal.actor,
@@ -543,6 +550,6 @@ def write_record(
         sealed=sealed,
     )
     record["audit_seq"] = event.seq
-    # Written through Core, like the audit event, in the caller's transaction: an ORM object
-    # and a flush of it cost more than the rest of the record's writing.
-    session.connection().execute(_INSERT_RECORD, record)
+    # Written like the audit event, without the ORM, in the caller's transaction: an ORM
+    # object and its flush, or a Core insert, cost more than the rest of the record's writing.
+    _INSERT_RECORD(session, [record[name] for name in _INSERT_RECORD.columns])

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from alpr_guard.audit import Actor, Anchor, verify_chain
+from alpr_guard.audit import Actor, Anchor, Appended, event_hash, verify_chain
 from alpr_guard.checkpoints import rt_anchors, write_checkpoint
 from alpr_guard.clock import FixedClock
 from alpr_guard.errors import ValidationError
@@ -25,6 +25,7 @@ from alpr_guard.services.principals import Principal, authenticate
 from alpr_guard.services.requests import ReadIn, SearchRequest
 from alpr_guard.services.search import run_search
 from alpr_guard.settings import Settings
+from alpr_guard.vocabulary import AuditKind
 from tests.conftest import NOW, auth
 
 
@@ -264,3 +265,30 @@ def test_deleting_old_events_behind_an_ordinary_checkpoint_is_caught(rt: Runtime
     with rt.sessions() as session:
         result = verify_chain(session, rt.keyring, [Anchor(pinned, pinned_hash, retention=True)])
     assert result.ok and result.checked == 3  # the checkpoint event and the two after it
+
+
+def test_an_appended_row_reads_back_through_the_orm_with_its_mac(rt: Runtime) -> None:
+    """The event written without the ORM reads back through it equal to what append_row
+    returned, and its hash is the MAC event_hash computes from the ORM object."""
+    with rt.sessions.begin() as session:
+        first = rt.audit.append(session, "test.event", Actor("tester", None), details={"i": 1})
+        row = rt.audit.append_row(
+            session,
+            AuditKind.SEARCH_REFUSED,
+            Actor("tester", "CA0199900"),
+            subject="search:x",
+            details={"b": [1, "two"], "a": None},
+            sealed=b"\x00sealed\xff",
+        )
+    assert row.seq == first.seq + 1
+    assert row.prev_hash == first.hash
+    with rt.sessions() as session:
+        for written in (first, row):
+            stored = session.get(AuditEvent, written.seq)
+            assert stored is not None
+            assert {name: getattr(stored, name) for name in Appended._fields} == {
+                name: getattr(written, name) for name in Appended._fields
+            }
+            assert event_hash(rt.keyring, stored) == written.hash
+    assert row.details == '{"a":null,"b":[1,"two"]}'
+    assert verify(rt) == (True, None, None)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import bindparam, select
+import pytest
+from sqlalchemy import Table, bindparam, literal_column, select, table
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alpr_guard.db import DriverSelect, from_driver_utc, from_driver_uuid
+from alpr_guard.db import DriverSelect, RowInsert, from_driver_utc, from_driver_uuid
 from alpr_guard.models import SearchRecord, User
 from alpr_guard.runtime import Runtime
 from alpr_guard.services.principals import add_user
@@ -78,3 +81,63 @@ def test_driver_select_binds_and_returns_what_the_orm_types_do(rt: Runtime) -> N
     assert got == sorted((r.id, r.window_from) for r in orm)
     assert got == sorted([(ids[1], instants[1]), (ids[2], instants[2])])
     assert all(at.tzinfo is not None and at.utcoffset() == timedelta(0) for _, at in got)
+
+
+def test_row_insert_stores_what_the_orm_reads_back(rt: Runtime) -> None:
+    """The one-row insert the search path writes its record with converts ids, instants and
+    bytes as the ORM types would: the row reads back through the ORM equal to what went in."""
+    at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with rt.sessions.begin() as session:
+        add_user(session, rt, username="t-officer", role="officer", agency_ori=OPERATING_ORI)
+        user_id = session.scalars(select(User.id).where(User.username == "t-officer")).one()
+    written = _record(uuid.uuid4(), at, "refused", user_id)
+    # A non-UTC instant goes in as the same instant in UTC.
+    written.window_to = (at + timedelta(hours=5, microseconds=7)).astimezone(
+        timezone(timedelta(hours=-8))
+    )
+    written.terms_sealed = bytes(range(256))
+    insert_one = RowInsert(cast(Table, SearchRecord.__table__), _COLUMNS)
+    with rt.sessions.begin() as session:
+        insert_one(session, [getattr(written, name) for name in _COLUMNS])
+    with rt.sessions() as session:
+        read = session.get(SearchRecord, written.id)
+        assert read is not None
+        assert {name: getattr(read, name) for name in _COLUMNS} == {
+            name: getattr(written, name) for name in _COLUMNS
+        }
+        assert read.window_to.utcoffset() == timedelta(0)
+
+
+_COLUMNS = [column.name for column in SearchRecord.__table__.columns]
+
+
+def test_driver_errors_are_sqlalchemy_errors(rt: Runtime) -> None:
+    """A driver error on either fast path is raised as SQLAlchemy's (the API answers those
+    503, fail closed), not as the driver's own exception."""
+    with rt.sessions.begin() as session:
+        add_user(session, rt, username="t-officer", role="officer", agency_ori=OPERATING_ORI)
+        user_id = session.scalars(select(User.id).where(User.username == "t-officer")).one()
+    row = _record(uuid.uuid4(), datetime(2026, 11, 20, tzinfo=UTC), "allowed", user_id)
+    insert_one = RowInsert(cast(Table, SearchRecord.__table__), _COLUMNS)
+    values = [getattr(row, name) for name in _COLUMNS]
+    with rt.sessions.begin() as session:
+        insert_one(session, values)
+    with rt.sessions() as session, pytest.raises(IntegrityError):
+        insert_one(session, values)  # the same primary key again
+    missing = DriverSelect(select(literal_column("1")).select_from(table("no_such_table")))
+    with rt.sessions() as session, pytest.raises(DBAPIError):
+        missing.rows(session, {})
+
+
+def test_driver_select_on_a_connection_without_a_transaction(rt: Runtime) -> None:
+    """A Core connection that has not begun a transaction is served too (the statement
+    begins one, as any statement would)."""
+    statement = DriverSelect(select(User.username).where(User.username == bindparam("name")))
+    with rt.sessions.begin() as session:
+        add_user(session, rt, username="t-officer", role="officer", agency_ori=OPERATING_ORI)
+    with rt.engine.connect() as connection:
+        assert not connection.in_transaction()
+        assert [tuple(r) for r in statement.rows(connection, {"name": "t-officer"})] == [
+            ("t-officer",)
+        ]
+        assert statement.rows(connection, {"name": "nobody"}) == []
