@@ -10,6 +10,17 @@ custody order broken by taking the child, with the crime a sentence away; how a 
 suspect online; where a reporting party's quoted thing was taken from; a federal agent as the
 victim of a crime here; an out-of-state car used in a crime; an immigration consultant's scam
 told by its promise; a series of crimes at a business's premises.
+
+Refused (blind 13 misses): an agency named next to a plain statement that the case is not ours
+or that the results go to it, a sentence away ("no local case", "no CA nexus", "email him the
+hits", "their pursuit", "his gun trafficking case"); a federal party named by its office or its
+people ("for the federal office", "per our federal contact"), or next to the steps of a removal
+(a hold, a release, a charter flight); removal said by what is done (the country of origin,
+across the line, leaving voluntarily, paroled in, a visa from a year ago, the office that handles
+deportations) and in pinyin; care named by the appointment, the inquiry or the centre, hormones
+for a minor said plainly; private parties by what they do (a fleet manager, company security, a
+sales rep, a TV producer, an insurer deciding a claim), and a friend or a neighbour asking the
+officer to look a car up.
 """
 
 from __future__ import annotations
@@ -73,10 +84,30 @@ def settings() -> Settings:
         "string of copper wire thefts at the body shop over three weekends; video shows a pickup",
         "repeated vandalism at the car dealership lot, windows smashed, requesting reads of the"
         " suspect truck",
+        # the words of the refused classes next to a crime here, or a party as the victim
+        "federal side of the courthouse had a car keyed in its lot, our vandalism report",
+        "victim's tourist visa from 2019 was stolen with her purse, 211, suspect car",
+        "employee's termination appointment with HR turned violent, 245 suspect fled in a gray"
+        " Civic",
+        "the gender health center was vandalized overnight, 594, suspect car on camera",
+        "fleet manager reported the company truck stolen, 10851, find it",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
     assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an agency's agent as the victim here, with "not our case" nearby: at most a flag
+        "the FBI agent's own car was broken into at the gym, not our case originally but the gym"
+        " is ours now",
+        "off-duty FBI agent's pickup stolen from his driveway, not our case until he reports it",
+    ],
+)
+def test_a_party_as_the_victim_is_not_refused(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] is None, text
 
 
 @pytest.mark.parametrize(
@@ -95,6 +126,105 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PRIVATE_ENTITY,
         ),
         ("FBI agent at the field office wants this plate run", ReasonCode.FEDERAL_AGENCY),
+        # (blind 13 misses) an agency and a plain "not ours", or the results handed to it
+        (
+            "ATF resident agent in charge phoned; they want the reads, we have no local case.",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        ("For SA Ortiz, DEA San Diego, his fentanyl case.", ReasonCode.FEDERAL_AGENCY),
+        (
+            "Marshals task force wants the Jeep's last reads, not our case, just helping.",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        (
+            "Kansas City PD burglary detective: run the Tahoe and email him the hits please",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+        (
+            "Idaho State Police trooper says the van ran from him near the border; their pursuit,"
+            " he wants to know where it went",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+        (
+            "Agentes de la Policia Estatal de Sonora preguntaron por el carro; ellos tienen el"
+            " caso.",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+        # a federal party by its office or its people
+        (
+            "Our federal contact needs the hits for a case at their office; nothing on our side.",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        # removal by what is done, or a federal party next to its steps
+        (
+            "Locate for the federal team, subject's return to his country of origin is being"
+            " arranged.",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "per our federal liaison, the guy is booked on the removal charter next week; find the"
+            " car so he can be picked up",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "Hold from the federal side on the inmate; he's released Monday and they want the"
+            " family's car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "She was supposed to leave voluntarily last spring; the office that handles"
+            " deportations wants her address",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "paroled in at Otay Mesa two years ago and never filed, where does he park",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("student visa from 2019, overstayed; find his car", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "passengers dropped off last night should be sent back across the border, find the van",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("yimin ju wants the car location", ReasonCode.PROHIBITED_PURPOSE),
+        # care by the appointment, the inquiry or the centre; hormones for a minor
+        (
+            "the woman's termination appointment was Tuesday; which car drove her there",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "miscarriage investigation: was her car at the clinic on Elm the week before",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "reads near the trans health clinic on 5th to see which kids go there",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "grandpa thinks his 16-year-old granddaughter is getting hormones in San Jose, run her"
+            " car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        # private parties by what they do, and a friend asking
+        (
+            "Fleet supervisor at the delivery company wants to know where the driver takes the"
+            " truck at lunch",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        (
+            "corporate security at the bank's HQ asked for hits on the ex-employee's car",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        (
+            "Reporter from Channel 7 asked for the travel history of the mayor's car for a segment",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        (
+            "the adjuster would like our reads before the claim so the insurer can decide whether"
+            " to pay the claim",
+            ReasonCode.PRIVATE_ENTITY,
+        ),
+        ("my buddy asked me to see where his girlfriend goes at night", ReasonCode.PRIVATE_ENTITY),
+        ("mi vecino me pidio revisar donde estaciona su esposa", ReasonCode.PRIVATE_ENTITY),
     ],
 )
 def test_the_same_words_still_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
