@@ -21,6 +21,10 @@ deportations) and in pinyin; care named by the appointment, the inquiry or the c
 for a minor said plainly; private parties by what they do (a fleet manager, company security, a
 sales rep, a TV producer, an insurer deciding a claim), and a friend or a neighbour asking the
 officer to look a car up.
+
+Flagged (blind 13 misses): a housing authority's or a voucher programme's question where a tenant
+really lives; the people at a town hall listed; a vigil for someone the police shot, with who
+organises it sought; a report number typed with "#" after its letters as the whole reason.
 """
 
 from __future__ import annotations
@@ -91,6 +95,11 @@ def settings() -> Settings:
         " Civic",
         "the gender health center was vandalized overnight, 594, suspect car on camera",
         "fleet manager reported the company truck stolen, 10851, find it",
+        # the flagged classes' words next to a crime or police work
+        "burglary at the town hall last night, suspect car on camera",
+        "section 8 tenant robbed at gunpoint in the lot, 211, suspect car",
+        "parolee: does he really live at the address he gave his agent, compliance check",
+        "vigil for the man shot by deputies, a gunman fired at the crowd, find the shooter's car",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -253,6 +262,22 @@ def test_the_same_words_still_refuse(settings: Settings, text: str, reason: Reas
         ("wife said the same car followed her home to my house twice, who is it", "personal_use"),
         ("out of state plates hanging around the neighborhood, suspicious", "profiling"),
         ("FBI mentioned the off-ramp car in a briefing", "federal_or_out_of_state_proxy"),
+        # (blind 13 misses) residency for a housing programme, a town hall, a vigil, a number
+        (
+            "housing authority caseworker asked whether the tenant is living somewhere else",
+            "non_criminal_use",
+        ),
+        (
+            "section 8 recertification: check if the voucher holder still parks at the unit",
+            "non_criminal_use",
+        ),
+        ("does she actually reside at the unit on Elm, for the voucher review", "non_criminal_use"),
+        ("speakers at the town hall on the budget, run their plates", "protected_activity"),
+        (
+            "memorial for the teen killed by police last month, list who organized it",
+            "protected_activity",
+        ),
+        ("DR #25-0098", "vague_justification"),
     ],
 )
 def test_the_same_places_still_flag(settings: Settings, text: str, rule: str) -> None:
