@@ -99,7 +99,7 @@ as shipped after the tuning on blind 12, on the 486 texts the first development 
 hold: refused 148/211 = 0.701, caught 189/211 = 0.896 (164 by the rules alone), flag-worthy 91/95
 = 0.958, false positives 13/180 = 0.072 (none from the second opinion) -- the flag-worthy target
 met, the other three not. It is development data now, like blind 12: the second opinion is
-trained on it and the rules tuned on its classes of miss (every row scored, refused 191/211,
+trained on it and the rules tuned on its classes of miss (every row scored, refused 193/211,
 caught 211/211, flag-worthy 110/110, false positives 0/180 after that tuning; tuned on, so no
 estimate for unseen text). Until the next blind set is added, a new one is scored with
 bench/screening.py --extra.
@@ -260,7 +260,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 10)", (525, 0), (208, 131, 186), 208, 208, 131, 0),
     ("development (blind 11)", (500, 0), (211, 110, 179), 194, 211, 110, 0),
     ("development (blind 12)", (502, 0), (212, 110, 180), 196, 212, 106, 3),
-    ("development (blind 13)", (501, 0), (211, 110, 180), 191, 211, 110, 0),
+    ("development (blind 13)", (501, 0), (211, 110, 180), 193, 211, 110, 0),
 ]
 
 

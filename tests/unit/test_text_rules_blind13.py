@@ -20,7 +20,8 @@ across the line, leaving voluntarily, paroled in, a visa from a year ago, the of
 deportations) and in pinyin; care named by the appointment, the inquiry or the centre, hormones
 for a minor said plainly; private parties by what they do (a fleet manager, company security, a
 sales rep, a TV producer, an insurer deciding a claim), and a friend or a neighbour asking the
-officer to look a car up.
+officer to look a car up; a national park's rangers by the park's name, the Las Vegas police by
+its full name, "final orders" in the plural.
 
 Flagged (blind 13 misses): a housing authority's or a voucher programme's question where a tenant
 really lives; the people at a town hall listed; a vigil for someone the police shot, with who
@@ -100,6 +101,7 @@ def settings() -> Settings:
         "section 8 tenant robbed at gunpoint in the lot, 211, suspect car",
         "parolee: does he really live at the address he gave his agent, compliance check",
         "vigil for the man shot by deputies, a gunman fired at the crowd, find the shooter's car",
+        "state park ranger at Big Basin asked us to run the car that hit the gate, our report",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -109,13 +111,16 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # an agency's agent as the victim here, with "not our case" nearby: at most a flag
+        # an agency's agent as the victim here, with "not our case" nearby, or a family court's
+        # final orders: at most a flag
         "the FBI agent's own car was broken into at the gym, not our case originally but the gym"
         " is ours now",
         "off-duty FBI agent's pickup stolen from his driveway, not our case until he reports it",
+        # final orders of a family court
+        "judge signed the final orders in the divorce and the ex kept the truck, civil matter",
     ],
 )
-def test_a_party_as_the_victim_is_not_refused(settings: Settings, text: str) -> None:
+def test_a_victim_party_or_a_court_order_is_not_refused(settings: Settings, text: str) -> None:
     assert decide(settings, text)[0] is None, text
 
 
@@ -233,6 +238,18 @@ def test_a_party_as_the_victim_is_not_refused(settings: Settings, text: str) -> 
             ReasonCode.PRIVATE_ENTITY,
         ),
         ("my buddy asked me to see where his girlfriend goes at night", ReasonCode.PRIVATE_ENTITY),
+        # a national park's rangers by the park's name, a police department by its full name,
+        # "final orders" in the plural
+        ("Joshua Tree rangers asked us to run the van for their case", ReasonCode.FEDERAL_AGENCY),
+        (
+            "detective with the Las Vegas Metropolitan Police Department called about the robbery"
+            " suspect",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+        (
+            "check the flea market lot against the people with final orders",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
         ("mi vecino me pidio revisar donde estaciona su esposa", ReasonCode.PRIVATE_ENTITY),
     ],
 )
