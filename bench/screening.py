@@ -128,16 +128,18 @@ part of the labelled set:
                caught 33 more), flag-worthy 88/109 = 0.807, false positives 19/180 = 0.106
                (none from the second opinion) -- no target met. The rules were then tuned on
                its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind13.csv   (blind 13) 501 texts written
+  development  tests/data/justifications_dev_blind13.csv   (blind 13) 501 texts written
                blind by a thirteenth person (only the public policy documents read) while the
                rules were tuned on blind 12, told the same as blind 12's writer (bury the
                purpose in long routine text; relayed requests, euphemism, code-switching; a
-               third of the legitimate texts hard negatives). Scored once, after the tuning on
-               blind 12 and the second opinion's retraining, on the 486 texts the first
-               development part does not hold: refused up front 148/211 = 0.701, caught 189/211
-               = 0.896 (164/211 by the rules alone; the second opinion caught 25 more),
+               third of the legitimate texts hard negatives). Scored once as held-out, after the
+               tuning on blind 12 and the second opinion's retraining, on the 486 texts the
+               first development part does not hold: refused up front 148/211 = 0.701, caught
+               189/211 = 0.896 (164/211 by the rules alone; the second opinion caught 25 more),
                flag-worthy 91/95 = 0.958, false positives 13/180 = 0.072 (none from the second
-               opinion) -- the flag-worthy target met, the other three not.
+               opinion) -- the flag-worthy target met, the other three not. The rules were then
+               tuned on its classes of miss, so it is development data now; the next blind part
+               is scored with --extra until it is added here.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -198,7 +200,7 @@ PARTS = {
     "development (blind 10)": DATA / "justifications_dev_blind10.csv",
     "development (blind 11)": DATA / "justifications_dev_blind11.csv",
     "development (blind 12)": DATA / "justifications_dev_blind12.csv",
-    "held-out (blind 13)": DATA / "justifications_heldout_blind13.csv",
+    "development (blind 13)": DATA / "justifications_dev_blind13.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -214,6 +216,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 10)",
     "development (blind 11)",
     "development (blind 12)",
+    "development (blind 13)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

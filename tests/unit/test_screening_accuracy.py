@@ -92,13 +92,17 @@ positives 19/180 = 0.106 (none from the second opinion) -- no target met. It is 
 now, like blind 11: the second opinion is trained on it and the rules tuned on its classes of
 miss (every row scored, refused 194/212, caught 212/212, flag-worthy 106/110, false positives
 3/180 after that tuning; tuned on, so no estimate for unseen text).
-Blind 13 (tests/data/justifications_heldout_blind13.csv, 501 texts) was written blind by a
+Blind 13 (tests/data/justifications_dev_blind13.csv, 501 texts) was written blind by a
 thirteenth person from the published policy alone, while the rules were tuned on blind 12, told
-the same as blind 12's writer, and is held out: scored once with the rules and the second opinion
+the same as blind 12's writer, and scored once as held-out with the rules and the second opinion
 as shipped after the tuning on blind 12, on the 486 texts the first development part does not
 hold: refused 148/211 = 0.701, caught 189/211 = 0.896 (164 by the rules alone), flag-worthy 91/95
 = 0.958, false positives 13/180 = 0.072 (none from the second opinion) -- the flag-worthy target
-met, the other three not.
+met, the other three not. It is development data now, like blind 12: the second opinion is
+trained on it and the rules tuned on its classes of miss (every row scored, refused 193/211,
+caught 211/211, flag-worthy 110/110, false positives 0/180 after that tuning; tuned on, so no
+estimate for unseen text). Until the next blind set is added, a new one is scored with
+bench/screening.py --extra.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -229,22 +233,6 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
         main(["--accuracy-only", "--extra", str(extra)])
 
 
-def test_blind_13_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
-    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
-    # on blind 12: refused 148/211 = 0.701, caught 189/211 = 0.896 of which 164 by the rules
-    # alone, flag-worthy 91/95 = 0.958, false positives 13/180 = 0.072 (none from the second
-    # opinion); the flag-worthy target met, the other three not. The figures are printed, and
-    # the make-up is pinned so a changed file cannot pass for the scored one.
-    rows, seen = part_rows("held-out (blind 13)")
-    assert (len(rows), seen) == (486, 15)
-    s = score(settings, rows)
-    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (211, 95, 180)
-    print(
-        f"blind 13: refused {s.refused}/211, caught {s.caught}/211, flag-worthy {s.flagged}/95, "
-        f"false positives {s.false_positives}/180"
-    )
-
-
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
 # these guard what was fixed and say nothing about unseen text. Each row: part, (rows, rows also
 # in the first development part), (prohibited, flag-worthy, legitimate), at least refused, caught,
@@ -259,17 +247,20 @@ def test_blind_13_is_held_out_and_scored_as_it_stands(settings: Settings) -> Non
 # part does not hold; blind 11 (the same way) 178/211, 195/211 (179 by the rules alone), 82/104,
 # 11/179 (none from the second opinion), on the 494 texts the first development part does not
 # hold; blind 12 (the same way) 142/212, 191/212 (158 by the rules alone), 88/109, 19/180 (none
-# from the second opinion), on the 501 texts the first development part does not hold.
+# from the second opinion), on the 501 texts the first development part does not hold; blind 13
+# (the same way) 148/211, 189/211 (164 by the rules alone), 91/95, 13/180 (none from the second
+# opinion), on the 486 texts the first development part does not hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
     ("development (blind 6)", (475, 0), (208, 102, 165), 206, 208, 101, 0),
     ("development (blind 7)", (480, 0), (219, 100, 161), 218, 219, 99, 0),
-    ("development (blind 8)", (525, 0), (220, 109, 196), 215, 220, 101, 1),
+    ("development (blind 8)", (525, 0), (220, 109, 196), 215, 220, 102, 1),
     ("development (blind 9)", (502, 0), (212, 110, 180), 211, 212, 108, 2),
-    ("development (blind 10)", (525, 0), (208, 131, 186), 207, 208, 131, 0),
-    ("development (blind 11)", (500, 0), (211, 110, 179), 193, 211, 110, 0),
-    ("development (blind 12)", (502, 0), (212, 110, 180), 194, 212, 106, 3),
+    ("development (blind 10)", (525, 0), (208, 131, 186), 208, 208, 131, 0),
+    ("development (blind 11)", (500, 0), (211, 110, 179), 194, 211, 110, 0),
+    ("development (blind 12)", (502, 0), (212, 110, 180), 196, 212, 106, 3),
+    ("development (blind 13)", (501, 0), (211, 110, 180), 193, 211, 110, 0),
 ]
 
 
