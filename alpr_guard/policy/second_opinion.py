@@ -67,8 +67,8 @@ def features(words: Sequence[str]) -> set[str]:
 
 
 def _score(model: Model, feats: Iterable[str]) -> tuple[float, list[tuple[float, str]]]:
-    weights = model.weights
-    found = [(weights[f], f) for f in feats if f in weights]
+    get = model.weights.get  # (one look-up per feature: the model is large, the text's words few)
+    found = [(w, f) for f in feats if (w := get(f)) is not None]
     # Features are binary and scaled by 1/sqrt(count), so a long text does not outweigh a short
     # one by its length alone (the same scaling as in training).
     scale = 1.0 / math.sqrt(max(1, len(found)))
