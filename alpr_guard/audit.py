@@ -90,23 +90,10 @@ class Actor:
 _HEAD = DriverSelect(
     select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 )
-_FIELDS = (
-    "seq",
-    "occurred_at",
-    "kind",
-    "actor",
-    "actor_agency",
-    "subject",
-    "details",
-    "sealed",
-    "prev_hash",
-    "hash",
-)
-_INSERT = RowInsert(cast(Table, AuditEvent.__table__), _FIELDS)
 
 
 class Appended(NamedTuple):
-    """An event as written: its columns (``_FIELDS``), in the row's order."""
+    """An event as written: its columns, in the row's order (the INSERT's too)."""
 
     seq: int
     occurred_at: datetime
@@ -118,6 +105,9 @@ class Appended(NamedTuple):
     sealed: bytes | None
     prev_hash: str
     hash: str
+
+
+_INSERT = RowInsert(cast(Table, AuditEvent.__table__), Appended._fields)
 
 
 class AuditLog:

@@ -34,7 +34,6 @@ from alpr_guard.db.fastpaths import (
     from_driver_utc,
     from_driver_uuid,
     insert_ignore_returning,
-    insert_rows,
     plus_days,
 )
 from alpr_guard.db.locks import AUDIT_CHAIN_LOCK, PARTITIONS_LOCK, lock_audit_chain, lock_partitions
@@ -68,7 +67,6 @@ __all__ = [
     "from_driver_utc",
     "from_driver_uuid",
     "insert_ignore_returning",
-    "insert_rows",
     "is_sqlite",
     "lock_audit_chain",
     "lock_partitions",

@@ -98,6 +98,13 @@ def _convert_column(convert: Callable[[Any], Any], values: Sequence[Any]) -> lis
     return out
 
 
+def _insert_sql(table: Table, cols: Sequence[Any]) -> str:
+    """The SQLite INSERT of these columns, with one ``?`` each."""
+    # Identifiers come from the table's own metadata, values are bound: no injection path.
+    names = ", ".join(column.name for column in cols)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
+
+
 def _sqlite_executemany(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -109,32 +116,13 @@ def _sqlite_executemany(
     are C loops, and columns that need nothing are passed through untouched.
     """
     cols = [table.c[name] for name in columns]  # KeyError for anything not a column
-    names = [column.name for column in cols]
-    # Identifiers come from the table's own metadata, values are bound: no injection path.
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
+    sql = _insert_sql(table, cols)
     values: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for position, column in enumerate(cols):
         convert = _sqlite_converter(column)
         if convert is not None:
             values[position] = _convert_column(convert, values[position])
     session.connection().exec_driver_sql(sql, list(zip(*values, strict=True)))
-
-
-def insert_rows(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """A plain INSERT of ``rows`` (tuples in ``columns`` order) in the session's transaction:
-    on SQLite through the driver (``_sqlite_executemany``: for the one row the audit log
-    appends per transaction, SQLAlchemy's compile-cache lookup and bind processing cost more
-    than the insert), on PostgreSQL through Core."""
-    if not rows:
-        return
-    if is_sqlite(session):
-        _sqlite_executemany(session, table, columns, rows)
-        return
-    session.connection().execute(
-        insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
-    )
 
 
 class RowInsert:
@@ -152,11 +140,7 @@ class RowInsert:
         self.table = table
         self.columns = tuple(column.name for column in cols)
         self._converters = tuple(_sqlite_converter(column) for column in cols)
-        # Identifiers come from the table's own metadata, values are bound: no injection path.
-        self._sql = (
-            f"INSERT INTO {table.name} ({', '.join(self.columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' * len(cols))})"
-        )
+        self._sql = _insert_sql(table, cols)
 
     def __call__(self, session: Session, row: Sequence[Any]) -> None:
         connection = session.connection()
@@ -167,12 +151,7 @@ class RowInsert:
             value if convert is None else convert(value)
             for convert, value in zip(self._converters, row, strict=True)
         )
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        try:
-            driver.execute(self._sql, values)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(self._sql, values, exc, sqlite3.Error) from exc
+        _on_driver(connection, self._sql, values)
 
 
 # Compiles PostgreSQL SQL in pyformat style without bind casts (it is never connected).
@@ -278,10 +257,18 @@ def _sqlite_fetch(
     which begins one (``BEGIN IMMEDIATE`` or the read-only ``BEGIN``, ``db.engine``)."""
     if not connection.in_transaction():
         return list(connection.exec_driver_sql(sql, arguments).all())
+    return list(_on_driver(connection, sql, arguments).fetchall())
+
+
+def _on_driver(
+    connection: Connection, sql: str, arguments: Sequence[Any] | dict[str, Any]
+) -> sqlite3.Cursor:
+    """Execute on the sqlite3 connection under ``connection``, in the transaction it has begun;
+    a driver error raised as SQLAlchemy's (``DBAPIError``), as ``exec_driver_sql`` would."""
     driver = connection.connection.driver_connection
     assert driver is not None
     try:
-        return list(driver.execute(sql, arguments).fetchall())
+        return cast(sqlite3.Cursor, driver.execute(sql, arguments))
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, arguments, exc, sqlite3.Error) from exc
 
