@@ -437,13 +437,18 @@ def _commit_batch(
     parse_row: RowParser,
 ) -> None:
     """Check each row; store the good ones in one transaction; refuse the rest."""
+    rows = len(batch)
     good, lines, refused = _screen(rt, batch, file_id, parse_row)
+    # The rows as read are not needed once checked: emptied before the store builds its own
+    # copies of the reads (the caller's reference would otherwise keep them), they do not add
+    # to the import's peak memory.
+    batch.clear()
     _store(rt, principal, good, lines, refused, summary, source)
     for line, reason, names in sorted(refused):
         rejects.add(line, reason, names)
         summary.refused[reason] += 1
     rejects.flush()
-    summary.rows += len(batch)
+    summary.rows += rows
     summary.batches += 1
 
 
