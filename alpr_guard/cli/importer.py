@@ -11,7 +11,7 @@ import click
 
 from alpr_guard.api.parsing import parse_one_read
 from alpr_guard.cli.common import State
-from alpr_guard.jobs.importer import FORMATS, Progress
+from alpr_guard.jobs.importer import BATCH_SIZE, FORMATS, Progress
 
 
 @click.group("import")
@@ -44,7 +44,13 @@ def _progress(update: Progress) -> None:
     help="JSON object or two-column CSV (source,camera_id): the old system's camera names to "
     "camera ids; rows of cameras it does not name are refused.",
 )
-@click.option("--batch-size", type=click.IntRange(1, 50_000), default=5000, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 50_000),
+    default=BATCH_SIZE,
+    show_default=True,
+    help="Rows per transaction: each batch is stored whole or not at all.",
+)
 @click.option(
     "--state",
     "state_path",
