@@ -10,6 +10,16 @@ work in (also in Spanish, Tagalog and Vietnamese) or a state's task force by wha
 case theirs by its crime, its target or "no case of ours", our system out of their reach; private
 parties by trade (a casino's surveillance people, a utility's investigators, a storage chain's
 managers, a rental company with no report made, "taga-insurance").
+
+Refused as prohibited_purpose (blind 14 misses): removal said by the permission to be here or its
+end, with no agency named ("permitted to stay in the country", "legit or need to go back", people
+said not to be legal next to who they are, "supposed to leave after her hearing", a petition
+denied, a detained docket, a detention bed, a deportation flight, parole at the border run out, a
+removals unit, people to be sent back, papers checked), also in Spanish, Tagalog and Vietnamese;
+reproductive care told by its signs (bleeding after pills, prenatal visits stopped, a pregnancy
+that "now isn't", a drive to "the procedure", procedures past a number of weeks, a baby aborted,
+help with missed periods, "took care of it" out of state) and gender-affirming care as puberty
+blocking or a trans youth clinic.
 """
 
 from __future__ import annotations
@@ -40,6 +50,26 @@ def settings() -> Settings:
         "victim's son was visiting from Boise when his car was broken into here, our burglary case",
         "suspect fled to Reno after the shooting here; our detectives need his route north",
         "the victim says the car has been following her since she moved from Phoenix",
+        # the removal and care classes' words about a car, a crime here or a victim
+        "his window tint isn't legal and the plate light is out, stop for vehicle code only",
+        "the lifted truck's exhaust is not legal; owner keeps racing on Elm at night",
+        "suspect was supposed to stay away under the restraining order but keeps driving by her"
+        " house",
+        "he was told to leave the bar after the fight and came back with a bat, assault suspect",
+        "driver couldn't show his license or registration papers, checked for papers at the"
+        " stop, car towed",
+        "the store's returns team reported a fraud ring returning stolen goods, suspect van",
+        "the nurse's car was stolen from the women's health center lot during her shift",
+        "the pharmacist was robbed of the pills after taking the delivery, suspect fled in a"
+        " blue Kia",
+        "victim's daughter drove her to the procedure at Kaiser; their car was stolen from the"
+        " garage",
+        "the suspect fled back to Tijuana after the shooting, check his route to the border",
+        "the robbery crew took the bus back to Tijuana after the heist, last reads on the"
+        " getaway car",
+        "bus driver assaulted at the depot by a man who boarded the bus back to Fresno",
+        "she said she handled it herself after the collision; hit and run suspect car gray",
+        "ipapauwi ang bata sa lola niya, hit and run witness",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -117,6 +147,40 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PRIVATE_ENTITY,
         ),
         ("taga insurance ang nag request, claim nila", ReasonCode.PRIVATE_ENTITY),
+        # removal by the permission to be here or its end
+        *(
+            (text, ReasonCode.PROHIBITED_PURPOSE)
+            for text in (
+                "not a crime, just confirm whether she is permitted to stay in the country",
+                "see if the roofing crew are legit or need to go back, start with the foreman's"
+                " truck",
+                "most of the Honduran guys at the landscaping yard aren't legal, run their trucks",
+                "find the Guatemalan woman who was supposed to leave after her asylum hearing",
+                "his visa petition got denied and he was ordered to leave, where does he park",
+                "man on the detained docket missed court, last reads please",
+                "Adelanto bed is ready for her, need her car's last location",
+                "she is on next week's deportation flight manifest, locate her car",
+                "family was paroled at the border and the parole ran out, address for the team",
+                "locate for the removals unit, home and car",
+                "list of folks to be sent back for the Friday op, need plates",
+                "checking the tenants' papers at the complex tomorrow, run the cars in the lot"
+                " first",
+                "no tienen papeles, ubicar la camioneta",
+                "ipapauwi siya sa Pilipinas, hanapin ang kotse",
+                "tim xe de gui chi ta ve nuoc",
+                # reproductive and gender-affirming care by its signs
+                "came to the ER hemorrhaging after she took some pills, find where she got them",
+                "her prenatal visits stopped in March, where has her car been",
+                "who drove her to the procedure last Tuesday? run the boyfriend's plate",
+                "did her car go to the clinic downtown that does abortions past 20 weeks",
+                "he says she aborted their baby in secret, run her Civic",
+                "find the herbalist who helps girls with missed periods",
+                "was the boy taken for puberty blocking treatment? run the aunt's car",
+                "is mom taking him to the trans youth clinic in Oakland",
+                "she was 18 weeks along in June and now she isn't, where did she drive",
+                "her sister says she took care of it out of state, check the Corolla",
+            )
+        ),
     ],
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
