@@ -20,6 +20,13 @@ reproductive care told by its signs (bleeding after pills, prenatal visits stopp
 that "now isn't", a drive to "the procedure", procedures past a number of weeks, a baby aborted,
 help with missed periods, "took care of it" out of state) and gender-affirming care as puberty
 blocking or a trans youth clinic.
+
+Flagged (blind 14 misses): civil and administrative offices' questions (a jury summons ignored, an
+estate in probate, a resident parking permit, short-term rental enforcement, the tax assessor, a
+candidate's residency, a business licence for the city clerk); someone who crossed the officer, a
+boss's relative's new partner, a neighbour's kid traced to a house; race typed short, a gang's
+look, a route's profile, "find something", a nationality with its workplace's van; a superior to
+be asked or an earlier day pointed to as the whole reason.
 """
 
 from __future__ import annotations
@@ -70,6 +77,19 @@ def settings() -> Settings:
         "bus driver assaulted at the depot by a man who boarded the bus back to Fresno",
         "she said she handled it herself after the collision; hit and run suspect car gray",
         "ipapauwi ang bata sa lola niya, hit and run witness",
+        # the flagged classes' words next to a crime, a victim or a suspect's description
+        "juror's car stolen from the courthouse garage, suspect seen on camera",
+        "probate attorney's office burglarized overnight, suspect van on video",
+        "the tax assessor's office was vandalized, graffiti suspect seen leaving in a white Civic",
+        "stolen Airbnb guest's rental car, suspect seen on the host's doorbell camera",
+        "suspect described as blk male adult, red hoodie, fled the robbery on foot",
+        "witness says the shooter was gangster looking, dark sedan, our homicide case",
+        "victim's daughter's new boyfriend assaulted her, suspect drove off in a gray truck",
+        "missing 8 year old, neighbors don't know which house he's from, last seen on Elm",
+        "Korean restaurant burglarized, suspect van seen leaving",
+        "search warrant served yesterday, follow up on the seized car's history for the 459 case",
+        "same suspect as last week's burglary on Elm, gray Tacoma",
+        "jury summons fraud scam calls, suspect's car on camera at the ATM",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -185,3 +205,38 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
     assert decide(settings, text)[0] is reason, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("skipped jury duty twice, the court asks if she still lives here", "non_criminal_use"),
+        ("estate dispute: siblings fighting over the late father's RV", "non_criminal_use"),
+        (
+            "neighborhood parking permit complaint, is she actually a resident of the block",
+            "non_criminal_use",
+        ),
+        ("VRBO compliance check, count the guest cars at the cabin", "non_criminal_use"),
+        ("the assessor's office wants to know where the RV is garaged", "non_criminal_use"),
+        (
+            "check the council candidate's address for the residency challenge",
+            "non_criminal_use",
+        ),
+        ("city clerk asked us to confirm the business license address", "non_criminal_use"),
+        ("the parking officer who ticketed me, where does she live now", "personal_use"),
+        ("the captain's niece's new boyfriend, lt wants me to check on him", "personal_use"),
+        ("kids on my street keep speeding, find out which house they are from", "personal_use"),
+        ("hisp males in a lowrider, check them", "profiling"),
+        ("gangbanger looking kids in a Civic, see where they go", "profiling"),
+        (
+            "Camry with Arizona plates fits the corridor profile, find something to stop him",
+            "profiling",
+        ),
+        ("Korean nail salon van, follow where they go", "profiling"),
+        ("same as last time", "vague_justification"),
+        ("per sgt, ask him", "vague_justification"),
+    ],
+)
+def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
