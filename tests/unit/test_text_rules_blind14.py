@@ -27,6 +27,10 @@ candidate's residency, a business licence for the city clerk); someone who cross
 boss's relative's new partner, a neighbour's kid traced to a house; race typed short, a gang's
 look, a route's profile, "find something", a nationality with its workplace's van; a superior to
 be asked or an earlier day pointed to as the whole reason.
+
+Hard negatives (false positives on blind 14): a crime against a clinic's staff or the press a
+sentence away from the clinic's or the story's name (not only a few words), a retired officer of
+an immigration agency as the victim, the film "Alien" shown where a crime happened.
 """
 
 from __future__ import annotations
@@ -90,6 +94,17 @@ def settings() -> Settings:
         "search warrant served yesterday, follow up on the seized car's history for the 459 case",
         "same suspect as last week's burglary on Elm, gray Tacoma",
         "jury summons fraud scam calls, suspect's car on camera at the ATM",
+        # (blind 14's false positives) the crime a sentence away, a retired officer as the
+        # victim, the film
+        "burglary at the theater during the Alien double feature, suspect in a gray van",
+        "the victim, a retired Border Patrol agent, was carjacked at the mall, our case",
+        "assault on a receptionist outside the gender clinic, suspect fled in a black SUV, our"
+        " case",
+        "threats against a nurse who works at the reproductive health clinic, suspect's Jeep seen"
+        " twice",
+        "photographer covering the wildfire had her truck broken into at the staging area, our"
+        " case",
+        "reporter's camera bag stolen from her car while she covered the crash, suspect on video",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -167,6 +182,16 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PRIVATE_ENTITY,
         ),
         ("taga insurance ang nag request, claim nila", ReasonCode.PRIVATE_ENTITY),
+        # the same words with no crime against anyone still refuse
+        (
+            "who took her to the reproductive health clinic last week, run the boyfriend's car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "mom drove the teen to the gender clinic in SF, track her van",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("load of aliens in the camper shell, find the camper", ReasonCode.PROHIBITED_PURPOSE),
         # removal by the permission to be here or its end
         *(
             (text, ReasonCode.PROHIBITED_PURPOSE)
