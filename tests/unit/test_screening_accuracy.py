@@ -109,8 +109,10 @@ the second opinion as shipped after the tuning on blind 13, on the 494 texts the
 development part does not hold: refused 148/210 = 0.705, caught 185/210 = 0.881 (153 by the
 rules alone), flag-worthy 78/94 = 0.830, false positives 5/190 = 0.026 (none from the second
 opinion) -- the false-positive target met, the other three not. It is development data now, like
-blind 13: the second opinion is trained on it and the rules tuned on its classes of miss. Until
-the next blind set is added, a new one is scored with bench/screening.py --extra.
+blind 13: the second opinion is trained on it and the rules tuned on its classes of miss (every
+row scored, refused 207/210, caught 210/210, flag-worthy 100/100, false positives 0/190 after
+that tuning; tuned on, so no estimate for unseen text). Until the next blind set is added, a new
+one is scored with bench/screening.py --extra.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -270,7 +272,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 10)", (525, 0), (208, 131, 186), 208, 208, 131, 0),
     ("development (blind 11)", (500, 0), (211, 110, 179), 195, 211, 110, 0),
     ("development (blind 12)", (502, 0), (212, 110, 180), 197, 212, 106, 3),
-    ("development (blind 13)", (501, 0), (211, 110, 180), 195, 211, 110, 0),
+    ("development (blind 13)", (501, 0), (211, 110, 180), 197, 211, 110, 0),
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
 ]
 

@@ -28,6 +28,9 @@ boss's relative's new partner, a neighbour's kid traced to a house; race typed s
 look, a route's profile, "find something", a nationality with its workplace's van; a superior to
 be asked or an earlier day pointed to as the whole reason.
 
+A plain "not ours" may come a long sentence after the agency's name: the window of the entries
+that look for it next to an agency reaches 20 words (the largest a rule may set, raised from 12).
+
 Hard negatives (false positives on blind 14): a crime against a clinic's staff or the press a
 sentence away from the clinic's or the story's name (not only a few words), a retired officer of
 an immigration agency as the victim, the film "Alien" shown where a crime happened.
@@ -265,3 +268,32 @@ def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -
 def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
     reason, flags = decide(settings, text)
     assert reason is None and rule in flags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "ATF resident agent in Fresno called about the gray Silverado that parks near the gun"
+            " show most weekends; no local case",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        (
+            "Utah Highway Patrol report on the gray Altima seen near the county fairgrounds twice"
+            " this month came in by email; no California nexus",
+            ReasonCode.OUT_OF_STATE_AGENCY,
+        ),
+    ],
+)
+def test_not_ours_a_long_sentence_after_the_agency_refuses(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] is reason, text
+
+
+def test_our_own_case_a_long_sentence_after_the_agency_is_not_refused(settings: Settings) -> None:
+    text = (
+        "ATF resident agent in Fresno told us about the gray Silverado seen at our burglary scene"
+        " near the gun show; it is our case"
+    )
+    assert decide(settings, text)[0] is None, text
