@@ -108,6 +108,9 @@ def settings() -> Settings:
         "photographer covering the wildfire had her truck broken into at the staging area, our"
         " case",
         "reporter's camera bag stolen from her car while she covered the crash, suspect on video",
+        # a department's own bureaus, named with their word
+        "the detective bureau guys found the stolen Civic, our case",
+        "records bureau folks need the report number for the stolen Jeep, our case",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -185,6 +188,15 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             ReasonCode.PRIVATE_ENTITY,
         ),
         ("taga insurance ang nag request, claim nila", ReasonCode.PRIVATE_ENTITY),
+        # "the Bureau" by its people alone
+        (
+            "the Bureau guys want plate history on the Civic - their case, not our case",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
+        (
+            "the bureau folks asked us to pull reads on the Jeep, not ours",
+            ReasonCode.FEDERAL_AGENCY,
+        ),
         # the same words with no crime against anyone still refuse
         (
             "who took her to the reproductive health clinic last week, run the boyfriend's car",
