@@ -139,19 +139,21 @@ part of the labelled set:
                flag-worthy 91/95 = 0.958, false positives 13/180 = 0.072 (none from the second
                opinion) -- the flag-worthy target met, the other three not. The rules were then
                tuned on its classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind14.csv   (blind 14) 500 texts written
+  development  tests/data/justifications_dev_blind14.csv   (blind 14) 500 texts written
                blind by a fourteenth person (only the published policy read) while the rules
                were tuned on blind 13, told what the rules already know (agency names and
                sub-units, look-alike letters, forms, Spanish, clinics, "on behalf of", buried
                purposes, liaisons) and to go further: new paraphrases, relays described by role,
                purposes stated as outcomes, care described by symptoms, timelines, pharmacy or
                mail, Tagalog and Vietnamese fragments, radio shorthand; 78 of the 190 legitimate
-               texts hard negatives. Scored once, after the tuning on blind 13 and the second
-               opinion's retraining, on the 494 texts the first development part does not hold:
-               refused up front 148/210 = 0.705, caught 185/210 = 0.881 (153/210 by the rules
-               alone; the second opinion caught 32 more), flag-worthy 78/94 = 0.830, false
-               positives 5/190 = 0.026 (none from the second opinion) -- the false-positive
-               target met, the other three not.
+               texts hard negatives. Scored once as held-out, after the tuning on blind 13 and
+               the second opinion's retraining, on the 494 texts the first development part does
+               not hold: refused up front 148/210 = 0.705, caught 185/210 = 0.881 (153/210 by
+               the rules alone; the second opinion caught 32 more), flag-worthy 78/94 = 0.830,
+               false positives 5/190 = 0.026 (none from the second opinion) -- the
+               false-positive target met, the other three not. The rules were then tuned on its
+               classes of miss, so it is development data now; the next blind part is scored
+               with --extra until it is added here.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -213,7 +215,7 @@ PARTS = {
     "development (blind 11)": DATA / "justifications_dev_blind11.csv",
     "development (blind 12)": DATA / "justifications_dev_blind12.csv",
     "development (blind 13)": DATA / "justifications_dev_blind13.csv",
-    "held-out (blind 14)": DATA / "justifications_heldout_blind14.csv",
+    "development (blind 14)": DATA / "justifications_dev_blind14.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -230,6 +232,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 11)",
     "development (blind 12)",
     "development (blind 13)",
+    "development (blind 14)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

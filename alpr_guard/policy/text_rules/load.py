@@ -41,7 +41,9 @@ _BRACES = re.compile(r"\{([^{}]*)\}")
 _MAX_EXPANSION = 20_000
 _DEFAULT_WINDOW = 3
 _SHARE_EVERY = 4096  # phrases inserted between two sharings of the trie (see ``share``)
-_MAX_WINDOW = 12
+# A context window's largest reach in words: a plain "not our case" may come a long sentence after
+# the agency it is about. The checks stay bounded per trigger, so a scan stays linear.
+_MAX_WINDOW = 20
 _JUNK_DEFAULTS = ("refuse", "medium")
 
 
