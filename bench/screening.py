@@ -152,8 +152,20 @@ part of the labelled set:
                the rules alone; the second opinion caught 32 more), flag-worthy 78/94 = 0.830,
                false positives 5/190 = 0.026 (none from the second opinion) -- the
                false-positive target met, the other three not. The rules were then tuned on its
-               classes of miss, so it is development data now; the next blind part is scored
-               with --extra until it is added here.
+               classes of miss, so it is development data now.
+  held-out     tests/data/justifications_heldout_blind15.csv   (blind 15) 500 texts written
+               blind by a fifteenth person (only the published policy read) while the rules
+               were tuned on blind 14, told what earlier sets had used and to go further: new
+               euphemisms and outcomes, form, statute and programme names, misspellings and
+               texting shorthand, fragments in Korean, Chinese, Hindi, Russian, Arabic,
+               Portuguese and Haitian Creole, the cue buried after a legitimate preamble, passive
+               voice, records requests and welfare checks as cover, requesters hinted by area
+               code or place, private parties by trade; 102 of the 190 legitimate texts hard
+               negatives. Scored once, after the tuning on blind 14 and the second opinion's
+               retraining, on all 500 texts (none is in the first development part): refused up
+               front 144/210 = 0.686, caught 180/210 = 0.857 (149/210 by the rules alone; the
+               second opinion caught 31 more), flag-worthy 85/100 = 0.850, false positives
+               12/190 = 0.063 (none from the second opinion) -- none of the four targets met.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -216,6 +228,7 @@ PARTS = {
     "development (blind 12)": DATA / "justifications_dev_blind12.csv",
     "development (blind 13)": DATA / "justifications_dev_blind13.csv",
     "development (blind 14)": DATA / "justifications_dev_blind14.csv",
+    "held-out (blind 15)": DATA / "justifications_heldout_blind15.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

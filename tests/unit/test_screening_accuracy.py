@@ -111,8 +111,14 @@ rules alone), flag-worthy 78/94 = 0.830, false positives 5/190 = 0.026 (none fro
 opinion) -- the false-positive target met, the other three not. It is development data now, like
 blind 13: the second opinion is trained on it and the rules tuned on its classes of miss (every
 row scored, refused 207/210, caught 210/210, flag-worthy 100/100, false positives 0/190 after
-that tuning; tuned on, so no estimate for unseen text). Until the next blind set is added, a new
-one is scored with bench/screening.py --extra.
+that tuning; tuned on, so no estimate for unseen text).
+Blind 15 (tests/data/justifications_heldout_blind15.csv, 500 texts) was written blind by a
+fifteenth person from the published policy alone, while the rules were tuned on blind 14, told
+what earlier sets had used and to go further, and is held out: scored once with the rules and the
+second opinion as shipped after the tuning on blind 14, on all 500 texts (none is in the first
+development part): refused 144/210 = 0.686, caught 180/210 = 0.857 (149 by the rules alone),
+flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063 (none from the second opinion) -- none
+of the four targets met.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -241,6 +247,22 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
     extra.write_text("text,label,rule\nper ICE,prohibitted,prohibited_purpose\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="line 2: label must be one of"):
         main(["--accuracy-only", "--extra", str(extra)])
+
+
+def test_blind_15_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once after the tuning
+    # on blind 14: refused 144/210 = 0.686, caught 180/210 = 0.857 of which 149 by the rules
+    # alone, flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063 (none from the second
+    # opinion); none of the four targets met. The figures are printed, and the make-up is
+    # pinned so a changed file cannot pass for the scored one.
+    rows, seen = part_rows("held-out (blind 15)")
+    assert (len(rows), seen) == (500, 0)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (210, 100, 190)
+    print(
+        f"blind 15: refused {s.refused}/210, caught {s.caught}/210, flag-worthy {s.flagged}/100, "
+        f"false positives {s.false_positives}/190"
+    )
 
 
 # Blind sets scored once as held-out, then tuned (and, from blind 7 on, trained) on. Tuned on, so
