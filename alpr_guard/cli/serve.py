@@ -51,6 +51,14 @@ if TYPE_CHECKING:
     envvar="ALPR_GUARD_LOG_FORMAT",
     help="One JSON object per line (request lines carry their fields), or plain text.",
 )
+@click.option(
+    "--pin/--no-pin",
+    "pin",
+    default=None,
+    envvar="ALPR_GUARD_PIN_WORKERS",
+    help="Pin each worker process to one CPU, the CPUs in turn (default: a lone worker, as on "
+    "SQLite, is pinned; several are not).",
+)
 @click.pass_obj
 def serve(
     state: State,
@@ -60,6 +68,7 @@ def serve(
     threads: int,
     trusted_proxy: str | None = None,
     log_format: str = "json",
+    pin: bool | None = None,
 ) -> None:
     """Serve the HTTP API under gunicorn (gthread workers; see docs/deployment.md).
 
@@ -110,6 +119,7 @@ def serve(
         threads=threads,
         trusted_proxy=trusted_proxy,
         log_format=log_format,
+        pin=pin,
     )
 
 

@@ -91,6 +91,7 @@ def test_a_ready_instance_records_its_policy_then_serves(
         "threads": 3,
         "trusted_proxy": None,
         "log_format": "text",
+        "pin": None,
     }
     recorded = alpr(migrated, "config", "check", "--record")
     assert recorded.out.strip().endswith("unchanged, nothing recorded")
