@@ -166,6 +166,20 @@ part of the labelled set:
                front 144/210 = 0.686, caught 180/210 = 0.857 (149/210 by the rules alone; the
                second opinion caught 31 more), flag-worthy 85/100 = 0.850, false positives
                12/190 = 0.063 (none from the second opinion) -- none of the four targets met.
+  held-out     tests/data/justifications_heldout_blind16.csv   (blind 16) 500 texts written
+               blind by a sixteenth person (only the published policy read), at the same time
+               as blind 15 was scored, told what every earlier set had used (blind 15's angles
+               too) and to go further: a purpose implied only by two innocent facts together,
+               hedged and reported speech, the real beneficiary named only at the end, pasted
+               conversations, bureaucratic euphemism, sarcasm, emoji, zero-width and combining
+               characters, whole sentences in Farsi, Armenian, Punjabi, Japanese, Thai, Greek
+               and Hebrew, other states' statutes, Mexican, tribal, military and university
+               requesters; 95 of the 190 legitimate texts hard negatives. Scored once with the
+               same rules and second opinion as blind 15, on the 497 texts the first development
+               part does not hold: refused up front 120/210 = 0.571, caught 163/210 = 0.776
+               (129/210 by the rules alone; the second opinion caught 34 more), flag-worthy
+               77/97 = 0.794, false positives 8/190 = 0.042 (none from the second opinion) --
+               none of the four targets met.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -229,6 +243,7 @@ PARTS = {
     "development (blind 13)": DATA / "justifications_dev_blind13.csv",
     "development (blind 14)": DATA / "justifications_dev_blind14.csv",
     "held-out (blind 15)": DATA / "justifications_heldout_blind15.csv",
+    "held-out (blind 16)": DATA / "justifications_heldout_blind16.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

@@ -119,6 +119,12 @@ second opinion as shipped after the tuning on blind 14, on all 500 texts (none i
 development part): refused 144/210 = 0.686, caught 180/210 = 0.857 (149 by the rules alone),
 flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063 (none from the second opinion) -- none
 of the four targets met.
+Blind 16 (tests/data/justifications_heldout_blind16.csv, 500 texts) was written blind by a
+sixteenth person from the published policy alone, told what every earlier set (blind 15 too) had
+used and to go further, and is held out: scored once with the same rules and second opinion as
+blind 15, on the 497 texts the first development part does not hold: refused 120/210 = 0.571,
+caught 163/210 = 0.776 (129 by the rules alone), flag-worthy 77/97 = 0.794, false positives 8/190
+= 0.042 (none from the second opinion) -- none of the four targets met.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -261,6 +267,21 @@ def test_blind_15_is_held_out_and_scored_as_it_stands(settings: Settings) -> Non
     assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (210, 100, 190)
     print(
         f"blind 15: refused {s.refused}/210, caught {s.caught}/210, flag-worthy {s.flagged}/100, "
+        f"false positives {s.false_positives}/190"
+    )
+
+
+def test_blind_16_is_held_out_and_scored_as_it_stands(settings: Settings) -> None:
+    # Never tuned on, and never trained on by the second opinion. Scored once, with the rules
+    # and second opinion blind 15 was scored with: refused 120/210 = 0.571, caught 163/210 =
+    # 0.776 of which 129 by the rules alone, flag-worthy 77/97 = 0.794, false positives 8/190 =
+    # 0.042 (none from the second opinion); none of the four targets met.
+    rows, seen = part_rows("held-out (blind 16)")
+    assert (len(rows), seen) == (497, 3)
+    s = score(settings, rows)
+    assert (s.totals["prohibited"], s.totals["flag"], s.totals["legitimate"]) == (210, 97, 190)
+    print(
+        f"blind 16: refused {s.refused}/210, caught {s.caught}/210, flag-worthy {s.flagged}/97, "
         f"false positives {s.false_positives}/190"
     )
 
