@@ -13,6 +13,8 @@ from alpr_guard.api.parsing import parse_one_read
 from alpr_guard.cli.common import State
 from alpr_guard.jobs.importer import BATCH_SIZE, FORMATS, Progress
 
+_YOUNG_THRESHOLD = 100_000  # allocations between young-generation collections
+
 
 @click.group("import")
 def import_group() -> None:
@@ -87,6 +89,13 @@ def import_reads_command(
     # full collections triggered by a million rows' allocations no longer walk them (two fifths
     # more rows per CPU second in a 30,000-row import: 26,700 against 18,500).
     gc.freeze()
+    # A batch's rows, reads and insert tuples are tens of thousands of containers that live
+    # until the batch commits, none in a cycle: at the default threshold (700) the young
+    # generation is collected every few dozen rows and walks them each time. Collected every
+    # 100,000 allocations instead, cycles are still found, sooner than a batch ends (1M-row CSV
+    # import, two alternating runs each: 48.8 and 48.8 s against 49.8 and 50.0 s, RSS the same).
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, _YOUNG_THRESHOLD), middle, old)
     try:
         summary = import_reads(
             rt,
@@ -100,6 +109,7 @@ def import_reads_command(
             parse_row=parse_one_read,
         )
     finally:
+        gc.set_threshold(young, middle, old)
         rt.dispose()
     if not quiet:
         sys.stderr.write("\n")
