@@ -5,73 +5,30 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+from tests.cli.conftest import migrate_in_child, served
 from tests.conftest import write_config
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve_and_log(config: Path, *extra: str) -> list[str]:
-    """Start the server, send a forged-line path through a 'proxy', stop it; its log lines."""
-    port = free_port()
-    log_path = config.parent / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "alpr_guard", "--config", str(config), "serve"),
-                *("--port", str(port), "--threads", "2", *extra),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    """Start the server, send a forged-line path through a 'proxy', stop it; its log lines.
+    (``served`` has asked for /healthz once already.)"""
+    with served(config, *extra) as (_server, port, log_path):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request(
+            "GET",
+            "/api/v1/x%0AINFO%20alpr_guard.api%20forged%E2%80%A8%0D",
+            headers={"X-Forwarded-For": "203.0.113.7"},
         )
-        try:
-            deadline = time.monotonic() + 60
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            while True:
-                try:
-                    conn.request("GET", "/healthz")
-                    response = conn.getresponse()
-                    response.read()
-                    assert response.status == 200
-                    break
-                except OSError:
-                    conn.close()
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.1)
-            conn.request(
-                "GET",
-                "/api/v1/x%0AINFO%20alpr_guard.api%20forged%E2%80%A8%0D",
-                headers={"X-Forwarded-For": "203.0.113.7"},
-            )
-            assert conn.getresponse().read()
-            conn.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        assert conn.getresponse().read()
+        conn.close()
     return log_path.read_text().splitlines()
 
 
 def test_the_served_log_has_one_escaped_line_and_the_proxied_client(tmp_path: Path) -> None:
     config = write_config(tmp_path / "cfg", f"sqlite:///{tmp_path / 'alpr_guard.db'}")
-    upgrade = subprocess.run(
-        [sys.executable, "-m", "alpr_guard", "--config", str(config), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ),
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
+    migrate_in_child(config)
 
     for extra, client in (
         ((), "127.0.0.1"),

@@ -4,17 +4,13 @@ workers only when asked; ``--no-pin`` never."""
 
 from __future__ import annotations
 
-import http.client
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from alpr_guard.server import allowed_cpus, cpu_for_worker, pinned_cpus
+from tests.cli.conftest import migrate_in_child, served
 from tests.conftest import write_config
 
 
@@ -33,62 +29,21 @@ def test_workers_take_the_pinned_cpus_in_turn() -> None:
     assert [cpu_for_worker(age, cpus) for age in (1, 2, 3, 4)] == [3, 1, 3, 1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _worker_affinity(config: Path, *extra: str) -> tuple[set[int], str]:
-    """Start the server, wait until it answers; its worker's CPUs and the server's log."""
-    port = _free_port()
-    log_path = config.parent / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "alpr_guard", "--config", str(config), "serve"),
-                *("--port", str(port), "--threads", "2", "--log-format", "text", *extra),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                try:
-                    conn.request("GET", "/healthz")
-                    assert conn.getresponse().status == 200
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.1)
-                finally:
-                    conn.close()
-            (worker,) = psutil.Process(server.pid).children()
-            # Every thread of the worker, not only its main one.
-            cpus = {
-                cpu
-                for thread in worker.threads()
-                for cpu in psutil.Process(thread.id).cpu_affinity()
-            }
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    """Start the server; the CPUs its worker's threads may run on, and the server's log."""
+    with served(config, "--log-format", "text", *extra) as (server, _port, log_path):
+        (worker,) = psutil.Process(server.pid).children()
+        # Every thread of the worker, not only its main one.
+        cpus = {
+            cpu for thread in worker.threads() for cpu in psutil.Process(thread.id).cpu_affinity()
+        }
     return cpus, log_path.read_text()
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     cfg = write_config(tmp_path / "cfg", f"sqlite:///{tmp_path / 'pin.db'}")
-    done = subprocess.run(
-        [sys.executable, "-m", "alpr_guard", "--config", str(cfg), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    migrate_in_child(cfg)
     return cfg
 
 
