@@ -20,7 +20,7 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.jobs.review import review_searches
 from alpr_guard.runtime import Runtime
-from tests.cli.test_serve_log import free_port
+from tests.cli.conftest import free_port
 from tests.conftest import auth, read, search_body, write_config
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -121,14 +121,19 @@ def migrate_in_child(config: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def served(config: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     """``alpr-guard serve`` (2 threads, on a free loopback port, with ``args``) in a child
     process, answering ``/healthz`` once this is entered and stopped by SIGTERM on leaving; the
     process, its port and the file its output goes to."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     log_path = config.parent / f"server-{port}.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
