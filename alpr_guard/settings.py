@@ -653,12 +653,15 @@ def _tighten_only(profile: Mapping[str, Any], config: Mapping[str, Any], where: 
     if isinstance(p_second, dict) and isinstance(c_second, dict):
         # A deployment may ask for more flags (a lower threshold), never fewer: a threshold
         # raised to 1 or another model would switch the second opinion off unseen.
+        # Likewise it may have the model refuse from a lower probability, or at all when the
+        # profile only flags, never from a higher one.
         for key in c_second:
-            if key != "threshold":
+            if key not in ("threshold", "refuse_from"):
                 raise refuse(f"second_opinion.{key}", "is set by the profile")
-        mine, theirs = c_second.get("threshold"), p_second.get("threshold")
-        if isinstance(mine, int | float) and isinstance(theirs, int | float) and mine > theirs:
-            raise refuse("second_opinion.threshold", f"may only be lowered (at most {theirs})")
+        for key in ("threshold", "refuse_from"):
+            mine, theirs = c_second.get(key), p_second.get(key)
+            if isinstance(mine, int | float) and isinstance(theirs, int | float) and mine > theirs:
+                raise refuse(f"second_opinion.{key}", f"may only be lowered (at most {theirs})")
     p_sharing, c_sharing = profile.get("sharing", {}), config.get("sharing", {})
     if isinstance(p_sharing, dict) and isinstance(c_sharing, dict):
         kinds = c_sharing.get("allowed_kinds")
@@ -714,12 +717,20 @@ def _screening(root: _Table, base: Path, where: str) -> LazyRules:
 
 def _second_opinion(root: _Table, base: Path, screening: LazyRules | None) -> SecondOpinion | None:
     """``[second_opinion]``: the model file, the probability from which a text the rules pass
-    is flagged, and the rule and severity the flag carries. Absent: no second opinion."""
+    is flagged and the one (optional) from which it is refused, and the rule and severity the
+    flag or refusal carries. Absent: no second opinion."""
     if "second_opinion" not in root.names():
         return None
     table = root.table("second_opinion")
     name = table.text("model")
     threshold = table.number("threshold", lo=0.5, hi=1.0)
+    refuse_from = None
+    if "refuse_from" in table.names():
+        refuse_from = table.number("refuse_from", lo=0.5, hi=1.0)
+    if refuse_from is not None and refuse_from < threshold:
+        # A text refused is one the flag would have caught too: the refusal is the stronger
+        # answer to the same opinion, never a second one below it.
+        raise table.fail("refuse_from", f"must be at least the threshold ({threshold:g})")
     rule = table.text("rule", "prohibited_purpose")
     severity = table.text("severity", "medium")
     table.done()
@@ -738,7 +749,7 @@ def _second_opinion(root: _Table, base: Path, screening: LazyRules | None) -> Se
         model = load_model(text)
     except ValueError as exc:
         raise table.fail("model", f"{path}: {exc}") from None
-    return SecondOpinion(model, threshold, rule, severity)
+    return SecondOpinion(model, threshold, rule, severity, refuse_from)
 
 
 def _identity(root: _Table) -> tuple[InstanceSettings, JurisdictionSettings]:

@@ -6,7 +6,8 @@ Gov. Code 7284.6) cares about most. Then: an unknown purpose code, a transfer to
 sharing rules forbid (a search run on another agency's behalf, or by another agency's user),
 a junk justification, a bad window. Text rules whose action is "flag" do not refuse; they ride
 along on the decision so the access review sees them the same day, and so does the statistical
-second opinion (``second_opinion``) on a text the rules found nothing prohibited in.
+second opinion (``second_opinion``) on a text the rules found nothing prohibited in, unless it
+is all but certain of a prohibited purpose: then it refuses, as a prohibited purpose.
 
 A justification that says the search is FOR a federal, out-of-state or private party ("per FBI",
 "Texas DPS request", "repo company asked") is the same act as an on_behalf_of naming one, so it
@@ -123,10 +124,25 @@ def _screen_purpose_and_text(
         m.action == "refuse" or m.rule == second.rule for m in matches
     ):
         # The rules passed the text (or only flagged it for something else): the model's
-        # opinion, which can flag and never refuse.
+        # opinion flags it, or, all but certain, refuses it as a rule would.
         said = opinion(second, words)
+        if said is not None and said.refuses:
+            assert second.refuse_from is not None
+            return _Text(
+                Decision.refuse(
+                    ReasonCode.PROHIBITED_PURPOSE,
+                    second.rule,
+                    "the justification reads as a prohibited purpose to the statistical second "
+                    f"opinion ({second.rule}: probability {said.probability:.2f}, refused from "
+                    f"{second.refuse_from:.2f})",
+                    said.matched,
+                    flags,
+                ),
+                None,
+                flags,
+            )
         if said is not None:
-            flags = (*flags, Flag(second.rule, second.severity, said))
+            flags = (*flags, Flag(second.rule, second.severity, said.matched))
     junk = None
     beneficiary = None
     for match in matches:

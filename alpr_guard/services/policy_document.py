@@ -289,7 +289,12 @@ def _monitoring(s: Settings, cites: dict[str, str]) -> Section:
                     "justifications the screening rules pass but a statistical model, trained "
                     "on labelled justifications, finds likely to serve a prohibited purpose "
                     f"(a probability of {so.threshold:.0%} or more; severity {so.severity}); "
-                    "the model only flags, it never refuses a search;",
+                    + (
+                        "the model only flags, it never refuses a search;"
+                        if so.refuse_from is None
+                        else f"from a probability of {so.refuse_from:.0%} the search is refused "
+                        "before it runs, as a prohibited purpose;"
+                    ),
                 )
                 if (so := s.second_opinion) is not None
                 else ()

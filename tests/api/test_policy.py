@@ -272,6 +272,13 @@ ELEMENTS = [
         "5 or more times",
     ),
     (
+        "monitoring",
+        "1798.90.51(b)(2)(C)",
+        ("", "\n[second_opinion]\nthreshold = 0.7\nrefuse_from = 0.85\n"),
+        None,
+        "from a probability of 85% the search is refused before it runs",
+    ),
+    (
         "sharing",
         "1798.90.51(b)(2)(D)",
         ("", '\n[sharing]\nallowed_kinds = ["local"]\n'),

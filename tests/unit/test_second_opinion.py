@@ -1,10 +1,12 @@
 """The statistical second opinion on justifications the word lists pass: features, training,
-the model file, the configuration, and what it does to a search's decision (flags, never
-refuses). Its accuracy is measured on the labelled parts in test_screening_accuracy."""
+the model file, the configuration, and what it does to a search's decision (flags, and refuses
+from ``refuse_from`` when that is configured). Its accuracy is measured on the labelled parts in
+test_screening_accuracy."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,7 +22,7 @@ from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.screening import screen_search
 from alpr_guard.policy.text_rules import words_of
 from alpr_guard.settings import Settings, load_settings
-from bench.screening import DEVELOPMENT_PARTS, PARTS
+from bench.screening import DEVELOPMENT_PARTS, PARTS, read_rows
 from tests.conftest import PROFILE, REPO, write_config
 from tests.unit.screening_cases import CONFIG, FACTS, NOW
 
@@ -124,7 +126,8 @@ def test_opinion_reports_the_words_that_weighed_most_and_never_a_digit() -> None
     model = so.Model({"w:deport": 3.0, "w:0abc": 9.0, "p:send back": 2.0, "w:car": -1.0}, 0.0, ())
     second = so.SecondOpinion(model, 0.6, "prohibited_purpose", "medium")
     said = so.opinion(second, words_of("deport 7ABC123 car send back"))
-    assert said == ("second opinion", "deport", "send back")
+    assert said is not None and not said.refuses
+    assert said.matched == ("second opinion", "deport", "send back")
     assert "7ABC123" not in repr(said) and "0abc" not in repr(said)
 
 
@@ -201,18 +204,58 @@ def test_the_shipped_model_is_what_training_makes_of_the_development_parts() -> 
     assert result.returncode == 0, result.stderr
 
 
+def _curve(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = REPO / "tools" / "second_opinion_curve.py"
+    return subprocess.run(
+        [sys.executable, str(tool), *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.slow
+def test_the_threshold_curve_scores_a_left_out_part_with_a_model_trained_without_it() -> None:
+    result = _curve("--parts", "1", "--thresholds", "0.5,0.9")
+    assert result.returncode == 0, result.stderr
+    head, low, high = result.stdout.splitlines()
+    rows = len(read_rows(PARTS[DEVELOPMENT_PARTS[-1]]))
+    assert head == f"left out in turn: 1 development parts, {rows} texts"
+    counts = [
+        [tuple(map(int, c.split("/"))) for c in re.findall(r"\d+/\d+", line)]
+        for line in (low, high)
+    ]
+    # The same texts under both thresholds; a higher one never puts more texts above it.
+    assert [d for _, d in counts[0]] == [d for _, d in counts[1]]
+    assert all(h <= lo <= d for (lo, d), (h, _) in zip(counts[0], counts[1], strict=True))
+
+
+def test_the_threshold_curve_refuses_a_bad_threshold_naming_the_option() -> None:
+    result = _curve("--thresholds", "0.7,high")
+    assert result.returncode == 2
+    assert "--thresholds: must be comma-separated numbers" in result.stderr
+
+
 # --------------------------------------------------------------------------- in a decision
 
 
 def test_a_paraphrase_the_rules_pass_is_flagged_and_the_search_goes_ahead(
     settings: Settings,
 ) -> None:
-    text = "his tourist permit ran out in the spring, need where the car sleeps"
+    text = "permit ran out in the spring, where does the car sleep"
     reason, flags = decision(replace(settings, second_opinion=None), text)
     assert (reason, flags) == (None, [])
     reason, flags = decision(settings, text)
     assert reason is None
     assert [f[:3] for f in flags] == [("prohibited_purpose", "medium", "second opinion")]
+
+
+def test_a_paraphrase_the_model_is_all_but_certain_of_is_refused_up_front(
+    settings: Settings,
+) -> None:
+    text = "his tourist permit ran out in the spring, need where the car sleeps"
+    assert decision(replace(settings, second_opinion=None), text) == (None, [])
+    d = screen_search(replace(FACTS, justification=text), settings, NOW)
+    assert (d.allowed, d.reason, d.rule) == (False, "prohibited_purpose", "prohibited_purpose")
+    assert d.matched[0] == "second opinion" and len(d.matched) > 1
+    assert "second opinion (prohibited_purpose: probability 0.9" in d.message
 
 
 def test_the_model_is_not_asked_when_the_rules_refuse_or_already_flag_the_rule() -> None:
@@ -224,6 +267,48 @@ def test_the_model_is_not_asked_when_the_rules_refuse_or_already_flag_the_rule()
     # A legitimate text: the always-yes model flags it (so it was asked).
     reason, flags = decision(s, "stolen vehicle reported by owner, case 26-1142")
     assert reason is None and ("prohibited_purpose", "low", "second opinion") in flags
+
+
+def _sure(refuse_from: float | None) -> so.SecondOpinion:
+    """A model that puts every text with the word ``zebra`` at 0.95, every other one near 0."""
+    model = so.Model({"w:zebra": 50.0}, -47.05, ())
+    assert round(so.probability(model, "the zebra"), 2) == 0.95
+    return so.SecondOpinion(model, 0.7, "prohibited_purpose", "medium", refuse_from)
+
+
+@pytest.mark.parametrize(
+    ("refuse_from", "refused"), [(None, False), (1.0, False), (0.96, False), (0.95, True)]
+)
+def test_the_model_refuses_only_from_refuse_from(
+    settings: Settings, refuse_from: float | None, refused: bool
+) -> None:
+    s = replace(settings, second_opinion=_sure(refuse_from))
+    d = screen_search(replace(FACTS, justification="look for the zebra car"), s, NOW)
+    if refused:
+        assert (d.allowed, d.reason, d.rule) == (False, "prohibited_purpose", "prohibited_purpose")
+        assert d.matched == ("second opinion", "zebra")
+        assert "probability 0.95, refused from 0.95" in d.message
+        assert d.flags == ()
+    else:
+        assert d.allowed
+        assert [(f.rule, f.matched) for f in d.flags] == [
+            ("prohibited_purpose", ("second opinion", "zebra"))
+        ]
+
+
+def test_a_refusal_by_the_model_wins_over_an_unknown_purpose_and_keeps_other_flags(
+    settings: Settings,
+) -> None:
+    """A prohibited purpose is named as such even when the purpose code is also unknown, as a
+    rule's refusal is; flags the rules raised for other rules ride along."""
+    s = replace(settings, second_opinion=_sure(0.9))
+    d = screen_search(
+        replace(FACTS, purpose="immigration", justification="the zebra car seen at the rally"),
+        s,
+        NOW,
+    )
+    assert (d.reason, d.matched[0]) == ("prohibited_purpose", "second opinion")
+    assert "protected_activity" in {f.rule for f in d.flags}
 
 
 def test_a_text_the_model_finds_unlikely_carries_no_flag(settings: Settings) -> None:
@@ -257,7 +342,8 @@ def _profile_config(tmp_path: Path, second_opinion: str) -> Path:
 
 def test_the_california_profile_ships_a_second_opinion(settings: Settings) -> None:
     assert settings.second_opinion is not None
-    assert settings.second_opinion.threshold == 0.9
+    assert settings.second_opinion.threshold == 0.7
+    assert settings.second_opinion.refuse_from == 0.9
     assert settings.second_opinion.rule == "prohibited_purpose"
 
 
@@ -283,6 +369,18 @@ def test_the_california_profile_ships_a_second_opinion(settings: Settings) -> No
         (
             f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.9\ncolour = "red"',
             r"second_opinion\.colour: unknown key",
+        ),
+        (
+            f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.9\nrefuse_from = 0.8',
+            r"second_opinion\.refuse_from: must be at least the threshold \(0\.9\)",
+        ),
+        (
+            f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.9\nrefuse_from = 1.5',
+            r"second_opinion\.refuse_from: must be between 0\.5 and 1",
+        ),
+        (
+            f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.9\nrefuse_from = "yes"',
+            r"second_opinion\.refuse_from: must be a number, not str",
         ),
         (
             '[second_opinion]\nmodel = "bad.json"\nthreshold = 0.9',
@@ -323,6 +421,32 @@ def test_a_deployment_may_ask_for_more_flags(tmp_path: Path) -> None:
     second = load_settings(_config(tmp_path, "[second_opinion]\nthreshold = 0.7")).second_opinion
     assert second is not None and second.threshold == 0.7
     assert second.model.weights  # the profile's model, found beside the profile
+
+
+def test_a_deployment_may_refuse_from_a_lower_probability_never_a_higher_one(
+    tmp_path: Path,
+) -> None:
+    config = _profile_config(
+        tmp_path, f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.7\nrefuse_from = 0.9'
+    )
+    base = config.read_text()
+    config.write_text(base + "\n[second_opinion]\nrefuse_from = 0.8\n")
+    assert (second := load_settings(config).second_opinion) is not None
+    assert (second.threshold, second.refuse_from) == (0.7, 0.8)
+    config.write_text(base + "\n[second_opinion]\nrefuse_from = 0.99\n")
+    with pytest.raises(ConfigError, match=r"second_opinion\.refuse_from: may only be lowered"):
+        load_settings(config)
+
+
+def test_a_profile_that_only_flags_may_be_made_to_refuse(tmp_path: Path) -> None:
+    """Refusing where the profile only flags is a tightening; loosening it back is not possible
+    from the deployment (the profile's absence of ``refuse_from`` cannot be asked for)."""
+    config = _profile_config(tmp_path, f'[second_opinion]\nmodel = "{MODEL_FILE}"\nthreshold = 0.8')
+    assert (second := load_settings(config).second_opinion) is not None
+    assert second.refuse_from is None
+    config.write_text(config.read_text() + "\n[second_opinion]\nrefuse_from = 0.95\n")
+    assert (second := load_settings(config).second_opinion) is not None
+    assert second.refuse_from == 0.95
 
 
 def test_a_retrained_model_is_a_policy_change(tmp_path: Path, toy: so.Model) -> None:
