@@ -20,8 +20,8 @@ from alpr_guard.clock import FixedClock
 from alpr_guard.jobs.purge import purge_expired
 from alpr_guard.jobs.review import review_searches
 from alpr_guard.runtime import Runtime
-from tests.cli.conftest import free_port
 from tests.conftest import auth, read, search_body, write_config
+from tests.servers import free_port, migrate_in_child
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -134,10 +134,7 @@ def test_a_scrape_of_the_served_api_sums_every_worker(tmp_path: Path) -> None:
     config = write_config(tmp_path / "cfg", f"sqlite:///{tmp_path / 'alpr_guard.db'}")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     command = [sys.executable, "-m", "alpr_guard", "--config", str(config)]
-    upgrade = subprocess.run(
-        [*command, "db", "upgrade"], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
+    migrate_in_child(config)
     port = free_port()
     answered = uncertain = 0
 

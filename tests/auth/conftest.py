@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from flask.testing import FlaskClient
 
 from alpr_guard.settings import Settings, load_settings
 from tests.conftest import REPO, Backend, write_config
+from tests.servers import free_port
 
 PROVIDER_DIR = REPO / "tests" / "oidc_provider"
 CLIENT_ID = "alpr-guard-test"
@@ -76,13 +76,6 @@ class Provider:
         self.set_accounts(accounts)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _unavailable(why: str) -> None:
     message = f"{why}: run `npm ci` in tests/oidc_provider (Node 20+)"
     if os.environ.get("CI"):
@@ -98,7 +91,7 @@ def provider_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provi
     if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
         _unavailable("the oidc-provider package is not installed")
     assert node is not None
-    port = _free_port()
+    port = free_port()
     accounts_file = tmp_path_factory.mktemp("oidc") / "accounts.json"
     provider = Provider(f"http://127.0.0.1:{port}", accounts_file)
     provider.set_accounts(DEFAULT_ACCOUNTS)

@@ -1,18 +1,13 @@
 """Running ``main`` in this process (its lines counted by coverage, unlike a subprocess's): a
-config on SQLite, the command's exit code, standard output and standard error. And, for what only
-a real server shows, ``serve`` in a child process (``served``)."""
+config on SQLite, the command's exit code, standard output and standard error. (For what only a
+real server shows, ``serve`` in a child process: tests/servers.py.)"""
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,60 +101,3 @@ def only_line(result: Result, code: int) -> str:
     assert len(lines) == 1, result.err
     assert "Traceback" not in result.err
     return lines[0]
-
-
-def migrate_in_child(config: Path) -> None:
-    """``db upgrade`` in a child process, as an operator would run it before ``serve``."""
-    done = subprocess.run(
-        [sys.executable, "-m", "alpr_guard", "--config", str(config), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ),
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(config: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
-    """``alpr-guard serve`` (2 threads, on a free loopback port, with ``args``) in a child
-    process, answering ``/healthz`` once this is entered and stopped by SIGTERM on leaving; the
-    process, its port and the file its output goes to."""
-    port = free_port()
-    log_path = config.parent / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "alpr_guard", "--config", str(config), "serve"),
-                *("--port", str(port), "--threads", "2", *args),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                try:
-                    conn.request("GET", "/healthz")
-                    response = conn.getresponse()
-                    response.read()
-                    assert response.status == 200
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.1)
-                finally:
-                    conn.close()
-            yield server, port, log_path
-        finally:
-            server.terminate()
-            server.wait(timeout=30)

@@ -7,8 +7,8 @@ import http.client
 import json
 from pathlib import Path
 
-from tests.cli.conftest import migrate_in_child, served
 from tests.conftest import write_config
+from tests.servers import migrate_in_child, served
 
 
 def serve_and_log(config: Path, *extra: str) -> list[str]:

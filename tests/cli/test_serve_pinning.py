@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from alpr_guard.server import allowed_cpus, cpu_for_worker, pinned_cpus
-from tests.cli.conftest import migrate_in_child, served
 from tests.conftest import write_config
+from tests.servers import migrate_in_child, served
 
 
 def test_a_lone_worker_is_pinned_by_default_and_several_only_when_asked() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import AlprCli, only_line, sqlite_config
+from tests.servers import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -33,13 +34,6 @@ def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(server, "run", run)
     return options
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def test_a_port_in_use_is_named(migrated: Path, alpr: AlprCli, started: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from alpr_guard.models import AuditEvent, PurgeRun
 from alpr_guard.runtime import Runtime
 from alpr_guard.settings import Settings, load_settings
 from tests.conftest import Backend, auth, read, write_config
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -329,13 +329,6 @@ def test_verify_receipt_accepts_checkpoints_and_explains_every_refusal(
 
 
 # -- serve and scheduler: every interval and at shutdown ------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

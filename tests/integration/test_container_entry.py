@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from alpr_guard.keystore import encode_master_key, generate_master_key
 from tests.conftest import PG_URL, _pg_reachable
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
@@ -136,13 +136,6 @@ def empty_pg() -> Iterator[str]:
     admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _image_root(root: Path) -> dict[str, str]:
     """Lay out /etc/alpr_guard and the volumes under ``root``; the image's environment."""
     etc, var = root / "etc" / "alpr_guard", root / "var" / "lib" / "alpr_guard"
@@ -234,7 +227,7 @@ def test_image_entry_commands_serve_ready_on_postgresql(
     # Runtime only: the developer tool chain is not installed.
     for tool in ("pytest", "ruff", "mypy"):
         assert not (bin_dir / tool).exists(), f"{tool} is in the runtime venv"
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),

@@ -8,11 +8,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,42 +17,25 @@ from typing import Any
 import pytest
 
 from tests.conftest import OPERATING_ORI, write_config
+from tests.servers import cli_in_child, migrate_in_child, served
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendors"
 HOST = "127.0.0.1"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
 
 
-def cli(config: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "alpr_guard", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     config = write_config(tmp_path / "cfg", f"sqlite:///{tmp_path / 'server.db'}")
-    cli(config, "db", "upgrade")
-    cli(
+    migrate_in_child(config)
+    cli_in_child(
         config, "agencies", "add", "--ori", OPERATING_ORI, "--name", "Test City PD",
         "--kind", "local", "--jurisdiction", "CA", "--vetted",
     )  # fmt: skip
     secrets = {
-        "rekor": cli(config, "cameras", "add", "scout-agent-1", "--camera-id", "1234"),
-        "stream": cli(config, "cameras", "add", "stream-1", "--camera-id", "camera-1"),
-        "verkada": cli(
+        "rekor": cli_in_child(config, "cameras", "add", "scout-agent-1", "--camera-id", "1234"),
+        "stream": cli_in_child(config, "cameras", "add", "stream-1", "--camera-id", "camera-1"),
+        "verkada": cli_in_child(
             config,
             "cameras",
             "add",
@@ -65,48 +43,14 @@ def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             "--camera-id",
             "38718198-8a78-4718-a60f-68e1a8de30ac",
         ),
-        "officer": cli(config, "users", "add", "--username", "officer-1", "--role", "officer"),
+        "officer": cli_in_child(
+            config, "users", "add", "--username", "officer-1", "--role", "officer"
+        ),
     }
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "alpr_guard",
-            "--config",
-            str(config),
-            "serve",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--threads",
-            "4",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-            try:
-                status, _ = request(port, "GET", "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    with served(config, "--host", HOST, threads=4) as (_process, port, log_path):
         yield port, secrets
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-        server_log = (tmp_path / "server.log").read_text(errors="replace")
-        assert "D2651BF" not in server_log and "ABCD123" not in server_log
+    server_log = log_path.read_text(errors="replace")
+    assert "D2651BF" not in server_log and "ABCD123" not in server_log
 
 
 def request(
