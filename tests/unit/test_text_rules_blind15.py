@@ -15,6 +15,18 @@ company, a school's admissions office; a landlord in Haitian Creole and Chinese,
 insurance company in Arabic and Portuguese, an owner's company in Hindi), the results sent to
 someone's employer, and a private person (an ex, an estranged spouse's friend) asking where
 someone parks or lives.
+
+Refused as prohibited_purpose (blind 15 misses): removal by the programmes and steps of its law
+(temporary protected status ended, a voluntary return, "remigration", a removal pending or its
+notice, or said not to be a tow, a person's status to be reported next to papers they lack, a
+family put on the next flight to their country, whether someone went back as promised to the
+agents, a person to be sent home whose address is sought), also in romanised Korean, Haitian
+Creole and Hindi; reproductive care told by its euphemisms (a pregnancy "lost" on purpose or got
+rid of, a girl gone to a place "to end it") and in Portuguese, Haitian Creole and Hindi;
+gender-affirming care by its surgeries' clinical names or "reassignment surgery", puberty
+suppression by its medicines, a child taken for "shots" every week or two, a person
+transitioning without parental consent and the hormone provider, and a sex change or transition
+in Hindi, Portuguese, Russian, Korean and Chinese.
 """
 
 from __future__ import annotations
@@ -34,8 +46,8 @@ def settings() -> Settings:
 @pytest.mark.parametrize(
     "text",
     [
-        # an area code that is a Penal Code section or the suspect's number, a private person
-        # asking as the stalking a victim reports, a party that is the victim or reports a crime
+        # the same words next to our own case, a victim, a vehicle or a witness; numbers that
+        # are Penal Code sections; a stalking victim's report; a suspect who fled
         "victim's ex-husband is the suspect; she says he keeps asking where she parks, stalking"
         " case",
         "suspect called the victim from a 702 number, threats, our case",
@@ -47,6 +59,16 @@ def settings() -> Settings:
         "Treasury check fraud at the bank, suspect cashed stolen checks, our case",
         "the Roybal courthouse clerk reported her car stolen from the lot, our case",
         "HR at the hospital reported a nurse's car stolen from the staff lot, our case",
+        "pending removal of the abandoned vehicle on Elm, find the RO",
+        "graffiti removal pending at the underpass, tagger's car seen on video",
+        "suspect fled and went back to Mexico after the shooting, our warrant",
+        "sending him home from the hospital, ride needed, no case",
+        "hit and run victim's son goes for allergy shots every week, witness to the crash",
+        "report her status as a witness to the DA, our assault case",
+        "carjacking suspect took a flight to Guatemala, our warrant",
+        "testing a new Lupron shipment theft from the pharmacy, burglary suspect on video",
+        "warehouse burglary, tps report missing? no, copier stolen, suspect van on video",
+        "his status can be reported to probation once he checks in, our case",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -183,6 +205,68 @@ def test_another_state_named_in_our_own_case_is_not_refused(settings: Settings, 
             "estranged wife (civilian) asked where he's been parking, for the custody case",
             ReasonCode.PRIVATE_ENTITY,
         ),
+        (
+            "his TPS was terminated last month, find where he works so he can be picked up",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("Temporary Protected Status holder, find the car", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "signed a voluntary return at the border and came back, check the reads",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("remigration target, need his address", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "no papers, only a foreign passport; his status can be reported once we know where"
+            " he lives",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("report her immigration status, find the car first", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "put the whole family on the next flight back to Honduras, where are they staying",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("removal pending for the RO, confirm where she sleeps", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "intent to remove notice needs a current address for the driver",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("pending removal, not a tow, find where he is this week", ReasonCode.PROHIBITED_PURPOSE),
+        ("see if he really went back to Mexico like he agreed to", ReasonCode.PROHIBITED_PURPOSE),
+        ("getting her home: need her home address from the reads", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "mom says the girl went to a place in San Jose to end it, check the car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "stepdad says the teen goes for shots every two weeks in SF, confirm the trips",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "the boyfriend thinks the pregnancy was lost on purpose, find her car at the clinic",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "neighbor says she got rid of the baby in LA, track the car that week",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("ver se ela foi interromper a gravidez na clínica", ReasonCode.PROHIBITED_PURPOSE),
+        ("li te fè avotman, tcheke machin nan", ReasonCode.PROHIBITED_PURPOSE),
+        ("garbhpaat ke liye gayi thi kya, reads check karo", ReasonCode.PROHIBITED_PURPOSE),
+        ("phalloplasty patient from Texas, where did he drive", ReasonCode.PROHIBITED_PURPOSE),
+        ("affirmation surgery in SF, check the trips", ReasonCode.PROHIBITED_PURPOSE),
+        ("ling parivartan clinic visits, gaadi check karo", ReasonCode.PROHIBITED_PURPOSE),
+        ("transição de gênero do adolescente, verificar a clínica", ReasonCode.PROHIBITED_PURPOSE),
+        ("смену пола делает, проверить клинику", ReasonCode.PROHIBITED_PURPOSE),
+        ("성전환 수술 병원 방문 확인", ReasonCode.PROHIBITED_PURPOSE),
+        ("查他是不是去做变性手术", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "teen is transitioning without parental consent, find the car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("Lupron for a 10 year old, which clinic", ReasonCode.PROHIBITED_PURPOSE),
+        ("bulbeop cheryu, check car", ReasonCode.PROHIBITED_PURPOSE),
+        ("madanm nan pa gen papye, jwenn machin li", ReasonCode.PROHIBITED_PURPOSE),
+        ("uska visa khatam, wapas bhejna hai, ghar ka pata chahiye", ReasonCode.PROHIBITED_PURPOSE),
     ],
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
