@@ -27,6 +27,13 @@ gender-affirming care by its surgeries' clinical names or "reassignment surgery"
 suppression by its medicines, a child taken for "shots" every week or two, a person
 transitioning without parental consent and the hormone provider, and a sex change or transition
 in Hindi, Portuguese, Russian, Korean and Chinese.
+
+Flagged (blind 15 misses): a colleague to be asked for the details as the whole reason, haste,
+a radio code, a shift, a report's letters or the tool's own login as the only words
+(vague_justification); a Southeast Asian group or a grow crew as a crime label, race with a
+person in Korean (profiling); the officer's rival for a promotion, their own landlord, their
+child's coach, a partner or an ex in Korean and Chinese (personal_use); a city's tourism count,
+an employee's sick days for a workers' compensation hearing (non_criminal_use).
 """
 
 from __future__ import annotations
@@ -69,6 +76,13 @@ def settings() -> Settings:
         "testing a new Lupron shipment theft from the pharmacy, burglary suspect on video",
         "warehouse burglary, tps report missing? no, copier stolen, suspect van on video",
         "his status can be reported to probation once he checks in, our case",
+        "ask the victim for the details of the 459, suspect van on video",
+        "call Det. Ruiz for details on the stolen Civic, our case",
+        "Hmong New Year festival parking lot hit and run, suspect in a gray Camry",
+        "coach from the kid's soccer league reported his truck stolen, our case",
+        "kid's soccer coach is the suspect in the 288 case, victim's mother reported",
+        "workers comp fraud investigation 1871.4, claimant seen lifting on video, our case",
+        "victim called in sick after the assault, suspect's car seen at her house",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -271,3 +285,33 @@ def test_another_state_named_in_our_own_case_is_not_refused(settings: Settings, 
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
     assert decide(settings, text)[0] is reason, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("see Officer Nguyen for the specifics", "vague_justification"),
+        ("checking this really quickly", "vague_justification"),
+        ("code 4, verified", "vague_justification"),
+        ("per swing shift", "vague_justification"),
+        ("DR# 25-004417", "vague_justification"),
+        ("testing my new account access", "vague_justification"),
+        ("Laotian weed crew, run the van", "profiling"),
+        ("Cambodian grow op crew, follow the truck", "profiling"),
+        ("히스패닉 남자 운전자, 조회", "profiling"),
+        ("내 전처 차 위치 확인", "personal_use"),
+        ("我老婆的车去哪了", "personal_use"),
+        (
+            "competitor for the lieutenant exam says he was at training, check his car",
+            "personal_use",
+        ),
+        ("the apartment I rent, the owner says he lives out of state", "personal_use"),
+        ("my daughter's swim coach, see where she goes on weekends", "personal_use"),
+        ("tourism board wants the number of out of state cars at the pier", "non_criminal_use"),
+        ("she called in sick three days, check if her car left home", "non_criminal_use"),
+        ("workers comp claim hearing next week, where was his truck", "non_criminal_use"),
+    ],
+)
+def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
