@@ -119,7 +119,9 @@ second opinion as shipped after the tuning on blind 14, on all 500 texts (none i
 development part): refused 144/210 = 0.686, caught 180/210 = 0.857 (149 by the rules alone),
 flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063 (none from the second opinion) -- none
 of the four targets met. It is development data now, like blind 14: the second opinion is trained
-on it and the rules tuned on its classes of miss.
+on it and the rules tuned on its classes of miss (every row scored, refused 210/210, caught
+210/210, flag-worthy 100/100, false positives 0/190 after that tuning; tuned on, so no estimate
+for unseen text).
 Blind 16 (tests/data/justifications_heldout_blind16.csv, 500 texts) was written blind by a
 sixteenth person from the published policy alone, told what every earlier set (blind 15 too) had
 used and to go further, and is held out: scored once with the same rules and second opinion as
@@ -316,7 +318,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 12)", (502, 0), (212, 110, 180), 197, 212, 106, 3),
     ("development (blind 13)", (501, 0), (211, 110, 180), 197, 211, 110, 0),
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
-    ("development (blind 15)", (500, 0), (210, 100, 190), 210, 210, 100, 12),
+    ("development (blind 15)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
 ]
 
 

@@ -34,6 +34,14 @@ a radio code, a shift, a report's letters or the tool's own login as the only wo
 person in Korean (profiling); the officer's rival for a promotion, their own landlord, their
 child's coach, a partner or an ex in Korean and Chinese (personal_use); a city's tourism count,
 an employee's sick days for a workers' compensation hearing (non_criminal_use).
+
+Hard negatives (false positives on blind 15): a gathering attacked (things thrown at it, a
+battery its people report, a car driven into a march named by its cause); a cause's march or
+rally as where the crime happened; a federal office as the victim of vandalism; an abortion
+provider who has been threatened or followed; a load of medicines hijacked; a victim's ex under a
+protective order; a bill skipped out on (defrauding an innkeeper); people freed from traffickers,
+workers without papers as the victims, an undocumented witness or victim helping us. The same
+words with no crime, no victim, still refuse or flag.
 """
 
 from __future__ import annotations
@@ -83,6 +91,23 @@ def settings() -> Settings:
         "kid's soccer coach is the suspect in the 288 case, victim's mother reported",
         "workers comp fraud investigation 1871.4, claimant seen lifting on video, our case",
         "victim called in sick after the assault, suspect's car seen at her house",
+        "someone hurled rocks from an SUV at the peace march, two marchers hurt, assault case",
+        "assault reported by three demonstrators at the climate rally, suspect left in a red Kia",
+        "van plowed into the labor march downtown, two injured, suspect vehicle fled",
+        "a man smashed the windows of the Social Security office last night, our vandalism case",
+        "graffiti at the FBI building lobby door, our vandalism report, suspect on camera",
+        "the nurse who performs abortions has been followed home by a gray sedan after threats,"
+        " find the stalker",
+        "truck carrying misoprostol and other drugs hijacked at the depot, driver assaulted,"
+        " track it",
+        "her ex won't stop showing up at her work, protective order violation, victim reported",
+        "diner skipped out on a 90 dollar tab, defrauding the restaurant, PC 537, find the car",
+        "police freed six foreign nationals held in a trafficking stash house, find the drivers",
+        "farmworkers without papers are the victims of wage theft and threats, find the boss's"
+        " truck",
+        "victim of the carjacking is an undocumented cook; he gave us the plate",
+        "she is undocumented but cooperating, robbed at the bus stop, suspect car on video",
+        "counter-protesters maced people at the trans rights rally and drove off, assault case",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -281,6 +306,21 @@ def test_another_state_named_in_our_own_case_is_not_refused(settings: Settings, 
         ("bulbeop cheryu, check car", ReasonCode.PROHIBITED_PURPOSE),
         ("madanm nan pa gen papye, jwenn machin li", ReasonCode.PROHIBITED_PURPOSE),
         ("uska visa khatam, wapas bhejna hai, ghar ka pata chahiye", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "find the doctor who provides abortions, she drives a Prius",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        (
+            "check the car of the nurse who performs abortions at the clinic",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("foreign national on a list, find where he sleeps", ReasonCode.PROHIBITED_PURPOSE),
+        ("undocumented roofer, find him and his truck", ReasonCode.PROHIBITED_PURPOSE),
+        ("workers without papers at the farm, find the vans", ReasonCode.PROHIBITED_PURPOSE),
+        (
+            "who went to the immigrant rights march, run their plates for ICE",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
     ],
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
@@ -310,6 +350,9 @@ def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -
         ("tourism board wants the number of out of state cars at the pier", "non_criminal_use"),
         ("she called in sick three days, check if her car left home", "non_criminal_use"),
         ("workers comp claim hearing next week, where was his truck", "non_criminal_use"),
+        ("list the cars at the immigrant rights march", "protected_activity"),
+        ("my ex keeps texting me, where does he park now", "personal_use"),
+        ("tenant skipped out on the lease, where is she now", "non_criminal_use"),
     ],
 )
 def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
