@@ -153,7 +153,7 @@ part of the labelled set:
                false positives 5/190 = 0.026 (none from the second opinion) -- the
                false-positive target met, the other three not. The rules were then tuned on its
                classes of miss, so it is development data now.
-  held-out     tests/data/justifications_heldout_blind15.csv   (blind 15) 500 texts written
+  development  tests/data/justifications_dev_blind15.csv   (blind 15) 500 texts written
                blind by a fifteenth person (only the published policy read) while the rules
                were tuned on blind 14, told what earlier sets had used and to go further: new
                euphemisms and outcomes, form, statute and programme names, misspellings and
@@ -161,11 +161,13 @@ part of the labelled set:
                Portuguese and Haitian Creole, the cue buried after a legitimate preamble, passive
                voice, records requests and welfare checks as cover, requesters hinted by area
                code or place, private parties by trade; 102 of the 190 legitimate texts hard
-               negatives. Scored once, after the tuning on blind 14 and the second opinion's
-               retraining, on all 500 texts (none is in the first development part): refused up
-               front 144/210 = 0.686, caught 180/210 = 0.857 (149/210 by the rules alone; the
-               second opinion caught 31 more), flag-worthy 85/100 = 0.850, false positives
-               12/190 = 0.063 (none from the second opinion) -- none of the four targets met.
+               negatives. Scored once as held-out, after the tuning on blind 14 and the second
+               opinion's retraining, on all 500 texts (none is in the first development part):
+               refused up front 144/210 = 0.686, caught 180/210 = 0.857 (149/210 by the rules
+               alone; the second opinion caught 31 more), flag-worthy 85/100 = 0.850, false
+               positives 12/190 = 0.063 (none from the second opinion) -- none of the four
+               targets met. The rules were then tuned on its classes of miss, so it is
+               development data now.
   held-out     tests/data/justifications_heldout_blind16.csv   (blind 16) 500 texts written
                blind by a sixteenth person (only the published policy read), at the same time
                as blind 15 was scored, told what every earlier set had used (blind 15's angles
@@ -242,7 +244,7 @@ PARTS = {
     "development (blind 12)": DATA / "justifications_dev_blind12.csv",
     "development (blind 13)": DATA / "justifications_dev_blind13.csv",
     "development (blind 14)": DATA / "justifications_dev_blind14.csv",
-    "held-out (blind 15)": DATA / "justifications_heldout_blind15.csv",
+    "development (blind 15)": DATA / "justifications_dev_blind15.csv",
     "held-out (blind 16)": DATA / "justifications_heldout_blind16.csv",
 }
 DEVELOPMENT_PARTS = (
@@ -261,6 +263,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 12)",
     "development (blind 13)",
     "development (blind 14)",
+    "development (blind 15)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

@@ -112,13 +112,16 @@ opinion) -- the false-positive target met, the other three not. It is developmen
 blind 13: the second opinion is trained on it and the rules tuned on its classes of miss (every
 row scored, refused 207/210, caught 210/210, flag-worthy 100/100, false positives 0/190 after
 that tuning; tuned on, so no estimate for unseen text).
-Blind 15 (tests/data/justifications_heldout_blind15.csv, 500 texts) was written blind by a
+Blind 15 (tests/data/justifications_dev_blind15.csv, 500 texts) was written blind by a
 fifteenth person from the published policy alone, while the rules were tuned on blind 14, told
-what earlier sets had used and to go further, and is held out: scored once with the rules and the
+what earlier sets had used and to go further, and scored once as held-out with the rules and the
 second opinion as shipped after the tuning on blind 14, on all 500 texts (none is in the first
 development part): refused 144/210 = 0.686, caught 180/210 = 0.857 (149 by the rules alone),
 flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063 (none from the second opinion) -- none
-of the four targets met.
+of the four targets met. It is development data now, like blind 14: the second opinion is trained
+on it and the rules tuned on its classes of miss (every row scored, refused 210/210, caught
+210/210, flag-worthy 100/100, false positives 0/190 after that tuning; tuned on, so no estimate
+for unseen text).
 Blind 16 (tests/data/justifications_heldout_blind16.csv, 500 texts) was written blind by a
 sixteenth person from the published policy alone, told what every earlier set (blind 15 too) had
 used and to go further, and is held out: scored once with the same rules and second opinion as
@@ -257,16 +260,13 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 
 # The blind parts held out now: never tuned on, never trained on by the second opinion. Each
 # row: part, (rows scored, rows also in the first development part), (prohibited, flag-worthy,
-# legitimate). Scored once each with the rules and second opinion as shipped after the tuning on
+# legitimate). Scored once with the rules and second opinion as shipped after the tuning on
 # blind 14 (none of the four targets met):
-#   blind 15: refused 144/210 = 0.686, caught 180/210 = 0.857 of which 149 by the rules alone,
-#             flag-worthy 85/100 = 0.850, false positives 12/190 = 0.063
 #   blind 16: refused 120/210 = 0.571, caught 163/210 = 0.776 of which 129 by the rules alone,
 #             flag-worthy 77/97 = 0.794, false positives 8/190 = 0.042
-# (no false positive from the second opinion in either). The figures are printed, and the
-# make-up is pinned so a changed file cannot pass for the scored one.
+# (no false positive from the second opinion). The figures are printed, and the make-up is
+# pinned so a changed file cannot pass for the scored one.
 HELD_OUT_BLIND = [
-    ("held-out (blind 15)", (500, 0), (210, 100, 190)),
     ("held-out (blind 16)", (497, 3), (210, 97, 190)),
 ]
 
@@ -303,7 +303,9 @@ def test_the_held_out_blind_parts_are_scored_as_they_stand(
 # (the same way) 148/211, 189/211 (164 by the rules alone), 91/95, 13/180 (none from the second
 # opinion), on the 486 texts the first development part does not hold; blind 14 (the same way)
 # 148/210, 185/210 (153 by the rules alone, 32 more by the second opinion), 78/94, 5/190 (none
-# from the second opinion), on the 494 texts the first development part does not hold.
+# from the second opinion), on the 494 texts the first development part does not hold; blind 15
+# (the same way) 144/210, 180/210 (149 by the rules alone, 31 more by the second opinion),
+# 85/100, 12/190 (none from the second opinion), on all 500 texts.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
@@ -312,10 +314,11 @@ TUNED_BLIND_PARTS = [
     ("development (blind 8)", (525, 0), (220, 109, 196), 215, 220, 103, 1),
     ("development (blind 9)", (502, 0), (212, 110, 180), 211, 212, 108, 2),
     ("development (blind 10)", (525, 0), (208, 131, 186), 208, 208, 131, 0),
-    ("development (blind 11)", (500, 0), (211, 110, 179), 195, 211, 110, 0),
+    ("development (blind 11)", (500, 0), (211, 110, 179), 196, 211, 110, 0),
     ("development (blind 12)", (502, 0), (212, 110, 180), 197, 212, 106, 3),
     ("development (blind 13)", (501, 0), (211, 110, 180), 197, 211, 110, 0),
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
+    ("development (blind 15)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
 ]
 
 
