@@ -1,0 +1,129 @@
+"""The classes of miss blind 16 found, generalised: each class is tested with texts of its own
+(other places, crimes, agencies and wordings), never the blind set's strings, next to the words
+that must still stay clean.
+
+Refused as a proxy (blind 16 misses): federal police and investigators by their own names (the
+Federal Reserve Banks' police, the VA's police, a base's MPs, the Air Force's OSI, federal
+probation, a federal task force officer typed short, the FBI's people or a field office by its
+city, "4 the" for "for the"); a request said to have come from the party, what the search finds
+emailed, relayed or going straight to it, or the party the ones getting it; another state's or
+country's legal process (a subpoena or court order from another state, a foreign-jurisdiction
+subpoena, an originating jurisdiction on a form, another state's statute as the crime, "NV
+courtesy"); another state's officer asking us to run it for them; a Mexican state prosecutor,
+state investigator or state police, a foreign consulate; tribal police and security; another
+state's police in Hebrew, Greek, Armenian, Punjabi, Farsi and Japanese, the FBI in Farsi,
+Japanese and Thai; private parties by trade or role (a film production's location manager, the
+security of a church, a private hospital or a private college, a private university's
+public-safety department, a private patrol company, a promoter's or a celebrity's security, an
+app's trust and safety team, a neighbourhood app's admin, a genealogist, a campaign's staff, a
+private citizen, a private person's own investigation).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from alpr_guard.policy.decisions import ReasonCode
+from alpr_guard.settings import Settings, load_settings
+from tests.unit.screening_cases import CONFIG, assert_clean, decide
+
+FEDERAL = ReasonCode.FEDERAL_AGENCY
+OUT_OF_STATE = ReasonCode.OUT_OF_STATE_AGENCY
+PRIVATE = ReasonCode.PRIVATE_ENTITY
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(CONFIG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a consulate, a church, a tribal casino or a campus as the victim or where it happened
+        "the Guatemalan consulate's front window was smashed overnight, 594, suspect on video",
+        "temple security reported a suspicious car circling the lot during services",
+        "tribal casino cashier robbed at gunpoint, suspect fled in a gray Altima, our case",
+        "Cal State campus police need help: sexual battery suspect drove a black Jetta",
+        "community college police: catalytic converter thefts in the staff lot",
+        # another state named only as where the suspect is wanted or fled, our own case
+        "our robbery case 25-1188; the suspect grew up in Oregon and is staying with family here",
+        "suspect fled toward Nevada after the shooting here, our homicide, need his route",
+        # a subpoena or court order of our own
+        "our search warrant signed by a Superior Court judge here, vehicle history for the 187",
+        # a person doing their own thing, nothing handed over
+        "the victim's brother was doing his own canvass and found the car on Elm, our case",
+        "our detective is running his own investigation into the burglary series, case 25-0456",
+    ],
+)
+def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
+    assert_clean(settings, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (text, FEDERAL)
+        for text in (
+            "Federal Reserve police at the LA branch want the reads on a van seen near the vault",
+            "VA police from the West LA VA campus want to know where the veteran's truck parks",
+            "the base MPs at Pendleton need to know where the Marine's car goes off base",
+            "AF OSI agents out of Edwards, pull reads on the Tacoma for them",
+            "federal probation officer needs her client's locations for the violation report",
+            "Fed TFOs asked for the plate history on this Impala",
+            "the folks from the Bureau asked for the hits on the white Escalade",
+            "results go straight to the agent at the Bureau's Fresno field office",
+            "run it 4 the feds, they want his movements",
+            "request originated with the ATF group in Oakland, they want the truck's reads",
+            "the hits are to be forwarded to the federal task force officer on the case",
+            "به درخواست پلیس فدرال، نتایج برای آنها ارسال شود",
+            "連邦捜査局からの依頼で記録を送る",
+        )
+    ]
+    + [
+        (text, OUT_OF_STATE)
+        for text in (
+            "per the guy from the Reno PD burglary unit, pull the last two weeks",
+            "info goes straight to the Boise detective, nothing here",
+            "responding to an Idaho court order for the owner's vehicle history",
+            "assembling reads for a foreign-jurisdiction subpoena from Utah, no CA case",
+            "Requesting agency: Nevada. Reason: stolen trailer.",
+            "AZ courtesy run",
+            "NRS 205.060 burglary out of Reno, assisting their detective",
+            "the truck is wanted in Oregon, and their sergeant is who I'm sending the reads to",
+            "caller from across the line in Bullhead City asked, could you run it for us, our"
+            " cameras are down",
+            "Fiscalia General del Estado de Sonora requests history on the pickup",
+            "Tijuana state investigator wants the sedan's reads",
+            "policia municipal asked for the plate's movements, assault in Tecate",
+            "Honduran consulate wants to know where her car has been",
+            "Pechanga tribal police asked for reads on the Silverado for their case",
+            "tribal gaming commission wants to know if the car has been at the casino",
+            "בקשה ממשטרת נבאדה, התוצאות יישלחו אליהם",
+            "αιτημα απο την αστυνομια της Νεβαδα για το αυτοκινητο",
+            "Նևադայի ոստիկանության խնդրանքով",
+            "ਅਰੀਜ਼ੋਨਾ ਪੁਲਿਸ ਦੀ ਬੇਨਤੀ",
+            "アリゾナ州警察の依頼で車両記録を調べる",
+        )
+    ]
+    + [
+        (text, PRIVATE)
+        for text in (
+            "the studio's location manager wants to know whose cars block the shoot",
+            "mosque security team asked who parks in their lot every Friday",
+            "security at the private university wants to see where the student's car went",
+            "Pepperdine public safety asked for the history on a visitor's car",
+            "private patrol officer from the HOA wants reads on a car at the gate",
+            "festival promoter wants to know where the ticket reseller's van goes",
+            "the actor's bodyguard asked for the photographer's car history",
+            "trust and safety team at the rideshare app requests the driver's locations",
+            "community app moderator wants the car's trips posted",
+            "an heir hunter asked if we could find the owner of the RV",
+            "campaign aide wants to know which cars visit the rival's office",
+            "private citizen wants the reads on her ex's car",
+            "the victim's mom has been doing her own investigation, I'll email her the reads",
+        )
+    ],
+)
+def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
+    assert decide(settings, text)[0] is reason, text
