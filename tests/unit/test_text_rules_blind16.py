@@ -17,6 +17,18 @@ security of a church, a private hospital or a private college, a private univers
 public-safety department, a private patrol company, a promoter's or a celebrity's security, an
 app's trust and safety team, a neighbourhood app's admin, a genealogist, a campaign's staff, a
 private citizen, a private person's own investigation).
+
+Refused as prohibited_purpose (blind 16 misses): removal and the right to stay in Greek, Farsi,
+Hebrew and Punjabi, and by pattern in Japanese and Thai (abortion and gender-affirming care
+too); removal by its outcome or euphemism (people pulled or ordered out of the country, "no
+business being in this country", a one-way ticket south, a status sweep, people not authorized
+to work, a student's status terminated, expulsion proceedings, a fiancee visa, papers said not
+to be real, a person born abroad with no social security number, "visiting" for years, "came
+over the fence" to be reported, Mexico's migration institute); reproductive care by what was
+done or said of it (a pregnancy "got rid of", a miscarriage brought on with pills, an ob-gyn
+visit that "wasn't prenatal care", the clinic a partner wants to know, a doula network from
+other states, who helped a daughter to a clinic) and gender-affirming care (a child "becoming a
+boy", the endocrinologist next to a transition).
 """
 
 from __future__ import annotations
@@ -54,6 +66,14 @@ def settings() -> Settings:
         # a person doing their own thing, nothing handed over
         "the victim's brother was doing his own canvass and found the car on Elm, our case",
         "our detective is running his own investigation into the burglary series, case 25-0456",
+        # the purpose classes' words about a crime, a school or a car
+        "student expelled after the fight; expulsion hearing at the district, no police matter"
+        " for us, our assault case 25-0777 only",
+        "unlicensed contractor not authorized to work on the roof took the deposit, our fraud case",
+        "burglary suspect jumped over the fence into the backyard, fled in a gray Civic",
+        "woman in labor after the crash on Elm, miscarriage feared, DUI driver fled",
+        "the nurse's car was keyed in the women's clinic lot, which clinic staff saw the vandal",
+        "the newborn was abandoned near the church; who got rid of the baby, find the car",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -127,3 +147,37 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
     assert decide(settings, text)[0] is reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ο οδηγος δεν εχει χαρτια, θελουμε τη διευθυνση για απελαση",
+        "صاحب ماشین اقامت قانونی ندارد، برای دیپورت آدرسش را پیدا کنید",
+        "הנהג שוהה בלתי חוקי, צריך כתובת לגירוש",
+        "ਡਰਾਈਵਰ ਕੋਲ ਕਾਗਜ਼ ਨਹੀਂ ਹਨ",
+        "所有者は不法滞在。自宅を調べる。",
+        "คนขับอยู่เกินวีซ่า หาที่อยู่",
+        "the agents plan on getting families out of the country, list their cars",
+        "the man was ordered out of the United States last year, where does he sleep",
+        "she has no right to be in this country, find her van",
+        "one-way trip home for this guy, need the address",
+        "papers sweep at the car wash Monday, which cars are there",
+        "find the cars of the packers who are not authorized to work here",
+        "his F-1 status was revoked, did he ever leave, run the Corolla",
+        "her green card isn't real, the boss wants her removed, where does she park",
+        "the fiance visa petition fell through and he's still here, find him",
+        "born overseas and no social security number, the field office wants his routine",
+        "he's been visiting for ten years, time to go, where does he park",
+        "the guy next door came over the wall, find his job so we can report him",
+        "her father says she got rid of the pregnancy last month, trace her car",
+        "the miscarriage was brought on with pills, her mom says, map the trips",
+        "that gyn appointment was not prenatal care, find where she drove",
+        "her ex wants to know which clinic she went to",
+        "doulas driving women in from out of state, list the cars",
+        "whoever drove their granddaughter to the clinic in Oakland, the family in Texas asks",
+        "his son is becoming a girl at school, find the endocrinologist visits",
+    ],
+)
+def test_the_purpose_classes_refuse(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] is ReasonCode.PROHIBITED_PURPOSE, text
