@@ -29,6 +29,14 @@ done or said of it (a pregnancy "got rid of", a miscarriage brought on with pill
 visit that "wasn't prenatal care", the clinic a partner wants to know, a doula network from
 other states, who helped a daughter to a clinic) and gender-affirming care (a child "becoming a
 boy", the endocrinologist next to a transition).
+
+Flagged (blind 16 misses): a place of worship's people taken whole (every car at a service or a
+festival, a congregation someone in command dislikes) and someone who filmed police, to be
+identified; civil questions (nuisance abatement, a sick day checked for HR, a deposit argued
+over, parking and traffic studies, a homestead exemption, a found wallet); the officer's own life
+(the cameras catching them, a coworker acting oddly, their child's friend's parent, a date to be
+vetted, their mother's caregiver, a spouse's car in Japanese); a nationality or origin with a
+person and no crime; "See RMS" as the whole reason.
 """
 
 from __future__ import annotations
@@ -74,6 +82,12 @@ def settings() -> Settings:
         "woman in labor after the crash on Elm, miscarriage feared, DUI driver fled",
         "the nurse's car was keyed in the women's clinic lot, which clinic staff saw the vandal",
         "the newborn was abandoned near the church; who got rid of the baby, find the car",
+        # the flag classes' words next to a crime, a missing person or a suspect description
+        "mosque burglarized during Friday prayers, suspect car on the lot camera",
+        "elderly man with dementia wandered from the temple after the evening service",
+        "the photographer who shot the wedding had his camera bag stolen, suspect van",
+        "victim's wallet and phone were stolen at the bus stop, suspect fled in a red Kia",
+        "witness describes an Indian male, 30s, who robbed the liquor store, fled in a Prius",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -181,3 +195,37 @@ def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -
 )
 def test_the_purpose_classes_refuse(settings: Settings, text: str) -> None:
     assert decide(settings, text)[0] is ReasonCode.PROHIBITED_PURPOSE, text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("all cars at the synagogue during the Passover service", "protected_activity"),
+        (
+            "the church the captain doesn't like, every car at the Sunday service",
+            "protected_activity",
+        ),
+        ("the streamer who filmed the stop on Main, find his car", "protected_activity"),
+        ("nuisance abatement hearing on the rental, is the owner living there", "non_criminal_use"),
+        ("HR wants to know if she was home on the sick day she took", "non_criminal_use"),
+        (
+            "roommates fighting over the security deposit, find the one who moved out",
+            "non_criminal_use",
+        ),
+        ("traffic study for the new bike lane grant, count the cars", "non_criminal_use"),
+        ("does the owner live at the homeowners exemption address", "non_criminal_use"),
+        ("found keys in the lot, want to find whose car they go to", "non_criminal_use"),
+        ("did the camera catch me leaving the gym, check", "personal_use"),
+        ("dispatcher has been acting strange around me, where does she go", "personal_use"),
+        ("my daughters friends parents, want to know where they live", "personal_use"),
+        ("blind date tomorrow, checking out the guy first", "personal_use"),
+        ("my mom's aide, is she really taking her to the doctor", "personal_use"),
+        ("夫の車がどこに行っているか確認", "personal_use"),
+        ("Iranian guys in a BMW parked by the school, see where they go", "profiling"),
+        ("Romanians in a minivan at the ATM, watch them", "profiling"),
+        ("see rms", "vague_justification"),
+    ],
+)
+def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
