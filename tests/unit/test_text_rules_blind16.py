@@ -37,6 +37,11 @@ over, parking and traffic studies, a homestead exemption, a found wallet); the o
 (the cameras catching them, a coworker acting oddly, their child's friend's parent, a date to be
 vetted, their mother's caregiver, a spouse's car in Japanese); a nationality or origin with a
 person and no crime; "See RMS" as the whole reason.
+
+Hard negatives (false positives on blind 16): hate graffiti painted on a clinic, a person
+beaten, someone who "posed as" an agent, a fake green-card lottery taking deposits, an agency's
+marked gear stolen, a federal warrant next to our own case a few words on, "broke into my car"
+quoted from a victim, someone going to a clinic assaulted outside it by a protester.
 """
 
 from __future__ import annotations
@@ -88,6 +93,15 @@ def settings() -> Settings:
         "the photographer who shot the wedding had his camera bag stolen, suspect van",
         "victim's wallet and phone were stolen at the bus stop, suspect fled in a red Kia",
         "witness describes an Indian male, 30s, who robbed the liquor store, fled in a Prius",
+        # blind 16's false positives, paraphrased
+        "swastika spray painted on the family planning clinic door, suspect van on video",
+        "repo driver pistol whipped by the owner during the recovery, find the suspect",
+        "woman posed as a DEA agent to get into the apartment and took cash, suspect car",
+        "visa lottery scam taking deposits from immigrant families, suspect Camry, our case",
+        "his 'Homeland Security' marked jacket was stolen from his truck overnight, theft case",
+        "subject has a federal warrant too, this search is for our own robbery case 25-0991",
+        "caller says 'someone broke into my car outside the gym', purse taken, case 25-3002",
+        "clinic escort shoved outside the clinic by a protester, suspect left in a tan sedan",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -229,3 +243,19 @@ def test_the_purpose_classes_refuse(settings: Settings, text: str) -> None:
 def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
     reason, flags = decide(settings, text)
     assert reason is None and rule in flags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("per the DEA agent, he posed the question: where does the Tahoe go", FEDERAL),
+        (
+            "the women's health clinic visit, did she have the procedure, trace her car",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+    ],
+)
+def test_the_same_words_without_the_crime_still_refuse(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] is reason, text
