@@ -126,7 +126,9 @@ blind 15, on the 497 texts the first development part does not hold: refused 120
 caught 163/210 = 0.776 (129 by the rules alone), flag-worthy 77/97 = 0.794, false positives 8/190
 = 0.042 (none from the second opinion) -- none of the four targets met. It is development data
 now, like blind 14: the second opinion is trained on it and the rules tuned on its classes of
-miss.
+miss (every row scored, refused 210/210, caught 210/210, flag-worthy 100/100, false positives
+0/190 after that tuning, 205/210 refused by the rules alone; tuned on, so no estimate for unseen
+text).
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -319,7 +321,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 12)", (502, 0), (212, 110, 180), 197, 212, 106, 3),
     ("development (blind 13)", (501, 0), (211, 110, 180), 197, 211, 110, 0),
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
-    ("development (blind 16)", (500, 0), (210, 100, 190), 209, 210, 80, 8),
+    ("development (blind 16)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
 ]
 
 
