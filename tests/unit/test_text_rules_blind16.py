@@ -102,6 +102,8 @@ def settings() -> Settings:
         "subject has a federal warrant too, this search is for our own robbery case 25-0991",
         "caller says 'someone broke into my car outside the gym', purse taken, case 25-3002",
         "clinic escort shoved outside the clinic by a protester, suspect left in a tan sedan",
+        "ATF trace on the recovered pistol named a local buyer, our shooting case 25-0412",
+        "our detective with the task force in Sacramento needs the reads for our robbery case",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -126,6 +128,8 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             "the hits are to be forwarded to the federal task force officer on the case",
             "به درخواست پلیس فدرال، نتایج برای آنها ارسال شود",
             "連邦捜査局からの依頼で記録を送る",
+            "DEA ask, pull the Charger's reads",
+            "for the ATF, trace the straw purchaser's truck",
         )
     ]
     + [
@@ -152,6 +156,8 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
             "Նևադայի ոստիկանության խնդրանքով",
             "ਅਰੀਜ਼ੋਨਾ ਪੁਲਿਸ ਦੀ ਬੇਨਤੀ",
             "アリゾナ州警察の依頼で車両記録を調べる",
+            "a detective with the police department in Boise called; it is their burglary, he wants"
+            " the reads",
         )
     ]
     + [
