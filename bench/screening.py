@@ -168,7 +168,7 @@ part of the labelled set:
                positives 12/190 = 0.063 (none from the second opinion) -- none of the four
                targets met. The rules were then tuned on its classes of miss, so it is
                development data now.
-  held-out     tests/data/justifications_heldout_blind16.csv   (blind 16) 500 texts written
+  development  tests/data/justifications_dev_blind16.csv   (blind 16) 500 texts written
                blind by a sixteenth person (only the published policy read), at the same time
                as blind 15 was scored, told what every earlier set had used (blind 15's angles
                too) and to go further: a purpose implied only by two innocent facts together,
@@ -176,12 +176,15 @@ part of the labelled set:
                conversations, bureaucratic euphemism, sarcasm, emoji, zero-width and combining
                characters, whole sentences in Farsi, Armenian, Punjabi, Japanese, Thai, Greek
                and Hebrew, other states' statutes, Mexican, tribal, military and university
-               requesters; 95 of the 190 legitimate texts hard negatives. Scored once with the
-               same rules and second opinion as blind 15, on the 497 texts the first development
-               part does not hold: refused up front 120/210 = 0.571, caught 163/210 = 0.776
-               (129/210 by the rules alone; the second opinion caught 34 more), flag-worthy
-               77/97 = 0.794, false positives 8/190 = 0.042 (none from the second opinion) --
-               none of the four targets met.
+               requesters; 95 of the 190 legitimate texts hard negatives. Scored once as
+               held-out, with the same rules and second opinion as blind 15, on the 497 texts
+               the first development part does not hold: refused up front 120/210 = 0.571,
+               caught 163/210 = 0.776 (129/210 by the rules alone; the second opinion caught 34
+               more), flag-worthy 77/97 = 0.794, false positives 8/190 = 0.042 (none from the
+               second opinion) -- none of the four targets met; with the second opinion refusing
+               from 0.9 and flagging from 0.7, refused up front 157/210, caught 184/210,
+               flag-worthy 77/97, false positives 9/190. The rules were then tuned on its
+               classes of miss, so it is development data now.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -245,7 +248,7 @@ PARTS = {
     "development (blind 13)": DATA / "justifications_dev_blind13.csv",
     "development (blind 14)": DATA / "justifications_dev_blind14.csv",
     "development (blind 15)": DATA / "justifications_dev_blind15.csv",
-    "held-out (blind 16)": DATA / "justifications_heldout_blind16.csv",
+    "development (blind 16)": DATA / "justifications_dev_blind16.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",
@@ -264,6 +267,7 @@ DEVELOPMENT_PARTS = (
     "development (blind 13)",
     "development (blind 14)",
     "development (blind 15)",
+    "development (blind 16)",
 )
 P99_LIMIT_MS = 0.2
 CASE_NUMBER = "26-004512"

@@ -122,12 +122,16 @@ of the four targets met. It is development data now, like blind 14: the second o
 on it and the rules tuned on its classes of miss (every row scored, refused 210/210, caught
 210/210, flag-worthy 100/100, false positives 0/190 after that tuning; tuned on, so no estimate
 for unseen text).
-Blind 16 (tests/data/justifications_heldout_blind16.csv, 500 texts) was written blind by a
+Blind 16 (tests/data/justifications_dev_blind16.csv, 500 texts) was written blind by a
 sixteenth person from the published policy alone, told what every earlier set (blind 15 too) had
-used and to go further, and is held out: scored once with the same rules and second opinion as
+used and to go further, and scored once as held-out with the same rules and second opinion as
 blind 15, on the 497 texts the first development part does not hold: refused 120/210 = 0.571,
 caught 163/210 = 0.776 (129 by the rules alone), flag-worthy 77/97 = 0.794, false positives 8/190
-= 0.042 (none from the second opinion) -- none of the four targets met.
+= 0.042 (none from the second opinion) -- none of the four targets met. It is development data
+now, like blind 14: the second opinion is trained on it and the rules tuned on its classes of
+miss (every row scored, refused 210/210, caught 210/210, flag-worthy 100/100, false positives
+0/190 after that tuning, 208/210 refused by the rules alone; tuned on, so no estimate for unseen
+text).
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -262,13 +266,7 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 # row: part, (rows scored, rows also in the first development part), (prohibited, flag-worthy,
 # legitimate). Scored once with the rules and second opinion as shipped after the tuning on
 # blind 14 (none of the four targets met):
-#   blind 16: refused 120/210 = 0.571, caught 163/210 = 0.776 of which 129 by the rules alone,
-#             flag-worthy 77/97 = 0.794, false positives 8/190 = 0.042
-# (no false positive from the second opinion). The figures are printed, and the make-up is
-# pinned so a changed file cannot pass for the scored one.
-HELD_OUT_BLIND = [
-    ("held-out (blind 16)", (497, 3), (210, 97, 190)),
-]
+HELD_OUT_BLIND: list[tuple[str, tuple[int, int], tuple[int, int, int]]] = []
 
 
 @pytest.mark.parametrize(("part", "rows_seen", "labels"), HELD_OUT_BLIND)
@@ -305,7 +303,11 @@ def test_the_held_out_blind_parts_are_scored_as_they_stand(
 # 148/210, 185/210 (153 by the rules alone, 32 more by the second opinion), 78/94, 5/190 (none
 # from the second opinion), on the 494 texts the first development part does not hold; blind 15
 # (the same way) 144/210, 180/210 (149 by the rules alone, 31 more by the second opinion),
-# 85/100, 12/190 (none from the second opinion), on all 500 texts.
+# 85/100, 12/190 (none from the second opinion), on all 500 texts; blind 16
+# (with the rules after the tuning on blind 14 and the second opinion flag-only at 0.9) 120/210,
+# 163/210 (129 by the word lists, 34 more by the second opinion), 77/97, 8/190, on the 497 texts
+# the first development part does not hold; then with the second opinion refusing from 0.9 and
+# flagging from 0.7 157/210, 184/210, 77/97, 9/190.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
@@ -319,6 +321,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 13)", (501, 0), (211, 110, 180), 197, 211, 110, 0),
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
     ("development (blind 15)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
+    ("development (blind 16)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
 ]
 
 
