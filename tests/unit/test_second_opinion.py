@@ -58,16 +58,19 @@ def decision(settings: Settings, text: str) -> tuple[ReasonCode | None, list[tup
 # --------------------------------------------------------------------------- features
 
 
-def test_features_are_words_and_pairs_with_digits_collapsed() -> None:
-    assert so.features(["case", "25", "00441", "re", "car"]) == {
+def test_features_are_words_pairs_and_stems_with_digits_collapsed() -> None:
+    assert so.features(["case", "25", "00441", "re", "deported", "car0441"]) == {
         "w:case",
         "w:0",
         "w:re",
-        "w:car",
+        "w:deported",
+        "w:car0",
         "p:case 0",
         "p:0 0",
         "p:0 re",
-        "p:re car",
+        "p:re deported",
+        "p:deported car0",
+        "s:depor",  # a longer word's first five letters; never of a word with a digit
     }
     assert so.features([]) == set()
 
@@ -123,10 +126,11 @@ def test_probability_is_a_probability_at_both_extremes(toy: so.Model) -> None:
 
 
 def test_opinion_reports_the_words_that_weighed_most_and_never_a_digit() -> None:
-    model = so.Model({"w:deport": 3.0, "w:0abc": 9.0, "p:send back": 2.0, "w:car": -1.0}, 0.0, ())
-    second = so.SecondOpinion(model, 0.6, "prohibited_purpose", "medium")
-    said = so.opinion(second, words_of("deport 7ABC123 car send back"))
+    weights = {"w:deport": 3.0, "w:0abc": 9.0, "p:send back": 2.0, "w:car": -1.0, "s:sendi": 5.0}
+    second = so.SecondOpinion(so.Model(weights, 0.0, ()), 0.6, "prohibited_purpose", "medium")
+    said = so.opinion(second, words_of("deport 7ABC123 car send back sending"))
     assert said is not None and not said.refuses
+    # The stem weighed most, but a flag names words of the text, not fragments of them.
     assert said.matched == ("second opinion", "deport", "send back")
     assert "7ABC123" not in repr(said) and "0abc" not in repr(said)
 
