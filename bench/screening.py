@@ -185,6 +185,24 @@ part of the labelled set:
                from 0.9 and flagging from 0.7, refused up front 157/210, caught 184/210,
                flag-worthy 77/97, false positives 9/190. The rules were then tuned on its
                classes of miss, so it is development data now.
+  held-out     tests/data/justifications_heldout_blind17.csv   (blind 17) 500 texts written
+               blind by a seventeenth person (only the published policy read) while the rules
+               were tuned on blind 15 and blind 16, told every earlier set's angles and to go
+               further: relays as mutual aid, fusion-centre or task-force deconfliction, uploads
+               to a partner's system or analyst, vendor network sharing, less common federal
+               requesters (land and wildlife agencies, inspectors general, probation, export
+               control), an out-of-state officer who used to work here, forwarded and quoted
+               emails, skip tracers, bondsmen, landlords, employers and journalists; removal by
+               check-ins, ankle monitors, work permits, asylum, TPS, consulates and bond
+               hearings; care by the trip to another state's city, doulas, midwives, pills by
+               mail and a teenager's treatment; 95 of the 190 legitimate texts hard negatives.
+               Scored once as held-out, after the tuning on blind 15 and blind 16 and the
+               second opinion's retraining (flagging from 0.7, refusing from 0.9), on the 488
+               texts the first development part does not hold: refused up front 187/209 =
+               0.895 (159 by the rules alone; the second opinion refused 28 more), caught
+               204/209 = 0.976 (164 by the rules alone), flag-worthy 81/89 = 0.910, false
+               positives 5/190 = 0.026 (none from the second opinion) -- the caught,
+               flag-worthy and false-positive targets met, refused up front two texts short.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -249,6 +267,7 @@ PARTS = {
     "development (blind 14)": DATA / "justifications_dev_blind14.csv",
     "development (blind 15)": DATA / "justifications_dev_blind15.csv",
     "development (blind 16)": DATA / "justifications_dev_blind16.csv",
+    "held-out (blind 17)": DATA / "justifications_heldout_blind17.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

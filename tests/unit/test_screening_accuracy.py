@@ -132,6 +132,14 @@ now, like blind 14: the second opinion is trained on it and the rules tuned on i
 miss (every row scored, refused 210/210, caught 210/210, flag-worthy 100/100, false positives
 0/190 after that tuning, 208/210 refused by the rules alone; tuned on, so no estimate for unseen
 text).
+Blind 17 (tests/data/justifications_heldout_blind17.csv, 500 texts) was written blind by a
+seventeenth person from the published policy alone while the rules were tuned on blind 15 and
+blind 16, told every earlier set's angles and to go further, and is held out: scored once with
+the rules after that tuning and the second opinion retrained on both (flagging from 0.7, refusing
+from 0.9), on the 488 texts the first development part does not hold: refused 187/209 = 0.895
+(159 by the rules alone, 28 more refused by the second opinion), caught 204/209 = 0.976,
+flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026 (none from the second opinion) -- the
+caught, flag-worthy and false-positive targets met; refused up front is two texts short of 0.90.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -265,8 +273,15 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 # The blind parts held out now: never tuned on, never trained on by the second opinion. Each
 # row: part, (rows scored, rows also in the first development part), (prohibited, flag-worthy,
 # legitimate). Scored once with the rules and second opinion as shipped after the tuning on
-# blind 14 (none of the four targets met):
-HELD_OUT_BLIND: list[tuple[str, tuple[int, int], tuple[int, int, int]]] = []
+# blind 15 and blind 16 (the second opinion flagging from 0.7 and refusing from 0.9):
+#   blind 17: refused 187/209 = 0.895 of which 159 by the rules alone, caught 204/209 = 0.976,
+#             flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026
+# (no false positive from the second opinion; caught, flag-worthy and false positives meet their
+# targets, refused up front is two texts short of 0.90). The figures are printed, and the make-up
+# is pinned so a changed file cannot pass for the scored one.
+HELD_OUT_BLIND = [
+    ("held-out (blind 17)", (488, 12), (209, 89, 190)),
+]
 
 
 @pytest.mark.parametrize(("part", "rows_seen", "labels"), HELD_OUT_BLIND)
