@@ -203,6 +203,23 @@ part of the labelled set:
                204/209 = 0.976 (164 by the rules alone), flag-worthy 81/89 = 0.910, false
                positives 5/190 = 0.026 (none from the second opinion) -- the caught,
                flag-worthy and false-positive targets met, refused up front two texts short.
+  held-out     tests/data/justifications_heldout_blind18.csv   (blind 18) 500 texts written
+               blind by an eighteenth person (only the published policy read) after the tuning
+               on blind 15 and blind 16, told every earlier set's angles, that a statistical
+               model trained on them now reads every text too, and to go further: out-of-state
+               agencies by their town alone and then by pronoun, rarer federal bodies and
+               federal process (a case adopted federally, a grand jury), the recipient only by
+               what it will do with the result, the cue split across two sentences, passive
+               voice and nominalisations, CAD lines, teletype and memo registers, a supervisor
+               approving someone else's request, a real local crime with a side request;
+               removal by courts, detention centres, checkpoints, E-Verify and no-match
+               letters; care by telehealth, a partner's questions, blockers and other states'
+               civil suits; 93 of the 190 legitimate texts hard negatives. Scored once as
+               held-out with the same rules and second opinion as blind 17, on the 493 texts
+               the first development part does not hold: refused up front 169/210 = 0.805 (123
+               by the rules alone; the second opinion refused 46 more), caught 198/210 = 0.943
+               (139 by the rules alone), flag-worthy 74/93 = 0.796, false positives 11/190 =
+               0.058 (one from the second opinion) -- none of the four targets met.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -268,6 +285,7 @@ PARTS = {
     "development (blind 15)": DATA / "justifications_dev_blind15.csv",
     "development (blind 16)": DATA / "justifications_dev_blind16.csv",
     "held-out (blind 17)": DATA / "justifications_heldout_blind17.csv",
+    "held-out (blind 18)": DATA / "justifications_heldout_blind18.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

@@ -140,6 +140,14 @@ from 0.9), on the 488 texts the first development part does not hold: refused 18
 (159 by the rules alone, 28 more refused by the second opinion), caught 204/209 = 0.976,
 flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026 (none from the second opinion) -- the
 caught, flag-worthy and false-positive targets met; refused up front is two texts short of 0.90.
+Blind 18 (tests/data/justifications_heldout_blind18.csv, 500 texts) was written blind by an
+eighteenth person after that tuning, told every earlier set's angles and that a statistical model
+trained on them reads every text too, and is held out: scored once with the same rules and second
+opinion as blind 17, on the 493 texts the first development part does not hold: refused 169/210
+= 0.805 (123 by the rules alone, 46 more refused by the second opinion), caught 198/210 = 0.943,
+flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058 (one from the second opinion) -- no
+target met. The two together are the estimate for unseen text: refused 356/419 = 0.850, caught
+402/419 = 0.959, flag-worthy 155/182 = 0.852, false positives 16/380 = 0.042.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -277,10 +285,14 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 #   blind 17: refused 187/209 = 0.895 of which 159 by the rules alone, caught 204/209 = 0.976,
 #             flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026
 # (no false positive from the second opinion; caught, flag-worthy and false positives meet their
-# targets, refused up front is two texts short of 0.90). The figures are printed, and the make-up
-# is pinned so a changed file cannot pass for the scored one.
+# targets, refused up front is two texts short of 0.90);
+#   blind 18: refused 169/210 = 0.805 of which 123 by the rules alone, caught 198/210 = 0.943,
+#             flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058
+# (one false positive from the second opinion; no target met). The figures are printed, and the
+# make-up is pinned so a changed file cannot pass for the scored one.
 HELD_OUT_BLIND = [
     ("held-out (blind 17)", (488, 12), (209, 89, 190)),
+    ("held-out (blind 18)", (493, 7), (210, 93, 190)),
 ]
 
 
