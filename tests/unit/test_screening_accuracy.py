@@ -132,22 +132,23 @@ now, like blind 14: the second opinion is trained on it and the rules tuned on i
 miss (every row scored, refused 210/210, caught 210/210, flag-worthy 100/100, false positives
 0/190 after that tuning, 208/210 refused by the rules alone; tuned on, so no estimate for unseen
 text).
-Blind 17 (tests/data/justifications_heldout_blind17.csv, 500 texts) was written blind by a
+Blind 17 (tests/data/justifications_dev_blind17.csv, 500 texts) was written blind by a
 seventeenth person from the published policy alone while the rules were tuned on blind 15 and
-blind 16, told every earlier set's angles and to go further, and is held out: scored once with
+blind 16, told every earlier set's angles and to go further, and scored once as held-out with
 the rules after that tuning and the second opinion retrained on both (flagging from 0.7, refusing
 from 0.9), on the 488 texts the first development part does not hold: refused 187/209 = 0.895
 (159 by the rules alone, 28 more refused by the second opinion), caught 204/209 = 0.976,
 flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026 (none from the second opinion) -- the
 caught, flag-worthy and false-positive targets met; refused up front is two texts short of 0.90.
+It is development data now: the second opinion is trained on it and the rules tuned on its
+classes of miss.
 Blind 18 (tests/data/justifications_heldout_blind18.csv, 500 texts) was written blind by an
 eighteenth person after that tuning, told every earlier set's angles and that a statistical model
 trained on them reads every text too, and is held out: scored once with the same rules and second
 opinion as blind 17, on the 493 texts the first development part does not hold: refused 169/210
 = 0.805 (123 by the rules alone, 46 more refused by the second opinion), caught 198/210 = 0.943,
 flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058 (one from the second opinion) -- no
-target met. The two together are the estimate for unseen text: refused 356/419 = 0.850, caught
-402/419 = 0.959, flag-worthy 155/182 = 0.852, false positives 16/380 = 0.042.
+target met. It alone is now the estimate for unseen text.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -282,16 +283,11 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 # row: part, (rows scored, rows also in the first development part), (prohibited, flag-worthy,
 # legitimate). Scored once with the rules and second opinion as shipped after the tuning on
 # blind 15 and blind 16 (the second opinion flagging from 0.7 and refusing from 0.9):
-#   blind 17: refused 187/209 = 0.895 of which 159 by the rules alone, caught 204/209 = 0.976,
-#             flag-worthy 81/89 = 0.910, false positives 5/190 = 0.026
-# (no false positive from the second opinion; caught, flag-worthy and false positives meet their
-# targets, refused up front is two texts short of 0.90);
 #   blind 18: refused 169/210 = 0.805 of which 123 by the rules alone, caught 198/210 = 0.943,
 #             flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058
 # (one false positive from the second opinion; no target met). The figures are printed, and the
 # make-up is pinned so a changed file cannot pass for the scored one.
 HELD_OUT_BLIND = [
-    ("held-out (blind 17)", (488, 12), (209, 89, 190)),
     ("held-out (blind 18)", (493, 7), (210, 93, 190)),
 ]
 
@@ -334,7 +330,10 @@ def test_the_held_out_blind_parts_are_scored_as_they_stand(
 # (with the rules after the tuning on blind 14 and the second opinion flag-only at 0.9) 120/210,
 # 163/210 (129 by the word lists, 34 more by the second opinion), 77/97, 8/190, on the 497 texts
 # the first development part does not hold; then with the second opinion refusing from 0.9 and
-# flagging from 0.7 157/210, 184/210, 77/97, 9/190.
+# flagging from 0.7 157/210, 184/210, 77/97, 9/190; blind 17 (with the rules after the tuning on
+# blind 15 and blind 16 and the second opinion flagging from 0.7 and refusing from 0.9) 187/209
+# (159 by the word lists, 28 more by the second opinion), 204/209, 81/89, 5/190 (none from the
+# second opinion), on the 488 texts the first development part does not hold.
 TUNED_BLIND_PARTS = [
     ("development (blind 4)", (384, 0), (170, 80, 134), 169, 170, 78, 1),
     ("development (blind 5)", (442, 0), (187, 97, 158), 187, 187, 97, 0),
@@ -349,6 +348,7 @@ TUNED_BLIND_PARTS = [
     ("development (blind 14)", (500, 0), (210, 100, 190), 207, 210, 100, 0),
     ("development (blind 15)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
     ("development (blind 16)", (500, 0), (210, 100, 190), 210, 210, 100, 0),
+    ("development (blind 17)", (500, 0), (210, 100, 190), 210, 210, 92, 5),
 ]
 
 

@@ -243,7 +243,7 @@ def test_the_threshold_curve_refuses_a_bad_threshold_naming_the_option() -> None
 def test_a_paraphrase_the_rules_pass_is_flagged_and_the_search_goes_ahead(
     settings: Settings,
 ) -> None:
-    text = "permit ran out in the spring, where does the car sleep"
+    text = "his permit ran out, where does the car sleep"
     reason, flags = decision(replace(settings, second_opinion=None), text)
     assert (reason, flags) == (None, [])
     reason, flags = decision(settings, text)
