@@ -10,6 +10,15 @@ state's justice department, "the NV guys") with the reply going back to them; wh
 finds pushed to a multistate or national pool other states read; a requester said outright to
 be private or not police, a skip trace for a company, a collections man, a documentary's
 producer.
+
+Refused as prohibited_purpose (blind 17 misses): removal by the steps of its process with no
+agency named (an asylum claim or hearing, a family told to self-report for departure, a work
+permit or TPS revoked or lapsed, an expired visitor's or student's visa, the
+alternatives-to-detention programme, a check-in compliance unit, someone deported and back, a
+person out of status, a naturalization case to be disproved, someone who "shouldn't be in this
+country"), whether a car's owner is a citizen; reproductive care by the midwife or doula who
+provided pills, a shuttle of patients to a clinic for another state's case, the request from
+someone's home state's investigator.
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ def settings() -> Settings:
         "the private security guard was assaulted in the garage, suspect's grey Civic, our case",
         "our own collections department reported the cashier embezzled, her car",
         "ran the plate of the car reported stolen from the auto auction lot, our case 26-2211",
+        "the asylum seeker was robbed at gunpoint, suspects in a grey Civic, our case 26-3321",
+        "notice to appear for the traffic citation was returned, vc 40508, failure to appear",
+        "the senior citizen was scammed by a caller, suspect's car seen at the bank",
+        "the midwife who delivered the baby was carjacked, our case, suspect's Charger",
+        "a parolee missed his check in with probation, his car, our warrant",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -79,3 +93,31 @@ def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
 )
 def test_the_classes_refuse(settings: Settings, text: str, reason: ReasonCode) -> None:
     assert decide(settings, text)[0] is reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she applied for asylum and missed the asylum hearing, find where the minivan stays",
+        "the couple was told to self-report for departure months ago, where is their truck now",
+        "run the van so her work permit can be revoked, the manager says it was fake papers",
+        "his TPS expired in March, is the Corolla still in town",
+        "the aunt is here on an expired student visa, find her car for the agency",
+        "the alternatives to detention people lost his signal, where does the family's Camry park",
+        "for the check-in compliance team: her last appointment was missed, white Prius",
+        "he was deported and came back last year, find the pickup so he can be picked up again",
+        "the cousins who are out of status, find where the grey van sleeps",
+        "naturalization interview coming up, prove she doesn't live at the address she gave",
+        "the man shouldn't be in this country, the consulate says, find his car",
+        "is the driver of the black Altima a citizen? check if he keeps crossing",
+        "find the doula who gave her the pills, blue Outback",
+        "the van that shuttles patients from the airport to the clinic, it's for the Idaho case",
+    ],
+)
+def test_the_purpose_classes_refuse(settings: Settings, text: str) -> None:
+    assert decide(settings, text)[0] is ReasonCode.PROHIBITED_PURPOSE, text
+
+
+def test_a_home_states_investigator_asking_refuses_as_out_of_state(settings: Settings) -> None:
+    text = "requested by her home state's detective: where did her car go the weekend of the 3rd"
+    assert decide(settings, text)[0] is OUT_OF_STATE
