@@ -19,6 +19,11 @@ person out of status, a naturalization case to be disproved, someone who "should
 country"), whether a car's owner is a citizen; reproductive care by the midwife or doula who
 provided pills, a shuttle of patients to a clinic for another state's case, the request from
 someone's home state's investigator.
+
+Flagged (blind 17 misses): a place of worship's regulars or new members to be listed, someone
+who films police stops to be found; residential permit parking and unlicensed
+dogs; the officer's own elderly parent's car; a Native man with no crime; "looking into it" as
+the whole reason.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ def settings() -> Settings:
         "the senior citizen was scammed by a caller, suspect's car seen at the bank",
         "the midwife who delivered the baby was carjacked, our case, suspect's Charger",
         "a parolee missed his check in with probation, his car, our warrant",
+        "burglary at the synagogue during Shabbat, suspect's grey Honda, our case",
+        "dog bite victim, animal control report, the owner's blue truck left the scene",
+        "my elderly dad's car was stolen from the driveway, case 26-4411",
+        "missing Native woman, family reported, her red Jeep, check reads",
+        "the reporter who films our stops was assaulted, suspect's car",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -121,3 +131,33 @@ def test_the_purpose_classes_refuse(settings: Settings, text: str) -> None:
 def test_a_home_states_investigator_asking_refuses_as_out_of_state(settings: Settings) -> None:
     text = "requested by her home state's detective: where did her car go the weekend of the 3rd"
     assert decide(settings, text)[0] is OUT_OF_STATE
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "every car at the mosque during Ramadan prayers, make a list of regulars",
+            "protected_activity",
+        ),
+        (
+            "silver sedan keeps showing up at the Baptist church; find out who the new members are",
+            "protected_activity",
+        ),
+        ("the YouTuber who films our traffic stops, find where he parks", "protected_activity"),
+        (
+            "permit parking enforcement on Oak, which cars parked overnight without a permit",
+            "non_criminal_use",
+        ),
+        (
+            "animal control wants the owner of the unlicensed dogs, where is the pickup kept",
+            "non_criminal_use",
+        ),
+        ("my aging mom's car, she won't tell me where she goes all day", "personal_use"),
+        ("Native guys in a pickup by the tribal office, see where they go", "profiling"),
+        ("looking into it", "vague_justification"),
+    ],
+)
+def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
+    reason, flags = decide(settings, text)
+    assert reason is None and rule in flags, text
