@@ -24,6 +24,11 @@ Flagged (blind 17 misses): a place of worship's regulars or new members to be li
 who films police stops to be found; residential permit parking and unlicensed
 dogs; the officer's own elderly parent's car; a Native man with no crime; "looking into it" as
 the whole reason.
+
+Hard negatives (false positives on blind 17): a clinic's doctor sent a hoax of white powder, a
+clinic's worker hurt by a hit and run, an assault on an agent's family, a theft ring's suspects
+named a clause before their out-of-state plates, a threat to report someone's status (extortion,
+Penal Code 519).
 """
 
 from __future__ import annotations
@@ -63,6 +68,13 @@ def settings() -> Settings:
         "my elderly dad's car was stolen from the driveway, case 26-4411",
         "missing Native woman, family reported, her red Jeep, check reads",
         "the reporter who films our stops was assaulted, suspect's car",
+        "the abortion clinic's doctor got an envelope of white powder, suspect's grey Ford seen"
+        " at the mailbox",
+        "the family planning clinic receptionist was struck crossing the lot and injured, driver"
+        " fled in a white van",
+        "attack on an off-duty CBP officer's daughter outside the mall, suspects in a black Civic",
+        "retail theft crew hitting outlets, suspects drive a white van with out-of-state plates",
+        "she threatened to report her tenant's immigration status unless he paid more rent, 519",
     ],
 )
 def test_hard_negatives_stay_clean(settings: Settings, text: str) -> None:
@@ -161,3 +173,23 @@ def test_a_home_states_investigator_asking_refuses_as_out_of_state(settings: Set
 def test_the_classes_flag(settings: Settings, text: str, rule: str) -> None:
     reason, flags = decide(settings, text)
     assert reason is None and rule in flags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "find the family planning clinic patient's car, she was there last week",
+            ReasonCode.PROHIBITED_PURPOSE,
+        ),
+        ("report his immigration status, find the truck", ReasonCode.PROHIBITED_PURPOSE),
+    ],
+)
+def test_the_same_words_without_the_crime_still_refuse(
+    settings: Settings, text: str, reason: ReasonCode
+) -> None:
+    assert decide(settings, text)[0] is reason, text
+
+
+def test_out_of_state_plates_without_a_crime_still_flag(settings: Settings) -> None:
+    assert "profiling" in decide(settings, "out-of-state plates on a white van by the school")[1]
