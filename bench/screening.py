@@ -221,7 +221,26 @@ part of the labelled set:
                the first development part does not hold: refused up front 169/210 = 0.805 (123
                by the rules alone; the second opinion refused 46 more), caught 198/210 = 0.943
                (139 by the rules alone), flag-worthy 74/93 = 0.796, false positives 11/190 =
-               0.058 (one from the second opinion) -- none of the four targets met.
+               0.058 (one from the second opinion) -- none of the four targets met. After
+               the tuning on blind 17 (never on this part): refused 176/210 = 0.838 (128 by
+               the rules alone), caught 198/210, flag-worthy 75/93, false positives 11/190.
+  held-out     tests/data/justifications_heldout_blind19.csv   (blind 19) 500 texts written
+               blind by a nineteenth person (only the published policy read) while the rules
+               were tuned on blind 17, told every earlier set's angles and that a statistical
+               model reads every text, and to go further: questions instead of statements,
+               form-style texts (requesting agency, purpose, deliver to), quoted phone messages,
+               numbered steps with the prohibited one last, long texts with one decisive
+               clause and very short ones, typos in the key words only, idioms; rarer federal
+               bodies, towns in six states, private parties by trade, relays by a loaned login
+               or a favour; care by the other parent's dispute, an out-of-state civil plaintiff,
+               pills by mail, an abortion fund volunteer; 77 of the 190 legitimate texts hard
+               negatives. Scored once as held-out, after the tuning on blind 17 and the second
+               opinion's retraining, on the 488 texts the first development part does not hold:
+               refused up front 178/210 = 0.848 (148 by the rules alone; the second opinion
+               refused 30 more), caught 205/210 = 0.976 (157 by the rules alone), flag-worthy
+               83/88 = 0.943, false positives 7/190 = 0.037 (two flags from the second opinion)
+               -- the caught and flag-worthy targets met, refused up front and false positives
+               not.
 
   An extra labelled CSV (columns text,label,rule) is scored as one more held-out part with
   ``--extra PATH`` (repeatable), every row of it, so a new blind set is scored without editing
@@ -288,6 +307,7 @@ PARTS = {
     "development (blind 16)": DATA / "justifications_dev_blind16.csv",
     "development (blind 17)": DATA / "justifications_dev_blind17.csv",
     "held-out (blind 18)": DATA / "justifications_heldout_blind18.csv",
+    "held-out (blind 19)": DATA / "justifications_heldout_blind19.csv",
 }
 DEVELOPMENT_PARTS = (
     "development",

@@ -152,7 +152,16 @@ trained on them reads every text too, and is held out: scored once with the same
 opinion as blind 17, on the 493 texts the first development part does not hold: refused 169/210
 = 0.805 (123 by the rules alone, 46 more refused by the second opinion), caught 198/210 = 0.943,
 flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058 (one from the second opinion) -- no
-target met. It alone is now the estimate for unseen text.
+target met. After the tuning on blind 17 (never on blind 18) it scores refused 176/210 = 0.838
+(128 by the rules alone), caught 198/210, flag-worthy 75/93, false positives 11/190.
+Blind 19 (tests/data/justifications_heldout_blind19.csv, 500 texts) was written blind by a
+nineteenth person while the rules were tuned on blind 17, told every earlier set's angles and
+that a statistical model reads every text, and is held out: scored once after that tuning, on
+the 488 texts the first development part does not hold: refused 178/210 = 0.848 (148 by the rules
+alone, 30 more refused by the second opinion), caught 205/210 = 0.976, flag-worthy 83/88 = 0.943,
+false positives 7/190 = 0.037 (two flags from the second opinion) -- the caught and flag-worthy
+targets met. Blind 18 and blind 19 together are the estimate for unseen text: refused 354/420 =
+0.843, caught 403/420 = 0.960, flag-worthy 158/181 = 0.873, false positives 18/380 = 0.047.
 
 The decision measured is screen_search's (bench/screening.py `score`, the same code the bench
 prints), with purpose criminal_investigation and an in-state officer, so only the text decides:
@@ -285,14 +294,22 @@ def test_an_extra_file_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 
 # The blind parts held out now: never tuned on, never trained on by the second opinion. Each
 # row: part, (rows scored, rows also in the first development part), (prohibited, flag-worthy,
-# legitimate). Scored once with the rules and second opinion as shipped after the tuning on
-# blind 15 and blind 16 (the second opinion flagging from 0.7 and refusing from 0.9):
-#   blind 18: refused 169/210 = 0.805 of which 123 by the rules alone, caught 198/210 = 0.943,
-#             flag-worthy 74/93 = 0.796, false positives 11/190 = 0.058
-# (one false positive from the second opinion; no target met). The figures are printed, and the
-# make-up is pinned so a changed file cannot pass for the scored one.
+# legitimate). With the rules and second opinion as shipped after the tuning on blind 17 (the
+# second opinion flagging from 0.7 and refusing from 0.9):
+#   blind 18: refused 176/210 = 0.838 of which 128 by the rules alone, caught 198/210 = 0.943,
+#             flag-worthy 75/93 = 0.806, false positives 11/190 = 0.058 (one flag from the
+#             second opinion); first scored after the tuning on blind 15 and blind 16: refused
+#             169/210 (123 by the rules alone), caught 198/210, flag-worthy 74/93, false
+#             positives 11/190;
+#   blind 19: refused 178/210 = 0.848 of which 148 by the rules alone, caught 205/210 = 0.976,
+#             flag-worthy 83/88 = 0.943, false positives 7/190 = 0.037 (two flags from the
+#             second opinion), scored once;
+# together refused 354/420 = 0.843, caught 403/420 = 0.960, flag-worthy 158/181 = 0.873, false
+# positives 18/380 = 0.047: no target met. The figures are printed, and the make-up is pinned so
+# a changed file cannot pass for the scored one.
 HELD_OUT_BLIND = [
     ("held-out (blind 18)", (493, 7), (210, 93, 190)),
+    ("held-out (blind 19)", (488, 12), (210, 88, 190)),
 ]
 
 
