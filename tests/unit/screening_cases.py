@@ -13,6 +13,10 @@ from alpr_guard.settings import Settings
 from tests.conftest import REPO
 
 RULES_FILE = REPO / "config" / "rules.california.toml"
+# The reason codes a text naming who the search is for earns.
+FEDERAL = ReasonCode.FEDERAL_AGENCY
+OUT_OF_STATE = ReasonCode.OUT_OF_STATE_AGENCY
+PRIVATE = ReasonCode.PRIVATE_ENTITY
 CONFIG = REPO / "config" / "alpr_guard.toml"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 HOME = AgencyFacts("CA0199900", "Demo City PD", "local", "CA", True, None)

@@ -194,17 +194,12 @@ from pathlib import Path
 
 import pytest
 
-from alpr_guard.settings import Settings, load_settings
-from bench.screening import CONFIG, PARTS, accuracy_report, main, part_rows, read_rows, score
+from alpr_guard.settings import Settings
+from bench.screening import PARTS, accuracy_report, main, part_rows, read_rows, score
 from tests.conftest import REPO
 
 EVASION = REPO / "tests" / "data" / "justifications_heldout_evasion.csv"
 DEVELOPMENT = REPO / "tests" / "data" / "justifications.csv"
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load_settings(CONFIG)
 
 
 def test_the_parts_are_big_enough() -> None:

@@ -41,11 +41,6 @@ TOY_LABELS = [True, True, True, False, False, False]
 
 
 @pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load_settings(CONFIG)
-
-
-@pytest.fixture(scope="module")
 def toy() -> so.Model:
     return so.train(TOY_TEXTS, TOY_LABELS, parts=(("toy.csv", 6),))
 

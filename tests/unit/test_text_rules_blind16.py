@@ -49,17 +49,8 @@ from __future__ import annotations
 import pytest
 
 from alpr_guard.policy.decisions import ReasonCode
-from alpr_guard.settings import Settings, load_settings
-from tests.unit.screening_cases import CONFIG, assert_clean, decide
-
-FEDERAL = ReasonCode.FEDERAL_AGENCY
-OUT_OF_STATE = ReasonCode.OUT_OF_STATE_AGENCY
-PRIVATE = ReasonCode.PRIVATE_ENTITY
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load_settings(CONFIG)
+from alpr_guard.settings import Settings
+from tests.unit.screening_cases import FEDERAL, OUT_OF_STATE, PRIVATE, assert_clean, decide
 
 
 @pytest.mark.parametrize(

@@ -24,16 +24,11 @@ from hypothesis import strategies as st
 
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.text_rules import load_text_rules, scan, words_of
-from alpr_guard.settings import Settings, load_settings
-from tests.unit.screening_cases import CONFIG, RULES_FILE, assert_clean, decide
+from alpr_guard.settings import Settings
+from tests.unit.screening_cases import RULES_FILE, assert_clean, decide
 
 RAW: dict[str, Any] = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
 RULES = load_text_rules(RAW, str(RULES_FILE))
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load_settings(CONFIG)
 
 
 def refused(text: str) -> bool:

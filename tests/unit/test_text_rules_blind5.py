@@ -26,14 +26,8 @@ from hypothesis import strategies as st
 
 from alpr_guard.policy.decisions import ReasonCode
 from alpr_guard.policy.text_rules import words_of
-from alpr_guard.settings import Settings, load_settings
-from tests.unit.screening_cases import CONFIG, assert_clean, decide
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load_settings(CONFIG)
-
+from alpr_guard.settings import Settings
+from tests.unit.screening_cases import assert_clean, decide
 
 # --------------------------------------------------------------------------- engine
 
