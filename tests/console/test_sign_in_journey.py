@@ -27,12 +27,12 @@ from tests.auth.conftest import (
     OIDC_SECTION,
     PROVIDER_DIR,
     SECRET_ENV,
-    _free_port,
     account,
 )
 from tests.conftest import Backend, write_config
 from tests.console.conftest import PLATES
 from tests.console.test_browser import chromium, head, kinds_since, server
+from tests.servers import free_port
 
 __all__ = ["chromium", "server"]  # fixtures used here, defined with the other browser tests
 
@@ -48,7 +48,7 @@ def _unavailable(why: str) -> None:
 
 @pytest.fixture
 def server_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def issuer(server_port: int, tmp_path: Path) -> Iterator[str]:
     if node is None or not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
         _unavailable("node or the oidc-provider package is missing")
     assert node is not None
-    port = _free_port()
+    port = free_port()
     accounts = tmp_path / "accounts.json"
     accounts.write_text(json.dumps({"audrey": AUDITOR}))
     process = subprocess.Popen(
